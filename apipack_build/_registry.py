@@ -1,0 +1,69 @@
+"""Discovery of languages and rules through entry points (built-in ones included)."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+
+from .errors import ConfigError
+from .rules import Language, Rule
+from .spec import Vocabulary
+
+LANGUAGE_GROUP = "apipack.languages"
+RULE_GROUP = "apipack.rules"
+
+
+@dataclass(frozen=True)
+class Registry:
+    languages: dict[str, Language]
+    rules: tuple[Rule, ...]
+
+    def vocabulary(self) -> Vocabulary:
+        return Vocabulary(
+            languages={name: lang.reserved_words for name, lang in self.languages.items()},
+            interfaces=frozenset(r.interface for r in self.rules if r.interface),
+        )
+
+    def interfaces_of(self, language: str) -> tuple[str, ...]:
+        return tuple(sorted({r.interface for r in self.rules
+                             if r.language == language and r.interface}))
+
+    def rules_for(self, language: str, interfaces: tuple[str, ...]) -> tuple[Rule, ...]:
+        return tuple(r for r in self.rules if r.language == language
+                     and (r.interface is None or r.interface in interfaces))
+
+
+def _load(group: str) -> list[tuple[str, object]]:
+    loaded = []
+    for point in sorted(entry_points(group=group), key=lambda p: (p.name, p.value)):
+        try:
+            loaded.append((f"{point.name} ({point.value})", point.load()))
+        except Exception as exc:  # a broken plugin must name itself, not crash the tool
+            raise ConfigError(f"cannot load {group} entry point '{point.name}' "
+                              f"({point.value}): {exc}") from exc
+    return loaded
+
+
+@functools.lru_cache(maxsize=1)
+def registry() -> Registry:
+    languages: dict[str, Language] = {}
+    for origin, value in _load(LANGUAGE_GROUP):
+        if not isinstance(value, Language):
+            raise ConfigError(f"entry point {origin} in {LANGUAGE_GROUP} is not a Language")
+        if value.name in languages:
+            raise ConfigError(f"language '{value.name}' is registered twice ({origin})")
+        languages[value.name] = value
+    rules: dict[str, Rule] = {}
+    for origin, value in _load(RULE_GROUP):
+        items = value if isinstance(value, (list, tuple)) else [value]
+        for rule in items:
+            if not isinstance(rule, Rule):
+                raise ConfigError(f"entry point {origin} in {RULE_GROUP} holds a non-Rule")
+            if rule.name in rules:
+                raise ConfigError(f"rule '{rule.name}' is registered twice ({origin})")
+            if rule.language not in languages:
+                raise ConfigError(f"rule '{rule.name}' ({origin}) is for unknown language "
+                                  f"'{rule.language}'")
+            rules[rule.name] = rule
+    return Registry(languages, tuple(rules[name] for name in sorted(rules)))

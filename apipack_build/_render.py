@@ -1,0 +1,117 @@
+"""Jinja2 rendering: strict, deterministic, with each language's escaping filters.
+
+Template lookup order: the project's ``templates/``, then ``~/.apipack/templates``, then the
+built-in templates. A template's identity for hashing is its text plus the texts of every
+template it includes, imports or extends, followed recursively.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Mapping
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import jinja2.meta
+
+from ._hashing import bytes_hash
+from .errors import TemplateError
+
+
+def builtin_template_dir() -> Path:
+    return Path(str(files("apipack_templates")))
+
+
+def template_dirs(project_root: Path, home: Path | None = None) -> list[tuple[str, Path]]:
+    """(origin, folder) pairs, highest priority first; folders that do not exist are skipped."""
+    home = home if home is not None else Path.home()
+    candidates = [
+        ("project", project_root / "templates"),
+        ("user", home / ".apipack" / "templates"),
+        ("builtin", builtin_template_dir()),
+    ]
+    return [(origin, path) for origin, path in candidates if path.is_dir()]
+
+
+def _tojson(value: Any, indent: int | None = None) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, indent=indent)
+
+
+class Renderer:
+    def __init__(self, dirs: list[tuple[str, Path]], filters: Mapping[str, Any]):
+        self.dirs = dirs
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader([str(path) for _, path in dirs]),
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            autoescape=False,
+        )
+        self.env.filters["tojson"] = _tojson
+        self.env.filters.update(filters)
+
+    def origin(self, name: str) -> tuple[str, Path]:
+        for origin, folder in self.dirs:
+            if (folder / name).is_file():
+                return origin, folder / name
+        raise TemplateError(f"template '{name}' not found in {', '.join(o for o, _ in self.dirs)} "
+                            f"templates")
+
+    @functools.lru_cache(maxsize=None)  # noqa: B019 - one Renderer per build
+    def source(self, name: str) -> str:
+        _, path = self.origin(name)
+        return path.read_text(encoding="utf-8")
+
+    @functools.lru_cache(maxsize=None)  # noqa: B019
+    def template_hashes(self, name: str) -> tuple[tuple[str, str], ...]:
+        """Hashes of *name* and of every template it pulls in, sorted by name."""
+        found: dict[str, str] = {}
+        pending = [name]
+        while pending:
+            current = pending.pop()
+            if current in found:
+                continue
+            text = self.source(current)
+            found[current] = bytes_hash(text.encode("utf-8"))
+            try:
+                parsed = self.env.parse(text, current)
+            except jinja2.TemplateSyntaxError as exc:
+                raise TemplateError(f"template {current}:{exc.lineno}: {exc.message}") from None
+            for ref in jinja2.meta.find_referenced_templates(parsed):
+                if ref is None:
+                    raise TemplateError(f"template {current}: includes a template by a computed "
+                                        f"name; apipack needs literal names to hash its inputs")
+                pending.append(ref)
+        return tuple(sorted(found.items()))
+
+    def render(self, name: str, context: Mapping[str, Any]) -> str:
+        try:
+            text = self.env.get_template(name).render(context)
+        except jinja2.TemplateSyntaxError as exc:
+            raise TemplateError(f"template {exc.name or name}:{exc.lineno}: {exc.message}") from None
+        except jinja2.UndefinedError as exc:
+            raise TemplateError(f"template {name}:{_line_of(exc)}: {exc.message}") from None
+        except jinja2.TemplateError as exc:
+            raise TemplateError(f"template {name}: {exc}") from None
+        return _normalize(text)
+
+
+def _line_of(exc: BaseException) -> str:
+    """The template line that raised, read from the traceback Jinja rewrites for us."""
+    tb = exc.__traceback__
+    line = "?"
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.endswith(".j2"):
+            line = str(tb.tb_lineno)
+        tb = tb.tb_next
+    return line
+
+
+def _normalize(text: str) -> str:
+    """LF newlines and exactly one trailing newline: output must not depend on the template's OS."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.rstrip("\n") + "\n" if text.strip() else ""

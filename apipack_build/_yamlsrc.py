@@ -1,0 +1,100 @@
+"""YAML loading that remembers where every value came from, so errors can say ``path:line:col``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from .errors import Problem, SpecError
+
+Path = tuple[str | int, ...]
+
+
+@dataclass
+class Located:
+    """A loaded YAML document with 1-based (line, column) for each value and each mapping key."""
+
+    path: str
+    data: Any
+    values: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[Path, tuple[int, int]] = field(default_factory=dict)
+
+    def where(self, loc: Path, *, key: bool = False) -> tuple[int, int]:
+        """The position of *loc*, or of its nearest ancestor that exists in the file."""
+        loc = tuple(loc)
+        while loc:
+            table = self.keys if key and loc in self.keys else self.values
+            if loc in table:
+                return table[loc]
+            loc = loc[:-1]
+        return self.values.get((), (1, 1))
+
+    def problem(self, loc: Path, message: str, *, key: bool = False) -> Problem:
+        line, column = self.where(loc, key=key)
+        return Problem(self.path, line, column, format_loc(loc), message)
+
+
+def format_loc(loc: Path) -> str:
+    """``("functions", 1, "name")`` → ``functions[1].name``."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _mark(node: yaml.Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def load_located(text: str, path: str) -> Located:
+    """Parse one YAML document; raise SpecError for syntax errors and duplicate keys."""
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        located = Located(path, None)
+        problems: list[Problem] = []
+        if root is not None:
+            located.data = _build(loader, root, (), located, problems)
+            located.values[()] = _mark(root)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        message = " ".join(part for part in (exc.context, exc.problem) if part)
+        raise SpecError([Problem(path, line, col, "", f"invalid YAML: {message}")]) from None
+    except yaml.YAMLError as exc:
+        raise SpecError([Problem(path, 1, 1, "", f"invalid YAML: {exc}")]) from None
+    finally:
+        loader.dispose()
+    if problems:
+        raise SpecError(problems)
+    return located
+
+
+def _build(
+    loader: yaml.SafeLoader, node: yaml.Node, loc: Path, out: Located, problems: list[Problem]
+) -> Any:
+    out.values[loc] = _mark(node)
+    if isinstance(node, yaml.MappingNode):
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            if not isinstance(key, str):
+                problems.append(Problem(out.path, *_mark(key_node), "", "keys must be strings"))
+                continue
+            child = (*loc, key)
+            if key in result:
+                problems.append(
+                    Problem(out.path, *_mark(key_node), format_loc(child), "duplicate key")
+                )
+                continue
+            out.keys[child] = _mark(key_node)
+            result[key] = _build(loader, value_node, child, out, problems)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [
+            _build(loader, item, (*loc, index), out, problems)
+            for index, item in enumerate(node.value)
+        ]
+    return loader.construct_object(node, deep=True)

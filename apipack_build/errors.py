@@ -1,0 +1,61 @@
+"""The apipack error tree. Every failure a user can cause is one of these::
+
+    ApipackError                  exit 2 unless a subclass says otherwise
+    ├── SpecError                 a spec or project file is invalid (all problems at once)
+    ├── ConfigError               settings, flags or rules that cannot work together
+    ├── TemplateError             a template is missing or fails to render (names template and line)
+    ├── BuildError                exit 1: a task failed, or generated output is stale
+    ├── BusyError                 exit 1: another build holds this project's lock
+    └── LLMError                  exit 3: a model is unavailable or a response is missing offline
+
+Third-party exceptions are mapped into this tree at the module that talks to them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class ApipackError(Exception):
+    exit_code = 2
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One finding in an input file, printed as ``path:line:col: field: message``."""
+
+    path: str
+    line: int
+    column: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}:{self.column}"
+        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+
+
+class SpecError(ApipackError):
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class ConfigError(ApipackError):
+    pass
+
+
+class TemplateError(ApipackError):
+    pass
+
+
+class BuildError(ApipackError):
+    exit_code = 1
+
+
+class BusyError(ApipackError):
+    exit_code = 1
+
+
+class LLMError(ApipackError):
+    exit_code = 3

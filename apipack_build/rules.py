@@ -1,0 +1,96 @@
+"""The public API that rules are written against.
+
+A language declares its reserved words, template filters and the files its toolchain leaves in a
+package folder. A rule is pure: from a frozen request it returns the files to render — which
+template, to which path, with which context. The engine turns those plans into doit tasks and
+owns every hash and every write. Rules never import doit, httpx or diskcache.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .spec import Example, Function, Package, Parameter
+from ._types import TypeRef, parse_type
+
+__all__ = [
+    "Example",
+    "Function",
+    "FunctionRequest",
+    "Implementation",
+    "Language",
+    "Output",
+    "Package",
+    "PackageRequest",
+    "Parameter",
+    "Rule",
+    "TypeRef",
+    "parse_type",
+]
+
+
+@dataclass(frozen=True)
+class Language:
+    name: str
+    reserved_words: frozenset[str]
+    #: Jinja filters that turn spec strings into safe literals and comments of this language
+    filters: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+    #: glob patterns (relative to a package folder) of files its tools create; never "extra"
+    ignore: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Implementation:
+    """The source of one function's logic in one language."""
+
+    origin: str  # "code" (inline in the spec), "file" (hand-written file), or "llm"
+    source: str
+    path: str = ""  # project-relative path when origin == "file"
+
+
+@dataclass(frozen=True)
+class Output:
+    """One file to render: *path* is relative to the package folder, POSIX form."""
+
+    path: str
+    template: str
+    context: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The settings a rule may read (deployment only; the LLM is not a rule's business)."""
+
+    deployment: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class FunctionRequest:
+    package: Package
+    function: Function
+    language: str
+    implementation: Implementation
+    settings: Settings
+
+
+@dataclass(frozen=True)
+class PackageRequest:
+    package: Package
+    language: str
+    interfaces: tuple[str, ...]  # every interface built for this package and language
+    settings: Settings
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What one language × interface produces. ``interface=None`` marks the language's core files,
+    built whatever the interfaces. Bump ``version`` when the rule's logic changes its output."""
+
+    name: str
+    language: str
+    interface: str | None
+    version: str
+    function_outputs: Callable[[FunctionRequest], Sequence[Output]] | None = None
+    package_outputs: Callable[[PackageRequest], Sequence[Output]] | None = None

@@ -1,0 +1,16 @@
+"""TypeScript: its reserved words are checked now; its rules come with the TypeScript target."""
+
+from apipack_build.rules import Language
+
+LANGUAGE = Language(
+    name="typescript",
+    reserved_words=frozenset(
+        # ECMAScript reserved words, strict-mode reserved words and TypeScript's own
+        "break case catch class const continue debugger default delete do else enum export "
+        "extends false finally for function if import in instanceof new null return super switch "
+        "this throw true try typeof var void while with implements interface let package private "
+        "protected public static yield await arguments eval any boolean number string symbol "
+        "never unknown undefined".split()
+    ),
+    ignore=("node_modules/**", "dist/**"),
+)

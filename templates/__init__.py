@@ -1,0 +1,1 @@
+"""Built-in apipack templates (text only; installed as apipack_templates)."""
