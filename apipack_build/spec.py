@@ -189,7 +189,9 @@ class _Checker:
         else:
             assert isinstance(raw, SingleFunctionFile)
             name, description, version = raw.name, raw.description, "0.1.0"
-            functions = [((), RawFunction.model_validate(raw.model_dump(include=set(RawFunction.model_fields))))]
+            # exclude_unset keeps "was this written?" (defaults, outputs) through the copy
+            fields = raw.model_dump(include=set(RawFunction.model_fields), exclude_unset=True)
+            functions = [((), RawFunction.model_validate(fields))]
         checked = [self.function(loc, f) for loc, f in functions]
         self.check_unique([(loc, f.name) for loc, f in functions], "function")
         languages = self.languages(raw)
