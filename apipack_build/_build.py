@@ -1,0 +1,353 @@
+"""Turning a plan into doit tasks, running them, and accounting for what happened.
+
+Each render task is up to date when its key equals the key of its last successful run *and*
+every file it wrote still has the bytes it wrote (so a hand edit is repaired by the next build).
+A final ``_manifest`` task records the files, deletes those no longer produced, and is itself
+keyed on the plan, so a no-op build runs nothing at all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from doit.cmd_base import ModuleTaskLoader
+from doit.dependency import FileChangedChecker
+from doit.doit_cmd import DoitMain
+from doit.exceptions import TaskFailed
+from filelock import FileLock, Timeout
+
+from . import _manifest
+from ._fsio import FileHasher, confined, write_atomic
+from ._hashing import bytes_hash, content_hash
+from ._plan import Plan, RenderTask
+from .errors import ApipackError, BuildError, BusyError
+
+STATE_DIR = ".apipack"
+MANIFEST_TASK = "_manifest"
+LOCK_TIMEOUT = 900.0
+
+
+@dataclass
+class Summary:
+    tasks_total: int = 0
+    tasks_run: int = 0
+    tasks_up_to_date: int = 0
+    tasks_failed: int = 0
+    files_written: int = 0
+    files_unchanged: int = 0
+    files_deleted: int = 0
+    llm_calls: int = 0
+    llm_cache_hits: int = 0
+    seconds: float = 0.0
+    failures: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        failed = f", {self.tasks_failed} failed" if self.tasks_failed else ""
+        return (f"apipack: {self.tasks_total} tasks: {self.tasks_run} run, "
+                f"{self.tasks_up_to_date} up to date{failed}; files: {self.files_written} written, "
+                f"{self.files_unchanged} unchanged, {self.files_deleted} deleted; "
+                f"LLM: {self.llm_calls} calls, {self.llm_cache_hits} cache hits; "
+                f"{self.seconds:.2f} s")
+
+
+class Build:
+    """One build of one project into one output folder."""
+
+    def __init__(self, plan: Plan, *, summary_json: Path | None = None, quiet: bool = False):
+        self.plan = plan
+        self.root = plan.effective.root
+        self.state = self.root / STATE_DIR
+        self.output = plan.output
+        self.output_id = _manifest.output_id(self.output, self.root)
+        self.manifest_path = self.state / "manifest.json"
+        self.hasher = FileHasher(self.state / "filestat.json")
+        self.summary_json = summary_json
+        self.quiet = quiet
+        self.summary = Summary()
+        self._lock: FileLock | None = None
+
+    # -- locking --
+
+    def lock(self) -> None:
+        """Hold this project's build lock until the process ends (or ``unlock``)."""
+        self.state.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(self.state / "build.lock"))
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            print(f"apipack: waiting for another build of this project "
+                  f"({STATE_DIR}/build.lock)", file=sys.stderr)
+            try:
+                lock.acquire(timeout=LOCK_TIMEOUT)
+            except Timeout:
+                raise BusyError(f"another build of this project held {STATE_DIR}/build.lock "
+                                f"for {LOCK_TIMEOUT:.0f} s; giving up") from None
+        self._lock = lock
+
+    def unlock(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    # -- doit --
+
+    def doit_config(self) -> dict[str, Any]:
+        return {
+            "dep_file": str(self.state / "doit.sqlite3"),
+            "backend": "sqlite3",
+            "check_file_uptodate": self._checker_class(),
+            "reporter": self._reporter_class(),
+            "default_tasks": [self.basename],
+            "verbosity": 0,
+        }
+
+    def tasks(self) -> Iterator[dict[str, Any]]:
+        """doit task dicts (subtasks of one basename): one per render task, then the manifest."""
+        names = []
+        for task in self.plan.tasks:
+            names.append(task.name)
+            yield {
+                "name": task.name,
+                "actions": [(self._render, (task,))],
+                "targets": [str(self._target(f.path)) for f in task.files],
+                "uptodate": [_Current(self, task)],
+                "clean": [(self._clean, (task,))],
+                "verbosity": 0,
+            }
+        yield {
+            "name": MANIFEST_TASK,
+            "actions": [(self._finish, ())],
+            "task_dep": [f"{self.basename}:{name}" for name in names],
+            "uptodate": [_ManifestCurrent(self)],
+            "verbosity": 0,
+        }
+
+    basename = "apipack"
+
+    def _target(self, relative: str) -> Path:
+        return confined(self.output, relative)
+
+    def _render(self, task: RenderTask) -> dict[str, Any] | TaskFailed:
+        try:
+            outputs, written = {}, []
+            for planned in task.files:
+                data = self.plan.renderer.render(planned.template, planned.context).encode("utf-8")
+                digest = bytes_hash(data)
+                target = self._target(planned.path)
+                if self.hasher.hash(target) != digest:
+                    write_atomic(target, data)
+                    written.append(planned.path)
+                self.hasher.remember(target, digest)
+                outputs[planned.path] = digest
+        except ApipackError as exc:
+            return TaskFailed(str(exc))
+        return {"key": task.key, "outputs": outputs, "written": written}
+
+    def _clean(self, task: RenderTask) -> None:
+        """``doit clean``: remove this task's files and the folders they leave empty."""
+        for planned in task.files:
+            target = self._target(planned.path)
+            if target.exists():
+                target.unlink()
+                _prune_empty_parents(target.parent, self.output)
+
+    def plan_key(self) -> str:
+        return content_hash({"output": self.output_id,
+                             "tasks": [[t.name, t.key] for t in self.plan.tasks]})
+
+    def _finish(self) -> dict[str, Any]:
+        """Record the manifest and delete files that no build task produces any more."""
+        old = _manifest.read(self.manifest_path, self.output_id)
+        files: dict[str, _manifest.Entry] = {}
+        for task in self.plan.tasks:
+            for planned in task.files:
+                digest = self.hasher.hash(self._target(planned.path)) or ""
+                files[planned.path] = _manifest.Entry(digest, task.name, task.key)
+        deleted, kept = self.delete_stale(old, files)
+        for path in kept:
+            print(f"apipack: kept {path}: it is no longer generated but was edited by hand",
+                  file=sys.stderr)
+        _manifest.write(self.manifest_path, self.output_id, files)
+        return {"plan_key": self.plan_key(), "deleted": deleted}
+
+    def delete_stale(self, old: dict[str, _manifest.Entry],
+                     current: dict[str, Any]) -> tuple[list[str], list[str]]:
+        deleted, kept = [], []
+        for path in sorted(set(old) - set(current)):
+            target = self._target(path)
+            digest = self.hasher.hash(target)
+            if digest is None:
+                continue
+            if digest != old[path].hash:
+                kept.append(path)
+                continue
+            target.unlink()
+            deleted.append(path)
+            _prune_empty_parents(target.parent, self.output)
+        return deleted, kept
+
+    def run(self, jobs: int = 1, extra_args: list[str] | None = None) -> Summary:
+        """Run the graph in this process through doit's own command line."""
+        self.lock()
+        try:
+            config = self.doit_config()
+            namespace = {"task_apipack": lambda: self.tasks(), "DOIT_CONFIG": config}
+            args = ["run", "-n", str(jobs), *(extra_args or [])]
+            if jobs > 1:
+                args += ["-P", "process"]
+            code = DoitMain(ModuleTaskLoader(namespace), extra_config={"GLOBAL": {}}).run(args)
+        finally:
+            self.unlock()
+        if code != 0 and not self.summary.failures:
+            raise BuildError(f"doit stopped with exit code {code}")
+        if self.summary.failures:
+            raise BuildError("\n".join(self.summary.failures))
+        return self.summary
+
+    # -- accounting --
+
+    def _reporter_class(self) -> type:
+        build = self
+
+        class Reporter(_Reporter):
+            def __init__(self, outstream: IO[str], options: Any) -> None:
+                super().__init__(build, outstream)
+
+        return Reporter
+
+    def _checker_class(self) -> type:
+        hasher = self.hasher
+
+        class ContentChecker(FileChangedChecker):  # type: ignore[misc]
+            """doit file_dep checking by content hash (through the stat-signature cache)."""
+
+            def check_modified(self, file_path: str, file_stat: Any, state: Any) -> bool:
+                return bool(state != hasher.hash(Path(file_path)))
+
+            def get_state(self, dep: str, current_state: Any) -> Any:
+                digest = hasher.hash(Path(dep))
+                return None if digest == current_state else digest
+
+        return ContentChecker
+
+    def write_summary(self) -> None:
+        if self.summary_json is not None:
+            data = asdict(self.summary)
+            data["seconds"] = round(data["seconds"], 3)
+            text = json.dumps(data, indent=2, sort_keys=True) + "\n"
+            write_atomic(self.summary_json, text.encode("utf-8"))
+
+
+class _Current:
+    """doit ``uptodate``: same key as last time, and every output still holds what was written."""
+
+    def __init__(self, build: Build, task: RenderTask):
+        self.build, self.task = build, task
+
+    def __call__(self, task: Any, values: dict[str, Any]) -> bool:
+        if values.get("key") != self.task.key:
+            return False
+        recorded = values.get("outputs") or {}
+        if sorted(recorded) != sorted(f.path for f in self.task.files):
+            return False
+        hasher, target = self.build.hasher, self.build._target
+        return all(hasher.hash(target(path)) == digest for path, digest in recorded.items())
+
+
+class _ManifestCurrent:
+    def __init__(self, build: Build):
+        self.build = build
+
+    def __call__(self, task: Any, values: dict[str, Any]) -> bool:
+        if values.get("plan_key") != self.build.plan_key():
+            return False
+        recorded = _manifest.read(self.build.manifest_path, self.build.output_id)
+        return set(recorded) == set(self.build.plan.files)
+
+
+class _Reporter:
+    """Counts what doit did; prints failures (no tracebacks) and one summary line."""
+
+    def __init__(self, build: Build, outstream: IO[str]):
+        self.build = build
+        self.out = outstream
+        self.started = time.perf_counter()
+        self.verbose = bool(os.environ.get("APIPACK_VERBOSE"))
+
+    def initialize(self, tasks: Any, selected_tasks: Any) -> None:
+        self.build.summary = Summary()
+
+    def get_status(self, task: Any) -> None:
+        pass
+
+    def execute_task(self, task: Any) -> None:
+        if self.verbose:
+            self.out.write(f". {task.name}\n")
+
+    def add_success(self, task: Any) -> None:
+        if not task.actions:  # doit's group task for the basename: not a unit of work
+            return
+        summary = self.build.summary
+        summary.tasks_total += 1
+        summary.tasks_run += 1
+        values = task.values or {}
+        summary.files_deleted += len(values.get("deleted", ()))
+        summary.files_written += len(values.get("written", ()))
+        for path, digest in (values.get("outputs") or {}).items():
+            target = self.build._target(path)
+            if target.exists():
+                self.build.hasher.remember(target, digest)
+
+    def add_failure(self, task: Any, fail: Any) -> None:
+        summary = self.build.summary
+        summary.tasks_total += 1
+        summary.tasks_failed += 1
+        message = fail.get_msg().strip() if hasattr(fail, "get_msg") else str(fail)
+        if not os.environ.get("APIPACK_DEBUG") and "Traceback" in message:
+            message = message.strip().splitlines()[-1]
+        summary.failures.append(f"task {task.name} failed: {message}")
+
+    def skip_uptodate(self, task: Any) -> None:
+        if not task.actions:
+            return
+        self.build.summary.tasks_total += 1
+        self.build.summary.tasks_up_to_date += 1
+
+    def skip_ignore(self, task: Any) -> None:
+        self.build.summary.tasks_total += 1
+
+    def cleanup_error(self, exception: Any) -> None:
+        self.out.write(f"apipack: cleanup error: {exception}\n")
+
+    def runtime_error(self, msg: str) -> None:
+        self.build.summary.failures.append(msg.strip())
+
+    def teardown_task(self, task: Any) -> None:
+        pass
+
+    def complete_run(self) -> None:
+        summary = self.build.summary
+        summary.seconds = time.perf_counter() - self.started
+        summary.files_unchanged = len(self.build.plan.files) - summary.files_written
+        self.build.hasher.save()
+        for failure in summary.failures:
+            self.out.write(f"apipack: {failure}\n")
+        if not self.build.quiet:
+            self.out.write(summary.line() + "\n")
+        self.build.write_summary()
+
+
+def _prune_empty_parents(folder: Path, stop: Path) -> None:
+    while folder != stop and folder.is_relative_to(stop):
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent

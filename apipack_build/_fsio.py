@@ -1,0 +1,96 @@
+"""File system primitives: confined paths, atomic writes, and content hashes that survive touches.
+
+``FileHasher`` hashes file contents (never trusts a timestamp alone to mean "unchanged"), and
+remembers each hash with the file's full stat signature — nanosecond mtime and ctime, size and
+inode. A later run re-hashes a file only when that signature moved: a ``touch`` costs one hash,
+once, and rebuilds nothing. ctime cannot be set by tools, which closes the "same mtime, new
+content" hole of plain timestamp checks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path, PurePosixPath
+
+from ._hashing import bytes_hash
+from .errors import ConfigError
+
+_STAT_CACHE_VERSION = 1
+
+
+def confined(root: Path, relative: str) -> Path:
+    """``root / relative``, refusing anything that could land outside *root*."""
+    pure = PurePosixPath(relative)
+    if pure.is_absolute() or ".." in pure.parts or "\\" in relative or not pure.parts:
+        raise ConfigError(f"refusing to write '{relative}': outside the output folder")
+    target = root / Path(*pure.parts)
+    resolved_root = root.resolve()
+    if not target.resolve().is_relative_to(resolved_root):
+        raise ConfigError(f"refusing to write '{relative}': a link leads outside the output folder")
+    return target
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write via a temporary file in the same folder and rename: readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _signature(stat: os.stat_result) -> list[int]:
+    return [stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size, stat.st_ino]
+
+
+class FileHasher:
+    """Content hashes of files, cached on disk by stat signature."""
+
+    def __init__(self, cache_file: Path | None = None):
+        self.cache_file = cache_file
+        self.entries: dict[str, tuple[list[int], str]] = {}
+        self.dirty = False
+        if cache_file is not None and cache_file.is_file():
+            try:
+                stored = json.loads(cache_file.read_text(encoding="utf-8"))
+                if stored.get("version") == _STAT_CACHE_VERSION:
+                    self.entries = {k: (v[0], v[1]) for k, v in stored["files"].items()}
+            except (ValueError, KeyError, TypeError, IndexError):
+                self.entries = {}  # a damaged cache only costs re-hashing
+
+    def hash(self, path: Path) -> str | None:
+        """The content hash of *path*, or None if it does not exist."""
+        key = str(path)
+        try:
+            stat = path.stat()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        signature = _signature(stat)
+        known = self.entries.get(key)
+        if known is not None and known[0] == signature:
+            return known[1]
+        digest = bytes_hash(path.read_bytes())
+        self.entries[key] = (signature, digest)
+        self.dirty = True
+        return digest
+
+    def remember(self, path: Path, digest: str) -> None:
+        """Record the hash of bytes we just wrote, sparing a re-read."""
+        self.entries[str(path)] = (_signature(path.stat()), digest)
+        self.dirty = True
+
+    def save(self) -> None:
+        if self.cache_file is None or not self.dirty:
+            return
+        files = {k: [sig, digest] for k, (sig, digest) in sorted(self.entries.items())
+                 if Path(k).exists()}
+        payload = json.dumps({"version": _STAT_CACHE_VERSION, "files": files}, sort_keys=True)
+        write_atomic(self.cache_file, payload.encode("utf-8"))
+        self.dirty = False

@@ -1,0 +1,227 @@
+"""The ``apipack`` command line. Exit codes: 0 ok, 1 stale output or failed task,
+2 bad input, 3 LLM unavailable or a response missing offline."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from . import _diff, _manifest
+from ._plan import load_packages, spec_files
+from ._registry import registry
+from ._render import template_dirs
+from .engine import prepare, resolve_targets
+from .errors import ApipackError, ConfigError
+from .settings import Settings, describe, find_project_file
+from .spec import IDENTIFIER, spec_json_schema
+
+
+def _split(values: list[str] | None) -> list[str] | None:
+    """``-i rest -i cli`` and ``-i rest,cli`` mean the same."""
+    if not values:
+        return None
+    return sorted({v.strip() for value in values for v in value.split(",") if v.strip()})
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "languages": _split(getattr(args, "language", None)),
+        "interfaces": _split(getattr(args, "interface", None)),
+        "output": getattr(args, "output", None),
+        "jobs": getattr(args, "jobs", None),
+    }
+
+
+def _targets_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("targets", nargs="*", metavar="SPEC|PROJECT",
+                        help="spec files, a project file, or a project folder (default: .)")
+    parser.add_argument("-l", "--language", action="append", metavar="LANG",
+                        help="build only these languages (repeat or comma-separate)")
+    parser.add_argument("-i", "--interface", action="append", metavar="IFACE",
+                        help="build only these interfaces (repeat or comma-separate)")
+    parser.add_argument("-o", "--output", metavar="DIR", help="output folder")
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="apipack", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    targets = _targets_parser()
+
+    init = sub.add_parser("init", help="write a starter spec (and apipack.yml if absent)")
+    init.add_argument("--name", required=True)
+    init.add_argument("--description", default="")
+
+    validate = sub.add_parser("validate", help="check spec files; exit 2 listing every problem")
+    validate.add_argument("files", nargs="*", metavar="FILE")
+
+    gen = sub.add_parser("generate", parents=[targets], help="build the packages")
+    gen.add_argument("-n", "--jobs", type=int, metavar="JOBS", help="tasks in parallel")
+    gen.add_argument("--dry-run", action="store_true",
+                     help="list what would be written, changed or deleted; write nothing")
+    gen.add_argument("--summary-json", type=Path, metavar="FILE",
+                     help="write the build summary as JSON")
+
+    sub.add_parser("check", parents=[targets],
+                   help="exit 1 listing stale, missing, hand-edited or extra files; writes nothing")
+    sub.add_parser("clean", parents=[targets], help="delete generated files and build state")
+    sub.add_parser("templates", help="list templates and where each comes from")
+    sub.add_parser("config", parents=[targets], help="print effective settings and their origins")
+    schema = sub.add_parser("schema", help="print the JSON Schema of spec files")
+    schema.add_argument("--project", action="store_true",
+                        help="the schema of apipack.yml instead")
+    return parser
+
+
+def cmd_init(args: argparse.Namespace, cwd: Path) -> int:
+    name = args.name
+    if not IDENTIFIER.match(name):
+        raise ConfigError(f"--name '{name}': use lowercase letters, digits and underscores, "
+                          f"starting with a letter")
+    spec = cwd / "specs" / f"{name}.yml"
+    if spec.exists():
+        raise ConfigError(f"{spec.relative_to(cwd)} already exists; not overwriting it")
+    description = args.description or f"{name.replace('_', ' ').capitalize()}"
+    text = (
+        f"# apipack spec: edit, then run `apipack generate`.\n"
+        f"name: {name}\n"
+        f"description: {json.dumps(description, ensure_ascii=False)}\n"
+        f"parameters:\n"
+        f"  - {{name: text, type: string, description: \"The input text\"}}\n"
+        f"output_type: string\n"
+        f"interfaces: [rest, cli]\n"
+        f"examples:\n"
+        f"  - {{input: {{text: hello}}, output: hello}}\n"
+        f"# Remove `code` to have the LLM write the body, or point `implementation` at a file.\n"
+        f"code:\n"
+        f"  python: |\n"
+        f"    def {name}(text: str) -> str:\n"
+        f"        return text\n"
+    )
+    spec.parent.mkdir(parents=True, exist_ok=True)
+    spec.write_text(text, encoding="utf-8")
+    print(f"wrote {spec.relative_to(cwd).as_posix()}")
+    if find_project_file(cwd) is None:
+        (cwd / "apipack.yml").write_text(
+            "# apipack project: see `apipack config` for every setting and its origin.\n"
+            "specs: [\"specs/**/*.yml\"]\nlanguages: [python]\noutput: generated\n",
+            encoding="utf-8")
+        print("wrote apipack.yml")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace, cwd: Path) -> int:
+    effective, specs = resolve_targets(args.files, cwd)
+    files = spec_files(effective, specs)
+    packages = load_packages(files, effective.root, registry())
+    for package in packages:
+        count = len(package.functions)
+        print(f"{package.source}: ok ({count} function{'s' if count != 1 else ''})")
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace, cwd: Path) -> int:
+    build = prepare(args.targets, cwd=cwd, overrides=_overrides(args),
+                    summary_json=args.summary_json)
+    if args.dry_run:
+        changes = _diff.diff(build)
+        verbs = {_diff.MISSING: "create", _diff.STALE: "update", _diff.MODIFIED: "update",
+                 _diff.ORPHANED: "delete"}
+        shown = [c for c in changes if c.kind in verbs]
+        for change in shown:
+            print(f"would {verbs[change.kind]} {change.describe(build.output_id).split(':')[0]}")
+        print(f"apipack: dry run: {len(shown)} file(s) would change; nothing written")
+        return 0
+    build.run(jobs=build.plan.effective.settings.jobs)
+    return 0
+
+
+def cmd_check(args: argparse.Namespace, cwd: Path) -> int:
+    build = prepare(args.targets, cwd=cwd, overrides=_overrides(args))
+    changes = _diff.diff(build)
+    for change in changes:
+        print(change.describe(build.output_id))
+    if changes:
+        print(f"apipack: {len(changes)} generated file(s) out of date; "
+              f"run `apipack generate`", file=sys.stderr)
+        return 1
+    print(f"apipack: {len(build.plan.files)} generated files are current")
+    return 0
+
+
+def cmd_clean(args: argparse.Namespace, cwd: Path) -> int:
+    build = prepare(args.targets, cwd=cwd, overrides=_overrides(args))
+    build.lock()
+    try:
+        recorded = _manifest.read(build.manifest_path, build.output_id)
+        deleted, kept = build.delete_stale(recorded, {})
+        for path in kept:
+            print(f"kept {path}: edited by hand", file=sys.stderr)
+        for name in ("manifest.json", "doit.sqlite3", "filestat.json"):
+            (build.state / name).unlink(missing_ok=True)
+    finally:
+        build.unlock()
+    print(f"apipack: deleted {len(deleted)} generated file(s)")
+    return 0
+
+
+def cmd_templates(args: argparse.Namespace, cwd: Path) -> int:
+    effective, _ = resolve_targets([], cwd)
+    seen: set[str] = set()
+    for origin, folder in template_dirs(effective.root):
+        for path in sorted(folder.rglob("*.j2")):
+            name = path.relative_to(folder).as_posix()
+            shadowed = " (overridden)" if name in seen else ""
+            print(f"{name}  [{origin}]{shadowed}")
+            seen.add(name)
+    return 0
+
+
+def cmd_config(args: argparse.Namespace, cwd: Path) -> int:
+    effective, _ = resolve_targets(args.targets, cwd, _overrides(args))
+    source = effective.project_file.name if effective.project_file else "none"
+    print(f"# project folder: {effective.root.name or effective.root}; project file: {source}")
+    for line in describe(effective):
+        print(line)
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace, cwd: Path) -> int:
+    schema = Settings.model_json_schema() if args.project else spec_json_schema()
+    print(json.dumps(schema, indent=2, sort_keys=True))
+    return 0
+
+
+COMMANDS = {"init": cmd_init, "validate": cmd_validate, "generate": cmd_generate,
+            "check": cmd_check, "clean": cmd_clean, "templates": cmd_templates,
+            "config": cmd_config, "schema": cmd_schema}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args, Path.cwd())
+    except ApipackError as exc:
+        print(exc if "\n" in str(exc) or ":" in str(exc).split(" ")[0] else f"apipack: {exc}",
+              file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("apipack: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the last line of defence: never a traceback for users
+        if os.environ.get("APIPACK_DEBUG"):
+            raise
+        print(f"apipack: internal error: {type(exc).__name__}: {exc} "
+              f"(set APIPACK_DEBUG=1 for a traceback, and please report it)", file=sys.stderr)
+        return 70
+
+
+if __name__ == "__main__":
+    sys.exit(main())

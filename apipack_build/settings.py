@@ -1,0 +1,200 @@
+"""Effective settings, layered: built-in defaults < ``~/.apipack/config.yml`` < the project file
+(``apipack.yml`` or ``project.apipack.yml``) < ``APIPACK_*`` environment < command-line flags.
+
+Every value remembers where it came from, so ``apipack config`` can say so.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ._validation import validate_model
+from ._yamlsrc import Located, load_located
+from .errors import ConfigError, Problem, SpecError
+
+PROJECT_FILES = ("apipack.yml", "project.apipack.yml")
+ENV_PREFIX = "APIPACK_"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LLMSettings(_Section):
+    provider: Literal["ollama", "openai"] = "ollama"
+    model: str = "mistral:7b"
+    base_url: str = "http://localhost:11434"
+    temperature: float = Field(0.0, ge=0, le=2)
+    seed: int = 42
+    num_ctx: int = Field(8192, gt=0)
+    max_tokens: int = Field(2048, gt=0)
+    timeout: float = Field(600.0, gt=0, description="seconds to wait for a reply")
+    retries: int = Field(3, ge=0)
+    concurrency: int = Field(1, ge=1)
+
+
+class DeploymentSettings(_Section):
+    port: int = Field(8080, ge=1, le=65535)
+    replicas: int = Field(1, ge=1)
+
+
+class Settings(_Section):
+    specs: list[str] = Field(default_factory=lambda: ["specs/**/*.yml", "specs/**/*.yaml"],
+                             description="spec files or globs, relative to the project folder")
+    languages: list[str] = Field(default_factory=lambda: ["python"])
+    interfaces: list[str] = Field(default_factory=lambda: ["rest", "cli"])
+    output: str = Field("generated", description="output folder, relative to the project folder")
+    jobs: int = Field(1, ge=1, description="tasks run in parallel")
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    deployment: DeploymentSettings = Field(default_factory=DeploymentSettings)
+
+
+@dataclass(frozen=True)
+class Effective:
+    """Validated settings, the project folder, and the origin of every leaf value."""
+
+    settings: Settings
+    root: Path
+    project_file: Path | None
+    origins: Mapping[str, str]
+
+
+def find_project_file(folder: Path) -> Path | None:
+    for name in PROJECT_FILES:
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def _leaves(model: type[BaseModel], prefix: str = "") -> dict[str, Any]:
+    """Dotted names of every leaf setting, with their field info."""
+    out: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        annotation = info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            out.update(_leaves(annotation, f"{prefix}{name}."))
+        else:
+            out[prefix + name] = info
+    return out
+
+
+LEAVES = _leaves(Settings)
+
+
+def env_name(dotted: str) -> str:
+    return ENV_PREFIX + dotted.replace(".", "_").upper()
+
+
+def _set(tree: dict[str, Any], dotted: str, value: Any) -> None:
+    *parents, last = dotted.split(".")
+    for part in parents:
+        tree = tree.setdefault(part, {})
+    tree[last] = value
+
+
+SECTIONS = frozenset(dotted.split(".")[0] for dotted in LEAVES if "." in dotted)
+
+
+def _flatten(tree: Mapping[str, Any]) -> dict[str, Any]:
+    """``{"llm": {"model": m}}`` → ``{"llm.model": m}`` (a layer may set single leaves)."""
+    out: dict[str, Any] = {}
+    for key, value in tree.items():
+        if key in SECTIONS and isinstance(value, Mapping):
+            out.update({f"{key}.{leaf}": item for leaf, item in value.items()})
+        else:
+            out[key] = value
+    return out
+
+
+def _from_env(environ: Mapping[str, str]) -> dict[str, tuple[Any, str]]:
+    """Settings given in the environment, each with the variable it came from."""
+    values: dict[str, tuple[Any, str]] = {}
+    for dotted, info in LEAVES.items():
+        name = env_name(dotted)
+        raw = environ.get(name)
+        if raw is None:
+            continue
+        is_list = "list" in str(info.annotation)
+        values[dotted] = ([item.strip() for item in raw.split(",") if item.strip()]
+                          if is_list else raw), f"env {name}"
+    host = environ.get("OLLAMA_HOST")
+    if "llm.base_url" not in values and host:
+        values["llm.base_url"] = (host if "://" in host else f"http://{host}"), "env OLLAMA_HOST"
+    return values
+
+
+def _load_file(path: Path, shown: str) -> tuple[dict[str, Any], Located]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError([Problem(shown, 1, 1, "", f"cannot read: {exc}")]) from None
+    located = load_located(text, shown)
+    data = located.data if located.data is not None else {}
+    if not isinstance(data, dict):
+        raise SpecError([located.problem((), "settings must be a mapping")])
+    # Validate the layer alone, so its errors point into this file.
+    _, problems = validate_model(Settings, located, data)
+    if problems:
+        raise SpecError(problems)
+    return data, located
+
+
+def resolve(
+    folder: Path,
+    *,
+    project_file: Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    home: Path | None = None,
+) -> Effective:
+    """Merge every layer for the project in *folder* (or the given *project_file*)."""
+    environ = os.environ if environ is None else environ
+    home = Path(environ.get("HOME", str(Path.home()))) if home is None else home
+    project_file = project_file or find_project_file(folder)
+    root = project_file.parent if project_file else folder
+    merged: dict[str, Any] = {}
+    origins = {dotted: "default" for dotted in LEAVES}
+
+    def apply(layer: Mapping[str, Any], origin: Any) -> None:
+        for dotted, value in layer.items():
+            _set(merged, dotted, value)
+            origins[dotted] = origin(dotted) if callable(origin) else origin
+
+    user_file = home / ".apipack" / "config.yml"
+    for path, shown in ((user_file, "~/.apipack/config.yml"),
+                        (project_file, project_file.name if project_file else "")):
+        if path is None or not path.is_file():
+            continue
+        data, located = _load_file(path, shown)
+        apply(_flatten(data), lambda d, loc=located, s=shown: "{}:{}:{}".format(
+            s, *loc.where(tuple(d.split(".")))))
+    from_env = _from_env(environ)
+    apply({dotted: value for dotted, (value, _) in from_env.items()},
+          lambda d: from_env[d][1])
+    apply({k: v for k, v in (overrides or {}).items() if v is not None}, "command line")
+    located = Located("<effective settings>", merged)
+    settings, problems = validate_model(Settings, located, merged)
+    if settings is None:
+        # Only environment values and flags can fail here: files were checked on their own.
+        raise ConfigError("\n".join(f"{origins.get(p.field, 'settings')}: {p.field}: {p.message}"
+                                     for p in problems))
+    return Effective(settings, root.resolve(), project_file, origins)
+
+
+def describe(effective: Effective) -> list[str]:
+    """Lines of ``apipack config``: every setting, its value, and its origin."""
+    dumped = effective.settings.model_dump(mode="json")
+    lines = []
+    for dotted in sorted(LEAVES):
+        value: Any = dumped
+        for part in dotted.split("."):
+            value = value[part]
+        shown = ", ".join(value) if isinstance(value, list) else value
+        lines.append(f"{dotted} = {shown}  # {effective.origins[dotted]}")
+    return lines
