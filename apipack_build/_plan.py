@@ -24,6 +24,8 @@ from .rules import (
     Output,
     PackageRequest,
     Rule,
+)
+from .rules import (
     Settings as RuleSettings,
 )
 from .settings import Effective

@@ -61,12 +61,12 @@ class Renderer:
         raise TemplateError(f"template '{name}' not found in {', '.join(o for o, _ in self.dirs)} "
                             f"templates")
 
-    @functools.lru_cache(maxsize=None)  # noqa: B019 - one Renderer per build
+    @functools.cache  # noqa: B019 - one Renderer per build
     def source(self, name: str) -> str:
         _, path = self.origin(name)
         return path.read_text(encoding="utf-8")
 
-    @functools.lru_cache(maxsize=None)  # noqa: B019
+    @functools.cache  # noqa: B019
     def template_hashes(self, name: str) -> tuple[tuple[str, str], ...]:
         """Hashes of *name* and of every template it pulls in, sorted by name."""
         found: dict[str, str] = {}

@@ -12,8 +12,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .spec import Example, Function, Package, Parameter
 from ._types import TypeRef, parse_type
+from .spec import Example, Function, Package, Parameter
 
 __all__ = [
     "Example",
