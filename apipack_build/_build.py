@@ -205,10 +205,10 @@ class Build:
             code = DoitMain(ModuleTaskLoader(namespace), extra_config={"GLOBAL": {}}).run(args)
         finally:
             self.unlock()
-        if code != 0 and not self.summary.failures:
+        if self.summary.failures:  # the reporter has printed each one
+            raise BuildError(f"{len(self.summary.failures)} task(s) failed")
+        if code != 0:
             raise BuildError(f"doit stopped with exit code {code}")
-        if self.summary.failures:
-            raise BuildError("\n".join(self.summary.failures))
         return self.summary
 
     # -- accounting --
