@@ -1,0 +1,34 @@
+"""apipack's engine: specs → content-hashed doit task graph → rendered, deterministic packages.
+
+The engine knows no language: languages and rules arrive through entry points
+(``apipack.languages``, ``apipack.rules``), the built-in ones included.
+"""
+
+from __future__ import annotations
+
+from ._build import Build, Summary
+from .engine import prepare
+from .errors import (
+    ApipackError,
+    BuildError,
+    BusyError,
+    ConfigError,
+    LLMError,
+    Problem,
+    SpecError,
+    TemplateError,
+)
+
+__all__ = [
+    "ApipackError",
+    "Build",
+    "BuildError",
+    "BusyError",
+    "ConfigError",
+    "LLMError",
+    "Problem",
+    "SpecError",
+    "Summary",
+    "TemplateError",
+    "prepare",
+]
