@@ -8,6 +8,7 @@ keyed on the plan, so a no-op build runs nothing at all.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -26,11 +27,14 @@ from filelock import FileLock, Timeout
 from . import _manifest
 from ._fsio import FileHasher, confined, write_atomic
 from ._hashing import bytes_hash, content_hash
+from ._llmstep import Asker, Need, write_lock
 from ._plan import Plan, RenderTask
+from ._registry import registry
 from .errors import ApipackError, BuildError, BusyError
 
 STATE_DIR = ".apipack"
 MANIFEST_TASK = "_manifest"
+LAST_BUILD = "last-build.json"
 LOCK_TIMEOUT = 900.0
 
 
@@ -45,6 +49,10 @@ class Summary:
     files_deleted: int = 0
     llm_calls: int = 0
     llm_cache_hits: int = 0
+    llm_lock_hits: int = 0
+    llm_prompt_tokens: int = 0
+    llm_completion_tokens: int = 0
+    llm_seconds: float = 0.0
     seconds: float = 0.0
     failures: list[str] = field(default_factory=list)
 
@@ -53,7 +61,8 @@ class Summary:
         return (f"apipack: {self.tasks_total} tasks: {self.tasks_run} run, "
                 f"{self.tasks_up_to_date} up to date{failed}; files: {self.files_written} written, "
                 f"{self.files_unchanged} unchanged, {self.files_deleted} deleted; "
-                f"LLM: {self.llm_calls} calls, {self.llm_cache_hits} cache hits; "
+                f"LLM: {self.llm_calls} calls, {self.llm_cache_hits} cache hits, "
+                f"{self.llm_lock_hits} lock hits; "
                 f"{self.seconds:.2f} s")
 
 
@@ -72,6 +81,7 @@ class Build:
         self.quiet = quiet
         self.summary = Summary()
         self._lock: FileLock | None = None
+        self._resolved: dict[str, RenderTask] = {}
 
     # -- locking --
 
@@ -105,11 +115,20 @@ class Build:
             "check_file_uptodate": self._checker_class(),
             "reporter": self._reporter_class(),
             "default_tasks": [self.basename],
+            "continue": True,  # one function's failure must not stop the others
             "verbosity": 0,
         }
 
     def tasks(self) -> Iterator[dict[str, Any]]:
-        """doit task dicts (subtasks of one basename): one per render task, then the manifest."""
+        """doit task dicts (subtasks of one basename): LLM requests still to send, one task per
+        render task, then the manifest."""
+        for name, need in self.plan.llm.asks():
+            yield {
+                "name": name,
+                "actions": [(self._ask, (need,))],
+                "uptodate": [False],  # it exists only because no answer is known
+                "verbosity": 0,
+            }
         names = []
         for task in self.plan.tasks:
             names.append(task.name)
@@ -117,6 +136,7 @@ class Build:
                 "name": task.name,
                 "actions": [(self._render, (task,))],
                 "targets": [str(self._target(f.path)) for f in task.files],
+                "task_dep": [f"{self.basename}:{name}" for name in task.after],
                 "uptodate": [_Current(self, task)],
                 "clean": [(self._clean, (task,))],
                 "verbosity": 0,
@@ -134,8 +154,50 @@ class Build:
     def _target(self, relative: str) -> Path:
         return confined(self.output, relative)
 
+    def resolved(self, task: RenderTask) -> RenderTask:
+        """The task with its real key and files (LLM-dependent tasks learn them late)."""
+        if task.resolve is None:
+            return task
+        if task.name not in self._resolved:
+            self._resolved[task.name] = task.resolve()
+        return self._resolved[task.name]
+
+    def resolved_tasks(self) -> list[RenderTask]:
+        return [self.resolved(task) for task in self.plan.tasks]
+
+    def _ask(self, need: Need) -> dict[str, Any] | TaskFailed:
+        asker = Asker(self.plan.llm.settings, self.plan.llm.provider_factory, self.plan.llm.cache,
+                      self.state / "failed", registry().languages)
+        try:
+            with self._llm_slot():
+                asker.ask(need, self.plan.llm.resolution.digest)
+        except ApipackError as exc:
+            return TaskFailed(str(exc))
+        finally:
+            self.plan.llm.cache.close()
+        return {"llm": vars(asker.stats)}
+
+    @contextlib.contextmanager
+    def _llm_slot(self) -> Iterator[None]:
+        """At most ``llm.concurrency`` requests in flight, across doit's worker processes."""
+        slots = self.plan.llm.settings.concurrency
+        while True:
+            for index in range(slots):
+                lock = FileLock(str(self.state / f"llm-slot-{index}.lock"))
+                try:
+                    lock.acquire(timeout=0)
+                except Timeout:
+                    continue
+                try:
+                    yield
+                finally:
+                    lock.release()
+                return
+            time.sleep(0.05)
+
     def _render(self, task: RenderTask) -> dict[str, Any] | TaskFailed:
         try:
+            task = self.resolved(task)
             outputs, written = {}, []
             for planned in task.files:
                 data = self.plan.renderer.render(planned.template, planned.context).encode("utf-8")
@@ -160,13 +222,14 @@ class Build:
 
     def plan_key(self) -> str:
         return content_hash({"output": self.output_id,
-                             "tasks": [[t.name, t.key] for t in self.plan.tasks]})
+                             "tasks": [[t.name, t.key] for t in self.resolved_tasks()]})
 
     def _finish(self) -> dict[str, Any]:
         """Record the manifest and delete files that no build task produces any more."""
         old = _manifest.read(self.manifest_path, self.output_id)
         files: dict[str, _manifest.Entry] = {}
-        for task in self.plan.tasks:
+        self._write_lock()
+        for task in self.resolved_tasks():
             for planned in task.files:
                 digest = self.hasher.hash(self._target(planned.path)) or ""
                 files[planned.path] = _manifest.Entry(digest, task.name, task.key)
@@ -176,6 +239,13 @@ class Build:
                   file=sys.stderr)
         _manifest.write(self.manifest_path, self.output_id, files)
         return {"plan_key": self.plan_key(), "deleted": deleted}
+
+    def _write_lock(self) -> None:
+        llm = self.plan.llm
+        if not llm.needs and not llm.lock_path.is_file():
+            return  # no LLM in this project: no lock file to keep
+        built = {target.split("/")[1] for target in (d.path for d in self.plan.packages)}
+        write_lock(llm.lock_path, llm.lock_entries(self.plan.partial, built))
 
     def delete_stale(self, old: dict[str, _manifest.Entry],
                      current: dict[str, Any]) -> tuple[list[str], list[str]]:
@@ -199,7 +269,7 @@ class Build:
         try:
             config = self.doit_config()
             namespace = {"task_apipack": lambda: self.tasks(), "DOIT_CONFIG": config}
-            args = ["run", "-n", str(jobs), *(extra_args or [])]
+            args = ["run", "--continue", "-n", str(jobs), *(extra_args or [])]
             if jobs > 1:
                 args += ["-P", "process"]
             code = DoitMain(ModuleTaskLoader(namespace), extra_config={"GLOBAL": {}}).run(args)
@@ -238,11 +308,14 @@ class Build:
         return ContentChecker
 
     def write_summary(self) -> None:
+        """To ``--summary-json``, and always to ``.apipack/last-build.json`` (for cache stats)."""
+        data = asdict(self.summary)
+        data["seconds"] = round(data["seconds"], 3)
+        data["llm_seconds"] = round(data["llm_seconds"], 3)
+        text = (json.dumps(data, indent=2, sort_keys=True) + "\n").encode("utf-8")
+        write_atomic(self.state / LAST_BUILD, text)
         if self.summary_json is not None:
-            data = asdict(self.summary)
-            data["seconds"] = round(data["seconds"], 3)
-            text = json.dumps(data, indent=2, sort_keys=True) + "\n"
-            write_atomic(self.summary_json, text.encode("utf-8"))
+            write_atomic(self.summary_json, text)
 
 
 class _Current:
@@ -252,10 +325,11 @@ class _Current:
         self.build, self.task = build, task
 
     def __call__(self, task: Any, values: dict[str, Any]) -> bool:
-        if values.get("key") != self.task.key:
+        current = self.build.resolved(self.task)
+        if values.get("key") != current.key:
             return False
         recorded = values.get("outputs") or {}
-        if sorted(recorded) != sorted(f.path for f in self.task.files):
+        if sorted(recorded) != sorted(f.path for f in current.files):
             return False
         hasher, target = self.build.hasher, self.build._target
         return all(hasher.hash(target(path)) == digest for path, digest in recorded.items())
@@ -269,7 +343,8 @@ class _ManifestCurrent:
         if values.get("plan_key") != self.build.plan_key():
             return False
         recorded = _manifest.read(self.build.manifest_path, self.build.output_id)
-        return set(recorded) == set(self.build.plan.files)
+        planned = {f.path for t in self.build.resolved_tasks() for f in t.files}
+        return set(recorded) == planned
 
 
 class _Reporter:
@@ -282,7 +357,9 @@ class _Reporter:
         self.verbose = bool(os.environ.get("APIPACK_VERBOSE"))
 
     def initialize(self, tasks: Any, selected_tasks: Any) -> None:
-        self.build.summary = Summary()
+        stats = self.build.plan.llm.resolution.stats
+        self.build.summary = Summary(llm_cache_hits=stats.cache_hits,
+                                     llm_lock_hits=stats.lock_hits)
 
     def get_status(self, task: Any) -> None:
         pass
@@ -300,6 +377,11 @@ class _Reporter:
         values = task.values or {}
         summary.files_deleted += len(values.get("deleted", ()))
         summary.files_written += len(values.get("written", ()))
+        llm = values.get("llm") or {}
+        summary.llm_calls += llm.get("calls", 0)
+        summary.llm_prompt_tokens += llm.get("prompt_tokens", 0)
+        summary.llm_completion_tokens += llm.get("completion_tokens", 0)
+        summary.llm_seconds += llm.get("seconds", 0.0)
         for path, digest in (values.get("outputs") or {}).items():
             target = self.build._target(path)
             if target.exists():
@@ -335,7 +417,8 @@ class _Reporter:
     def complete_run(self) -> None:
         summary = self.build.summary
         summary.seconds = time.perf_counter() - self.started
-        summary.files_unchanged = len(self.build.plan.files) - summary.files_written
+        planned = sum(len(t.files) for t in self.build.plan.tasks)
+        summary.files_unchanged = planned - summary.files_written
         self.build.hasher.save()
         for failure in summary.failures:
             self.out.write(f"apipack: {failure}\n")

@@ -9,7 +9,7 @@ function of a multi-function file leaves every other function's tasks up to date
 from __future__ import annotations
 
 import glob
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -17,7 +17,9 @@ from typing import Any
 from ._hashing import HASH_FORMAT, content_hash
 from ._registry import Registry, registry
 from ._render import Renderer, template_dirs
-from .errors import ConfigError, LLMError, Problem, SpecError
+from ._llmstep import LOCK_FILE, LLMStep, Need, ResponseCache, prompt_messages, request_key, resolve
+from .errors import ConfigError, Problem, SpecError
+from .llm import Provider, make_provider
 from .rules import (
     FunctionRequest,
     Implementation,
@@ -28,7 +30,7 @@ from .rules import (
 from .rules import (
     Settings as RuleSettings,
 )
-from .settings import Effective
+from .settings import Effective, LLMSettings
 from .spec import Function, Package, load_spec
 
 SPEC_SUFFIXES = (".yml", ".yaml")
@@ -47,6 +49,9 @@ class RenderTask:
     rule: str
     key: str
     files: tuple[PlannedFile, ...]
+    #: LLM tasks this one waits for; then ``resolve`` gives the task with its real key and files
+    after: tuple[str, ...] = ()
+    resolve: Callable[[], RenderTask] | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,8 @@ class Plan:
     tasks: tuple[RenderTask, ...]
     packages: tuple[PackageDir, ...]
     renderer: Renderer
+    llm: LLMStep
+    partial: bool  # only some of the project's specs (named on the command line)
 
     @property
     def files(self) -> dict[str, tuple[RenderTask, PlannedFile]]:
@@ -99,19 +106,58 @@ def load_packages(paths: Sequence[Path], root: Path, reg: Registry) -> list[Pack
     return packages
 
 
-def make_plan(effective: Effective, explicit_specs: Sequence[Path] = ()) -> Plan:
+@dataclass(frozen=True)
+class Target:
+    """One package built for one language."""
+
+    package: Package
+    language: str
+    interfaces: tuple[str, ...]
+    folder: str
+
+
+def llm_needs(effective: Effective) -> list[Need]:
+    """Every function × language of the project whose body the LLM writes."""
+    reg = registry()
+    packages = load_packages(spec_files(effective), effective.root, reg)
+    renderer = Renderer(template_dirs(effective.root), _all_filters(reg))
+    targets = _build_targets(packages, effective, reg)
+    return _implementations(targets, effective.root, reg, renderer, effective.settings.llm)[1]
+
+
+def make_plan(effective: Effective, explicit_specs: Sequence[Path] = (), *,
+              offline: bool | None = None, refresh: frozenset[str] = frozenset(),
+              provider_factory: Callable[[], Provider] | None = None) -> Plan:
     reg = registry()
     root = effective.root
     settings = effective.settings
-    output = (root / settings.output).resolve()
     packages = load_packages(spec_files(effective, explicit_specs), root, reg)
+    targets = _build_targets(packages, effective, reg)
     renderer = Renderer(template_dirs(root), _all_filters(reg))
+    implementations, needs = _implementations(targets, root, reg, renderer, settings.llm)
+    llm = LLMStep(settings.llm, ResponseCache(root / settings.cache_dir), root / LOCK_FILE,
+                  provider_factory or (lambda: make_provider(settings.llm)))
+    llm.resolution = resolve(
+        needs, settings=settings.llm, cache=llm.cache, lock_path=llm.lock_path,
+        languages=reg.languages, offline=settings.offline if offline is None else offline,
+        refresh=refresh, provider_factory=llm.provider_factory)
+    llm.needs = needs
     rule_settings = RuleSettings(deployment=settings.deployment.model_dump())
     tasks: list[RenderTask] = []
-    dirs: list[PackageDir] = []
+    for target in targets:
+        request = PackageRequest(target.package, target.language, target.interfaces, rule_settings)
+        for rule in reg.rules_for(target.language, target.interfaces):
+            tasks.extend(_rule_tasks(rule, request, target.folder, renderer, implementations, llm))
+    _check_unique_paths(tasks)
+    dirs = tuple(PackageDir(t.folder, reg.languages[t.language].ignore) for t in targets)
+    return Plan(effective, (root / settings.output).resolve(), tuple(tasks), dirs, renderer, llm,
+                bool(explicit_specs))
+
+
+def _build_targets(packages: list[Package], effective: Effective, reg: Registry) -> list[Target]:
+    targets: list[Target] = []
     problems: list[Problem] = []
     unsupported: list[str] = []
-    missing: list[str] = []
     owners: dict[str, str] = {}
     for package in packages:
         for language in _targets(package, effective, "languages"):
@@ -121,7 +167,8 @@ def make_plan(effective: Effective, explicit_specs: Sequence[Path] = ()) -> Plan
             if absent:
                 message = (f"language '{language}' has no rule for interface(s) "
                            f"{', '.join(absent)} (available: {', '.join(offered) or 'none yet'})")
-                if package.interfaces is not None and not _from_command_line(effective, "interfaces"):
+                if package.interfaces is not None and not _from_command_line(effective,
+                                                                             "interfaces"):
                     line, col = package.marks.get("interfaces", (1, 1))
                     problems.append(Problem(package.source, line, col, "interfaces", message))
                 else:
@@ -135,20 +182,44 @@ def make_plan(effective: Effective, explicit_specs: Sequence[Path] = ()) -> Plan
                                         f"{owners[folder]}: both would write {folder}/"))
                 continue
             owners[folder] = package.source
-            dirs.append(PackageDir(folder, reg.languages[language].ignore))
-            request = PackageRequest(package, language, interfaces, rule_settings)
-            for rule in reg.rules_for(language, interfaces):
-                tasks.extend(_rule_tasks(rule, request, folder, renderer, root, missing))
+            targets.append(Target(package, language, interfaces, folder))
     if problems:
         raise SpecError(problems)
     if unsupported:
         raise ConfigError("\n".join(unsupported))
-    if missing:
-        raise LLMError("no implementation for:\n  " + "\n  ".join(missing) +
-                       "\ngive each function `code:` or `implementation:` in its spec "
-                       "(LLM generation of function bodies is not part of this version yet)")
-    _check_unique_paths(tasks)
-    return Plan(effective, output, tuple(tasks), tuple(dirs), renderer)
+    return targets
+
+
+Implementations = dict[tuple[str, str, str], "Implementation | Need"]
+
+
+def _implementations(targets: list[Target], root: Path, reg: Registry, renderer: Renderer,
+                     llm_settings: LLMSettings) -> tuple[Implementations, list[Need]]:
+    """Each function's logic per language: hand-written (checked now) or an LLM need."""
+    found: Implementations = {}
+    needs: list[Need] = []
+    errors: list[str] = []
+    for target in targets:
+        language = reg.languages[target.language]
+        for function in target.package.functions:
+            ident = (target.package.name, function.name, target.language)
+            impl = _given_implementation(function, target.language, root)
+            if impl is None:
+                messages = prompt_messages(renderer, target.package, function, target.language)
+                need = Need(target.package.name, function, target.language, messages,
+                            request_key(llm_settings, messages))
+                needs.append(need)
+                found[ident] = need
+                continue
+            problem = language.check_code(impl.source, function) if language.check_code else None
+            if problem:
+                where = impl.path or "its inline code"
+                errors.append(f"{target.package.source}: function '{function.name}' "
+                              f"({target.language}): {where}: {problem}")
+            found[ident] = impl
+    if errors:
+        raise ConfigError("\n".join(errors))
+    return found, needs
 
 
 def _all_filters(reg: Registry) -> dict[str, Any]:
@@ -174,7 +245,8 @@ def _targets(package: Package, effective: Effective, field: str) -> tuple[str, .
     return tuple(own)
 
 
-def _implementation(function: Function, language: str, root: Path) -> Implementation | None:
+def _given_implementation(function: Function, language: str,
+                          root: Path) -> Implementation | None:
     for key in (language, "*"):
         if key in function.code:
             return Implementation("code", function.code[key])
@@ -185,24 +257,45 @@ def _implementation(function: Function, language: str, root: Path) -> Implementa
 
 
 def _rule_tasks(rule: Rule, request: PackageRequest, folder: str, renderer: Renderer,
-                root: Path, missing: list[str]) -> list[RenderTask]:
+                implementations: Implementations, llm: LLMStep) -> list[RenderTask]:
     package, language = request.package, request.language
-    scope = rule.interface or "core"
-    base = f"{package.name}/{language}/{scope}"
+    base = f"{package.name}/{language}/{rule.interface or 'core'}"
     tasks = []
     if rule.package_outputs is not None:
-        outputs = rule.package_outputs(request)
-        tasks.append(_task(f"{base}/_package", rule, outputs, folder, renderer))
-    if rule.function_outputs is not None:
-        for function in package.functions:
-            impl = _implementation(function, language, root)
-            if impl is None:
-                missing.append(f"{package.source}: function '{function.name}' ({language})")
+        tasks.append(_task(f"{base}/_package", rule, rule.package_outputs(request), folder,
+                           renderer))
+    for function in package.functions if rule.function_outputs is not None else ():
+        name = f"{base}/{function.name}"
+        impl = implementations[(package.name, function.name, language)]
+        if isinstance(impl, Need):
+            answer = llm.resolution.answers.get((package.name, function.name, language))
+            if answer is None:  # the model answers during the build: render after it
+                tasks.append(_deferred(name, rule, request, function, impl, folder, renderer, llm))
                 continue
-            outputs = rule.function_outputs(
-                FunctionRequest(package, function, language, impl, request.settings))
-            tasks.append(_task(f"{base}/{function.name}", rule, outputs, folder, renderer))
+            impl = Implementation("llm", answer.code)
+        outputs = rule.function_outputs(  # type: ignore[misc]
+            FunctionRequest(package, function, language, impl, request.settings))
+        tasks.append(_task(name, rule, outputs, folder, renderer))
     return [t for t in tasks if t.files]
+
+
+def _deferred(name: str, rule: Rule, request: PackageRequest, function: Function, need: Need,
+              folder: str, renderer: Renderer, llm: LLMStep) -> RenderTask:
+    """A task whose inputs include a reply not yet received; its key is known once it is."""
+    assert rule.function_outputs is not None
+    outputs_of = rule.function_outputs
+
+    def outputs(source: str) -> Sequence[Output]:
+        impl = Implementation("llm", source)
+        return outputs_of(FunctionRequest(request.package, function, request.language, impl,
+                                          request.settings))
+
+    def resolve_now() -> RenderTask:
+        return _task(name, rule, outputs(llm.answer_for(need).code), folder, renderer)
+
+    placeholder = _task(name, rule, outputs(""), folder, renderer)
+    return RenderTask(name, rule.name, "", placeholder.files,
+                      after=(llm.wait_name(need),), resolve=resolve_now)
 
 
 def _task(name: str, rule: Rule, outputs: Sequence[Output], folder: str,

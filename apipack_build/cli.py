@@ -12,11 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from . import _diff, _manifest
-from ._plan import load_packages, spec_files
+from ._build import LAST_BUILD, STATE_DIR
+from ._llmstep import ResponseCache
+from ._plan import llm_needs, load_packages, spec_files
 from ._registry import registry
 from ._render import template_dirs
 from .engine import prepare, resolve_targets
-from .errors import ApipackError, ConfigError
+from .errors import ApipackError, ConfigError, LLMError
+from .llm import make_provider
 from .settings import Settings, describe, find_project_file
 from .spec import IDENTIFIER, spec_json_schema
 
@@ -68,12 +71,26 @@ def build_parser() -> argparse.ArgumentParser:
                      help="list what would be written, changed or deleted; write nothing")
     gen.add_argument("--summary-json", type=Path, metavar="FILE",
                      help="write the build summary as JSON")
+    gen.add_argument("--offline", action="store_true", default=None,
+                     help="never call a model; fail before building if a response is missing")
+    gen.add_argument("--refresh", action="append", default=[], metavar="FUNCTION",
+                     help="ask the model again for this function (repeatable)")
 
     sub.add_parser("check", parents=[targets],
                    help="exit 1 listing stale, missing, hand-edited or extra files; writes nothing")
     sub.add_parser("clean", parents=[targets], help="delete generated files and build state")
     sub.add_parser("templates", help="list templates and where each comes from")
     sub.add_parser("config", parents=[targets], help="print effective settings and their origins")
+    sub.add_parser("health", parents=[targets],
+                   help="is the LLM server reachable, which version, is the model there")
+    cache = sub.add_parser("cache", help="the LLM response cache")
+    cache_sub = cache.add_subparsers(dest="cache_command", required=True, metavar="ACTION")
+    cache_sub.add_parser("stats", help="entries, bytes, and the last build's hits and misses")
+    export = cache_sub.add_parser("export", help="write every reply to a portable archive")
+    export.add_argument("file", type=Path)
+    import_ = cache_sub.add_parser("import", help="add the replies of an archive")
+    import_.add_argument("file", type=Path)
+    cache_sub.add_parser("prune", help="drop replies that no spec asks for any more")
     schema = sub.add_parser("schema", help="print the JSON Schema of spec files")
     schema.add_argument("--project", action="store_true",
                         help="the schema of apipack.yml instead")
@@ -129,7 +146,8 @@ def cmd_validate(args: argparse.Namespace, cwd: Path) -> int:
 
 def cmd_generate(args: argparse.Namespace, cwd: Path) -> int:
     build = prepare(args.targets, cwd=cwd, overrides=_overrides(args),
-                    summary_json=args.summary_json)
+                    summary_json=args.summary_json, offline=True if args.dry_run else args.offline,
+                    refresh=args.refresh)
     if args.dry_run:
         changes = _diff.diff(build)
         verbs = {_diff.MISSING: "create", _diff.STALE: "update", _diff.MODIFIED: "update",
@@ -144,7 +162,7 @@ def cmd_generate(args: argparse.Namespace, cwd: Path) -> int:
 
 
 def cmd_check(args: argparse.Namespace, cwd: Path) -> int:
-    build = prepare(args.targets, cwd=cwd, overrides=_overrides(args))
+    build = prepare(args.targets, cwd=cwd, overrides=_overrides(args), offline=True)
     changes = _diff.diff(build)
     for change in changes:
         print(change.describe(build.output_id))
@@ -157,7 +175,7 @@ def cmd_check(args: argparse.Namespace, cwd: Path) -> int:
 
 
 def cmd_clean(args: argparse.Namespace, cwd: Path) -> int:
-    build = prepare(args.targets, cwd=cwd, overrides=_overrides(args))
+    build = prepare(args.targets, cwd=cwd, overrides=_overrides(args), offline=True)
     build.lock()
     try:
         recorded = _manifest.read(build.manifest_path, build.output_id)
@@ -199,9 +217,56 @@ def cmd_schema(args: argparse.Namespace, cwd: Path) -> int:
     return 0
 
 
+def cmd_health(args: argparse.Namespace, cwd: Path) -> int:
+    effective, _ = resolve_targets(args.targets, cwd, _overrides(args))
+    llm = effective.settings.llm
+    provider = make_provider(llm.model_copy(update={"retries": 0}))  # a probe, not a build
+    try:
+        status = provider.status()
+    finally:
+        provider.close()
+    version = f" (version {status.version})" if status.version else ""
+    if not status.reachable:
+        print(f"server: {llm.provider} at {llm.base_url}: unreachable: {status.detail}")
+        return LLMError.exit_code
+    print(f"server: {llm.provider} at {llm.base_url}: reachable{version}")
+    if not status.model_present:
+        print(f"model: {llm.model}: missing: {status.detail}")
+        return LLMError.exit_code
+    digest = f", digest {status.digest}" if status.digest else ""
+    print(f"model: {llm.model}: present{digest}")
+    return 0
+
+
+def cmd_cache(args: argparse.Namespace, cwd: Path) -> int:
+    effective, _ = resolve_targets([], cwd)
+    cache = ResponseCache(effective.root / effective.settings.cache_dir)
+    try:
+        if args.cache_command == "stats":
+            items = cache.items()
+            print(f"entries: {len(items)}")
+            print(f"bytes: {cache.volume()}")
+            last = effective.root / STATE_DIR / LAST_BUILD
+            if last.is_file():
+                data = json.loads(last.read_text(encoding="utf-8"))
+                print(f"last build: {data['llm_cache_hits']} cache hits, {data['llm_lock_hits']} "
+                      f"lock hits, {data['llm_calls']} LLM calls (misses)")
+        elif args.cache_command == "export":
+            print(f"exported {cache.export(args.file)} entries to {args.file}")
+        elif args.cache_command == "import":
+            print(f"imported {cache.import_(args.file)} entries from {args.file}")
+        else:
+            keep = {need.request_key for need in llm_needs(effective)}
+            print(f"pruned {cache.prune(keep)} entries; {len(cache.items())} left")
+    finally:
+        cache.close()
+    return 0
+
+
 COMMANDS = {"init": cmd_init, "validate": cmd_validate, "generate": cmd_generate,
             "check": cmd_check, "clean": cmd_clean, "templates": cmd_templates,
-            "config": cmd_config, "schema": cmd_schema}
+            "config": cmd_config, "schema": cmd_schema, "health": cmd_health,
+            "cache": cmd_cache}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from ._build import Build
 from ._plan import make_plan
 from .errors import ConfigError
+from .llm import Provider
 from .settings import PROJECT_FILES, Effective, find_project_file, resolve
 
 
@@ -41,7 +42,13 @@ def resolve_targets(targets: Sequence[str | Path], cwd: Path,
 
 def prepare(targets: Sequence[str | Path] = (), *, cwd: Path | None = None,
             overrides: Mapping[str, Any] | None = None, summary_json: Path | None = None,
-            quiet: bool = False) -> Build:
-    """Everything up to running: settings, specs, plan. Raises ApipackError on bad input."""
+            quiet: bool = False, offline: bool | None = None,
+            refresh: Sequence[str] = (),
+            provider_factory: Callable[[], Provider] | None = None) -> Build:
+    """Everything up to running: settings, specs, plan. Raises ApipackError on bad input.
+
+    ``offline=None`` follows the settings (``offline:``, ``APIPACK_OFFLINE``)."""
     effective, specs = resolve_targets(targets, cwd or Path.cwd(), overrides)
-    return Build(make_plan(effective, specs), summary_json=summary_json, quiet=quiet)
+    plan = make_plan(effective, specs, offline=offline, refresh=frozenset(refresh),
+                     provider_factory=provider_factory)
+    return Build(plan, summary_json=summary_json, quiet=quiet)

@@ -39,6 +39,11 @@ class Language:
     filters: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
     #: glob patterns (relative to a package folder) of files its tools create; never "extra"
     ignore: tuple[str, ...] = ()
+    #: tags of fenced code blocks in LLM replies, e.g. ("python", "py")
+    fences: tuple[str, ...] = ()
+    #: why *source* does not implement *function* in this language, or None if it does;
+    #: applied to hand-written code and to every LLM reply before it is cached
+    check_code: Callable[[str, Function], str | None] | None = None
 
 
 @dataclass(frozen=True)

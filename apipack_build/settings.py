@@ -35,8 +35,10 @@ class LLMSettings(_Section):
     num_ctx: int = Field(8192, gt=0)
     max_tokens: int = Field(2048, gt=0)
     timeout: float = Field(600.0, gt=0, description="seconds to wait for a reply")
-    retries: int = Field(3, ge=0)
-    concurrency: int = Field(1, ge=1)
+    retries: int = Field(3, ge=0, description="retries on connection errors, 429 and 5xx")
+    concurrency: int = Field(1, ge=1, description="LLM requests in flight at once")
+    stream: bool = Field(True, description="stream Ollama replies (keeps long replies alive)")
+    repair_attempts: int = Field(2, ge=0, description="requests to fix an invalid reply")
 
 
 class DeploymentSettings(_Section):
@@ -51,6 +53,8 @@ class Settings(_Section):
     interfaces: list[str] = Field(default_factory=lambda: ["rest", "cli"])
     output: str = Field("generated", description="output folder, relative to the project folder")
     jobs: int = Field(1, ge=1, description="tasks run in parallel")
+    offline: bool = Field(False, description="never call a model; fail if a response is missing")
+    cache_dir: str = Field(".apipack/cache", description="LLM response cache folder")
     llm: LLMSettings = Field(default_factory=LLMSettings)
     deployment: DeploymentSettings = Field(default_factory=DeploymentSettings)
 

@@ -1,0 +1,424 @@
+"""The LLM step: prompts, keys, the response cache, the lock, and asking with repairs.
+
+Two keys per request (both ``content_hash`` of canonical JSON):
+
+* the *request key* hashes {prompt format, provider, model, sampling options, messages}; it can be
+  computed with no server, so the lock and offline builds can use it;
+* the *cache key* hashes {request key, model digest}: a re-pulled model changes every cache key.
+
+Where a function's body comes from, in order: the cache (by cache key), the lock (same request
+key, same digest), the model. Offline, or with the server unreachable, the digest is unknown, and
+the lock or the cache's request-key index answer alone. Only validated replies are ever stored.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import diskcache
+import yaml
+
+from ._fsio import write_atomic
+from ._hashing import content_hash
+from ._render import Renderer
+from .errors import ApipackError, LLMError
+from .llm import Message, Provider, Reply, sampling_options
+from .rules import Language
+from .settings import LLMSettings
+from .spec import Function, Package
+
+PROMPT_FORMAT = "1"
+CACHE_ARCHIVE_VERSION = 1
+LOCK_FILE = "apipack.lock"
+LOCK_VERSION = 1
+#: the order of fields in a lock entry: what a reviewer reads first comes first
+LOCK_FIELDS = ("package", "function", "language", "provider", "model", "digest", "request", "key",
+               "code")
+_FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Need:
+    """One function × language whose body the LLM writes."""
+
+    package: str
+    function: Function
+    language: str
+    messages: tuple[Message, ...]
+    request_key: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.package}.{self.function.name} ({self.language})"
+
+
+@dataclass
+class Answer:
+    code: str
+    source: str  # "cache", "lock" or "model"
+    cache_key: str
+    digest: str
+
+
+@dataclass
+class LLMStats:
+    calls: int = 0
+    cache_hits: int = 0
+    lock_hits: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    seconds: float = 0.0
+
+    def add(self, other: dict[str, Any]) -> None:
+        for name in ("calls", "prompt_tokens", "completion_tokens", "seconds"):
+            setattr(self, name, getattr(self, name) + other.get(name, 0))
+
+
+def prompt_messages(renderer: Renderer, package: Package, function: Function,
+                    language: str) -> tuple[Message, ...]:
+    context = {"package": {"name": package.name, "description": package.description},
+               "function": function.model_dump(exclude={"code", "implementation"}),
+               "language": language}
+    text = renderer.render(f"prompts/{language}.j2", context)
+    return (Message("user", text),)
+
+
+def request_key(settings: LLMSettings, messages: tuple[Message, ...]) -> str:
+    return content_hash({"format": PROMPT_FORMAT, "provider": settings.provider,
+                         "model": settings.model, "options": sampling_options(settings),
+                         "messages": [vars(m) for m in messages]})
+
+
+def cache_key(request: str, digest: str) -> str:
+    return content_hash({"request": request, "digest": digest})
+
+
+def extract_code(text: str, fences: tuple[str, ...]) -> str:
+    """The code in a reply: the first fenced block tagged with the language, else the first
+    fenced block, else the whole reply (models often add prose around the fence)."""
+    blocks = [(tag.lower(), body) for tag, body in _FENCE.findall(text)]
+    for tag, body in blocks:
+        if tag in fences:
+            return body.strip("\n") + "\n"
+    if blocks:
+        return blocks[0][1].strip("\n") + "\n"
+    return text.strip() + "\n"
+
+
+class ResponseCache:
+    """Validated replies in diskcache, as JSON text (never pickles); safe across processes."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self._cache: diskcache.Cache | None = None
+
+    @property
+    def cache(self) -> diskcache.Cache:
+        if self._cache is None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self._cache = diskcache.Cache(str(self.folder))
+        return self._cache
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        raw = self.cache.get(key)
+        return json.loads(raw) if isinstance(raw, str) else None
+
+    def put(self, key: str, request: str, value: dict[str, Any]) -> None:
+        self.cache.set(key, json.dumps({**value, "request": request}, sort_keys=True))
+        if request:
+            self.cache.set(f"request:{request}", key)
+
+    def by_request(self, request: str) -> tuple[str, dict[str, Any]] | None:
+        key = self.cache.get(f"request:{request}")
+        value = self.get(key) if isinstance(key, str) else None
+        return (key, value) if isinstance(key, str) and value is not None else None
+
+    def items(self) -> list[tuple[str, dict[str, Any]]]:
+        """Every stored reply, sorted by key (request-key index entries left out)."""
+        found = []
+        for key in sorted(k for k in self.cache.iterkeys() if not k.startswith("request:")):
+            value = self.get(key)
+            if value is not None:
+                found.append((key, value))
+        return found
+
+    def volume(self) -> int:
+        return int(self.cache.volume())
+
+    def export(self, path: Path) -> int:
+        items = self.items()
+        text = json.dumps({"version": CACHE_ARCHIVE_VERSION, "entries": dict(items)},
+                          sort_keys=True, indent=1)
+        write_atomic(path, (text + "\n").encode("utf-8"))
+        return len(items)
+
+    def import_(self, path: Path) -> int:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if data.get("version") != CACHE_ARCHIVE_VERSION:
+                raise ValueError(f"archive version {data.get('version')!r} is not "
+                                 f"{CACHE_ARCHIVE_VERSION}")
+            entries = data["entries"]
+            valid = {k: v for k, v in entries.items()
+                     if isinstance(v, dict) and isinstance(v.get("code"), str)
+                     and k.startswith("xxh3:")}
+        except (OSError, ValueError, KeyError, AttributeError) as exc:
+            raise ApipackError(f"{path}: not an apipack cache archive ({exc})") from None
+        for key, value in sorted(valid.items()):
+            self.put(key, str(value.get("request", "")), value)
+        return len(valid)
+
+    def prune(self, keep_requests: set[str]) -> int:
+        """Drop replies to requests no spec makes any more (and their index entries)."""
+        dropped = 0
+        for key, value in self.items():
+            if value.get("request") not in keep_requests:
+                self.cache.delete(key)
+                dropped += 1
+        for key in list(self.cache.iterkeys()):
+            if key.startswith("request:") and key[len("request:"):] not in keep_requests:
+                self.cache.delete(key)
+        return dropped
+
+    def close(self) -> None:
+        if self._cache is not None:
+            self._cache.close()
+            self._cache = None
+
+
+def read_lock(path: Path) -> dict[tuple[str, str, str], dict[str, Any]]:
+    if not path.is_file():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        entries = data.get("entries") or []
+        return {(e["package"], e["function"], e["language"]): e for e in entries}
+    except (yaml.YAMLError, AttributeError, KeyError, TypeError) as exc:
+        raise ApipackError(f"{path.name}: cannot read the lock ({exc}); restore it from version "
+                           f"control or delete it to ask the model again") from None
+
+
+class _LockDumper(yaml.SafeDumper):
+    pass
+
+
+def _str_presenter(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_LockDumper.add_representer(str, _str_presenter)
+
+
+def write_lock(path: Path, entries: dict[tuple[str, str, str], dict[str, Any]]) -> bool:
+    """Write the lock if its bytes change; sorted and stable so it reviews well in a PR."""
+    body = {"version": LOCK_VERSION,
+            "entries": [{name: entries[k].get(name, "") for name in LOCK_FIELDS}
+                        for k in sorted(entries)]}
+    text = ("# apipack.lock: the LLM responses this project's build uses. Written by apipack "
+            "from real\n# responses; commit it so clean machines and CI rebuild with no LLM "
+            "calls.\n" + yaml.dump(body, Dumper=_LockDumper, sort_keys=False, allow_unicode=True,
+                                     width=100))
+    data = text.encode("utf-8")
+    if path.is_file() and path.read_bytes() == data:
+        return False
+    write_atomic(path, data)
+    return True
+
+
+def lock_entry(need: Need, answer: Answer, settings: LLMSettings) -> dict[str, Any]:
+    return {"package": need.package, "function": need.function.name, "language": need.language,
+            "key": answer.cache_key, "request": need.request_key, "model": settings.model,
+            "provider": settings.provider, "digest": answer.digest, "code": answer.code}
+
+
+Checker = Callable[[str, Function], "str | None"]
+
+
+@dataclass
+class Asker:
+    """Asks the model for one function, repairing invalid replies; stores only valid ones."""
+
+    settings: LLMSettings
+    provider_factory: Callable[[], Provider]
+    cache: ResponseCache
+    failed_dir: Path
+    languages: dict[str, Language]
+    stats: LLMStats = field(default_factory=LLMStats)
+
+    def ask(self, need: Need, digest: str) -> Answer:
+        language = self.languages[need.language]
+        messages = list(need.messages)
+        provider = self.provider_factory()
+        problem = ""
+        replies: list[str] = []
+        for _ in range(self.settings.repair_attempts + 1):
+            reply = provider.chat(messages)
+            self._count(reply)
+            replies.append(reply.text)
+            code = extract_code(reply.text, language.fences)
+            problem = _problem(reply, code, need.function, language)
+            if not problem:
+                key = cache_key(need.request_key, digest)
+                self.cache.put(key, need.request_key, {
+                    "code": code, "raw": reply.text, "model": self.settings.model,
+                    "digest": digest, "prompt_tokens": reply.prompt_tokens,
+                    "completion_tokens": reply.completion_tokens,
+                    "seconds": round(reply.seconds, 3)})
+                return Answer(code, "model", key, digest)
+            messages += [Message("assistant", reply.text),
+                         Message("user", repair_prompt(problem, need, language))]
+        saved = self._save_failure(need, replies)
+        raise LLMError(f"{need.label}: model {self.settings.model} ({self.settings.provider}) "
+                       f"gave no valid code after {len(replies)} attempt(s): {problem}; "
+                       f"replies saved in {saved}; give the function `code:` or "
+                       f"`implementation:`, or try `--refresh {need.function.name}`")
+
+    def _count(self, reply: Reply) -> None:
+        self.stats.calls += 1
+        self.stats.prompt_tokens += reply.prompt_tokens
+        self.stats.completion_tokens += reply.completion_tokens
+        self.stats.seconds += reply.seconds
+
+    def _save_failure(self, need: Need, replies: list[str]) -> str:
+        name = f"{need.package}.{need.function.name}.{need.language}.txt"
+        text = "\n\n----- next attempt -----\n\n".join(replies)
+        write_atomic(self.failed_dir / name, text.encode("utf-8"))
+        return f"{self.failed_dir.name}/{name}"
+
+
+def _problem(reply: Reply, code: str, function: Function, language: Language) -> str:
+    if reply.done_reason == "length":
+        return "the reply was cut off (done_reason 'length'); raise llm.max_tokens"
+    if language.check_code is None:
+        return ""
+    return language.check_code(code, function) or ""
+
+
+def repair_prompt(problem: str, need: Need, language: Language) -> str:
+    return (f"That code is not valid: {problem}\n"
+            f"Reply with the complete corrected {language.name} function `{need.function.name}`, "
+            f"with exactly the requested signature, in one fenced code block and nothing else.")
+
+
+@dataclass
+class Resolution:
+    """Where every LLM-written body of this build comes from, decided before any task runs."""
+
+    answers: dict[tuple[str, str, str], Answer]  # (package, function, language) -> known now
+    asks: dict[str, list[Need]]  # request key -> needs the model must answer (sent once)
+    digest: str
+    stats: LLMStats
+    lock: dict[tuple[str, str, str], dict[str, Any]]
+
+    def pending(self, need: Need) -> bool:
+        return need.request_key in self.asks
+
+
+def resolve(needs: list[Need], *, settings: LLMSettings, cache: ResponseCache, lock_path: Path,
+            languages: dict[str, Language], offline: bool, refresh: frozenset[str],
+            provider_factory: Callable[[], Provider]) -> Resolution:
+    """Cache, then lock, then (as tasks) the model. Offline or unreachable, fail listing every
+    function whose body is missing, before anything runs."""
+    lock = read_lock(lock_path)
+    stats = LLMStats()
+    digest: str | None = None
+    unavailable = "offline mode (--offline or APIPACK_OFFLINE)" if offline else ""
+    if needs and not offline:
+        try:
+            digest = provider_factory().model_digest()
+        except LLMError as exc:
+            unavailable = str(exc)
+    answers: dict[tuple[str, str, str], Answer] = {}
+    asks: dict[str, list[Need]] = {}
+    for need in needs:
+        ident = (need.package, need.function.name, need.language)
+        if need.function.name not in refresh:
+            answer = _known(need, digest, cache, lock.get(ident), languages[need.language])
+            if answer is not None:
+                answers[ident] = answer
+                if answer.source == "cache":
+                    stats.cache_hits += 1
+                else:
+                    stats.lock_hits += 1
+                continue
+        asks.setdefault(need.request_key, []).append(need)
+    if asks and digest is None:
+        missing = sorted(n.label for group in asks.values() for n in group)
+        raise LLMError(f"cannot build without the LLM: {unavailable}\nno cached or locked "
+                       f"response for:\n  " + "\n  ".join(missing))
+    return Resolution(answers, asks, digest or "", stats, lock)
+
+
+def _known(need: Need, digest: str | None, cache: ResponseCache, entry: dict[str, Any] | None,
+           language: Language) -> Answer | None:
+    if digest is not None:
+        key = cache_key(need.request_key, digest)
+        value = cache.get(key)
+        if value is not None:
+            return Answer(value["code"], "cache", key, digest)
+    if entry is not None and entry.get("request") == need.request_key and (
+            digest is None or entry.get("digest") == digest):
+        code = str(entry.get("code", ""))
+        if language.check_code is None or language.check_code(code, need.function) is None:
+            key = str(entry.get("key") or cache_key(need.request_key, str(entry.get("digest"))))
+            cache.put(key, need.request_key, {"code": code, "model": entry.get("model"),
+                                              "digest": entry.get("digest"), "from": "lock"})
+            return Answer(code, "lock", key, str(entry.get("digest", "")))
+    if digest is None:
+        found = cache.by_request(need.request_key)
+        if found is not None:
+            key, value = found
+            return Answer(value["code"], "cache", key, str(value.get("digest", "")))
+    return None
+
+
+class LLMStep:
+    """The LLM part of one build: its settings, cache, lock, and what resolution decided."""
+
+    def __init__(self, settings: LLMSettings, cache: ResponseCache, lock_path: Path,
+                 provider_factory: Callable[[], Provider]):
+        self.settings, self.cache, self.lock_path = settings, cache, lock_path
+        self.provider_factory = provider_factory
+        self.needs: list[Need] = []
+        self.resolution = Resolution({}, {}, "", LLMStats(), {})
+
+    @staticmethod
+    def task_name(need: Need) -> str:
+        return f"llm/{need.package}/{need.language}/{need.function.name}"
+
+    def asks(self) -> list[tuple[str, Need]]:
+        """One (task name, need) per distinct request still to send, first asker's name."""
+        return [(self.task_name(group[0]), group[0])
+                for _, group in sorted(self.resolution.asks.items())]
+
+    def wait_name(self, need: Need) -> str:
+        """The task that sends *need*'s request (identical requests share one)."""
+        return self.task_name(self.resolution.asks[need.request_key][0])
+
+    def answer_for(self, need: Need) -> Answer:
+        ident = (need.package, need.function.name, need.language)
+        known = self.resolution.answers.get(ident)
+        if known is not None:
+            return known
+        key = cache_key(need.request_key, self.resolution.digest)
+        value = self.cache.get(key)
+        if value is None:
+            raise LLMError(f"{need.label}: no response in the cache for key {key}")
+        return Answer(value["code"], "model", key, self.resolution.digest)
+
+    def lock_entries(self, keep_others: bool, built: set[str]) -> dict[tuple[str, str, str],
+                                                                       dict[str, Any]]:
+        """The lock after this build: an entry per LLM-written body it used; entries of
+        packages outside a partial build are kept."""
+        entries = {ident: entry for ident, entry in self.resolution.lock.items()
+                   if keep_others and ident[0] not in built}
+        for need in self.needs:
+            entries[(need.package, need.function.name, need.language)] = lock_entry(
+                need, self.answer_for(need), self.settings)
+        return entries

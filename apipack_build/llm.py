@@ -1,0 +1,313 @@
+"""LLM providers behind one small interface, on one synchronous httpx client.
+
+``ollama`` speaks Ollama's native ``/api/chat`` (streamed NDJSON or one JSON reply) and reads the
+model digest from ``/api/tags``; ``openai`` speaks ``/v1/chat/completions`` (vLLM, llama.cpp's
+server, LM Studio) with its API key taken only from the environment. httpx errors are mapped into
+the apipack error tree here and nowhere else::
+
+    LLMError                      exit 3
+    ├── LLMUnavailable            cannot reach the server, or it stays busy/failing after retries
+    ├── ModelMissing              the server does not have the model (``ollama pull <model>``)
+    └── LLMReplyError             the server answered with an error or something unreadable
+
+Tests swap the network through ``transport`` (an httpx transport), never by patching.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import httpx
+
+from .errors import LLMError
+from .settings import LLMSettings
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+CONNECT_TIMEOUT = 10.0
+API_KEY_VARIABLES = ("APIPACK_LLM_API_KEY", "OPENAI_API_KEY")
+
+
+class LLMUnavailable(LLMError):
+    pass
+
+
+class ModelMissing(LLMError):
+    pass
+
+
+class LLMReplyError(LLMError):
+    pass
+
+
+@dataclass(frozen=True)
+class Message:
+    role: str
+    content: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    done_reason: str  # "stop", or "length" when the output was cut off
+    prompt_tokens: int
+    completion_tokens: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class ServerStatus:
+    reachable: bool
+    version: str
+    model_present: bool
+    digest: str
+    detail: str = ""
+
+
+class Provider(Protocol):
+    name: str
+
+    def model_digest(self) -> str:
+        """Identity of the model's weights; raises LLMUnavailable or ModelMissing."""
+
+    def chat(self, messages: list[Message]) -> Reply: ...
+
+    def status(self) -> ServerStatus: ...
+
+
+def sampling_options(settings: LLMSettings) -> dict[str, Any]:
+    """What shapes a reply besides the messages: part of every cache key."""
+    return {
+        "temperature": settings.temperature,
+        "seed": settings.seed,
+        "num_ctx": settings.num_ctx,
+        "max_tokens": settings.max_tokens,
+    }
+
+
+class _Base:
+    name = "base"
+
+    def __init__(self, settings: LLMSettings, transport: httpx.BaseTransport | None = None,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.settings = settings
+        self.model = settings.model
+        self.sleep = sleep
+        timeout = httpx.Timeout(settings.timeout, connect=min(CONNECT_TIMEOUT, settings.timeout))
+        self.client = httpx.Client(base_url=settings.base_url.rstrip("/"), timeout=timeout,
+                                   transport=transport, headers=self._headers())
+
+    def _headers(self) -> dict[str, str]:
+        return {}
+
+    def _where(self) -> str:
+        return f"{self.name} at {self.settings.base_url}"
+
+    def _send(self, method: str, path: str, *, stream: bool = False,
+              **kwargs: Any) -> httpx.Response:
+        """One request with retries (exponential backoff, jitter) on connection errors, 429, 5xx."""
+        attempts = self.settings.retries + 1
+        for attempt in range(attempts):
+            last = attempt == attempts - 1
+            try:
+                request = self.client.build_request(method, path, **kwargs)
+                response = self.client.send(request, stream=stream)
+            except httpx.TimeoutException as exc:
+                if last:
+                    raise LLMUnavailable(f"{self._where()} did not answer within "
+                                         f"{self.settings.timeout:.0f} s ({type(exc).__name__}); "
+                                         f"raise llm.timeout or check the server") from None
+            except httpx.TransportError as exc:
+                if last:
+                    raise LLMUnavailable(f"cannot reach {self._where()}: {exc}; is the server "
+                                         f"running (`ollama serve`)?") from None
+            else:
+                if response.status_code not in RETRY_STATUSES or last:
+                    return response
+                retry_after = response.headers.get("retry-after", "")
+                response.close()
+                if retry_after.isdigit():
+                    self.sleep(min(float(retry_after), 30.0))
+                    continue
+            self.sleep(min(0.5 * 2**attempt, 20.0) * (0.5 + random.random()))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _check(self, response: httpx.Response) -> None:
+        if response.status_code < 400:
+            return
+        if response.is_stream_consumed is False:
+            response.read()
+        detail = _error_text(response)
+        if response.status_code == 404 and "model" in detail.lower():
+            raise ModelMissing(self._missing_model_hint(detail))
+        if response.status_code in (401, 403):
+            raise LLMUnavailable(f"{self._where()} refused the request ({response.status_code}): "
+                                 f"{detail}; set {API_KEY_VARIABLES[0]}")
+        kind = LLMUnavailable if response.status_code in RETRY_STATUSES else LLMReplyError
+        raise kind(f"{self._where()} answered {response.status_code}: {detail}")
+
+    def _missing_model_hint(self, detail: str) -> str:
+        return f"model '{self.model}' not found on {self._where()} ({detail})"
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class OllamaProvider(_Base):
+    name = "ollama"
+
+    def _missing_model_hint(self, detail: str) -> str:
+        return (f"model '{self.model}' is not on the Ollama server at {self.settings.base_url}; "
+                f"run `ollama pull {self.model}`")
+
+    def _tags(self) -> list[dict[str, Any]]:
+        response = self._send("GET", "/api/tags")
+        self._check(response)
+        models = _json(response, self._where()).get("models", [])
+        return [m for m in models if isinstance(m, dict)]
+
+    def model_digest(self) -> str:
+        for model in self._tags():
+            if self.model in (model.get("name"), model.get("model")):
+                return str(model.get("digest", ""))
+        raise ModelMissing(self._missing_model_hint("not in /api/tags"))
+
+    def status(self) -> ServerStatus:
+        try:
+            version_response = self._send("GET", "/api/version")
+            version = str(_json(version_response, self._where()).get("version", "?"))
+            digest = self.model_digest()
+        except ModelMissing as exc:
+            return ServerStatus(True, version, False, "", str(exc))
+        except LLMError as exc:
+            return ServerStatus(False, "", False, "", str(exc))
+        return ServerStatus(True, version, True, digest)
+
+    def chat(self, messages: list[Message]) -> Reply:
+        options = {
+            "temperature": self.settings.temperature,
+            "seed": self.settings.seed,
+            "num_ctx": self.settings.num_ctx,  # always sent: Ollama's default changed over time
+            "num_predict": self.settings.max_tokens,
+        }
+        body = {"model": self.model, "messages": [vars(m) for m in messages],
+                "stream": self.settings.stream, "options": options}
+        started = time.perf_counter()
+        response = self._send("POST", "/api/chat", json=body, stream=True)
+        try:
+            self._check(response)
+            chunks = list(self._events(response))
+        except httpx.TimeoutException:
+            raise LLMUnavailable(f"{self._where()} stopped answering mid-reply (timeout "
+                                 f"{self.settings.timeout:.0f} s)") from None
+        except httpx.TransportError as exc:
+            raise LLMUnavailable(f"{self._where()} dropped the connection mid-reply: {exc}") from None
+        finally:
+            response.close()
+        text = "".join(str(c.get("message", {}).get("content", "")) for c in chunks)
+        final = chunks[-1] if chunks else {}
+        if not final.get("done", False):
+            raise LLMReplyError(f"{self._where()} ended the reply before it was done")
+        return Reply(text, str(final.get("done_reason", "stop")),
+                     int(final.get("prompt_eval_count", 0)), int(final.get("eval_count", 0)),
+                     time.perf_counter() - started)
+
+    def _events(self, response: httpx.Response) -> Iterator[dict[str, Any]]:
+        for line in response.iter_lines():
+            if not line.strip():
+                continue
+            try:
+                event = json.loads(line)
+            except ValueError:
+                raise LLMReplyError(f"{self._where()} sent a line that is not JSON: "
+                                    f"{line[:120]!r}") from None
+            if not isinstance(event, dict):
+                raise LLMReplyError(f"{self._where()} sent an unexpected line: {line[:120]!r}")
+            if "error" in event:
+                raise LLMReplyError(f"{self._where()} reported an error: {event['error']}")
+            yield event
+
+
+class OpenAIProvider(_Base):
+    name = "openai"
+
+    def _headers(self) -> dict[str, str]:
+        for variable in API_KEY_VARIABLES:
+            key = os.environ.get(variable)
+            if key:
+                return {"Authorization": f"Bearer {key}"}
+        return {}
+
+    def model_digest(self) -> str:
+        """OpenAI-compatible servers name models but publish no digest: the id is the identity."""
+        response = self._send("GET", "/v1/models")
+        self._check(response)
+        ids = [str(m.get("id")) for m in _json(response, self._where()).get("data", [])
+               if isinstance(m, dict)]
+        if ids and self.model not in ids:
+            raise ModelMissing(f"model '{self.model}' is not served by {self._where()} "
+                               f"(it serves: {', '.join(sorted(ids))})")
+        return ""
+
+    def status(self) -> ServerStatus:
+        try:
+            self.model_digest()
+        except ModelMissing as exc:
+            return ServerStatus(True, "", False, "", str(exc))
+        except LLMError as exc:
+            return ServerStatus(False, "", False, "", str(exc))
+        return ServerStatus(True, "", True, "")
+
+    def chat(self, messages: list[Message]) -> Reply:
+        body = {"model": self.model, "messages": [vars(m) for m in messages],
+                "temperature": self.settings.temperature, "seed": self.settings.seed,
+                "max_tokens": self.settings.max_tokens, "stream": False}
+        started = time.perf_counter()
+        response = self._send("POST", "/v1/chat/completions", json=body)
+        self._check(response)
+        data = _json(response, self._where())
+        try:
+            choice = data["choices"][0]
+            text = str(choice["message"]["content"] or "")
+        except (KeyError, IndexError, TypeError):
+            raise LLMReplyError(f"{self._where()} sent a reply without choices[0].message") from None
+        usage = data.get("usage") or {}
+        return Reply(text, str(choice.get("finish_reason") or "stop"),
+                     int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0)),
+                     time.perf_counter() - started)
+
+
+PROVIDERS: dict[str, type[_Base]] = {"ollama": OllamaProvider, "openai": OpenAIProvider}
+
+
+def make_provider(settings: LLMSettings, transport: httpx.BaseTransport | None = None) -> _Base:
+    return PROVIDERS[settings.provider](settings, transport)
+
+
+def _json(response: httpx.Response, where: str) -> dict[str, Any]:
+    try:
+        data = response.json()
+    except ValueError:
+        raise LLMReplyError(f"{where} sent a reply that is not JSON") from None
+    if not isinstance(data, dict):
+        raise LLMReplyError(f"{where} sent an unexpected reply")
+    return data
+
+
+def _error_text(response: httpx.Response) -> str:
+    try:
+        data = response.json()
+        if isinstance(data, dict):
+            error = data.get("error")
+            if isinstance(error, dict):
+                return str(error.get("message", error))
+            if error:
+                return str(error)
+    except ValueError:
+        pass
+    return response.text.strip()[:200] or response.reason_phrase
