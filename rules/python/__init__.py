@@ -2,16 +2,18 @@
 
 import keyword
 
-from apipack_build.rules import Language
+from apipack_build.rules import Language, Rule
 
-from . import _filters
+from . import _filters, _implementation, cli, core, rest
 
 LANGUAGE = Language(
     name="python",
     reserved_words=frozenset(keyword.kwlist),
-    filters=_filters.FILTERS,
+    filters={**_filters.FILTERS, **_implementation.FILTERS},
     ignore=("**/__pycache__/**", "**/*.pyc", ".pytest_cache/**", "**/*.egg-info/**", ".venv/**",
             "build/**", "dist/**", ".mypy_cache/**", ".ruff_cache/**"),
+    fences=("python", "py"),
+    check_code=_implementation.check_code,
 )
 
-RULES: list = []
+RULES: list[Rule] = [core.RULE, rest.RULE, cli.RULE]
