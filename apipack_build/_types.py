@@ -109,7 +109,7 @@ def value_problem(ref: TypeRef, value: Any) -> str | None:
         "dict": lambda v: isinstance(v, dict) and all(isinstance(k, str) for k in v),
     }[kind]
     if not ok(value):
-        return f"expected {ref}, got {_describe(value)}"
+        return f"expected {ref}, got {describe_value(value)}"
     if kind == "list":
         for index, item in enumerate(value):
             inner = value_problem(ref.item, item)
@@ -123,7 +123,8 @@ def value_problem(ref: TypeRef, value: Any) -> str | None:
     return None
 
 
-def _describe(value: Any) -> str:
+def describe_value(value: Any) -> str:
+    """A short user-facing description of a loaded YAML value: ``string '800'``."""
     if value is None:
         return "null"
     names = {bool: "bool", int: "int", float: "float", str: "string", list: "list", dict: "mapping"}

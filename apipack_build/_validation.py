@@ -6,11 +6,33 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from ._types import did_you_mean
+from ._types import describe_value, did_you_mean
 from ._yamlsrc import Located
 from .errors import Problem
 
 M = TypeVar("M", bound=BaseModel)
+Loc = tuple[str | int, ...]
+
+#: what the user should have written, by pydantic error type
+_EXPECTED = {
+    "string_type": "a string",
+    "int_type": "an integer",
+    "float_type": "a number",
+    "bool_type": "true or false",
+    "list_type": "a list",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+}
+#: union members as pydantic names them in an error's loc ('str', 'list[str]', 'dict[str,str]')
+_MEMBER_KINDS: dict[str, tuple[type, str]] = {
+    "str": (str, "a string"),
+    "int": (int, "an integer"),
+    "float": (float, "a number"),
+    "bool": (bool, "true or false"),
+    "list": (list, "a list"),
+    "dict": (dict, "a mapping"),
+}
 
 
 def _message(error: Any) -> str:
@@ -19,18 +41,78 @@ def _message(error: Any) -> str:
         return "unknown field"
     if kind == "missing":
         return "field required"
+    if kind in _EXPECTED:
+        return f"expected {_EXPECTED[kind]}, got {describe_value(error['input'])}"
+    if kind == "too_short" and error.get("ctx", {}).get("min_length") == 1:
+        return "must not be empty"
     message = str(error["msg"])
     return message.removeprefix("Value error, ")
 
 
-def _loc(error: Any) -> tuple[str | int, ...]:
-    # Union members add their class name to loc; the user never wrote those.
-    return tuple(
-        part for part in error["loc"] if not (isinstance(part, str) and part[:1].isupper())
-    )
+def _at(data: Any, part: str | int) -> tuple[bool, Any]:
+    if isinstance(data, dict) and part in data:
+        return True, data[part]
+    if isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+        return True, data[part]
+    return False, None
 
 
-def validate_model(model: type[M], located: Located, data: Any, base: tuple[str | int, ...] = ()
+def _split_member(error: Any, data: Any) -> tuple[Loc, str | None, Loc, Any]:
+    """Split an error's loc at a union member's name, which the user never wrote.
+
+    Returns (loc of the union field, member name or None, rest of the loc, value at the field).
+    """
+    loc: Loc = tuple(error["loc"])
+    node = data
+    for index, part in enumerate(loc):
+        found, child = _at(node, part)
+        if found:
+            node = child
+            continue
+        if (index == len(loc) - 1 and error["type"] == "missing") or isinstance(part, int):
+            break
+        return loc[:index], part, loc[index + 1 :], node
+    return loc, None, (), node
+
+
+def _member_kind(member: str) -> tuple[type, str]:
+    if member[:1].isupper():  # a model class
+        return dict, "a mapping"
+    return _MEMBER_KINDS.get(member.split("[")[0], (object, member))
+
+
+def _fits(value: Any, kind: type) -> bool:
+    return isinstance(value, kind) and not (kind in (int, float) and isinstance(value, bool))
+
+
+def _user_errors(errors: list[Any], data: Any) -> list[tuple[Loc, str, bool]]:
+    """(loc, message, is-unknown-field) for each error, in terms of what the user wrote.
+
+    A union field's errors come once per member. When the value has the shape of one member
+    (a mapping for ``str | dict[str, str]``), only that member's errors are reported; otherwise
+    one "expected a string or a mapping" for the field.
+    """
+    out: list[tuple[Loc, str, bool]] = []
+    unions: dict[Loc, tuple[Any, dict[str, list[tuple[Loc, Any]]]]] = {}
+    for error in errors:
+        base, member, rest, value = _split_member(error, data)
+        if member is None:
+            out.append((base, _message(error), error["type"] == "extra_forbidden"))
+        else:
+            members = unions.setdefault(base, (value, {}))[1]
+            members.setdefault(member, []).append(((*base, *rest), error))
+    for base, (value, members) in unions.items():
+        fitting = [m for m in members if _fits(value, _member_kind(m)[0])]
+        if fitting:
+            out.extend((loc, _message(error), error["type"] == "extra_forbidden")
+                       for loc, error in members[fitting[0]])
+        else:
+            expected = " or ".join(dict.fromkeys(_member_kind(m)[1] for m in members))
+            out.append((base, f"expected {expected}, got {describe_value(value)}", False))
+    return out
+
+
+def validate_model(model: type[M], located: Located, data: Any, base: Loc = ()
                    ) -> tuple[M | None, list[Problem]]:
     """Validate *data* as *model*; on failure return every problem, located in the file."""
     try:
@@ -38,21 +120,17 @@ def validate_model(model: type[M], located: Located, data: Any, base: tuple[str 
     except ValidationError as exc:
         problems = []
         seen = set()
-        for error in exc.errors():
-            loc = (*base, *_loc(error))
-            if loc in seen:  # one message per field is enough (unions repeat themselves)
+        for loc, message, extra in _user_errors(exc.errors(), data):
+            if loc in seen:  # one message per field is enough
                 continue
             seen.add(loc)
-            extra = error["type"] == "extra_forbidden"
-            message = _message(error)
-            if extra and isinstance(loc[-1], str):
-                fields = list(_fields_at(model, loc[len(base):-1]))
-                message += did_you_mean(loc[-1], fields)
-            problems.append(located.problem(loc, message, key=extra))
+            if extra and loc and isinstance(loc[-1], str):
+                message += did_you_mean(loc[-1], _fields_at(model, loc[:-1]))
+            problems.append(located.problem((*base, *loc), message, key=extra))
         return None, problems
 
 
-def _fields_at(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:
+def _fields_at(model: type[BaseModel], loc: Loc) -> list[str]:
     """Field names of the sub-model reached by *loc* (for did-you-mean on unknown fields)."""
     current: Any = model
     for part in loc:

@@ -51,6 +51,11 @@ def _mark(node: yaml.Node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
+def _char_at(text: str, line: int, column: int) -> str:
+    lines = text.splitlines()
+    return lines[line][column : column + 1] if line < len(lines) else ""
+
+
 def load_located(text: str, path: str) -> Located:
     """Parse one YAML document; raise SpecError for syntax errors and duplicate keys."""
     loader = _Loader(text)
@@ -69,6 +74,8 @@ def load_located(text: str, path: str) -> Located:
         if start is not None and mark is not None and start.line != mark.line:
             # e.g. an unclosed quote is found at the end of the file; say where it opened
             message += f" (see line {start.line + 1}, column {start.column + 1})"
+        if mark is not None and _char_at(text, mark.line, mark.column) == "\t":
+            message += "; indent with spaces, not tabs"
         raise SpecError([Problem(path, line, col, "", f"invalid YAML: {message}")]) from None
     except yaml.YAMLError as exc:
         raise SpecError([Problem(path, 1, 1, "", f"invalid YAML: {exc}")]) from None

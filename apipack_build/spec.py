@@ -12,7 +12,14 @@ from typing import Any, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from ._types import TypeRef, TypeSyntaxError, did_you_mean, parse_type, value_problem
+from ._types import (
+    TypeRef,
+    TypeSyntaxError,
+    describe_value,
+    did_you_mean,
+    parse_type,
+    value_problem,
+)
 from ._validation import validate_model
 from ._yamlsrc import Located, load_located
 from .errors import Problem, SpecError
@@ -169,14 +176,16 @@ class _Checker:
         self.located, self.path, self.root, self.vocabulary = located, path, root, vocabulary
         self.problems: list[Problem] = []
 
-    def fail(self, loc: tuple[str | int, ...], message: str) -> None:
-        self.problems.append(self.located.problem(loc, message))
+    def fail(self, loc: tuple[str | int, ...], message: str, *, key: bool = False) -> None:
+        self.problems.append(self.located.problem(loc, message, key=key))
 
     def package(self) -> Package:
         data = self.located.data
         if not isinstance(data, dict):
+            got = "the file is empty" if data is None else f"got {describe_value(data)}"
             raise SpecError([self.located.problem((), "a spec must be a mapping with 'name' "
-                                                       "(one function) or 'project' and 'functions'")])
+                                                       "(one function) or 'project' and "
+                                                       f"'functions'; {got}")])
         multi = "functions" in data or "project" in data
         model: type[BaseModel] = MultiFunctionFile if multi else SingleFunctionFile
         raw, problems = validate_model(model, self.located, data)
@@ -210,9 +219,13 @@ class _Checker:
     # -- names --
 
     def check_identifier(self, loc: tuple[str | int, ...], name: str, what: str) -> None:
-        if not IDENTIFIER.match(name) or len(name) > MAX_NAME:
+        if not IDENTIFIER.match(name):
             self.fail(loc, f"invalid {what} name '{name}': use lowercase letters, digits and "
                            f"underscores, starting with a letter (at most {MAX_NAME} characters)")
+            return
+        if len(name) > MAX_NAME:
+            self.fail(loc, f"{what} name '{name}' is {len(name)} characters long; "
+                           f"at most {MAX_NAME} are allowed")
             return
         self.check_reserved(loc, name, what)
 
@@ -343,14 +356,14 @@ class _Checker:
         if isinstance(value, str):
             return {"*": value}
         for lang in value:
-            self.check_language((*loc, lang), lang)
+            self.check_language((*loc, lang), lang, key=True)
         return dict(sorted(value.items()))
 
     def dependencies(self, loc: tuple[str | int, ...], value: Dependencies) -> dict[str, tuple[str, ...]]:
         if isinstance(value, list):
             return {"*": tuple(sorted(set(value)))} if value else {}
         for lang in value:
-            self.check_language((*loc, lang), lang)
+            self.check_language((*loc, lang), lang, key=True)
         return {lang: tuple(sorted(set(deps))) for lang, deps in sorted(value.items())}
 
     def implementation_path(self, loc: tuple[str | int, ...], rel: str) -> str:
@@ -363,15 +376,17 @@ class _Checker:
         if not target.is_relative_to(root):
             self.fail(loc, f"implementation '{rel}' points outside the project folder")
             return rel
+        shown = target.relative_to(root).as_posix()
         if not target.is_file():
-            self.fail(loc, f"implementation file '{rel}' does not exist")
-        return target.relative_to(root).as_posix()
+            where = "" if shown == rel else f" (looked for {shown})"
+            self.fail(loc, f"implementation file '{rel}' does not exist{where}")
+        return shown
 
-    def check_language(self, loc: tuple[str | int, ...], lang: str) -> bool:
+    def check_language(self, loc: tuple[str | int, ...], lang: str, *, key: bool = False) -> bool:
         known = sorted(self.vocabulary.languages)
         if lang not in known:
             self.fail(loc, f"unknown language '{lang}'{did_you_mean(lang, known)}; "
-                           f"known: {', '.join(known)}")
+                           f"known: {', '.join(known)}", key=key)
             return False
         return True
 
@@ -384,9 +399,13 @@ class _Checker:
             return None
         for index, lang in enumerate(raw.languages):
             self.check_language(("languages", index), lang)
-        if len(set(raw.languages)) != len(raw.languages):
-            self.fail(("languages",), "a language is listed twice")
+        self.check_listed_once("languages", "language", raw.languages)
         return tuple(sorted(set(raw.languages)))
+
+    def check_listed_once(self, field: str, what: str, names: list[str]) -> None:
+        for index, name in enumerate(names):
+            if name in names[:index]:
+                self.fail((field, index), f"{what} '{name}' is listed twice")
 
     def interfaces(self, raw: _Targets, languages: tuple[str, ...] | None) -> tuple[str, ...] | None:
         if raw.interfaces is None:
@@ -396,8 +415,7 @@ class _Checker:
             if name not in known:
                 self.fail(("interfaces", index), f"unknown interface '{name}'"
                                                  f"{did_you_mean(name, known)}; known: {', '.join(known)}")
-        if len(set(raw.interfaces)) != len(raw.interfaces):
-            self.fail(("interfaces",), "an interface is listed twice")
+        self.check_listed_once("interfaces", "interface", raw.interfaces)
         return tuple(sorted(set(raw.interfaces)))
 
 
