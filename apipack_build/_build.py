@@ -21,7 +21,7 @@ from typing import IO, Any
 from doit.cmd_base import ModuleTaskLoader
 from doit.dependency import FileChangedChecker
 from doit.doit_cmd import DoitMain
-from doit.exceptions import TaskFailed
+from doit.exceptions import TaskFailed, UnmetDependency
 from filelock import FileLock, Timeout
 
 from . import _manifest
@@ -44,6 +44,7 @@ class Summary:
     tasks_run: int = 0
     tasks_up_to_date: int = 0
     tasks_failed: int = 0
+    tasks_skipped: int = 0  # not run because a task they need failed
     files_written: int = 0
     files_unchanged: int = 0
     files_deleted: int = 0
@@ -58,6 +59,8 @@ class Summary:
 
     def line(self) -> str:
         failed = f", {self.tasks_failed} failed" if self.tasks_failed else ""
+        if self.tasks_skipped:
+            failed += f", {self.tasks_skipped} not run"
         return (f"apipack: {self.tasks_total} tasks: {self.tasks_run} run, "
                 f"{self.tasks_up_to_date} up to date{failed}; files: {self.files_written} written, "
                 f"{self.files_unchanged} unchanged, {self.files_deleted} deleted; "
@@ -221,8 +224,15 @@ class Build:
                 _prune_empty_parents(target.parent, self.output)
 
     def plan_key(self) -> str:
+        """What the manifest task records: every task key, and the LLM answers the lock holds."""
         return content_hash({"output": self.output_id,
-                             "tasks": [[t.name, t.key] for t in self.resolved_tasks()]})
+                             "tasks": [[t.name, t.key] for t in self.resolved_tasks()],
+                             "llm": sorted(self.lock_entries().items())})
+
+    def lock_entries(self) -> dict[str, Any]:
+        built = {d.path.split("/")[1] for d in self.plan.packages}
+        entries = self.plan.llm.lock_entries(self.plan.partial, built)
+        return {"/".join(ident): entry for ident, entry in entries.items()}
 
     def _finish(self) -> dict[str, Any]:
         """Record the manifest and delete files that no build task produces any more."""
@@ -244,7 +254,7 @@ class Build:
         llm = self.plan.llm
         if not llm.needs and not llm.lock_path.is_file():
             return  # no LLM in this project: no lock file to keep
-        built = {target.split("/")[1] for target in (d.path for d in self.plan.packages)}
+        built = {d.path.split("/")[1] for d in self.plan.packages}
         write_lock(llm.lock_path, llm.lock_entries(self.plan.partial, built))
 
     def delete_stale(self, old: dict[str, _manifest.Entry],
@@ -344,7 +354,8 @@ class _ManifestCurrent:
             return False
         recorded = _manifest.read(self.build.manifest_path, self.build.output_id)
         planned = {f.path for t in self.build.resolved_tasks() for f in t.files}
-        return set(recorded) == planned
+        lock_kept = not self.build.plan.llm.needs or self.build.plan.llm.lock_path.is_file()
+        return set(recorded) == planned and lock_kept
 
 
 class _Reporter:
@@ -390,6 +401,9 @@ class _Reporter:
     def add_failure(self, task: Any, fail: Any) -> None:
         summary = self.build.summary
         summary.tasks_total += 1
+        if isinstance(fail, UnmetDependency):  # not run: a task it needs failed (named already)
+            summary.tasks_skipped += 1
+            return
         summary.tasks_failed += 1
         message = fail.get_msg().strip() if hasattr(fail, "get_msg") else str(fail)
         if not os.environ.get("APIPACK_DEBUG") and "Traceback" in message:

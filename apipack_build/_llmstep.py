@@ -258,7 +258,11 @@ class Asker:
         problem = ""
         replies: list[str] = []
         for _ in range(self.settings.repair_attempts + 1):
-            reply = provider.chat(messages)
+            try:
+                reply = provider.chat(messages)
+            except LLMError as exc:
+                raise LLMError(f"{need.label}: {self.settings.provider} model "
+                               f"{self.settings.model}: {exc}") from None
             self._count(reply)
             replies.append(reply.text)
             code = extract_code(reply.text, language.fences)

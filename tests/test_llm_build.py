@@ -1,0 +1,319 @@
+"""The LLM step end to end: `apipack generate` subprocesses against a real HTTP server on
+127.0.0.1 that speaks Ollama's (and OpenAI's) protocol and counts requests.
+
+The model text is never asserted: only the plumbing — how many requests, what is cached and
+locked, what is written, which errors reach the user.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fake_llm import FakeLLM, Fault
+
+SPEC = """\
+project: {name: llm-tools, description: Functions the model writes}
+language: python
+interfaces: [cli]
+functions:
+  - name: shout
+    description: The text in capitals
+    output_type: string
+    parameters: [{name: text, type: string}]
+  - name: count_vowels
+    description: How many vowels the text has
+    output_type: int
+    parameters: [{name: text, type: string}]
+  - name: halve
+    description: Half of a number
+    output_type: float
+    parameters: [{name: value, type: float, default: 2.0}]
+  - name: given
+    description: Written by hand, never asked for
+    output_type: bool
+    code: |
+      def given() -> bool:
+          return True
+"""
+LLM_FUNCTIONS = 3
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeLLM]:
+    server = FakeLLM().start()
+    yield server
+    server.stop()
+
+
+def make_project(folder: Path, spec: str = SPEC) -> Path:
+    (folder / "specs").mkdir(parents=True)
+    (folder / "specs" / "tools.yml").write_text(spec, encoding="utf-8")
+    (folder / "apipack.yml").write_text("specs: [specs/*.yml]\n", encoding="utf-8")
+    return folder
+
+
+def run(folder: Path, fake: FakeLLM | None, *args: str, **env: str) -> tuple[
+        subprocess.CompletedProcess[str], dict[str, int]]:
+    summary = folder / ".summary.json"
+    summary.unlink(missing_ok=True)
+    environ = {**os.environ, "HOME": str(folder / ".home"), "APIPACK_LLM_RETRIES": "1", **env}
+    environ.pop("OLLAMA_HOST", None)
+    if fake is not None:
+        environ.setdefault("APIPACK_LLM_BASE_URL", fake.url)
+    command = [sys.executable, "-m", "apipack_build.cli", "generate", "--summary-json",
+               str(summary), *args]
+    done = subprocess.run(command, cwd=folder, env=environ, capture_output=True, text=True,
+                          timeout=120)
+    assert "Traceback" not in done.stdout + done.stderr
+    data = json.loads(summary.read_text()) if summary.exists() else {}
+    return done, data
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    root = folder / "generated"
+    return {p.relative_to(root).as_posix(): p.read_bytes()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_only_changed_functions_hit_the_model(tmp_path: Path, fake: FakeLLM) -> None:
+    project = make_project(tmp_path / "p")
+    done, summary = run(project, fake)
+    assert done.returncode == 0, done.stderr
+    assert fake.chat_count == LLM_FUNCTIONS
+    assert summary["llm_calls"] == LLM_FUNCTIONS
+    assert summary["llm_prompt_tokens"] > 0 and summary["llm_completion_tokens"] > 0
+    lock = (project / "apipack.lock").read_text()
+    assert lock.count("function:") == LLM_FUNCTIONS and "given" not in lock
+    first = tree(project)
+    module = first["python/llm-tools/src/llm_tools/functions/shout.py"].decode()
+    assert "def shout(text: str) -> str:" in module
+
+    done, summary = run(project, fake)
+    assert fake.chat_count == LLM_FUNCTIONS and summary["tasks_run"] == 0
+    assert summary["llm_cache_hits"] == LLM_FUNCTIONS
+
+    spec = project / "specs" / "tools.yml"
+    spec.write_text(spec.read_text().replace("Half of a number", "Half of any number"))
+    done, summary = run(project, fake)
+    assert done.returncode == 0, done.stderr
+    assert fake.chat_count == LLM_FUNCTIONS + 1
+    assert "Half of any number" in fake.chats[-1]["body"]["messages"][0]["content"]
+
+
+def test_prompt_edit_and_new_digest_ask_again(tmp_path: Path, fake: FakeLLM) -> None:
+    project = make_project(tmp_path / "p")
+    run(project, fake)
+    builtin = Path(__file__).parents[1] / "templates" / "prompts" / "python.j2"
+    override = project / "templates" / "prompts" / "python.j2"
+    override.parent.mkdir(parents=True)
+    override.write_text(builtin.read_text() + "- Prefer clarity over cleverness.\n")
+    done, summary = run(project, fake)
+    assert done.returncode == 0, done.stderr
+    assert summary["llm_calls"] == LLM_FUNCTIONS
+
+    fake.models["mistral:7b"] = "sha256:" + "b" * 64  # the model was pulled again
+    done, summary = run(project, fake)
+    assert summary["llm_calls"] == LLM_FUNCTIONS
+    assert (project / "apipack.lock").read_text().count("b" * 64) == LLM_FUNCTIONS
+
+
+def test_lock_alone_rebuilds_with_no_calls_and_same_bytes(tmp_path: Path, fake: FakeLLM) -> None:
+    project = make_project(tmp_path / "p")
+    run(project, fake)
+    before = tree(project)
+    clone = make_project(tmp_path / "clone")
+    (clone / "apipack.lock").write_bytes((project / "apipack.lock").read_bytes())
+    calls = fake.chat_count
+    done, summary = run(clone, fake)
+    assert done.returncode == 0, done.stderr
+    assert fake.chat_count == calls and summary["llm_lock_hits"] == LLM_FUNCTIONS
+    assert tree(clone) == before
+    # and with no server at all, offline
+    other = make_project(tmp_path / "offline")
+    (other / "apipack.lock").write_bytes((project / "apipack.lock").read_bytes())
+    done, _ = run(other, None, "--offline", APIPACK_LLM_BASE_URL="http://127.0.0.1:9")
+    assert done.returncode == 0, done.stderr
+    assert tree(other) == before
+
+
+def test_offline_with_a_missing_response_fails_before_any_task(tmp_path: Path,
+                                                               fake: FakeLLM) -> None:
+    project = make_project(tmp_path / "p")
+    run(project, fake)
+    spec = project / "specs" / "tools.yml"
+    spec.write_text(spec.read_text().replace("How many vowels", "Count the vowels"))
+    before = tree(project)
+    done, _ = run(project, fake, "--offline")
+    assert done.returncode == 3
+    assert "llm-tools.count_vowels (python)" in done.stderr
+    assert "shout" not in done.stderr.split("response for:")[1]
+    assert tree(project) == before
+    done, _ = run(project, fake, APIPACK_OFFLINE="1")
+    assert done.returncode == 3
+
+
+def test_refresh_asks_again_for_one_function(tmp_path: Path, fake: FakeLLM) -> None:
+    project = make_project(tmp_path / "p")
+    run(project, fake)
+    done, summary = run(project, fake, "--refresh", "shout")
+    assert done.returncode == 0, done.stderr
+    assert summary["llm_calls"] == 1
+    assert "shout" in fake.chats[-1]["body"]["messages"][0]["content"]
+
+
+@pytest.mark.parametrize("fault_list, calls", [
+    ([Fault(status=500)], 2),
+    ([Fault(status=503)], 2),
+    ([Fault(status=429, retry_after="1")], 2),
+    ([Fault(prose=True)], 1),
+])
+def test_recoverable_faults(tmp_path: Path, fake: FakeLLM, fault_list: list[Fault],
+                            calls: int) -> None:
+    project = make_project(tmp_path / "p", SPEC.split("  - name: count_vowels")[0])
+    fake.faults.extend(fault_list)
+    done, summary = run(project, fake)
+    assert done.returncode == 0, done.stderr
+    assert fake.chat_count == calls
+    assert summary["llm_calls"] == 1
+
+
+def test_wrong_signature_is_repaired(tmp_path: Path, fake: FakeLLM) -> None:
+    project = make_project(tmp_path / "p", SPEC.split("  - name: count_vowels")[0])
+    fake.faults.append(Fault(text="```python\ndef shout(words):\n    return words\n```"))
+    done, summary = run(project, fake)
+    assert done.returncode == 0, done.stderr
+    assert fake.chat_count == 2 and summary["llm_calls"] == 2
+    repair = fake.chats[-1]["body"]["messages"]
+    assert [m["role"] for m in repair] == ["user", "assistant", "user"]
+    assert "parameters are (words), not (text)" in repair[-1]["content"]
+
+
+@pytest.mark.parametrize("fault", [
+    Fault(text="I cannot do that."),
+    Fault(done_reason="length"),
+    Fault(error_mid_stream="model runner crashed"),
+])
+def test_unfixable_reply_fails_that_function_only(tmp_path: Path, fake: FakeLLM,
+                                                  fault: Fault) -> None:
+    project = make_project(tmp_path / "p")
+    # a bad reply is sent back for repair twice; a broken stream is not a reply to repair
+    fake.faults.extend([fault] * (1 if fault.error_mid_stream else 3))
+    done, summary = run(project, fake, APIPACK_LLM_RETRIES="0", APIPACK_LLM_REPAIR_ATTEMPTS="2")
+    assert done.returncode == 1
+    assert "mistral:7b" in done.stdout + done.stderr
+    # the two other functions still built
+    generated = tree(project)
+    built = [name for name in ("shout", "count_vowels", "halve")
+             if f"python/llm-tools/src/llm_tools/functions/{name}.py" in generated]
+    assert len(built) == 2
+    failed = next(n for n in ("shout", "count_vowels", "halve") if n not in built)
+    assert failed in done.stdout + done.stderr
+    if fault.error_mid_stream is None:
+        assert (project / ".apipack" / "failed" / f"llm-tools.{failed}.python.txt").is_file()
+    # nothing wrong was cached: the next build asks again for that function only
+    calls = fake.chat_count
+    done, summary = run(project, fake)
+    assert done.returncode == 0, done.stderr
+    assert fake.chat_count == calls + 1
+
+
+def test_server_down_and_model_missing_are_clear(tmp_path: Path, fake: FakeLLM) -> None:
+    project = make_project(tmp_path / "p")
+    done, _ = run(project, None, APIPACK_LLM_BASE_URL="http://127.0.0.1:9",
+                  APIPACK_LLM_RETRIES="0")
+    assert done.returncode == 3
+    assert "cannot reach ollama" in done.stderr and "llm-tools.shout (python)" in done.stderr
+    done, _ = run(project, fake, APIPACK_LLM_MODEL="llama3:8b")
+    assert done.returncode == 3
+    assert "ollama pull llama3:8b" in done.stderr
+    assert fake.chat_count == 0
+    assert not (project / "generated").exists()
+
+
+def test_reply_slower_than_the_timeout(tmp_path: Path, fake: FakeLLM) -> None:
+    project = make_project(tmp_path / "p", SPEC.split("  - name: count_vowels")[0])
+    fake.faults.append(Fault(delay=3))
+    done, _ = run(project, fake, APIPACK_LLM_TIMEOUT="1", APIPACK_LLM_RETRIES="0")
+    assert done.returncode == 1
+    assert "did not answer within 1 s" in done.stdout + done.stderr
+
+
+def test_non_streamed_ollama_and_openai_provider(tmp_path: Path, fake: FakeLLM) -> None:
+    project = make_project(tmp_path / "p")
+    done, _ = run(project, fake, APIPACK_LLM_STREAM="false")
+    assert done.returncode == 0, done.stderr
+    assert all(c["body"]["stream"] is False for c in fake.chats)
+    assert all(c["body"]["options"]["num_ctx"] == 8192 for c in fake.chats)
+
+    secret = "sk-test-" + "x" * 24
+    other = make_project(tmp_path / "openai")
+    done, summary = run(other, fake, APIPACK_LLM_PROVIDER="openai", OPENAI_API_KEY=secret)
+    assert done.returncode == 0, done.stderr
+    openai_chats = [c for c in fake.chats if c["path"] == "/v1/chat/completions"]
+    assert len(openai_chats) == LLM_FUNCTIONS
+    assert all(c["headers"].get("Authorization") == f"Bearer {secret}" for c in openai_chats)
+    for path in other.rglob("*"):
+        if path.is_file():
+            assert secret.encode() not in path.read_bytes(), path
+
+
+def test_two_builds_sharing_one_cache_at_once(tmp_path: Path, fake: FakeLLM) -> None:
+    cache = tmp_path / "shared-cache"
+    projects = [make_project(tmp_path / name) for name in ("a", "b")]
+    results: list[tuple[subprocess.CompletedProcess[str], dict[str, int]]] = []
+
+    def build(folder: Path) -> None:
+        results.append(run(folder, fake, "-n", "2", APIPACK_CACHE_DIR=str(cache)))
+
+    threads = [threading.Thread(target=build, args=(p,)) for p in projects]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(done.returncode == 0 for done, _ in results), [d.stderr for d, _ in results]
+    assert tree(projects[0]).keys() == tree(projects[1]).keys()
+    done, summary = run(projects[0], fake, APIPACK_CACHE_DIR=str(cache))
+    assert summary["tasks_run"] == 0
+
+
+def test_llm_concurrency_setting_with_parallel_jobs(tmp_path: Path, fake: FakeLLM) -> None:
+    project = make_project(tmp_path / "p")
+    done, summary = run(project, fake, "-n", "2", APIPACK_LLM_CONCURRENCY="2")
+    assert done.returncode == 0, done.stderr
+    assert summary["llm_calls"] == LLM_FUNCTIONS
+
+
+def test_identical_requests_are_sent_once(tmp_path: Path, fake: FakeLLM) -> None:
+    """Two packages with the same function and a prompt that does not name the package."""
+    spec = textwrap.dedent("""\
+        project: {name: NAME}
+        language: python
+        interfaces: [cli]
+        functions:
+          - {name: shout, description: Capitals, output_type: string}
+        """)
+    root = tmp_path / "p"
+    (root / "specs").mkdir(parents=True)
+    for name in ("twin-one", "twin-two"):
+        (root / "specs" / f"{name}.yml").write_text(spec.replace("NAME", name))
+    (root / "apipack.yml").write_text("specs: [specs/*.yml]\n")
+    prompt = root / "templates" / "prompts" / "python.j2"
+    prompt.parent.mkdir(parents=True)
+    prompt.write_text("Write this function.\n\n```python\n{{ function | py_signature }}\n"
+                      "    {{ function | py_prompt_docstring }}\n```\n")
+    done, summary = run(root, fake)
+    assert done.returncode == 0, done.stderr
+    assert fake.chat_count == 1 and summary["llm_calls"] == 1
+    generated = tree(root)
+    for name in ("twin-one", "twin-two"):
+        module = name.replace("-", "_")
+        assert f"python/{name}/src/{module}/functions/shout.py" in generated
+    assert (root / "apipack.lock").read_text().count("function: shout") == 2
