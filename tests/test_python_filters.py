@@ -217,6 +217,8 @@ STATEMENTS = [
     ("from package.cli.commands import alpha, beta, gamma, delta, epsilon, zeta, eta, theta", 0),
     ("def test_an_example_with_a_rather_long_name("
      "tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:", 0),
+    ("def test_an_example_with_a_name_that_is_also_really_long_and_keeps_going("
+     "capsys: pytest.CaptureFixture[str]) -> None:", 0),
     ("assert result == pytest.approx("
      "[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.5])", 4),
     ('assert result == {"length": 6, "sum": 27, "A": 12, '
@@ -227,6 +229,12 @@ STATEMENTS = [
      'n=3, x=None)', 4),
     ('description: str = Field(default="a default", description="' + "very long " * 10 + '")', 4),
     ('x = ["' + "a" * 100 + '"]', 0),
+    ('DESCRIPTION = "' + "b" * 80 + '"', 0),
+    ('DESCRIPTION = "' + "b" * 90 + '"', 0),
+    ('assert result == "' + "c" * 70 + '"', 4),
+    ('assert result == b"' + "c" * 90 + '"', 4),
+    ("assert result is None or isinstance(result, a_very_long_name_of_a_class_that_is_long)", 4),
+    ('(tmp_path / "data.bin").write_bytes(b"' + "d" * 90 + '")', 4),
 ]
 
 

@@ -18,7 +18,7 @@ import textwrap
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ._wrap import py_wrap
+from ._wrap import py_format, py_import_from, py_wrap
 
 # C0 and C1 controls, DEL, line/paragraph separators, bidi embeddings/overrides/isolates, BOM,
 # and lone surrogates: never written raw into generated text.
@@ -215,9 +215,15 @@ def _md_paragraph(text: str) -> str:
     return _MD_BLOCK_START.sub(lambda m: m.group()[:-1] + "\\" + m.group()[-1], text)
 
 
+def md_inline(value: str) -> str:
+    """*value* on one line, showing literally in the middle of a Markdown line."""
+    text = one_line(_escape_unsafe(value, lambda c: " "))
+    return _MD_INLINE.sub(r"\\\1", text).replace("&", "&amp;")
+
+
 def md_cell(value: str) -> str:
     """*value* on one line, safe inside a Markdown table cell."""
-    return md_text(one_line(value)) or " "
+    return md_inline(value) or " "
 
 
 def md_code(value: str) -> str:
@@ -259,6 +265,8 @@ def docker_str(value: str) -> str:
 
 
 FILTERS: dict[str, Callable[..., str]] = {
+    "py_format": py_format,
+    "py_import_from": py_import_from,
     "py_wrap": py_wrap,
     "argparse_help": argparse_help,
     "argparse_text": argparse_text,
@@ -267,6 +275,7 @@ FILTERS: dict[str, Callable[..., str]] = {
     "docker_str": docker_str,
     "first_sentence": first_sentence,
     "md_cell": md_cell,
+    "md_inline": md_inline,
     "md_code": md_code,
     "md_code_block": md_code_block,
     "md_text": md_text,

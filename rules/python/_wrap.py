@@ -5,14 +5,17 @@ through ``py_wrap``. A line that fits in 88 columns stays as it is. Otherwise it
 last bracket (its first, for ``def``): the bracket's content goes on its own line, indented by
 four; if that is still too long, or the bracket is a list/dict/tuple display, it is split at
 its commas, one item a line with a trailing comma, each item split again the same way. A long
-``from x import a, b`` gets parentheses and one name a line. This is the subset of the
-formatter's rules that generated statements need, so that ``ruff format`` leaves them unchanged.
+``from x import a, b`` gets parentheses and one name a line; so does a long string assigned to
+a name, when that makes it fit; ``assert x == "long"`` is split before ``==``. This is the
+subset of the formatter's rules that generated statements need, so that ``ruff format`` leaves
+them unchanged.
 """
 
 from __future__ import annotations
 
 import io
 import itertools
+import re
 import tokenize
 from dataclasses import dataclass
 
@@ -48,7 +51,7 @@ def _split(text: str, indent: int, is_def: bool = False) -> list[str]:
         return [f"{pad}{head} import (", *(f"{pad}    {name}," for name in items), f"{pad})"]
     brackets = _top_level_brackets(text)
     if not brackets:
-        return [pad + text]
+        return _split_without_brackets(text, indent)
     bracket = brackets[0] if is_def else brackets[-1]
     head, tail = text[: bracket.start + 1], text[bracket.end:]
     body = text[bracket.start + 1: bracket.end].strip()
@@ -59,10 +62,75 @@ def _split(text: str, indent: int, is_def: bool = False) -> list[str]:
         items = _items(text, bracket)
         lines = [line for item in items for line in _split(item + ",", indent + 4)]
     elif len(inner) + len(body) <= LINE_LENGTH or not body:
-        lines = [inner + body] if body else []
+        # a lone parameter of a def gets a trailing comma when split, a lone argument does not
+        lines = [inner + body + ("," if is_def and not bracket.commas else "")] if body else []
     else:
         lines = _split(body, indent + 4)
     return [pad + head, *lines, pad + tail]
+
+
+def py_format(source: str) -> str:
+    """*source* with every over-long one-line statement split by :func:`py_wrap`.
+
+    A safety net over a whole rendered module: statements already on several lines, lines with
+    comments, and lone strings (docstrings) are left as they are.
+    """
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return source
+    lines = source.split("\n")
+    too_long: set[int] = set()
+    statement: list[tokenize.TokenInfo] = []
+    for token in tokens:
+        if token.type in _LAYOUT:
+            continue
+        statement.append(token)
+        if token.type != tokenize.NEWLINE:
+            continue
+        row = statement[0].start[0]
+        if (all(t.start[0] == row for t in statement) and len(lines[row - 1]) > LINE_LENGTH
+                and not any(t.type == tokenize.COMMENT for t in statement)
+                and [t.type for t in statement] != [tokenize.STRING, tokenize.NEWLINE]):
+            too_long.add(row)
+        statement = []
+    for row in too_long:
+        line = lines[row - 1]
+        lines[row - 1] = py_wrap(line, len(line) - len(line.lstrip(" ")))
+    return "\n".join(lines)
+
+
+_LAYOUT = frozenset({tokenize.NL, tokenize.INDENT, tokenize.DEDENT, tokenize.ENCODING,
+                     tokenize.ENDMARKER})
+
+
+def py_import_from(names: list[str] | list[dict[str, str]], module: str) -> str:
+    """``from module import ...`` statements as ruff's isort writes them: plain names together,
+    each ``name as alias`` on its own, statements ordered by their first name, long ones split.
+
+    *names* are strings, or ``{"name", "local"}`` dicts where ``local`` is the alias (or name).
+    """
+    pairs = sorted((n, n) if isinstance(n, str) else (n["name"], n["local"]) for n in names)
+    plain = [name for name, local in pairs if name == local]
+    statements = [(name, f"{name} as {local}") for name, local in pairs if name != local]
+    if plain:
+        statements.append((plain[0], ", ".join(plain)))
+    return "\n".join(py_wrap(f"from {module} import {text}")
+                     for _, text in sorted(statements))
+
+
+def _split_without_brackets(text: str, indent: int) -> list[str]:
+    """``NAME = "long"`` gets parentheses when that makes it fit; ``assert x == "long"`` is
+    split before ``==``; anything else cannot be split."""
+    pad, inner = " " * indent, " " * (indent + 4)
+    target = re.match(r"([A-Za-z_][A-Za-z0-9_.]*(?:: [^=]+)?) = (.+)", text, re.DOTALL)
+    if target and len(inner) + len(target.group(2)) <= LINE_LENGTH:
+        return [f"{pad}{target.group(1)} = (", inner + target.group(2), f"{pad})"]
+    comparison = re.match(r"assert (\S+) == (.+)", text, re.DOTALL)
+    if comparison:
+        left, right = comparison.groups()
+        return [f"{pad}assert (", inner + left, f"{inner}== {right}", f"{pad})"]
+    return [pad + text]
 
 
 def _items(text: str, bracket: _Bracket) -> list[str]:
