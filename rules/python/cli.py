@@ -41,7 +41,6 @@ def _command_context(package: Package, function: Function) -> dict[str, Any]:
         "options": options,
         "uses_json": "json" in styles,
         "uses_file": "file" in styles,
-        "uses_flag": "flag" in styles,
     }
 
 
