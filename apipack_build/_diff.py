@@ -57,7 +57,7 @@ def diff(build: Build) -> list[Change]:
             changes.append(Change(path, ORPHANED))
     known = set(planned) | set(old)
     changes.extend(Change(path, EXTRA) for path in _unknown_files(build, known))
-    build.hasher.save()
+    # no hasher.save(): check and --dry-run write nothing, not even the stat cache
     return sorted(changes)
 
 
