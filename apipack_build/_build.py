@@ -244,11 +244,9 @@ class Build:
                 digest = self.hasher.hash(self._target(planned.path)) or ""
                 files[planned.path] = _manifest.Entry(digest, task.name, task.key)
         deleted, kept = self.delete_stale(old, files)
-        for path in kept:
-            print(f"apipack: kept {path}: it is no longer generated but was edited by hand",
-                  file=sys.stderr)
         _manifest.write(self.manifest_path, self.output_id, files)
-        return {"plan_key": self.plan_key(), "deleted": deleted}
+        # the reporter tells the user: doit swallows what an action prints
+        return {"plan_key": self.plan_key(), "deleted": deleted, "kept": kept}
 
     def _write_lock(self) -> None:
         llm = self.plan.llm
@@ -387,6 +385,9 @@ class _Reporter:
         summary.tasks_run += 1
         values = task.values or {}
         summary.files_deleted += len(values.get("deleted", ()))
+        for path in values.get("kept", ()):
+            print(f"apipack: kept {path}: it is no longer generated but was edited by hand",
+                  file=sys.stderr)
         summary.files_written += len(values.get("written", ()))
         llm = values.get("llm") or {}
         summary.llm_calls += llm.get("calls", 0)
