@@ -62,7 +62,7 @@ class FileHasher:
                 stored = json.loads(cache_file.read_text(encoding="utf-8"))
                 if stored.get("version") == _STAT_CACHE_VERSION:
                     self.entries = {k: (v[0], v[1]) for k, v in stored["files"].items()}
-            except (ValueError, KeyError, TypeError, IndexError):
+            except (ValueError, KeyError, TypeError, IndexError, AttributeError):
                 self.entries = {}  # a damaged cache only costs re-hashing
 
     def hash(self, path: Path) -> str | None:

@@ -36,15 +36,15 @@ def read(path: Path, output: str) -> dict[str, Entry]:
             return {}
         files = data["outputs"].get(output, {})
         return {name: Entry(**entry) for name, entry in files.items()}
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return {}
 
 
 def write(path: Path, output: str, files: dict[str, Entry]) -> None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        outputs = data["outputs"] if data.get("version") == MANIFEST_VERSION else {}
-    except (OSError, ValueError, KeyError, TypeError):
+        outputs = dict(data["outputs"]) if data.get("version") == MANIFEST_VERSION else {}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         outputs = {}
     outputs[output] = {name: vars(files[name]) for name in sorted(files)}
     text = json.dumps({"version": MANIFEST_VERSION, "outputs": outputs}, indent=1, sort_keys=True)
