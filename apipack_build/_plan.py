@@ -310,6 +310,7 @@ def _task(name: str, rule: Rule, outputs: Sequence[Output], folder: str,
         "format": HASH_FORMAT,
         "rule": rule.name,
         "version": rule.version,
+        "code": registry().code_hash(rule),
         "files": [{"path": f.path, "template": f.template,
                    "templates": renderer.template_hashes(f.template), "context": f.context}
                   for f in files],

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import functools
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 from importlib.metadata import entry_points
 
+from ._hashing import bytes_hash, content_hash
 from .errors import ConfigError
 from .rules import Language, Rule
 from .spec import Vocabulary
@@ -29,9 +32,34 @@ class Registry:
         return tuple(sorted({r.interface for r in self.rules
                              if r.language == language and r.interface}))
 
+    def code_hash(self, rule: Rule) -> str:
+        """The source of the rule's code and its language's filters: editing either re-renders
+        exactly what they produce, even without a version bump."""
+        parts = [rule.function_outputs, rule.package_outputs,
+                 *self.languages[rule.language].filters.values()]
+        folders = sorted({_source_root(part) for part in parts if part is not None} - {None})
+        return content_hash([_folder_hash(folder) for folder in folders])
+
     def rules_for(self, language: str, interfaces: tuple[str, ...]) -> tuple[Rule, ...]:
         return tuple(r for r in self.rules if r.language == language
                      and (r.interface is None or r.interface in interfaces))
+
+
+def _source_root(obj: object) -> str | None:
+    """The folder of the package that defines *obj* (or its file, for a lone module)."""
+    module = sys.modules.get(getattr(obj, "__module__", "") or "")
+    file = getattr(module, "__file__", None)
+    if module is None or file is None:
+        return None
+    return str(Path(file).parent) if module.__package__ else file
+
+
+@functools.lru_cache(maxsize=None)
+def _folder_hash(root: str) -> str:
+    path = Path(root)
+    files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
+    return content_hash([[f.relative_to(path).as_posix() if path.is_dir() else f.name,
+                          bytes_hash(f.read_bytes())] for f in files])
 
 
 def _load(group: str) -> list[tuple[str, object]]:
