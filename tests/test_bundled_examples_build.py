@@ -1,0 +1,56 @@
+"""README's main command, end to end: the bundled examples build offline with no LLM server, the
+generated packages install in one fresh venv, and their generated test suites pass."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[1]
+PACKAGES = ("document-tools", "html_to_pdf", "image_resize", "pdf_to_text")
+
+
+def apipack(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HOME": str(folder / ".home"), "APIPACK_LLM_BASE_URL": "http://127.0.0.1:9"}
+    return subprocess.run([sys.executable, "-m", "apipack_build.cli", *args], cwd=folder,
+                          env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_bundled_examples_build_install_and_pass_their_tests(tmp_path: Path) -> None:
+    project = tmp_path / "examples"
+    shutil.copytree(REPO / "specs", project / "specs")
+    shutil.copy(REPO / "apipack.yml", project / "apipack.yml")
+
+    done = apipack(project, "generate", "--offline")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "0 calls" in done.stdout
+    assert apipack(project, "check").returncode == 0
+    packages = project / "generated" / "python"
+    assert sorted(p.name for p in packages.iterdir()) == sorted(PACKAGES)
+
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=True)
+    python = env_dir / "bin" / "python"
+    install = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    for name in PACKAGES:
+        install += ["-e", f"{packages / name}[test]"]
+    done = subprocess.run(install, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    for name in PACKAGES:
+        done = subprocess.run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+                              cwd=packages / name, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, f"{name}:\n{done.stdout[-3000:]}"
+        assert " passed" in done.stdout
+
+    # running the package's tests left nothing that `check` calls extra or stale
+    done = apipack(project, "check")
+    assert done.returncode == 0, done.stdout + done.stderr
