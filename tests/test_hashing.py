@@ -1,0 +1,201 @@
+"""The hashing contract (canonical JSON, tagged xxh3 hashes) and the file primitives under it:
+the stat-cached ``FileHasher``, ``confined`` output paths and ``write_atomic``."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+import xxhash
+
+from apipack_build._fsio import FileHasher, confined, write_atomic
+from apipack_build._hashing import bytes_hash, canonical_json, content_hash
+from apipack_build.errors import ConfigError
+
+# -- canonical_json --
+
+
+def test_canonical_json_sorts_keys_and_drops_whitespace() -> None:
+    assert canonical_json({"b": [1, 2], "a": {"d": None, "c": True}}) == \
+        b'{"a":{"c":true,"d":null},"b":[1,2]}'
+
+
+def test_canonical_json_is_utf8_not_ascii_escapes() -> None:
+    assert canonical_json({"name": "café ✓"}) == '{"name":"café ✓"}'.encode()
+
+
+def test_canonical_json_writes_bytes_tuples_and_sets_in_fixed_forms() -> None:
+    assert canonical_json({"raw": b"\x00\xff"}) == b'{"raw":{"$bytes":"AP8="}}'
+    assert canonical_json((1, (2, 3))) == canonical_json([1, [2, 3]]) == b"[1,[2,3]]"
+    assert canonical_json({"s": {"b", "a", "c"}}) == b'{"s":["a","b","c"]}'
+
+
+def test_canonical_json_refuses_what_it_cannot_write_stably() -> None:
+    with pytest.raises(TypeError, match="cannot hash a value of type object"):
+        canonical_json({"x": object()})
+
+
+# -- content_hash, bytes_hash --
+
+
+def test_content_hash_is_tagged_xxh3_128_of_canonical_json() -> None:
+    value = {"z": 1, "a": ["é", 2.5]}
+
+    digest = content_hash(value)
+
+    assert digest == "xxh3:" + xxhash.xxh3_128_hexdigest(canonical_json(value))
+    assert len(digest) == len("xxh3:") + 32
+
+
+def test_content_hash_ignores_key_order_but_not_values() -> None:
+    assert content_hash({"a": 1, "b": 2}) == content_hash({"b": 2, "a": 1})
+    assert content_hash({"a": 1}) != content_hash({"a": 2})
+    assert content_hash({"a": 1}) != content_hash({"a": "1"})
+    assert content_hash([1, 2]) != content_hash([2, 1])
+
+
+def test_bytes_hash_matches_known_digest() -> None:
+    assert bytes_hash(b"") == "xxh3:99aa06d3014798d86001c324468d497f"
+    assert bytes_hash(b"{}") == content_hash({})
+
+
+# -- FileHasher --
+
+
+def test_hasher_hashes_contents_and_reports_missing_files(tmp_path: Path) -> None:
+    path = tmp_path / "f.txt"
+    hasher = FileHasher()
+
+    assert hasher.hash(path) is None
+    assert hasher.hash(tmp_path / "f.txt" / "below-a-file") is None
+    path.write_bytes(b"hello\n")
+    assert hasher.hash(path) == bytes_hash(b"hello\n")
+
+
+def test_hasher_sees_a_touch_as_no_change(tmp_path: Path) -> None:
+    path = tmp_path / "f.txt"
+    path.write_bytes(b"hello\n")
+    hasher = FileHasher()
+    before = hasher.hash(path)
+
+    os.utime(path, ns=(5 * 10**18, 5 * 10**18))
+
+    assert hasher.hash(path) == before
+
+
+def test_hasher_sees_new_contents_with_the_same_size_and_mtime(tmp_path: Path) -> None:
+    path = tmp_path / "f.txt"
+    path.write_bytes(b"hello\n")
+    hasher = FileHasher()
+    hasher.hash(path)
+    mtime = path.stat().st_mtime_ns
+
+    path.write_bytes(b"jello\n")
+    os.utime(path, ns=(mtime, mtime))
+
+    assert hasher.hash(path) == bytes_hash(b"jello\n")
+
+
+def test_hasher_trusts_its_cache_only_while_the_stat_signature_holds(tmp_path: Path) -> None:
+    """A saved digest is reused for an unchanged file (no re-read), and dropped once the file's
+    signature moves. A deliberately wrong digest makes the reuse visible."""
+    cache, path = tmp_path / "filestat.json", tmp_path / "f.txt"
+    path.write_bytes(b"hello\n")
+    first = FileHasher(cache)
+    first.remember(path, "xxh3:remembered")
+    first.save()
+
+    assert FileHasher(cache).hash(path) == "xxh3:remembered"
+    os.utime(path, ns=(5 * 10**18, 5 * 10**18))
+    assert FileHasher(cache).hash(path) == bytes_hash(b"hello\n")
+
+
+def test_hasher_survives_a_damaged_or_foreign_cache(tmp_path: Path) -> None:
+    path = tmp_path / "f.txt"
+    path.write_bytes(b"hello\n")
+    cache = tmp_path / "filestat.json"
+    for damaged in ("{not json", '{"version": 99, "files": {}}', '{"version": 1, "files": 3}',
+                    '{"version": 1, "files": {"x": []}}', "[]"):
+        cache.write_text(damaged)
+        assert FileHasher(cache).hash(path) == bytes_hash(b"hello\n"), damaged
+
+
+def test_hasher_saves_only_files_that_still_exist(tmp_path: Path) -> None:
+    cache, kept, gone = tmp_path / "filestat.json", tmp_path / "kept", tmp_path / "gone"
+    kept.write_bytes(b"k")
+    gone.write_bytes(b"g")
+    hasher = FileHasher(cache)
+    hasher.hash(kept)
+    hasher.hash(gone)
+    gone.unlink()
+
+    hasher.save()
+
+    text = cache.read_text()
+    assert str(kept) in text
+    assert str(gone) not in text
+
+
+def test_hasher_without_a_cache_file_writes_nothing(tmp_path: Path) -> None:
+    (tmp_path / "f").write_bytes(b"x")
+    hasher = FileHasher()
+    hasher.hash(tmp_path / "f")
+
+    hasher.save()
+
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f"]
+
+
+# -- confined --
+
+
+def test_confined_joins_relative_posix_paths(tmp_path: Path) -> None:
+    assert confined(tmp_path, "a/b/c.txt") == tmp_path / "a" / "b" / "c.txt"
+    assert confined(tmp_path, "./a//b.txt") == tmp_path / "a" / "b.txt"
+
+
+@pytest.mark.parametrize("relative", ["", ".", "/etc/passwd", "../x", "a/../../x", "a/../b",
+                                      "a\\b.txt", "..\\x"])
+def test_confined_refuses_paths_that_could_leave_the_folder(tmp_path: Path,
+                                                            relative: str) -> None:
+    with pytest.raises(ConfigError, match="refusing to write"):
+        confined(tmp_path, relative)
+
+
+def test_confined_refuses_a_link_that_leads_outside(tmp_path: Path) -> None:
+    root, outside = tmp_path / "out", tmp_path / "elsewhere"
+    root.mkdir()
+    outside.mkdir()
+    (root / "link").symlink_to(outside, target_is_directory=True)
+
+    with pytest.raises(ConfigError, match="a link leads outside"):
+        confined(root, "link/x.txt")
+
+
+# -- write_atomic --
+
+
+def test_write_atomic_creates_folders_and_replaces_whole_files(tmp_path: Path) -> None:
+    path = tmp_path / "a" / "b" / "f.txt"
+
+    write_atomic(path, b"first\n")
+    old_inode = path.stat().st_ino
+    write_atomic(path, b"second\n")
+
+    assert path.read_bytes() == b"second\n"
+    assert path.stat().st_ino != old_inode  # renamed into place, never written in place
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    assert sorted(p.name for p in path.parent.iterdir()) == ["f.txt"]
+
+
+def test_write_atomic_leaves_the_old_file_and_no_temporary_on_failure(tmp_path: Path) -> None:
+    path = tmp_path / "f.txt"
+    path.write_bytes(b"intact\n")
+
+    with pytest.raises(TypeError):
+        write_atomic(path, "not bytes")  # type: ignore[arg-type]
+
+    assert path.read_bytes() == b"intact\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.txt"]
