@@ -15,6 +15,7 @@ import subprocess
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 PLUGIN = '''\
 """A minimal apipack language for engine tests."""
@@ -200,18 +201,24 @@ class Project:
                                 env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True)
 
-    def generate(self, *args: str | Path) -> dict[str, object]:
+    def generate(self, *args: str | Path) -> dict[str, Any]:
         """``apipack generate``; returns its summary."""
         summary = self.root.parent / f"{self.root.name}-summary.json"
+        summary.unlink(missing_ok=True)
         self.apipack("generate", "--summary-json", summary, *args)
-        return json.loads(summary.read_text(encoding="utf-8"))
+        return _read_json(summary)
 
-    def doit_build(self, *args: str) -> dict[str, object]:
+    def doit_build(self, *args: str) -> dict[str, Any]:
         """Plain ``doit`` in the project folder; returns the build summary."""
         summary = self.root.parent / f"{self.root.name}-doit-summary.json"
         summary.unlink(missing_ok=True)
         self.doit(*args, env={"APIPACK_SUMMARY_JSON": str(summary)})
-        return json.loads(summary.read_text(encoding="utf-8"))
+        return _read_json(summary)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
 
 
 FUNCTIONS = {"alpha": "First", "beta": "Second", "gamma": "Third"}

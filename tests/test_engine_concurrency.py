@@ -23,8 +23,8 @@ def _finish(job: subprocess.Popen[str]) -> str:
     return err
 
 
-def _summary(path: Path) -> dict[str, int]:
-    return json.loads(path.read_text(encoding="utf-8"))
+def _tasks_run(summary: Path) -> int:
+    return int(json.loads(summary.read_text(encoding="utf-8"))["tasks_run"])
 
 
 def _sqlite_is_sound(path: Path) -> None:
@@ -42,7 +42,7 @@ def test_two_builds_of_one_project_take_turns(make_project: Callable[..., Projec
         _finish(job)
 
     # one build did everything; the other waited for it and found nothing to do
-    runs = sorted(_summary(s)["tasks_run"] for s in summaries)
+    runs = sorted(_tasks_run(s) for s in summaries)
     assert runs == [0, len(MANY) + 2]
     assert len(tree(project.out)) == len(MANY) + 1
     _sqlite_is_sound(project.state / "doit.sqlite3")
