@@ -317,3 +317,56 @@ def test_identical_requests_are_sent_once(tmp_path: Path, fake: FakeLLM) -> None
         module = name.replace("-", "_")
         assert f"python/{name}/src/{module}/functions/shout.py" in generated
     assert (root / "apipack.lock").read_text().count("function: shout") == 2
+
+
+def apipack_cmd(folder: Path, fake: FakeLLM | None, *args: str,
+                **env: str) -> subprocess.CompletedProcess[str]:
+    environ = {**os.environ, "HOME": str(folder / ".home"), **env}
+    if fake is not None:
+        environ.setdefault("APIPACK_LLM_BASE_URL", fake.url)
+    done = subprocess.run([sys.executable, "-m", "apipack_build.cli", *args], cwd=folder,
+                          env=environ, capture_output=True, text=True, timeout=60)
+    assert "Traceback" not in done.stdout + done.stderr
+    return done
+
+
+def test_health_reports_server_model_and_digest(tmp_path: Path, fake: FakeLLM) -> None:
+    project = make_project(tmp_path / "p")
+    done = apipack_cmd(project, fake, "health")
+    assert done.returncode == 0
+    assert "reachable (version 0.0.0-fake)" in done.stdout
+    assert fake.models["mistral:7b"] in done.stdout
+    done = apipack_cmd(project, fake, "health", APIPACK_LLM_MODEL="phi3")
+    assert done.returncode == 3 and "ollama pull phi3" in done.stdout
+    done = apipack_cmd(project, None, "health", APIPACK_LLM_BASE_URL="http://127.0.0.1:9")
+    assert done.returncode == 3 and "unreachable" in done.stdout
+
+
+def test_cache_stats_export_import_prune(tmp_path: Path, fake: FakeLLM) -> None:
+    project = make_project(tmp_path / "p")
+    run(project, fake)
+    stats = apipack_cmd(project, fake, "cache", "stats").stdout
+    assert f"entries: {LLM_FUNCTIONS}" in stats
+    assert f"last build: 0 cache hits, 0 lock hits, {LLM_FUNCTIONS} LLM calls" in stats
+
+    archive = tmp_path / "cache.json"
+    assert apipack_cmd(project, fake, "cache", "export", str(archive)).returncode == 0
+    # a CI runner: no cache, no lock, the archive imported -> no LLM calls
+    runner = make_project(tmp_path / "runner")
+    done = apipack_cmd(runner, fake, "cache", "import", str(archive))
+    assert f"imported {LLM_FUNCTIONS} entries" in done.stdout
+    calls = fake.chat_count
+    done, summary = run(runner, fake)
+    assert done.returncode == 0 and fake.chat_count == calls
+    assert summary["llm_cache_hits"] == LLM_FUNCTIONS
+
+    spec = project / "specs" / "tools.yml"
+    spec.write_text(spec.read_text().replace("The text in capitals", "Upper-case text"))
+    run(project, fake)
+    assert f"entries: {LLM_FUNCTIONS + 1}" in apipack_cmd(project, fake, "cache", "stats").stdout
+    done = apipack_cmd(project, fake, "cache", "prune")
+    assert f"pruned 1 entries; {LLM_FUNCTIONS} left" in done.stdout
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    done = apipack_cmd(project, fake, "cache", "import", str(bad))
+    assert done.returncode == 2 and "not an apipack cache archive" in done.stderr
