@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sqlite3
 import sys
 import time
 from collections.abc import Iterator
@@ -103,6 +104,23 @@ class Build:
                 raise BusyError(f"another build of this project held {STATE_DIR}/build.lock "
                                 f"for {LOCK_TIMEOUT:.0f} s; giving up") from None
         self._lock = lock
+        self._set_aside_damaged_state()
+
+    def _set_aside_damaged_state(self) -> None:
+        """doit would die with a traceback on a damaged database. Keys are content hashes and
+        outputs are compared by content, so starting afresh loses nothing but time."""
+        path = self.state / "doit.sqlite3"
+        if not path.is_file():
+            return
+        try:
+            with contextlib.closing(sqlite3.connect(path)) as db:
+                healthy = db.execute("PRAGMA quick_check").fetchone() == ("ok",)
+        except sqlite3.DatabaseError:
+            healthy = False
+        if not healthy:
+            path.replace(path.with_name("doit.sqlite3.damaged"))
+            print(f"apipack: {STATE_DIR}/doit.sqlite3 was damaged; set it aside as "
+                  f"doit.sqlite3.damaged and rebuilding the task state", file=sys.stderr)
 
     def unlock(self) -> None:
         if self._lock is not None:

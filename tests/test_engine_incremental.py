@@ -266,10 +266,13 @@ def test_damaged_state_files_cost_a_rebuild_not_an_error(built: Project, damage:
     assert built.generate()["tasks_run"] == 0  # and the state is whole again
 
 
-@pytest.mark.xfail(strict=True, reason="doit prints a traceback for a corrupt doit.sqlite3")
-def test_a_corrupt_doit_database_is_reported_without_a_traceback(built: Project) -> None:
+def test_a_corrupt_doit_database_is_set_aside_and_rebuilt(built: Project) -> None:
+    expected = tree(built.out)
     (built.state / "doit.sqlite3").write_bytes(b"not a database")
 
-    result = built.apipack("generate", expect=None)
+    result = built.apipack("generate")
 
-    assert "doit.sqlite3" in result.stderr
+    assert "doit.sqlite3 was damaged" in result.stderr
+    assert (built.state / "doit.sqlite3.damaged").read_bytes() == b"not a database"
+    assert tree(built.out) == expected
+    assert built.generate()["tasks_run"] == 0
