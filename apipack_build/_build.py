@@ -62,12 +62,14 @@ class Summary:
         failed = f", {self.tasks_failed} failed" if self.tasks_failed else ""
         if self.tasks_skipped:
             failed += f", {self.tasks_skipped} not run"
-        return (f"apipack: {self.tasks_total} tasks: {self.tasks_run} run, "
-                f"{self.tasks_up_to_date} up to date{failed}; files: {self.files_written} written, "
-                f"{self.files_unchanged} unchanged, {self.files_deleted} deleted; "
-                f"LLM: {self.llm_calls} calls, {self.llm_cache_hits} cache hits, "
-                f"{self.llm_lock_hits} lock hits; "
-                f"{self.seconds:.2f} s")
+        return (
+            f"apipack: {self.tasks_total} tasks: {self.tasks_run} run, "
+            f"{self.tasks_up_to_date} up to date{failed}; files: {self.files_written} written, "
+            f"{self.files_unchanged} unchanged, {self.files_deleted} deleted; "
+            f"LLM: {self.llm_calls} calls, {self.llm_cache_hits} cache hits, "
+            f"{self.llm_lock_hits} lock hits; "
+            f"{self.seconds:.2f} s"
+        )
 
 
 class Build:
@@ -96,13 +98,17 @@ class Build:
         try:
             lock.acquire(timeout=0)
         except Timeout:
-            print(f"apipack: waiting for another build of this project "
-                  f"({STATE_DIR}/build.lock)", file=sys.stderr)
+            print(
+                f"apipack: waiting for another build of this project ({STATE_DIR}/build.lock)",
+                file=sys.stderr,
+            )
             try:
                 lock.acquire(timeout=LOCK_TIMEOUT)
             except Timeout:
-                raise BusyError(f"another build of this project held {STATE_DIR}/build.lock "
-                                f"for {LOCK_TIMEOUT:.0f} s; giving up") from None
+                raise BusyError(
+                    f"another build of this project held {STATE_DIR}/build.lock "
+                    f"for {LOCK_TIMEOUT:.0f} s; giving up"
+                ) from None
         self._lock = lock
         self._set_aside_damaged_state()
 
@@ -119,8 +125,11 @@ class Build:
             healthy = False
         if not healthy:
             path.replace(path.with_name("doit.sqlite3.damaged"))
-            print(f"apipack: {STATE_DIR}/doit.sqlite3 was damaged; set it aside as "
-                  f"doit.sqlite3.damaged and rebuilding the task state", file=sys.stderr)
+            print(
+                f"apipack: {STATE_DIR}/doit.sqlite3 was damaged; set it aside as "
+                f"doit.sqlite3.damaged and rebuilding the task state",
+                file=sys.stderr,
+            )
 
     def unlock(self) -> None:
         if self._lock is not None:
@@ -187,8 +196,13 @@ class Build:
         return [self.resolved(task) for task in self.plan.tasks]
 
     def _ask(self, need: Need) -> dict[str, Any] | TaskFailed:
-        asker = Asker(self.plan.llm.settings, self.plan.llm.provider_factory, self.plan.llm.cache,
-                      self.state / "failed", registry().languages)
+        asker = Asker(
+            self.plan.llm.settings,
+            self.plan.llm.provider_factory,
+            self.plan.llm.cache,
+            self.state / "failed",
+            registry().languages,
+        )
         try:
             with self._llm_slot():
                 asker.ask(need, self.plan.llm.resolution.digest)
@@ -243,9 +257,13 @@ class Build:
 
     def plan_key(self) -> str:
         """What the manifest task records: every task key, and the LLM answers the lock holds."""
-        return content_hash({"output": self.output_id,
-                             "tasks": [[t.name, t.key] for t in self.resolved_tasks()],
-                             "llm": sorted(self.lock_entries().items())})
+        return content_hash(
+            {
+                "output": self.output_id,
+                "tasks": [[t.name, t.key] for t in self.resolved_tasks()],
+                "llm": sorted(self.lock_entries().items()),
+            }
+        )
 
     def lock_entries(self) -> dict[str, Any]:
         built = {d.path.split("/")[1] for d in self.plan.packages}
@@ -273,8 +291,9 @@ class Build:
         built = {d.path.split("/")[1] for d in self.plan.packages}
         write_lock(llm.lock_path, llm.lock_entries(self.plan.partial, built))
 
-    def delete_stale(self, old: dict[str, _manifest.Entry],
-                     current: dict[str, Any]) -> tuple[list[str], list[str]]:
+    def delete_stale(
+        self, old: dict[str, _manifest.Entry], current: dict[str, Any]
+    ) -> tuple[list[str], list[str]]:
         deleted, kept = [], []
         for path in sorted(set(old) - set(current)):
             target = self._target(path)
@@ -385,8 +404,7 @@ class _Reporter:
 
     def initialize(self, tasks: Any, selected_tasks: Any) -> None:
         stats = self.build.plan.llm.resolution.stats
-        self.build.summary = Summary(llm_cache_hits=stats.cache_hits,
-                                     llm_lock_hits=stats.lock_hits)
+        self.build.summary = Summary(llm_cache_hits=stats.cache_hits, llm_lock_hits=stats.lock_hits)
 
     def get_status(self, task: Any) -> None:
         pass
@@ -404,8 +422,10 @@ class _Reporter:
         values = task.values or {}
         summary.files_deleted += len(values.get("deleted", ()))
         for path in values.get("kept", ()):
-            print(f"apipack: kept {path}: it is no longer generated but was edited by hand",
-                  file=sys.stderr)
+            print(
+                f"apipack: kept {path}: it is no longer generated but was edited by hand",
+                file=sys.stderr,
+            )
         summary.files_written += len(values.get("written", ()))
         llm = values.get("llm") or {}
         summary.llm_calls += llm.get("calls", 0)

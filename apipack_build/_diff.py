@@ -86,4 +86,5 @@ def _unknown_files(build: Build, known: set[str]) -> list[str]:
 def _matches(path: str, pattern: str) -> bool:
     """Glob match where ``*`` crosses folders and a leading ``**/`` may match nothing."""
     return fnmatch.fnmatchcase(path, pattern) or (
-        pattern.startswith("**/") and fnmatch.fnmatchcase(path, pattern[3:]))
+        pattern.startswith("**/") and fnmatch.fnmatchcase(path, pattern[3:])
+    )

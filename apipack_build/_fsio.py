@@ -89,8 +89,11 @@ class FileHasher:
     def save(self) -> None:
         if self.cache_file is None or not self.dirty:
             return
-        files = {k: [sig, digest] for k, (sig, digest) in sorted(self.entries.items())
-                 if Path(k).exists()}
+        files = {
+            k: [sig, digest]
+            for k, (sig, digest) in sorted(self.entries.items())
+            if Path(k).exists()
+        }
         payload = json.dumps({"version": _STAT_CACHE_VERSION, "files": files}, sort_keys=True)
         write_atomic(self.cache_file, payload.encode("utf-8"))
         self.dirty = False

@@ -37,8 +37,17 @@ CACHE_ARCHIVE_VERSION = 1
 LOCK_FILE = "apipack.lock"
 LOCK_VERSION = 1
 #: the order of fields in a lock entry: what a reviewer reads first comes first
-LOCK_FIELDS = ("package", "function", "language", "provider", "model", "digest", "request", "key",
-               "code")
+LOCK_FIELDS = (
+    "package",
+    "function",
+    "language",
+    "provider",
+    "model",
+    "digest",
+    "request",
+    "key",
+    "code",
+)
 _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
 
 
@@ -79,19 +88,28 @@ class LLMStats:
             setattr(self, name, getattr(self, name) + other.get(name, 0))
 
 
-def prompt_messages(renderer: Renderer, package: Package, function: Function,
-                    language: str) -> tuple[Message, ...]:
-    context = {"package": {"name": package.name, "description": package.description},
-               "function": function.model_dump(exclude={"code", "implementation"}),
-               "language": language}
+def prompt_messages(
+    renderer: Renderer, package: Package, function: Function, language: str
+) -> tuple[Message, ...]:
+    context = {
+        "package": {"name": package.name, "description": package.description},
+        "function": function.model_dump(exclude={"code", "implementation"}),
+        "language": language,
+    }
     text = renderer.render(f"prompts/{language}.j2", context)
     return (Message("user", text),)
 
 
 def request_key(settings: LLMSettings, messages: tuple[Message, ...]) -> str:
-    return content_hash({"format": PROMPT_FORMAT, "provider": settings.provider,
-                         "model": settings.model, "options": sampling_options(settings),
-                         "messages": [vars(m) for m in messages]})
+    return content_hash(
+        {
+            "format": PROMPT_FORMAT,
+            "provider": settings.provider,
+            "model": settings.model,
+            "options": sampling_options(settings),
+            "messages": [vars(m) for m in messages],
+        }
+    )
 
 
 def cache_key(request: str, digest: str) -> str:
@@ -101,7 +119,9 @@ def cache_key(request: str, digest: str) -> str:
 def extract_code(text: str, fences: tuple[str, ...]) -> str:
     """The code in a reply: the first fenced block tagged with the language, else the first
     fenced block, else the whole reply (models often add prose around the fence)."""
-    blocks = [(tag.lower(), body) for tag, body in _FENCE.findall(text)]
+    blocks: list[tuple[str, str]] = [
+        (str(tag).lower(), str(body)) for tag, body in _FENCE.findall(text)
+    ]
     for tag, body in blocks:
         if tag in fences:
             return body.strip("\n") + "\n"
@@ -152,8 +172,9 @@ class ResponseCache:
 
     def export(self, path: Path) -> int:
         items = self.items()
-        text = json.dumps({"version": CACHE_ARCHIVE_VERSION, "entries": dict(items)},
-                          sort_keys=True, indent=1)
+        text = json.dumps(
+            {"version": CACHE_ARCHIVE_VERSION, "entries": dict(items)}, sort_keys=True, indent=1
+        )
         write_atomic(path, (text + "\n").encode("utf-8"))
         return len(items)
 
@@ -161,12 +182,15 @@ class ResponseCache:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             if data.get("version") != CACHE_ARCHIVE_VERSION:
-                raise ValueError(f"archive version {data.get('version')!r} is not "
-                                 f"{CACHE_ARCHIVE_VERSION}")
+                raise ValueError(
+                    f"archive version {data.get('version')!r} is not {CACHE_ARCHIVE_VERSION}"
+                )
             entries = data["entries"]
-            valid = {k: v for k, v in entries.items()
-                     if isinstance(v, dict) and isinstance(v.get("code"), str)
-                     and k.startswith("xxh3:")}
+            valid = {
+                k: v
+                for k, v in entries.items()
+                if isinstance(v, dict) and isinstance(v.get("code"), str) and k.startswith("xxh3:")
+            }
         except (OSError, ValueError, KeyError, AttributeError) as exc:
             raise ApipackError(f"{path}: not an apipack cache archive ({exc})") from None
         for key, value in sorted(valid.items()):
@@ -181,7 +205,7 @@ class ResponseCache:
                 self.cache.delete(key)
                 dropped += 1
         for key in list(self.cache.iterkeys()):
-            if key.startswith("request:") and key[len("request:"):] not in keep_requests:
+            if key.startswith("request:") and key[len("request:") :] not in keep_requests:
                 self.cache.delete(key)
         return dropped
 
@@ -199,8 +223,10 @@ def read_lock(path: Path) -> dict[tuple[str, str, str], dict[str, Any]]:
         entries = data.get("entries") or []
         return {(e["package"], e["function"], e["language"]): e for e in entries}
     except (yaml.YAMLError, AttributeError, KeyError, TypeError) as exc:
-        raise ApipackError(f"{path.name}: cannot read the lock ({exc}); restore it from version "
-                           f"control or delete it to ask the model again") from None
+        raise ApipackError(
+            f"{path.name}: cannot read the lock ({exc}); restore it from version "
+            f"control or delete it to ask the model again"
+        ) from None
 
 
 class _LockDumper(yaml.SafeDumper):
@@ -217,13 +243,18 @@ _LockDumper.add_representer(str, _str_presenter)
 
 def write_lock(path: Path, entries: dict[tuple[str, str, str], dict[str, Any]]) -> bool:
     """Write the lock if its bytes change; sorted and stable so it reviews well in a PR."""
-    body = {"version": LOCK_VERSION,
-            "entries": [{name: entries[k].get(name, "") for name in LOCK_FIELDS}
-                        for k in sorted(entries)]}
-    text = ("# apipack.lock: the LLM responses this project's build uses. Written by apipack "
-            "from real\n# responses; commit it so clean machines and CI rebuild with no LLM "
-            "calls.\n" + yaml.dump(body, Dumper=_LockDumper, sort_keys=False, allow_unicode=True,
-                                     width=100))
+    body = {
+        "version": LOCK_VERSION,
+        "entries": [
+            {name: entries[k].get(name, "") for name in LOCK_FIELDS} for k in sorted(entries)
+        ],
+    }
+    text = (
+        "# apipack.lock: the LLM responses this project's build uses. Written by apipack "
+        "from real\n# responses; commit it so clean machines and CI rebuild with no LLM "
+        "calls.\n"
+        + yaml.dump(body, Dumper=_LockDumper, sort_keys=False, allow_unicode=True, width=100)
+    )
     data = text.encode("utf-8")
     if path.is_file() and path.read_bytes() == data:
         return False
@@ -232,9 +263,17 @@ def write_lock(path: Path, entries: dict[tuple[str, str, str], dict[str, Any]]) 
 
 
 def lock_entry(need: Need, answer: Answer, settings: LLMSettings) -> dict[str, Any]:
-    return {"package": need.package, "function": need.function.name, "language": need.language,
-            "key": answer.cache_key, "request": need.request_key, "model": settings.model,
-            "provider": settings.provider, "digest": answer.digest, "code": answer.code}
+    return {
+        "package": need.package,
+        "function": need.function.name,
+        "language": need.language,
+        "key": answer.cache_key,
+        "request": need.request_key,
+        "model": settings.model,
+        "provider": settings.provider,
+        "digest": answer.digest,
+        "code": answer.code,
+    }
 
 
 Checker = Callable[[str, Function], "str | None"]
@@ -261,27 +300,40 @@ class Asker:
             try:
                 reply = provider.chat(messages)
             except LLMError as exc:
-                raise LLMError(f"{need.label}: {self.settings.provider} model "
-                               f"{self.settings.model}: {exc}") from None
+                raise LLMError(
+                    f"{need.label}: {self.settings.provider} model {self.settings.model}: {exc}"
+                ) from None
             self._count(reply)
             replies.append(reply.text)
             code = extract_code(reply.text, language.fences)
             problem = _problem(reply, code, need.function, language)
             if not problem:
                 key = cache_key(need.request_key, digest)
-                self.cache.put(key, need.request_key, {
-                    "code": code, "raw": reply.text, "model": self.settings.model,
-                    "digest": digest, "prompt_tokens": reply.prompt_tokens,
-                    "completion_tokens": reply.completion_tokens,
-                    "seconds": round(reply.seconds, 3)})
+                self.cache.put(
+                    key,
+                    need.request_key,
+                    {
+                        "code": code,
+                        "raw": reply.text,
+                        "model": self.settings.model,
+                        "digest": digest,
+                        "prompt_tokens": reply.prompt_tokens,
+                        "completion_tokens": reply.completion_tokens,
+                        "seconds": round(reply.seconds, 3),
+                    },
+                )
                 return Answer(code, "model", key, digest)
-            messages += [Message("assistant", reply.text),
-                         Message("user", repair_prompt(problem, need, language))]
+            messages += [
+                Message("assistant", reply.text),
+                Message("user", repair_prompt(problem, need, language)),
+            ]
         saved = self._save_failure(need, replies)
-        raise LLMError(f"{need.label}: model {self.settings.model} ({self.settings.provider}) "
-                       f"gave no valid code after {len(replies)} attempt(s): {problem}; "
-                       f"replies saved in {saved}; give the function `code:` or "
-                       f"`implementation:`, or try `--refresh {need.function.name}`")
+        raise LLMError(
+            f"{need.label}: model {self.settings.model} ({self.settings.provider}) "
+            f"gave no valid code after {len(replies)} attempt(s): {problem}; "
+            f"replies saved in {saved}; give the function `code:` or "
+            f"`implementation:`, or try `--refresh {need.function.name}`"
+        )
 
     def _count(self, reply: Reply) -> None:
         self.stats.calls += 1
@@ -305,9 +357,11 @@ def _problem(reply: Reply, code: str, function: Function, language: Language) ->
 
 
 def repair_prompt(problem: str, need: Need, language: Language) -> str:
-    return (f"That code is not valid: {problem}\n"
-            f"Reply with the complete corrected {language.name} function `{need.function.name}`, "
-            f"with exactly the requested signature, in one fenced code block and nothing else.")
+    return (
+        f"That code is not valid: {problem}\n"
+        f"Reply with the complete corrected {language.name} function `{need.function.name}`, "
+        f"with exactly the requested signature, in one fenced code block and nothing else."
+    )
 
 
 @dataclass
@@ -324,9 +378,17 @@ class Resolution:
         return need.request_key in self.asks
 
 
-def resolve(needs: list[Need], *, settings: LLMSettings, cache: ResponseCache, lock_path: Path,
-            languages: dict[str, Language], offline: bool, refresh: frozenset[str],
-            provider_factory: Callable[[], Provider]) -> Resolution:
+def resolve(
+    needs: list[Need],
+    *,
+    settings: LLMSettings,
+    cache: ResponseCache,
+    lock_path: Path,
+    languages: dict[str, Language],
+    offline: bool,
+    refresh: frozenset[str],
+    provider_factory: Callable[[], Provider],
+) -> Resolution:
     """Cache, then lock, then (as tasks) the model. Offline or unreachable, fail listing every
     function whose body is missing, before anything runs."""
     lock = read_lock(lock_path)
@@ -354,25 +416,43 @@ def resolve(needs: list[Need], *, settings: LLMSettings, cache: ResponseCache, l
         asks.setdefault(need.request_key, []).append(need)
     if asks and digest is None:
         missing = sorted(n.label for group in asks.values() for n in group)
-        raise LLMError(f"cannot build without the LLM: {unavailable}\nno cached or locked "
-                       f"response for:\n  " + "\n  ".join(missing))
+        raise LLMError(
+            f"cannot build without the LLM: {unavailable}\nno cached or locked "
+            f"response for:\n  " + "\n  ".join(missing)
+        )
     return Resolution(answers, asks, digest or "", stats, lock)
 
 
-def _known(need: Need, digest: str | None, cache: ResponseCache, entry: dict[str, Any] | None,
-           language: Language) -> Answer | None:
+def _known(
+    need: Need,
+    digest: str | None,
+    cache: ResponseCache,
+    entry: dict[str, Any] | None,
+    language: Language,
+) -> Answer | None:
     if digest is not None:
         key = cache_key(need.request_key, digest)
         value = cache.get(key)
         if value is not None:
             return Answer(value["code"], "cache", key, digest)
-    if entry is not None and entry.get("request") == need.request_key and (
-            digest is None or entry.get("digest") == digest):
+    if (
+        entry is not None
+        and entry.get("request") == need.request_key
+        and (digest is None or entry.get("digest") == digest)
+    ):
         code = str(entry.get("code", ""))
         if language.check_code is None or language.check_code(code, need.function) is None:
             key = str(entry.get("key") or cache_key(need.request_key, str(entry.get("digest"))))
-            cache.put(key, need.request_key, {"code": code, "model": entry.get("model"),
-                                              "digest": entry.get("digest"), "from": "lock"})
+            cache.put(
+                key,
+                need.request_key,
+                {
+                    "code": code,
+                    "model": entry.get("model"),
+                    "digest": entry.get("digest"),
+                    "from": "lock",
+                },
+            )
             return Answer(code, "lock", key, str(entry.get("digest", "")))
     if digest is None:
         found = cache.by_request(need.request_key)
@@ -385,8 +465,13 @@ def _known(need: Need, digest: str | None, cache: ResponseCache, entry: dict[str
 class LLMStep:
     """The LLM part of one build: its settings, cache, lock, and what resolution decided."""
 
-    def __init__(self, settings: LLMSettings, cache: ResponseCache, lock_path: Path,
-                 provider_factory: Callable[[], Provider]):
+    def __init__(
+        self,
+        settings: LLMSettings,
+        cache: ResponseCache,
+        lock_path: Path,
+        provider_factory: Callable[[], Provider],
+    ):
         self.settings, self.cache, self.lock_path = settings, cache, lock_path
         self.provider_factory = provider_factory
         self.needs: list[Need] = []
@@ -398,8 +483,10 @@ class LLMStep:
 
     def asks(self) -> list[tuple[str, Need]]:
         """One (task name, need) per distinct request still to send, first asker's name."""
-        return [(self.task_name(group[0]), group[0])
-                for _, group in sorted(self.resolution.asks.items())]
+        return [
+            (self.task_name(group[0]), group[0])
+            for _, group in sorted(self.resolution.asks.items())
+        ]
 
     def wait_name(self, need: Need) -> str:
         """The task that sends *need*'s request (identical requests share one)."""
@@ -416,13 +503,18 @@ class LLMStep:
             raise LLMError(f"{need.label}: no response in the cache for key {key}")
         return Answer(value["code"], "model", key, self.resolution.digest)
 
-    def lock_entries(self, keep_others: bool, built: set[str]) -> dict[tuple[str, str, str],
-                                                                       dict[str, Any]]:
+    def lock_entries(
+        self, keep_others: bool, built: set[str]
+    ) -> dict[tuple[str, str, str], dict[str, Any]]:
         """The lock after this build: an entry per LLM-written body it used; entries of
         packages outside a partial build are kept."""
-        entries = {ident: entry for ident, entry in self.resolution.lock.items()
-                   if keep_others and ident[0] not in built}
+        entries = {
+            ident: entry
+            for ident, entry in self.resolution.lock.items()
+            if keep_others and ident[0] not in built
+        }
         for need in self.needs:
             entries[(need.package, need.function.name, need.language)] = lock_entry(
-                need, self.answer_for(need), self.settings)
+                need, self.answer_for(need), self.settings
+            )
         return entries

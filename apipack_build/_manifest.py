@@ -1,4 +1,4 @@
-"""``.apipack/manifest.json``: every generated file with its hash and the task (and key) that made it.
+"""``.apipack/manifest.json``: every generated file, its hash, and the task and key that made it.
 
 One section per output folder, so builds into different folders never claim each other's files.
 """

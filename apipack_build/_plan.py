@@ -15,9 +15,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ._hashing import HASH_FORMAT, content_hash
+from ._llmstep import LOCK_FILE, LLMStep, Need, ResponseCache, prompt_messages, request_key, resolve
 from ._registry import Registry, registry
 from ._render import Renderer, template_dirs
-from ._llmstep import LOCK_FILE, LLMStep, Need, ResponseCache, prompt_messages, request_key, resolve
 from .errors import ConfigError, Problem, SpecError
 from .llm import Provider, make_provider
 from .rules import (
@@ -83,12 +83,17 @@ def spec_files(effective: Effective, explicit: Sequence[Path] = ()) -> list[Path
     found: set[Path] = set()
     for pattern in effective.settings.specs:
         matches = [Path(m) for m in glob.glob(pattern, root_dir=root, recursive=True)]
-        found.update((root / m).resolve() for m in matches
-                     if m.suffix in SPEC_SUFFIXES and (root / m).is_file())
+        found.update(
+            (root / m).resolve()
+            for m in matches
+            if m.suffix in SPEC_SUFFIXES and (root / m).is_file()
+        )
     if not found:
         origin = effective.origins.get("specs", "default")
-        raise ConfigError(f"no spec files match {', '.join(effective.settings.specs)} in "
-                          f"{root.name or root} (specs: {origin}); run `apipack init --name NAME`")
+        raise ConfigError(
+            f"no spec files match {', '.join(effective.settings.specs)} in "
+            f"{root.name or root} (specs: {origin}); run `apipack init --name NAME`"
+        )
     return sorted(found)
 
 
@@ -125,9 +130,14 @@ def llm_needs(effective: Effective) -> list[Need]:
     return _implementations(targets, effective.root, reg, renderer, effective.settings.llm)[1]
 
 
-def make_plan(effective: Effective, explicit_specs: Sequence[Path] = (), *,
-              offline: bool | None = None, refresh: frozenset[str] = frozenset(),
-              provider_factory: Callable[[], Provider] | None = None) -> Plan:
+def make_plan(
+    effective: Effective,
+    explicit_specs: Sequence[Path] = (),
+    *,
+    offline: bool | None = None,
+    refresh: frozenset[str] = frozenset(),
+    provider_factory: Callable[[], Provider] | None = None,
+) -> Plan:
     reg = registry()
     root = effective.root
     settings = effective.settings
@@ -135,12 +145,22 @@ def make_plan(effective: Effective, explicit_specs: Sequence[Path] = (), *,
     targets = _build_targets(packages, effective, reg)
     renderer = Renderer(template_dirs(root), _all_filters(reg))
     implementations, needs = _implementations(targets, root, reg, renderer, settings.llm)
-    llm = LLMStep(settings.llm, ResponseCache(root / settings.cache_dir), root / LOCK_FILE,
-                  provider_factory or (lambda: make_provider(settings.llm)))
+    llm = LLMStep(
+        settings.llm,
+        ResponseCache(root / settings.cache_dir),
+        root / LOCK_FILE,
+        provider_factory or (lambda: make_provider(settings.llm)),
+    )
     llm.resolution = resolve(
-        needs, settings=settings.llm, cache=llm.cache, lock_path=llm.lock_path,
-        languages=reg.languages, offline=settings.offline if offline is None else offline,
-        refresh=refresh, provider_factory=llm.provider_factory)
+        needs,
+        settings=settings.llm,
+        cache=llm.cache,
+        lock_path=llm.lock_path,
+        languages=reg.languages,
+        offline=settings.offline if offline is None else offline,
+        refresh=refresh,
+        provider_factory=llm.provider_factory,
+    )
     llm.needs = needs
     rule_settings = RuleSettings(deployment=settings.deployment.model_dump())
     tasks: list[RenderTask] = []
@@ -150,8 +170,15 @@ def make_plan(effective: Effective, explicit_specs: Sequence[Path] = (), *,
             tasks.extend(_rule_tasks(rule, request, target.folder, renderer, implementations, llm))
     _check_unique_paths(tasks)
     dirs = tuple(PackageDir(t.folder, reg.languages[t.language].ignore) for t in targets)
-    return Plan(effective, (root / settings.output).resolve(), tuple(tasks), dirs, renderer, llm,
-                bool(explicit_specs))
+    return Plan(
+        effective,
+        (root / settings.output).resolve(),
+        tuple(tasks),
+        dirs,
+        renderer,
+        llm,
+        bool(explicit_specs),
+    )
 
 
 def _build_targets(packages: list[Package], effective: Effective, reg: Registry) -> list[Target]:
@@ -165,10 +192,13 @@ def _build_targets(packages: list[Package], effective: Effective, reg: Registry)
             offered = reg.interfaces_of(language)
             absent = [i for i in interfaces if i not in offered]
             if absent:
-                message = (f"language '{language}' has no rule for interface(s) "
-                           f"{', '.join(absent)} (available: {', '.join(offered) or 'none yet'})")
-                if package.interfaces is not None and not _from_command_line(effective,
-                                                                             "interfaces"):
+                message = (
+                    f"language '{language}' has no rule for interface(s) "
+                    f"{', '.join(absent)} (available: {', '.join(offered) or 'none yet'})"
+                )
+                if package.interfaces is not None and not _from_command_line(
+                    effective, "interfaces"
+                ):
                     line, col = package.marks.get("interfaces", (1, 1))
                     problems.append(Problem(package.source, line, col, "interfaces", message))
                 else:
@@ -177,9 +207,16 @@ def _build_targets(packages: list[Package], effective: Effective, reg: Registry)
                 continue
             folder = f"{language}/{package.name}"
             if folder in owners:
-                problems.append(Problem(package.source, 1, 1, "project.name",
-                                        f"package '{package.name}' is also built from "
-                                        f"{owners[folder]}: both would write {folder}/"))
+                problems.append(
+                    Problem(
+                        package.source,
+                        1,
+                        1,
+                        "project.name",
+                        f"package '{package.name}' is also built from "
+                        f"{owners[folder]}: both would write {folder}/",
+                    )
+                )
                 continue
             owners[folder] = package.source
             targets.append(Target(package, language, interfaces, folder))
@@ -193,8 +230,9 @@ def _build_targets(packages: list[Package], effective: Effective, reg: Registry)
 Implementations = dict[tuple[str, str, str], "Implementation | Need"]
 
 
-def _implementations(targets: list[Target], root: Path, reg: Registry, renderer: Renderer,
-                     llm_settings: LLMSettings) -> tuple[Implementations, list[Need]]:
+def _implementations(
+    targets: list[Target], root: Path, reg: Registry, renderer: Renderer, llm_settings: LLMSettings
+) -> tuple[Implementations, list[Need]]:
     """Each function's logic per language: hand-written (checked now) or an LLM need."""
     found: Implementations = {}
     needs: list[Need] = []
@@ -206,16 +244,23 @@ def _implementations(targets: list[Target], root: Path, reg: Registry, renderer:
             impl = _given_implementation(function, target.language, root)
             if impl is None:
                 messages = prompt_messages(renderer, target.package, function, target.language)
-                need = Need(target.package.name, function, target.language, messages,
-                            request_key(llm_settings, messages))
+                need = Need(
+                    target.package.name,
+                    function,
+                    target.language,
+                    messages,
+                    request_key(llm_settings, messages),
+                )
                 needs.append(need)
                 found[ident] = need
                 continue
             problem = language.check_code(impl.source, function) if language.check_code else None
             if problem:
                 where = impl.path or "its inline code"
-                errors.append(f"{target.package.source}: function '{function.name}' "
-                              f"({target.language}): {where}: {problem}")
+                errors.append(
+                    f"{target.package.source}: function '{function.name}' "
+                    f"({target.language}): {where}: {problem}"
+                )
             found[ident] = impl
     if errors:
         raise ConfigError("\n".join(errors))
@@ -245,8 +290,7 @@ def _targets(package: Package, effective: Effective, field: str) -> tuple[str, .
     return tuple(own)
 
 
-def _given_implementation(function: Function, language: str,
-                          root: Path) -> Implementation | None:
+def _given_implementation(function: Function, language: str, root: Path) -> Implementation | None:
     for key in (language, "*"):
         if key in function.code:
             return Implementation("code", function.code[key])
@@ -256,14 +300,21 @@ def _given_implementation(function: Function, language: str,
     return None
 
 
-def _rule_tasks(rule: Rule, request: PackageRequest, folder: str, renderer: Renderer,
-                implementations: Implementations, llm: LLMStep) -> list[RenderTask]:
+def _rule_tasks(
+    rule: Rule,
+    request: PackageRequest,
+    folder: str,
+    renderer: Renderer,
+    implementations: Implementations,
+    llm: LLMStep,
+) -> list[RenderTask]:
     package, language = request.package, request.language
     base = f"{package.name}/{language}/{rule.interface or 'core'}"
     tasks = []
     if rule.package_outputs is not None:
-        tasks.append(_task(f"{base}/_package", rule, rule.package_outputs(request), folder,
-                           renderer))
+        tasks.append(
+            _task(f"{base}/_package", rule, rule.package_outputs(request), folder, renderer)
+        )
     for function in package.functions if rule.function_outputs is not None else ():
         name = f"{base}/{function.name}"
         impl = implementations[(package.name, function.name, language)]
@@ -274,47 +325,69 @@ def _rule_tasks(rule: Rule, request: PackageRequest, folder: str, renderer: Rend
                 continue
             impl = Implementation("llm", answer.code)
         outputs = rule.function_outputs(  # type: ignore[misc]
-            FunctionRequest(package, function, language, impl, request.settings))
+            FunctionRequest(package, function, language, impl, request.settings)
+        )
         tasks.append(_task(name, rule, outputs, folder, renderer))
     return [t for t in tasks if t.files]
 
 
-def _deferred(name: str, rule: Rule, request: PackageRequest, function: Function, need: Need,
-              folder: str, renderer: Renderer, llm: LLMStep) -> RenderTask:
+def _deferred(
+    name: str,
+    rule: Rule,
+    request: PackageRequest,
+    function: Function,
+    need: Need,
+    folder: str,
+    renderer: Renderer,
+    llm: LLMStep,
+) -> RenderTask:
     """A task whose inputs include a reply not yet received; its key is known once it is."""
     assert rule.function_outputs is not None
     outputs_of = rule.function_outputs
 
     def outputs(source: str) -> Sequence[Output]:
         impl = Implementation("llm", source)
-        return outputs_of(FunctionRequest(request.package, function, request.language, impl,
-                                          request.settings))
+        return outputs_of(
+            FunctionRequest(request.package, function, request.language, impl, request.settings)
+        )
 
     def resolve_now() -> RenderTask:
         return _task(name, rule, outputs(llm.answer_for(need).code), folder, renderer)
 
     placeholder = _task(name, rule, outputs(""), folder, renderer)
-    return RenderTask(name, rule.name, "", placeholder.files,
-                      after=(llm.wait_name(need),), resolve=resolve_now)
+    return RenderTask(
+        name, rule.name, "", placeholder.files, after=(llm.wait_name(need),), resolve=resolve_now
+    )
 
 
-def _task(name: str, rule: Rule, outputs: Sequence[Output], folder: str,
-          renderer: Renderer) -> RenderTask:
+def _task(
+    name: str, rule: Rule, outputs: Sequence[Output], folder: str, renderer: Renderer
+) -> RenderTask:
     for output in outputs:
         pure = PurePosixPath(output.path)
         if pure.is_absolute() or ".." in pure.parts or not pure.parts or "\\" in output.path:
             raise ConfigError(f"rule '{rule.name}' returned an unsafe output path '{output.path}'")
-    files = tuple(PlannedFile(f"{folder}/{o.path}", o.template, dict(o.context))
-                  for o in sorted(outputs, key=lambda o: o.path))
-    key = content_hash({
-        "format": HASH_FORMAT,
-        "rule": rule.name,
-        "version": rule.version,
-        "code": registry().code_hash(rule),
-        "files": [{"path": f.path, "template": f.template,
-                   "templates": renderer.template_hashes(f.template), "context": f.context}
-                  for f in files],
-    })
+    files = tuple(
+        PlannedFile(f"{folder}/{o.path}", o.template, dict(o.context))
+        for o in sorted(outputs, key=lambda o: o.path)
+    )
+    key = content_hash(
+        {
+            "format": HASH_FORMAT,
+            "rule": rule.name,
+            "version": rule.version,
+            "code": registry().code_hash(rule),
+            "files": [
+                {
+                    "path": f.path,
+                    "template": f.template,
+                    "templates": renderer.template_hashes(f.template),
+                    "context": f.context,
+                }
+                for f in files
+            ],
+        }
+    )
     return RenderTask(name, rule.name, key, files)
 
 
@@ -323,6 +396,8 @@ def _check_unique_paths(tasks: Sequence[RenderTask]) -> None:
     for task in tasks:
         for f in task.files:
             if f.path in seen:
-                raise ConfigError(f"two tasks write {f.path}: {seen[f.path]} and {task.name} "
-                                  f"(a rule returns duplicate output paths)")
+                raise ConfigError(
+                    f"two tasks write {f.path}: {seen[f.path]} and {task.name} "
+                    f"(a rule returns duplicate output paths)"
+                )
             seen[f.path] = task.name

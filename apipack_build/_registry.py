@@ -5,8 +5,8 @@ from __future__ import annotations
 import functools
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 from importlib.metadata import entry_points
+from pathlib import Path
 
 from ._hashing import bytes_hash, content_hash
 from .errors import ConfigError
@@ -29,20 +29,28 @@ class Registry:
         )
 
     def interfaces_of(self, language: str) -> tuple[str, ...]:
-        return tuple(sorted({r.interface for r in self.rules
-                             if r.language == language and r.interface}))
+        return tuple(
+            sorted({r.interface for r in self.rules if r.language == language and r.interface})
+        )
 
     def code_hash(self, rule: Rule) -> str:
         """The source of the rule's code and its language's filters: editing either re-renders
         exactly what they produce, even without a version bump."""
-        parts = [rule.function_outputs, rule.package_outputs,
-                 *self.languages[rule.language].filters.values()]
-        folders = sorted({_source_root(part) for part in parts if part is not None} - {None})
+        parts = [
+            rule.function_outputs,
+            rule.package_outputs,
+            *self.languages[rule.language].filters.values(),
+        ]
+        roots = {_source_root(part) for part in parts if part is not None}
+        folders = sorted(root for root in roots if root is not None)
         return content_hash([_folder_hash(folder) for folder in folders])
 
     def rules_for(self, language: str, interfaces: tuple[str, ...]) -> tuple[Rule, ...]:
-        return tuple(r for r in self.rules if r.language == language
-                     and (r.interface is None or r.interface in interfaces))
+        return tuple(
+            r
+            for r in self.rules
+            if r.language == language and (r.interface is None or r.interface in interfaces)
+        )
 
 
 def _source_root(obj: object) -> str | None:
@@ -54,12 +62,19 @@ def _source_root(obj: object) -> str | None:
     return str(Path(file).parent) if module.__package__ else file
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _folder_hash(root: str) -> str:
     path = Path(root)
     files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
-    return content_hash([[f.relative_to(path).as_posix() if path.is_dir() else f.name,
-                          bytes_hash(f.read_bytes())] for f in files])
+    return content_hash(
+        [
+            [
+                f.relative_to(path).as_posix() if path.is_dir() else f.name,
+                bytes_hash(f.read_bytes()),
+            ]
+            for f in files
+        ]
+    )
 
 
 def _load(group: str) -> list[tuple[str, object]]:
@@ -68,8 +83,9 @@ def _load(group: str) -> list[tuple[str, object]]:
         try:
             loaded.append((f"{point.name} ({point.value})", point.load()))
         except Exception as exc:  # a broken plugin must name itself, not crash the tool
-            raise ConfigError(f"cannot load {group} entry point '{point.name}' "
-                              f"({point.value}): {exc}") from exc
+            raise ConfigError(
+                f"cannot load {group} entry point '{point.name}' ({point.value}): {exc}"
+            ) from exc
     return loaded
 
 
@@ -91,7 +107,8 @@ def registry() -> Registry:
             if rule.name in rules:
                 raise ConfigError(f"rule '{rule.name}' is registered twice ({origin})")
             if rule.language not in languages:
-                raise ConfigError(f"rule '{rule.name}' ({origin}) is for unknown language "
-                                  f"'{rule.language}'")
+                raise ConfigError(
+                    f"rule '{rule.name}' ({origin}) is for unknown language '{rule.language}'"
+                )
             rules[rule.name] = rule
     return Registry(languages, tuple(rules[name] for name in sorted(rules)))

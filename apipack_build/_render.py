@@ -58,8 +58,9 @@ class Renderer:
         for origin, folder in self.dirs:
             if (folder / name).is_file():
                 return origin, folder / name
-        raise TemplateError(f"template '{name}' not found in {', '.join(o for o, _ in self.dirs)} "
-                            f"templates")
+        raise TemplateError(
+            f"template '{name}' not found in {', '.join(o for o, _ in self.dirs)} templates"
+        )
 
     @functools.cache  # noqa: B019 - one Renderer per build
     def source(self, name: str) -> str:
@@ -83,8 +84,10 @@ class Renderer:
                 raise TemplateError(f"template {current}:{exc.lineno}: {exc.message}") from None
             for ref in jinja2.meta.find_referenced_templates(parsed):
                 if ref is None:
-                    raise TemplateError(f"template {current}: includes a template by a computed "
-                                        f"name; apipack needs literal names to hash its inputs")
+                    raise TemplateError(
+                        f"template {current}: includes a template by a computed "
+                        f"name; apipack needs literal names to hash its inputs"
+                    )
                 pending.append(ref)
         return tuple(sorted(found.items()))
 
@@ -92,7 +95,9 @@ class Renderer:
         try:
             text = self.env.get_template(name).render(context)
         except jinja2.TemplateSyntaxError as exc:
-            raise TemplateError(f"template {exc.name or name}:{exc.lineno}: {exc.message}") from None
+            raise TemplateError(
+                f"template {exc.name or name}:{exc.lineno}: {exc.message}"
+            ) from None
         except jinja2.UndefinedError as exc:
             raise TemplateError(f"template {name}:{_line_of(exc)}: {exc.message}") from None
         except jinja2.TemplateError as exc:

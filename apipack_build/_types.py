@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +18,7 @@ _TOKEN = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*|\[|\]|,)")
 
 @dataclass(frozen=True)
 class TypeRef:
-    """A parsed type. ``args`` is empty for scalars, (T,) for list/optional, (string, T) for dict."""
+    """A parsed type; ``args``: () for scalars, (T,) for list and optional, (string, T) for dict."""
 
     kind: str
     args: tuple[TypeRef, ...] = ()
@@ -53,7 +54,9 @@ def _tokenize(text: str) -> list[str]:
     while pos < len(text):
         match = _TOKEN.match(text, pos)
         if not match:
-            raise TypeSyntaxError(f"unexpected character {text[pos:].strip()[0]!r} in type '{text}'")
+            raise TypeSyntaxError(
+                f"unexpected character {text[pos:].strip()[0]!r} in type '{text}'"
+            )
         tokens.append(match.group(1))
         pos = match.end()
     if not tokens:
@@ -94,20 +97,24 @@ def _parse(tokens: list[str], text: str) -> tuple[TypeRef, list[str]]:
     return TypeRef(name, tuple(args)), rest
 
 
+#: for each kind, whether a YAML-loaded value has that shape (bytes may be given as text)
+_ACCEPTS: dict[str, Callable[[Any], bool]] = {
+    "string": lambda v: isinstance(v, str),
+    "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "bool": lambda v: isinstance(v, bool),
+    "bytes": lambda v: isinstance(v, (bytes, str)),
+    "list": lambda v: isinstance(v, list),
+    "dict": lambda v: isinstance(v, dict) and all(isinstance(k, str) for k in v),
+}
+
+
 def value_problem(ref: TypeRef, value: Any) -> str | None:
     """Why *value* (as loaded from YAML) is not a ``ref``, or None if it is."""
     kind = ref.kind
     if kind == "optional":
         return None if value is None else value_problem(ref.item, value)
-    ok = {
-        "string": lambda v: isinstance(v, str),
-        "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
-        "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-        "bool": lambda v: isinstance(v, bool),
-        "bytes": lambda v: isinstance(v, (bytes, str)),
-        "list": lambda v: isinstance(v, list),
-        "dict": lambda v: isinstance(v, dict) and all(isinstance(k, str) for k in v),
-    }[kind]
+    ok = _ACCEPTS[kind]
     if not ok(value):
         return f"expected {ref}, got {describe_value(value)}"
     if kind == "list":

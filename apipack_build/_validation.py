@@ -104,16 +104,19 @@ def _user_errors(errors: list[Any], data: Any) -> list[tuple[Loc, str, bool]]:
     for base, (value, members) in unions.items():
         fitting = [m for m in members if _fits(value, _member_kind(m)[0])]
         if fitting:
-            out.extend((loc, _message(error), error["type"] == "extra_forbidden")
-                       for loc, error in members[fitting[0]])
+            out.extend(
+                (loc, _message(error), error["type"] == "extra_forbidden")
+                for loc, error in members[fitting[0]]
+            )
         else:
             expected = " or ".join(dict.fromkeys(_member_kind(m)[1] for m in members))
             out.append((base, f"expected {expected}, got {describe_value(value)}", False))
     return out
 
 
-def validate_model(model: type[M], located: Located, data: Any, base: Loc = ()
-                   ) -> tuple[M | None, list[Problem]]:
+def validate_model(
+    model: type[M], located: Located, data: Any, base: Loc = ()
+) -> tuple[M | None, list[Problem]]:
     """Validate *data* as *model*; on failure return every problem, located in the file."""
     try:
         return model.model_validate(data), []

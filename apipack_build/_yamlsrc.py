@@ -86,23 +86,33 @@ def load_located(text: str, path: str) -> Located:
     return located
 
 
-def _build(
-    loader: Any, node: yaml.Node, loc: Path, out: Located, problems: list[Problem]
-) -> Any:
+def _build(loader: Any, node: yaml.Node, loc: Path, out: Located, problems: list[Problem]) -> Any:
     out.values[loc] = _mark(node)
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             key = loader.construct_object(key_node, deep=True)
             if not isinstance(key, str):
-                problems.append(Problem(out.path, *_mark(key_node), format_loc(loc),
-                                        f"keys must be strings, got {key!r}; quote it"))
+                problems.append(
+                    Problem(
+                        out.path,
+                        *_mark(key_node),
+                        format_loc(loc),
+                        f"keys must be strings, got {key!r}; quote it",
+                    )
+                )
                 continue
             child = (*loc, key)
             if key in result:
                 first_line = out.keys[child][0]
-                problems.append(Problem(out.path, *_mark(key_node), format_loc(child),
-                                        f"duplicate key (first given on line {first_line})"))
+                problems.append(
+                    Problem(
+                        out.path,
+                        *_mark(key_node),
+                        format_loc(child),
+                        f"duplicate key (first given on line {first_line})",
+                    )
+                )
                 continue
             out.keys[child] = _mark(key_node)
             result[key] = _build(loader, value_node, child, out, problems)

@@ -42,19 +42,34 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 def _targets_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("targets", nargs="*", metavar="SPEC|PROJECT",
-                        help="spec files, a project file, or a project folder (default: .)")
-    parser.add_argument("-l", "--language", action="append", metavar="LANG",
-                        help="build only these languages (repeat or comma-separate)")
-    parser.add_argument("-i", "--interface", action="append", metavar="IFACE",
-                        help="build only these interfaces (repeat or comma-separate)")
+    parser.add_argument(
+        "targets",
+        nargs="*",
+        metavar="SPEC|PROJECT",
+        help="spec files, a project file, or a project folder (default: .)",
+    )
+    parser.add_argument(
+        "-l",
+        "--language",
+        action="append",
+        metavar="LANG",
+        help="build only these languages (repeat or comma-separate)",
+    )
+    parser.add_argument(
+        "-i",
+        "--interface",
+        action="append",
+        metavar="IFACE",
+        help="build only these interfaces (repeat or comma-separate)",
+    )
     parser.add_argument("-o", "--output", metavar="DIR", help="output folder")
     return parser
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="apipack", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="apipack", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     targets = _targets_parser()
 
@@ -67,22 +82,41 @@ def build_parser() -> argparse.ArgumentParser:
 
     gen = sub.add_parser("generate", parents=[targets], help="build the packages")
     gen.add_argument("-n", "--jobs", type=int, metavar="JOBS", help="tasks in parallel")
-    gen.add_argument("--dry-run", action="store_true",
-                     help="list what would be written, changed or deleted; write nothing")
-    gen.add_argument("--summary-json", type=Path, metavar="FILE",
-                     help="write the build summary as JSON")
-    gen.add_argument("--offline", action="store_true", default=None,
-                     help="never call a model; fail before building if a response is missing")
-    gen.add_argument("--refresh", action="append", default=[], metavar="FUNCTION",
-                     help="ask the model again for this function (repeatable)")
+    gen.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="list what would be written, changed or deleted; write nothing",
+    )
+    gen.add_argument(
+        "--summary-json", type=Path, metavar="FILE", help="write the build summary as JSON"
+    )
+    gen.add_argument(
+        "--offline",
+        action="store_true",
+        default=None,
+        help="never call a model; fail before building if a response is missing",
+    )
+    gen.add_argument(
+        "--refresh",
+        action="append",
+        default=[],
+        metavar="FUNCTION",
+        help="ask the model again for this function (repeatable)",
+    )
 
-    sub.add_parser("check", parents=[targets],
-                   help="exit 1 listing stale, missing, hand-edited or extra files; writes nothing")
+    sub.add_parser(
+        "check",
+        parents=[targets],
+        help="exit 1 listing stale, missing, hand-edited or extra files; writes nothing",
+    )
     sub.add_parser("clean", parents=[targets], help="delete generated files and build state")
     sub.add_parser("templates", help="list templates and where each comes from")
     sub.add_parser("config", parents=[targets], help="print effective settings and their origins")
-    sub.add_parser("health", parents=[targets],
-                   help="is the LLM server reachable, which version, is the model there")
+    sub.add_parser(
+        "health",
+        parents=[targets],
+        help="is the LLM server reachable, which version, is the model there",
+    )
     cache = sub.add_parser("cache", help="the LLM response cache")
     cache_sub = cache.add_subparsers(dest="cache_command", required=True, metavar="ACTION")
     cache_sub.add_parser("stats", help="entries, bytes, and the last build's hits and misses")
@@ -92,16 +126,17 @@ def build_parser() -> argparse.ArgumentParser:
     import_.add_argument("file", type=Path)
     cache_sub.add_parser("prune", help="drop replies that no spec asks for any more")
     schema = sub.add_parser("schema", help="print the JSON Schema of spec files")
-    schema.add_argument("--project", action="store_true",
-                        help="the schema of apipack.yml instead")
+    schema.add_argument("--project", action="store_true", help="the schema of apipack.yml instead")
     return parser
 
 
 def cmd_init(args: argparse.Namespace, cwd: Path) -> int:
     name = args.name
     if not IDENTIFIER.match(name):
-        raise ConfigError(f"--name '{name}': use lowercase letters, digits and underscores, "
-                          f"starting with a letter")
+        raise ConfigError(
+            f"--name '{name}': use lowercase letters, digits and underscores, "
+            f"starting with a letter"
+        )
     spec = cwd / "specs" / f"{name}.yml"
     if spec.exists():
         raise ConfigError(f"{spec.relative_to(cwd)} already exists; not overwriting it")
@@ -111,7 +146,7 @@ def cmd_init(args: argparse.Namespace, cwd: Path) -> int:
         f"name: {name}\n"
         f"description: {json.dumps(description, ensure_ascii=False)}\n"
         f"parameters:\n"
-        f"  - {{name: text, type: string, description: \"The input text\"}}\n"
+        f'  - {{name: text, type: string, description: "The input text"}}\n'
         f"output_type: string\n"
         f"interfaces: [rest, cli]\n"
         f"examples:\n"
@@ -128,8 +163,9 @@ def cmd_init(args: argparse.Namespace, cwd: Path) -> int:
     if find_project_file(cwd) is None:
         (cwd / "apipack.yml").write_text(
             "# apipack project: see `apipack config` for every setting and its origin.\n"
-            "specs: [\"specs/**/*.yml\"]\nlanguages: [python]\noutput: generated\n",
-            encoding="utf-8")
+            'specs: ["specs/**/*.yml"]\nlanguages: [python]\noutput: generated\n',
+            encoding="utf-8",
+        )
         print("wrote apipack.yml")
     return 0
 
@@ -145,13 +181,22 @@ def cmd_validate(args: argparse.Namespace, cwd: Path) -> int:
 
 
 def cmd_generate(args: argparse.Namespace, cwd: Path) -> int:
-    build = prepare(args.targets, cwd=cwd, overrides=_overrides(args),
-                    summary_json=args.summary_json, offline=True if args.dry_run else args.offline,
-                    refresh=args.refresh)
+    build = prepare(
+        args.targets,
+        cwd=cwd,
+        overrides=_overrides(args),
+        summary_json=args.summary_json,
+        offline=True if args.dry_run else args.offline,
+        refresh=args.refresh,
+    )
     if args.dry_run:
         changes = _diff.diff(build)
-        verbs = {_diff.MISSING: "create", _diff.STALE: "update", _diff.MODIFIED: "update",
-                 _diff.ORPHANED: "delete"}
+        verbs = {
+            _diff.MISSING: "create",
+            _diff.STALE: "update",
+            _diff.MODIFIED: "update",
+            _diff.ORPHANED: "delete",
+        }
         shown = [c for c in changes if c.kind in verbs]
         for change in shown:
             print(f"would {verbs[change.kind]} {change.describe(build.output_id).split(':')[0]}")
@@ -167,8 +212,10 @@ def cmd_check(args: argparse.Namespace, cwd: Path) -> int:
     for change in changes:
         print(change.describe(build.output_id))
     if changes:
-        print(f"apipack: {len(changes)} generated file(s) out of date; "
-              f"run `apipack generate`", file=sys.stderr)
+        print(
+            f"apipack: {len(changes)} generated file(s) out of date; run `apipack generate`",
+            file=sys.stderr,
+        )
         return 1
     print(f"apipack: {len(build.plan.files)} generated files are current")
     return 0
@@ -249,8 +296,10 @@ def cmd_cache(args: argparse.Namespace, cwd: Path) -> int:
             last = effective.root / STATE_DIR / LAST_BUILD
             if last.is_file():
                 data = json.loads(last.read_text(encoding="utf-8"))
-                print(f"last build: {data['llm_cache_hits']} cache hits, {data['llm_lock_hits']} "
-                      f"lock hits, {data['llm_calls']} LLM calls (misses)")
+                print(
+                    f"last build: {data['llm_cache_hits']} cache hits, {data['llm_lock_hits']} "
+                    f"lock hits, {data['llm_calls']} LLM calls (misses)"
+                )
         elif args.cache_command == "export":
             print(f"exported {cache.export(args.file)} entries to {args.file}")
         elif args.cache_command == "import":
@@ -263,10 +312,18 @@ def cmd_cache(args: argparse.Namespace, cwd: Path) -> int:
     return 0
 
 
-COMMANDS = {"init": cmd_init, "validate": cmd_validate, "generate": cmd_generate,
-            "check": cmd_check, "clean": cmd_clean, "templates": cmd_templates,
-            "config": cmd_config, "schema": cmd_schema, "health": cmd_health,
-            "cache": cmd_cache}
+COMMANDS = {
+    "init": cmd_init,
+    "validate": cmd_validate,
+    "generate": cmd_generate,
+    "check": cmd_check,
+    "clean": cmd_clean,
+    "templates": cmd_templates,
+    "config": cmd_config,
+    "schema": cmd_schema,
+    "health": cmd_health,
+    "cache": cmd_cache,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -274,8 +331,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args, Path.cwd())
     except ApipackError as exc:
-        print(exc if "\n" in str(exc) or ":" in str(exc).split(" ")[0] else f"apipack: {exc}",
-              file=sys.stderr)
+        print(
+            exc if "\n" in str(exc) or ":" in str(exc).split(" ")[0] else f"apipack: {exc}",
+            file=sys.stderr,
+        )
         return exc.exit_code
     except KeyboardInterrupt:
         print("apipack: interrupted", file=sys.stderr)
@@ -283,8 +342,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # the last line of defence: never a traceback for users
         if os.environ.get("APIPACK_DEBUG"):
             raise
-        print(f"apipack: internal error: {type(exc).__name__}: {exc} "
-              f"(set APIPACK_DEBUG=1 for a traceback, and please report it)", file=sys.stderr)
+        print(
+            f"apipack: internal error: {type(exc).__name__}: {exc} "
+            f"(set APIPACK_DEBUG=1 for a traceback, and please report it)",
+            file=sys.stderr,
+        )
         return 70
 
 

@@ -79,6 +79,8 @@ class Provider(Protocol):
 
     def status(self) -> ServerStatus: ...
 
+    def close(self) -> None: ...
+
 
 def sampling_options(settings: LLMSettings) -> dict[str, Any]:
     """What shapes a reply besides the messages: part of every cache key."""
@@ -93,14 +95,22 @@ def sampling_options(settings: LLMSettings) -> dict[str, Any]:
 class _Base:
     name = "base"
 
-    def __init__(self, settings: LLMSettings, transport: httpx.BaseTransport | None = None,
-                 sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        settings: LLMSettings,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         self.settings = settings
         self.model = settings.model
         self.sleep = sleep
         timeout = httpx.Timeout(settings.timeout, connect=min(CONNECT_TIMEOUT, settings.timeout))
-        self.client = httpx.Client(base_url=settings.base_url.rstrip("/"), timeout=timeout,
-                                   transport=transport, headers=self._headers())
+        self.client = httpx.Client(
+            base_url=settings.base_url.rstrip("/"),
+            timeout=timeout,
+            transport=transport,
+            headers=self._headers(),
+        )
 
     def _headers(self) -> dict[str, str]:
         return {}
@@ -108,8 +118,9 @@ class _Base:
     def _where(self) -> str:
         return f"{self.name} at {self.settings.base_url}"
 
-    def _send(self, method: str, path: str, *, stream: bool = False,
-              **kwargs: Any) -> httpx.Response:
+    def _send(
+        self, method: str, path: str, *, stream: bool = False, **kwargs: Any
+    ) -> httpx.Response:
         """One request with retries (exponential backoff, jitter) on connection errors, 429, 5xx."""
         attempts = self.settings.retries + 1
         for attempt in range(attempts):
@@ -119,13 +130,17 @@ class _Base:
                 response = self.client.send(request, stream=stream)
             except httpx.TimeoutException as exc:
                 if last:
-                    raise LLMUnavailable(f"{self._where()} did not answer within "
-                                         f"{self.settings.timeout:.0f} s ({type(exc).__name__}); "
-                                         f"raise llm.timeout or check the server") from None
+                    raise LLMUnavailable(
+                        f"{self._where()} did not answer within "
+                        f"{self.settings.timeout:.0f} s ({type(exc).__name__}); "
+                        f"raise llm.timeout or check the server"
+                    ) from None
             except httpx.TransportError as exc:
                 if last:
-                    raise LLMUnavailable(f"cannot reach {self._where()}: {exc}; is the server "
-                                         f"running (`ollama serve`)?") from None
+                    raise LLMUnavailable(
+                        f"cannot reach {self._where()}: {exc}; is the server "
+                        f"running (`ollama serve`)?"
+                    ) from None
             else:
                 if response.status_code not in RETRY_STATUSES or last:
                     return response
@@ -146,8 +161,10 @@ class _Base:
         if response.status_code == 404 and "model" in detail.lower():
             raise ModelMissing(self._missing_model_hint(detail))
         if response.status_code in (401, 403):
-            raise LLMUnavailable(f"{self._where()} refused the request ({response.status_code}): "
-                                 f"{detail}; set {API_KEY_VARIABLES[0]}")
+            raise LLMUnavailable(
+                f"{self._where()} refused the request ({response.status_code}): "
+                f"{detail}; set {API_KEY_VARIABLES[0]}"
+            )
         kind = LLMUnavailable if response.status_code in RETRY_STATUSES else LLMReplyError
         raise kind(f"{self._where()} answered {response.status_code}: {detail}")
 
@@ -157,13 +174,24 @@ class _Base:
     def close(self) -> None:
         self.client.close()
 
+    def model_digest(self) -> str:
+        raise NotImplementedError
+
+    def chat(self, messages: list[Message]) -> Reply:
+        raise NotImplementedError
+
+    def status(self) -> ServerStatus:
+        raise NotImplementedError
+
 
 class OllamaProvider(_Base):
     name = "ollama"
 
     def _missing_model_hint(self, detail: str) -> str:
-        return (f"model '{self.model}' is not on the Ollama server at {self.settings.base_url}; "
-                f"run `ollama pull {self.model}`")
+        return (
+            f"model '{self.model}' is not on the Ollama server at {self.settings.base_url}; "
+            f"run `ollama pull {self.model}`"
+        )
 
     def _tags(self) -> list[dict[str, Any]]:
         response = self._send("GET", "/api/tags")
@@ -195,27 +223,39 @@ class OllamaProvider(_Base):
             "num_ctx": self.settings.num_ctx,  # always sent: Ollama's default changed over time
             "num_predict": self.settings.max_tokens,
         }
-        body = {"model": self.model, "messages": [vars(m) for m in messages],
-                "stream": self.settings.stream, "options": options}
+        body = {
+            "model": self.model,
+            "messages": [vars(m) for m in messages],
+            "stream": self.settings.stream,
+            "options": options,
+        }
         started = time.perf_counter()
         response = self._send("POST", "/api/chat", json=body, stream=True)
         try:
             self._check(response)
             chunks = list(self._events(response))
         except httpx.TimeoutException:
-            raise LLMUnavailable(f"{self._where()} stopped answering mid-reply (timeout "
-                                 f"{self.settings.timeout:.0f} s)") from None
+            raise LLMUnavailable(
+                f"{self._where()} stopped answering mid-reply (timeout "
+                f"{self.settings.timeout:.0f} s)"
+            ) from None
         except httpx.TransportError as exc:
-            raise LLMUnavailable(f"{self._where()} dropped the connection mid-reply: {exc}") from None
+            raise LLMUnavailable(
+                f"{self._where()} dropped the connection mid-reply: {exc}"
+            ) from None
         finally:
             response.close()
         text = "".join(str(c.get("message", {}).get("content", "")) for c in chunks)
         final = chunks[-1] if chunks else {}
         if not final.get("done", False):
             raise LLMReplyError(f"{self._where()} ended the reply before it was done")
-        return Reply(text, str(final.get("done_reason", "stop")),
-                     int(final.get("prompt_eval_count", 0)), int(final.get("eval_count", 0)),
-                     time.perf_counter() - started)
+        return Reply(
+            text,
+            str(final.get("done_reason", "stop")),
+            int(final.get("prompt_eval_count", 0)),
+            int(final.get("eval_count", 0)),
+            time.perf_counter() - started,
+        )
 
     def _events(self, response: httpx.Response) -> Iterator[dict[str, Any]]:
         for line in response.iter_lines():
@@ -224,8 +264,9 @@ class OllamaProvider(_Base):
             try:
                 event = json.loads(line)
             except ValueError:
-                raise LLMReplyError(f"{self._where()} sent a line that is not JSON: "
-                                    f"{line[:120]!r}") from None
+                raise LLMReplyError(
+                    f"{self._where()} sent a line that is not JSON: {line[:120]!r}"
+                ) from None
             if not isinstance(event, dict):
                 raise LLMReplyError(f"{self._where()} sent an unexpected line: {line[:120]!r}")
             if "error" in event:
@@ -247,11 +288,16 @@ class OpenAIProvider(_Base):
         """OpenAI-compatible servers name models but publish no digest: the id is the identity."""
         response = self._send("GET", "/v1/models")
         self._check(response)
-        ids = [str(m.get("id")) for m in _json(response, self._where()).get("data", [])
-               if isinstance(m, dict)]
+        ids = [
+            str(m.get("id"))
+            for m in _json(response, self._where()).get("data", [])
+            if isinstance(m, dict)
+        ]
         if ids and self.model not in ids:
-            raise ModelMissing(f"model '{self.model}' is not served by {self._where()} "
-                               f"(it serves: {', '.join(sorted(ids))})")
+            raise ModelMissing(
+                f"model '{self.model}' is not served by {self._where()} "
+                f"(it serves: {', '.join(sorted(ids))})"
+            )
         return ""
 
     def status(self) -> ServerStatus:
@@ -264,9 +310,14 @@ class OpenAIProvider(_Base):
         return ServerStatus(True, "", True, "")
 
     def chat(self, messages: list[Message]) -> Reply:
-        body = {"model": self.model, "messages": [vars(m) for m in messages],
-                "temperature": self.settings.temperature, "seed": self.settings.seed,
-                "max_tokens": self.settings.max_tokens, "stream": False}
+        body = {
+            "model": self.model,
+            "messages": [vars(m) for m in messages],
+            "temperature": self.settings.temperature,
+            "seed": self.settings.seed,
+            "max_tokens": self.settings.max_tokens,
+            "stream": False,
+        }
         started = time.perf_counter()
         response = self._send("POST", "/v1/chat/completions", json=body)
         self._check(response)
@@ -275,17 +326,23 @@ class OpenAIProvider(_Base):
             choice = data["choices"][0]
             text = str(choice["message"]["content"] or "")
         except (KeyError, IndexError, TypeError):
-            raise LLMReplyError(f"{self._where()} sent a reply without choices[0].message") from None
+            raise LLMReplyError(
+                f"{self._where()} sent a reply without choices[0].message"
+            ) from None
         usage = data.get("usage") or {}
-        return Reply(text, str(choice.get("finish_reason") or "stop"),
-                     int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0)),
-                     time.perf_counter() - started)
+        return Reply(
+            text,
+            str(choice.get("finish_reason") or "stop"),
+            int(usage.get("prompt_tokens", 0)),
+            int(usage.get("completion_tokens", 0)),
+            time.perf_counter() - started,
+        )
 
 
 PROVIDERS: dict[str, type[_Base]] = {"ollama": OllamaProvider, "openai": OpenAIProvider}
 
 
-def make_provider(settings: LLMSettings, transport: httpx.BaseTransport | None = None) -> _Base:
+def make_provider(settings: LLMSettings, transport: httpx.BaseTransport | None = None) -> Provider:
     return PROVIDERS[settings.provider](settings, transport)
 
 

@@ -47,8 +47,10 @@ class DeploymentSettings(_Section):
 
 
 class Settings(_Section):
-    specs: list[str] = Field(default_factory=lambda: ["specs/**/*.yml", "specs/**/*.yaml"],
-                             description="spec files or globs, relative to the project folder")
+    specs: list[str] = Field(
+        default_factory=lambda: ["specs/**/*.yml", "specs/**/*.yaml"],
+        description="spec files or globs, relative to the project folder",
+    )
     languages: list[str] = Field(default_factory=lambda: ["python"])
     interfaces: list[str] = Field(default_factory=lambda: ["rest", "cli"])
     output: str = Field("generated", description="output folder, relative to the project folder")
@@ -125,8 +127,10 @@ def _from_env(environ: Mapping[str, str]) -> dict[str, tuple[Any, str]]:
         if raw is None:
             continue
         is_list = "list" in str(info.annotation)
-        values[dotted] = ([item.strip() for item in raw.split(",") if item.strip()]
-                          if is_list else raw), f"env {name}"
+        values[dotted] = (
+            ([item.strip() for item in raw.split(",") if item.strip()] if is_list else raw),
+            f"env {name}",
+        )
     host = environ.get("OLLAMA_HOST")
     if "llm.base_url" not in values and host:
         values["llm.base_url"] = (host if "://" in host else f"http://{host}"), "env OLLAMA_HOST"
@@ -171,23 +175,29 @@ def resolve(
             origins[dotted] = origin(dotted) if callable(origin) else origin
 
     user_file = home / ".apipack" / "config.yml"
-    for path, shown in ((user_file, "~/.apipack/config.yml"),
-                        (project_file, project_file.name if project_file else "")):
+    for path, shown in (
+        (user_file, "~/.apipack/config.yml"),
+        (project_file, project_file.name if project_file else ""),
+    ):
         if path is None or not path.is_file():
             continue
         data, located = _load_file(path, shown)
-        apply(_flatten(data), lambda d, loc=located, s=shown: "{}:{}:{}".format(
-            s, *loc.where(tuple(d.split(".")))))
+        apply(
+            _flatten(data),
+            lambda d, loc=located, s=shown: "{}:{}:{}".format(s, *loc.where(tuple(d.split(".")))),
+        )
     from_env = _from_env(environ)
-    apply({dotted: value for dotted, (value, _) in from_env.items()},
-          lambda d: from_env[d][1])
+    apply({dotted: value for dotted, (value, _) in from_env.items()}, lambda d: from_env[d][1])
     apply({k: v for k, v in (overrides or {}).items() if v is not None}, "command line")
     located = Located("<effective settings>", merged)
     settings, problems = validate_model(Settings, located, merged)
     if settings is None:
         # Only environment values and flags can fail here: files were checked on their own.
-        raise ConfigError("\n".join(f"{origins.get(p.field, 'settings')}: {p.field}: {p.message}"
-                                     for p in problems))
+        raise ConfigError(
+            "\n".join(
+                f"{origins.get(p.field, 'settings')}: {p.field}: {p.message}" for p in problems
+            )
+        )
     return Effective(settings, root.resolve(), project_file, origins)
 
 

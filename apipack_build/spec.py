@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path, PurePosixPath
-from typing import Any, Union
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -29,8 +29,8 @@ PACKAGE_NAME = re.compile(r"[a-z][a-z0-9_-]*\Z")
 MAX_NAME = 64
 DEFAULT_PARAMETER = "data"
 
-PerLanguage = Union[str, dict[str, str]]
-Dependencies = Union[list[str], dict[str, list[str]]]
+PerLanguage = str | dict[str, str]
+Dependencies = list[str] | dict[str, list[str]]
 
 
 class _Raw(BaseModel):
@@ -87,7 +87,9 @@ class MultiFunctionFile(_Targets):
     dependencies: Dependencies = Field(default_factory=list)
 
 
-SPEC_SCHEMA = TypeAdapter(Union[MultiFunctionFile, SingleFunctionFile])
+SPEC_SCHEMA: TypeAdapter[MultiFunctionFile | SingleFunctionFile] = TypeAdapter(
+    MultiFunctionFile | SingleFunctionFile
+)
 
 
 # ---- normalized, frozen models: what rules read and task keys hash ----
@@ -183,17 +185,30 @@ class _Checker:
         data = self.located.data
         if not isinstance(data, dict):
             got = "the file is empty" if data is None else f"got {describe_value(data)}"
-            raise SpecError([self.located.problem((), "a spec must be a mapping with 'name' "
-                                                       "(one function) or 'project' and "
-                                                       f"'functions'; {got}")])
+            raise SpecError(
+                [
+                    self.located.problem(
+                        (),
+                        "a spec must be a mapping with 'name' "
+                        "(one function) or 'project' and "
+                        f"'functions'; {got}",
+                    )
+                ]
+            )
         multi = "functions" in data or "project" in data
         model: type[BaseModel] = MultiFunctionFile if multi else SingleFunctionFile
         raw, problems = validate_model(model, self.located, data)
         if raw is None:
             raise SpecError(problems)
         if isinstance(raw, MultiFunctionFile):
-            name, description, version = raw.project.name, raw.project.description, raw.project.version
-            functions = [(("functions", i), f) for i, f in enumerate(raw.functions)]
+            name, description, version = (
+                raw.project.name,
+                raw.project.description,
+                raw.project.version,
+            )
+            functions: list[tuple[tuple[str | int, ...], RawFunction]] = [
+                (("functions", i), f) for i, f in enumerate(raw.functions)
+            ]
             self.check_package_name(("project", "name"), name)
         else:
             assert isinstance(raw, SingleFunctionFile)
@@ -208,37 +223,58 @@ class _Checker:
         deps = self.dependencies(("dependencies",), raw.dependencies) if multi else {}
         if self.problems:
             raise SpecError(self.problems)
-        marks = {key: self.located.where((key,)) for key in ("interfaces", "language", "languages")
-                 if (key,) in self.located.values}
+        marks = {
+            key: self.located.where((key,))
+            for key in ("interfaces", "language", "languages")
+            if (key,) in self.located.values
+        }
         return Package(
-            name=name, description=description, version=version,
-            source=self.located.path, functions=tuple(checked),
-            interfaces=interfaces, languages=languages, dependencies=deps, marks=marks,
+            name=name,
+            description=description,
+            version=version,
+            source=self.located.path,
+            functions=tuple(checked),
+            interfaces=interfaces,
+            languages=languages,
+            dependencies=deps,
+            marks=marks,
         )
 
     # -- names --
 
     def check_identifier(self, loc: tuple[str | int, ...], name: str, what: str) -> None:
         if not IDENTIFIER.match(name):
-            self.fail(loc, f"invalid {what} name '{name}': use lowercase letters, digits and "
-                           f"underscores, starting with a letter (at most {MAX_NAME} characters)")
+            self.fail(
+                loc,
+                f"invalid {what} name '{name}': use lowercase letters, digits and "
+                f"underscores, starting with a letter (at most {MAX_NAME} characters)",
+            )
             return
         if len(name) > MAX_NAME:
-            self.fail(loc, f"{what} name '{name}' is {len(name)} characters long; "
-                           f"at most {MAX_NAME} are allowed")
+            self.fail(
+                loc,
+                f"{what} name '{name}' is {len(name)} characters long; "
+                f"at most {MAX_NAME} are allowed",
+            )
             return
         self.check_reserved(loc, name, what)
 
     def check_reserved(self, loc: tuple[str | int, ...], name: str, what: str) -> None:
         clashes = sorted(lang for lang, words in self.vocabulary.languages.items() if name in words)
         if clashes:
-            self.fail(loc, f"{what} name '{name}' is a reserved word in {', '.join(clashes)}; "
-                           f"choose another name")
+            self.fail(
+                loc,
+                f"{what} name '{name}' is a reserved word in {', '.join(clashes)}; "
+                f"choose another name",
+            )
 
     def check_package_name(self, loc: tuple[str | int, ...], name: str) -> None:
         if not PACKAGE_NAME.match(name) or len(name) > MAX_NAME or name.endswith(("-", "_")):
-            self.fail(loc, f"invalid project name '{name}': use lowercase letters, digits, '-' "
-                           f"and '_', starting with a letter")
+            self.fail(
+                loc,
+                f"invalid project name '{name}': use lowercase letters, digits, '-' "
+                f"and '_', starting with a letter",
+            )
             return
         self.check_reserved(loc, name.replace("-", "_"), "project")
 
@@ -247,7 +283,9 @@ class _Checker:
         for loc, name in named:
             if name in seen:
                 line, _ = self.located.where((*seen[name], "name"))
-                self.fail((*loc, "name"), f"duplicate {what} name '{name}' (first defined on line {line})")
+                self.fail(
+                    (*loc, "name"), f"duplicate {what} name '{name}' (first defined on line {line})"
+                )
             else:
                 seen[name] = loc
 
@@ -270,16 +308,23 @@ class _Checker:
         if raw.code is not None and raw.implementation is not None:
             self.fail((*loc, "code"), "give either 'code' or 'implementation', not both")
         implementation = {
-            lang: self.implementation_path((*loc, "implementation") + ((lang,) if lang != "*" else ()), rel)
+            lang: self.implementation_path(
+                (*loc, "implementation") + ((lang,) if lang != "*" else ()), rel
+            )
             for lang, rel in self.per_language((*loc, "implementation"), raw.implementation).items()
         }
         return Function(
-            name=raw.name, description=raw.description,
+            name=raw.name,
+            description=raw.description,
             output_type=str(output) if output else raw.output_type,
             parameters=tuple(params),
             examples=tuple(
-                Example(name=e.name or f"example_{i}", input=e.input,
-                        has_output="output" in e.model_fields_set, output=e.output)
+                Example(
+                    name=e.name or f"example_{i}",
+                    input=e.input,
+                    has_output="output" in e.model_fields_set,
+                    output=e.output,
+                )
                 for i, e in enumerate(raw.examples)
             ),
             dependencies=self.dependencies((*loc, "dependencies"), raw.dependencies),
@@ -292,8 +337,11 @@ class _Checker:
         if raw.parameters is None:
             if input_ref is None:
                 return []
-            return [Parameter(name=DEFAULT_PARAMETER, type=str(input_ref), required=True,
-                              has_default=False)]
+            return [
+                Parameter(
+                    name=DEFAULT_PARAMETER, type=str(input_ref), required=True, has_default=False
+                )
+            ]
         params: list[Parameter] = []
         seen_default = False
         for index, p in enumerate(raw.parameters):
@@ -309,28 +357,46 @@ class _Checker:
                 if is_optional:
                     has_default = True  # optional[T] defaults to null
                 else:
-                    self.fail((*ploc, "required"), f"parameter '{p.name}' is not required but has "
-                                                   f"no default; give a default or make its type "
-                                                   f"optional[{p.type}]")
+                    self.fail(
+                        (*ploc, "required"),
+                        f"parameter '{p.name}' is not required but has "
+                        f"no default; give a default or make its type "
+                        f"optional[{p.type}]",
+                    )
             if ref is not None and "default" in p.model_fields_set:
                 problem = value_problem(ref, p.default)
                 if problem:
                     self.fail((*ploc, "default"), f"default does not match type {ref}: {problem}")
             if required and seen_default:
-                self.fail((*ploc, "name"), f"required parameter '{p.name}' must come before "
-                                           f"parameters with defaults")
+                self.fail(
+                    (*ploc, "name"),
+                    f"required parameter '{p.name}' must come before parameters with defaults",
+                )
             seen_default = seen_default or not required
-            params.append(Parameter(name=p.name, type=str(ref) if ref else p.type,
-                                    required=required, has_default=has_default,
-                                    default=p.default, description=p.description))
-        self.check_unique([((*loc, "parameters", i), p.name) for i, p in enumerate(params)],
-                          "parameter")
+            params.append(
+                Parameter(
+                    name=p.name,
+                    type=str(ref) if ref else p.type,
+                    required=required,
+                    has_default=has_default,
+                    default=p.default,
+                    description=p.description,
+                )
+            )
+        self.check_unique(
+            [((*loc, "parameters", i), p.name) for i, p in enumerate(params)], "parameter"
+        )
         if input_ref is not None and params and all(p.type != str(input_ref) for p in params):
             self.fail((*loc, "input_type"), f"input_type '{input_ref}' matches no parameter's type")
         return params
 
-    def example(self, loc: tuple[str | int, ...], raw: RawExample,
-                params: dict[str, Parameter], output: TypeRef | None) -> None:
+    def example(
+        self,
+        loc: tuple[str | int, ...],
+        raw: RawExample,
+        params: dict[str, Parameter],
+        output: TypeRef | None,
+    ) -> None:
         for key in raw.input:
             if key not in params:
                 hint = did_you_mean(key, list(params))
@@ -341,8 +407,10 @@ class _Checker:
             if param.required and name not in raw.input:
                 self.fail((*loc, "input"), f"missing required parameter '{name}'")
         if raw.name and not IDENTIFIER.match(raw.name):
-            self.fail((*loc, "name"), f"invalid example name '{raw.name}': use lowercase letters, "
-                                      f"digits and underscores")
+            self.fail(
+                (*loc, "name"),
+                f"invalid example name '{raw.name}': use lowercase letters, digits and underscores",
+            )
         if "output" not in raw.model_fields_set or output is None:
             return
         if (problem := value_problem(output, raw.output)) is not None:
@@ -359,7 +427,9 @@ class _Checker:
             self.check_language((*loc, lang), lang, key=True)
         return dict(sorted(value.items()))
 
-    def dependencies(self, loc: tuple[str | int, ...], value: Dependencies) -> dict[str, tuple[str, ...]]:
+    def dependencies(
+        self, loc: tuple[str | int, ...], value: Dependencies
+    ) -> dict[str, tuple[str, ...]]:
         if isinstance(value, list):
             return {"*": tuple(sorted(set(value)))} if value else {}
         for lang in value:
@@ -385,8 +455,11 @@ class _Checker:
     def check_language(self, loc: tuple[str | int, ...], lang: str, *, key: bool = False) -> bool:
         known = sorted(self.vocabulary.languages)
         if lang not in known:
-            self.fail(loc, f"unknown language '{lang}'{did_you_mean(lang, known)}; "
-                           f"known: {', '.join(known)}", key=key)
+            self.fail(
+                loc,
+                f"unknown language '{lang}'{did_you_mean(lang, known)}; known: {', '.join(known)}",
+                key=key,
+            )
             return False
         return True
 
@@ -407,14 +480,19 @@ class _Checker:
             if name in names[:index]:
                 self.fail((field, index), f"{what} '{name}' is listed twice")
 
-    def interfaces(self, raw: _Targets, languages: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    def interfaces(
+        self, raw: _Targets, languages: tuple[str, ...] | None
+    ) -> tuple[str, ...] | None:
         if raw.interfaces is None:
             return None
         known = sorted(self.vocabulary.interfaces)
         for index, name in enumerate(raw.interfaces):
             if name not in known:
-                self.fail(("interfaces", index), f"unknown interface '{name}'"
-                                                 f"{did_you_mean(name, known)}; known: {', '.join(known)}")
+                self.fail(
+                    ("interfaces", index),
+                    f"unknown interface '{name}'"
+                    f"{did_you_mean(name, known)}; known: {', '.join(known)}",
+                )
         self.check_listed_once("interfaces", "interface", raw.interfaces)
         return tuple(sorted(set(raw.interfaces)))
 

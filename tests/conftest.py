@@ -21,8 +21,9 @@ def make_project(tmp_path: Path, site: Path) -> Callable[..., Project]:
     """``make_project("name")``: a standard project in ``tmp_path/name`` (HOME is
     ``tmp_path/home``); ``bare=True`` gives an empty folder."""
 
-    def make(name: str = "proj", *, bare: bool = False,
-             functions: Mapping[str, str] = FUNCTIONS) -> Project:
+    def make(
+        name: str = "proj", *, bare: bool = False, functions: Mapping[str, str] = FUNCTIONS
+    ) -> Project:
         if bare:
             return Project(tmp_path / name, site, tmp_path / "home")
         return standard_project(tmp_path / name, site, tmp_path / "home", functions)

@@ -24,7 +24,8 @@ def body_for(signature: str) -> str:
     """A non-trivial body that returns a value of the declared return type."""
     returns = signature.rsplit("->", 1)[-1].strip().rstrip(":").strip()
     value = {"str": '"done"', "int": "1", "float": "1.0", "bool": "True", "bytes": 'b"done"'}.get(
-        returns, "None" if "None" in returns else f"{returns.split('[')[0]}()")
+        returns, "None" if "None" in returns else f"{returns.split('[')[0]}()"
+    )
     return f"{signature}\n    result = {value}\n    return result\n"
 
 
@@ -68,7 +69,7 @@ class FakeLLM:
             def log_message(self, *args: Any) -> None:
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 fake.other_requests.append(self.path)
                 if self.path == "/api/tags":
                     models = [{"name": n, "model": n, "digest": d} for n, d in fake.models.items()]
@@ -80,12 +81,13 @@ class FakeLLM:
                 else:
                     self._json(404, {"error": "not found"})
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
                 with fake.lock:
-                    fake.chats.append({"path": self.path, "body": body,
-                                       "headers": dict(self.headers)})
+                    fake.chats.append(
+                        {"path": self.path, "body": body, "headers": dict(self.headers)}
+                    )
                     fault = fake.faults.popleft() if fake.faults else Fault()
                 if fault.delay:
                     time.sleep(fault.delay)
@@ -100,10 +102,18 @@ class FakeLLM:
                 if self.path == "/api/chat":
                     self._ollama(body, text, fault)
                 elif self.path == "/v1/chat/completions":
-                    self._json(200, {"choices": [{"message": {"role": "assistant",
-                                                              "content": text},
-                                                  "finish_reason": fault.done_reason}],
-                                     "usage": {"prompt_tokens": 11, "completion_tokens": 7}})
+                    self._json(
+                        200,
+                        {
+                            "choices": [
+                                {
+                                    "message": {"role": "assistant", "content": text},
+                                    "finish_reason": fault.done_reason,
+                                }
+                            ],
+                            "usage": {"prompt_tokens": 11, "completion_tokens": 7},
+                        },
+                    )
                 else:
                     self._json(404, {"error": "not found"})
 
@@ -112,12 +122,18 @@ class FakeLLM:
                 found = SIGNATURE.search(prompt)
                 code = body_for(found.group(1)) if found else "no signature in prompt\n"
                 fenced = f"```python\n{code}```"
-                return f"Sure! Here it is:\n\n{fenced}\n\nHope this helps." if fault.prose \
-                    else fenced
+                return (
+                    f"Sure! Here it is:\n\n{fenced}\n\nHope this helps." if fault.prose else fenced
+                )
 
             def _ollama(self, body: dict[str, Any], text: str, fault: Fault) -> None:
-                final = {"done": True, "done_reason": fault.done_reason,
-                         "prompt_eval_count": 11, "eval_count": 7, "message": {"content": ""}}
+                final = {
+                    "done": True,
+                    "done_reason": fault.done_reason,
+                    "prompt_eval_count": 11,
+                    "eval_count": 7,
+                    "message": {"content": ""},
+                }
                 if not body.get("stream", True):
                     final["message"] = {"role": "assistant", "content": text}
                     self._json(200, final)

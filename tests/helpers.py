@@ -77,14 +77,20 @@ def write_plugin(site: Path) -> Path:
     (site / "txtrules" / "__init__.py").write_text(PLUGIN, encoding="utf-8")
     meta = site / "txtrules-0.1.dist-info"
     meta.mkdir()
-    (meta / "METADATA").write_text("Metadata-Version: 2.1\nName: txtrules\nVersion: 0.1\n",
-                                   encoding="utf-8")
+    (meta / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: txtrules\nVersion: 0.1\n", encoding="utf-8"
+    )
     (meta / "entry_points.txt").write_text(ENTRY_POINTS, encoding="utf-8")
     return site
 
 
-def spec_text(functions: Mapping[str, str], *, name: str = "tools",
-              interfaces: Sequence[str] | None = ("docs",), language: str | None = "text") -> str:
+def spec_text(
+    functions: Mapping[str, str],
+    *,
+    name: str = "tools",
+    interfaces: Sequence[str] | None = ("docs",),
+    language: str | None = "text",
+) -> str:
     """A multi-function spec: one function per (name, description), each with inline code."""
     lines = [f"project: {{name: {name}, description: Test tools}}"]
     if language is not None:
@@ -93,10 +99,12 @@ def spec_text(functions: Mapping[str, str], *, name: str = "tools",
         lines.append(f"interfaces: [{', '.join(interfaces)}]")
     lines.append("functions:")
     for function, description in functions.items():
-        lines += [f"  - name: {function}",
-                  f"    description: {json.dumps(description)}",
-                  "    output_type: string",
-                  '    code: "x"']
+        lines += [
+            f"  - name: {function}",
+            f"    description: {json.dumps(description)}",
+            "    output_type: string",
+            '    code: "x"',
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -108,11 +116,17 @@ def clean_env(site: Path, home: Path) -> dict[str, str]:
     anew in every process (as ``PYTHONDONTWRITEBYTECODE`` would have it) makes the suite slower
     by a sixth, while writing ``__pycache__`` into the source tree is not ours to do.
     """
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("APIPACK_") and k not in ("OLLAMA_HOST", "PYTHONDONTWRITEBYTECODE")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("APIPACK_") and k not in ("OLLAMA_HOST", "PYTHONDONTWRITEBYTECODE")
+    }
     path = os.pathsep.join(p for p in (str(site), os.environ.get("PYTHONPATH", "")) if p)
-    env.update(PYTHONPATH=path, HOME=str(home),
-               PYTHONPYCACHEPREFIX=str(site.with_name(f"{site.name}-pycache")))
+    env.update(
+        PYTHONPATH=path,
+        HOME=str(home),
+        PYTHONPYCACHEPREFIX=str(site.with_name(f"{site.name}-pycache")),
+    )
     return env
 
 
@@ -161,9 +175,15 @@ class Project:
         for name, text in TEMPLATES.items():
             self.write(f"templates/{name}", text)
 
-    def write_spec(self, functions: Mapping[str, str], relative: str = "specs/tools.yml", *,
-                   name: str = "tools", interfaces: Sequence[str] | None = ("docs",),
-                   language: str | None = "text") -> Path:
+    def write_spec(
+        self,
+        functions: Mapping[str, str],
+        relative: str = "specs/tools.yml",
+        *,
+        name: str = "tools",
+        interfaces: Sequence[str] | None = ("docs",),
+        language: str | None = "text",
+    ) -> Path:
         text = spec_text(functions, name=name, interfaces=interfaces, language=language)
         return self.write(relative, text)
 
@@ -175,31 +195,53 @@ class Project:
 
     # -- processes --
 
-    def run(self, tool: str, *args: str | Path, expect: int | None = 0, cwd: Path | None = None,
-            env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    def run(
+        self,
+        tool: str,
+        *args: str | Path,
+        expect: int | None = 0,
+        cwd: Path | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> subprocess.CompletedProcess[str]:
         """Run *tool* (``apipack`` or ``doit``); check its exit code and that it never shows a
         traceback."""
         result = subprocess.run(
-            [*_command(tool), *map(str, args)], cwd=cwd or self.root, capture_output=True,
-            text=True, env={**self.env, **(env or {})}, timeout=120)
+            [*_command(tool), *map(str, args)],
+            cwd=cwd or self.root,
+            capture_output=True,
+            text=True,
+            env={**self.env, **(env or {})},
+            timeout=120,
+        )
         shown = f"$ {tool} {' '.join(map(str, args))}\n{result.stdout}{result.stderr}"
         if expect is not None:
             assert result.returncode == expect, shown
         assert "Traceback" not in result.stdout + result.stderr, shown
         return result
 
-    def apipack(self, *args: str | Path, expect: int | None = 0, cwd: Path | None = None,
-                env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    def apipack(
+        self,
+        *args: str | Path,
+        expect: int | None = 0,
+        cwd: Path | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> subprocess.CompletedProcess[str]:
         return self.run("apipack", *args, expect=expect, cwd=cwd, env=env)
 
-    def doit(self, *args: str | Path, expect: int | None = 0,
-             env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    def doit(
+        self, *args: str | Path, expect: int | None = 0, env: Mapping[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         return self.run("doit", *args, expect=expect, env=env)
 
     def popen(self, tool: str, *args: str | Path) -> subprocess.Popen[str]:
-        return subprocess.Popen([*_command(tool), *map(str, args)], cwd=self.root,
-                                env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True)
+        return subprocess.Popen(
+            [*_command(tool), *map(str, args)],
+            cwd=self.root,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
     def generate(self, *args: str | Path) -> dict[str, Any]:
         """``apipack generate``; returns its summary."""
@@ -224,8 +266,9 @@ def _read_json(path: Path) -> dict[str, Any]:
 FUNCTIONS = {"alpha": "First", "beta": "Second", "gamma": "Third"}
 
 
-def standard_project(root: Path, site: Path, home: Path,
-                     functions: Mapping[str, str] = FUNCTIONS) -> Project:
+def standard_project(
+    root: Path, site: Path, home: Path, functions: Mapping[str, str] = FUNCTIONS
+) -> Project:
     """A project with the plugin's templates and one spec ``specs/tools.yml``."""
     project = Project(root, site, home)
     project.write_templates()
@@ -235,21 +278,31 @@ def standard_project(root: Path, site: Path, home: Path,
 
 # -- looking at trees --
 
+
 def tree(folder: Path) -> dict[str, bytes]:
     """Every file below *folder*: {relative POSIX path: bytes}."""
-    return {p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def mtimes(folder: Path) -> dict[str, int]:
-    return {p.relative_to(folder).as_posix(): p.stat().st_mtime_ns
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): p.stat().st_mtime_ns
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
     """Bytes and mtime of every file below *folder*: what "writes nothing" must leave alone."""
-    return {p.relative_to(folder).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 OLD = 1_000_000_000  # 2001-09-09: a time no write during a test can produce

@@ -19,9 +19,19 @@ PACKAGES = ("document-tools", "html_to_pdf", "image_resize", "pdf_to_text")
 
 
 def apipack(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "HOME": str(folder / ".home"), "APIPACK_LLM_BASE_URL": "http://127.0.0.1:9"}
-    return subprocess.run([sys.executable, "-m", "apipack_build.cli", *args], cwd=folder,
-                          env=env, capture_output=True, text=True, timeout=300)
+    env = {
+        **os.environ,
+        "HOME": str(folder / ".home"),
+        "APIPACK_LLM_BASE_URL": "http://127.0.0.1:9",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "apipack_build.cli", *args],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_bundled_examples_build_install_and_pass_their_tests(tmp_path: Path) -> None:
@@ -46,8 +56,13 @@ def test_bundled_examples_build_install_and_pass_their_tests(tmp_path: Path) -> 
     assert done.returncode == 0, done.stderr[-3000:]
 
     for name in PACKAGES:
-        done = subprocess.run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-                              cwd=packages / name, capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+            cwd=packages / name,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert done.returncode == 0, f"{name}:\n{done.stdout[-3000:]}"
         assert " passed" in done.stdout
 

@@ -31,8 +31,10 @@ BREAKAGES = {
     "spec edited": (_edit_spec, [f"{PKG}/docs/beta.txt: stale"]),
     "output deleted": (_delete_output, [f"{PKG}/docs/beta.txt: missing"]),
     "output edited by hand": (_edit_output, [f"{PKG}/docs/beta.txt: edited by hand"]),
-    "function removed": (_remove_function, [f"{PKG}/docs/beta.txt: no longer generated",
-                                            f"{PKG}/index.txt: stale"]),
+    "function removed": (
+        _remove_function,
+        [f"{PKG}/docs/beta.txt: no longer generated", f"{PKG}/index.txt: stale"],
+    ),
 }
 
 
@@ -91,8 +93,9 @@ def test_check_before_any_build_lists_every_file_and_creates_nothing(project: Pr
     result = project.apipack("check", expect=1)
 
     assert _reported(result.stdout) == [
-        f"{PKG}/{name}: missing" for name in
-        ("docs/alpha.txt", "docs/beta.txt", "docs/gamma.txt", "index.txt")]
+        f"{PKG}/{name}: missing"
+        for name in ("docs/alpha.txt", "docs/beta.txt", "docs/gamma.txt", "index.txt")
+    ]
     assert snapshot(project.root) == before
     assert not project.state.exists()
     assert not (project.root / "generated").exists()

@@ -20,8 +20,10 @@ try:
 except ImportError:  # pragma: no cover - the schema is then checked by its keys only
     jsonschema = None
 
-LONELY = ('name: lonely\ndescription: One function\nlanguage: text\ninterfaces: [docs]\n'
-          'output_type: string\ncode: "x"\n')
+LONELY = (
+    "name: lonely\ndescription: One function\nlanguage: text\ninterfaces: [docs]\n"
+    'output_type: string\ncode: "x"\n'
+)
 
 
 def _python_target_ready() -> bool:
@@ -33,8 +35,10 @@ def _python_target_ready() -> bool:
 
 # -- init --
 
-def test_init_writes_a_starter_spec_and_a_project_file(make_project: Callable[..., Project]
-                                                       ) -> None:
+
+def test_init_writes_a_starter_spec_and_a_project_file(
+    make_project: Callable[..., Project],
+) -> None:
     project = make_project("fresh", bare=True)
 
     result = project.apipack("init", "--name", "word_tools", "--description", "Count: words")
@@ -79,6 +83,7 @@ def test_init_then_generate(make_project: Callable[..., Project]) -> None:
 
 # -- validate, schema, templates --
 
+
 def test_validate_prints_one_ok_line_per_file(project: Project) -> None:
     project.write("specs/lonely.yml", LONELY)
 
@@ -120,15 +125,21 @@ def test_schema_accepts_good_specs_and_rejects_bad_ones(project: Project) -> Non
     typo = yaml.safe_load(spec_text(FUNCTIONS).replace("description:", "descripton:", 1))
     no_output_type = yaml.safe_load(LONELY.replace("output_type: string\n", ""))
     assert schema["title"] == "apipack spec"
-    _check_against_schema(schema, good=[multi, yaml.safe_load(LONELY)],
-                          bad=[typo, no_output_type, {"project": {"name": "x"}, "functions": []}])
+    _check_against_schema(
+        schema,
+        good=[multi, yaml.safe_load(LONELY)],
+        bad=[typo, no_output_type, {"project": {"name": "x"}, "functions": []}],
+    )
 
 
 def test_schema_of_the_project_file(project: Project) -> None:
     schema = json.loads(project.apipack("schema", "--project").stdout)
 
-    _check_against_schema(schema, good=[{"languages": ["text"], "llm": {"model": "m"}}],
-                          bad=[{"jobs": 0}, {"langauges": ["text"]}])
+    _check_against_schema(
+        schema,
+        good=[{"languages": ["text"], "llm": {"model": "m"}}],
+        bad=[{"jobs": 0}, {"langauges": ["text"]}],
+    )
 
 
 def test_templates_lists_origins_and_overrides(project: Project) -> None:
@@ -144,7 +155,8 @@ def test_templates_lists_origins_and_overrides(project: Project) -> None:
     assert "text/fn.txt.j2  [user] (overridden)" in lines
     assert "text/extra.j2  [user]" in lines
     assert lines.index("text/fn.txt.j2  [project]") < lines.index(
-        "text/fn.txt.j2  [user] (overridden)")
+        "text/fn.txt.j2  [user] (overridden)"
+    )
 
 
 def test_project_templates_come_before_user_templates(project: Project) -> None:
@@ -162,6 +174,7 @@ def test_project_templates_come_before_user_templates(project: Project) -> None:
 
 
 # -- output folder, clean --
+
 
 def test_output_folder_outside_the_project(built: Project) -> None:
     elsewhere = built.root.parent / "elsewhere"
@@ -189,10 +202,12 @@ def test_clean_deletes_generated_files_and_state_but_keeps_hand_edits(built: Pro
     assert "kept text/tools/docs/beta.txt: edited by hand" in result.stderr
     assert tree(built.root / "generated") == {"text/tools/docs/beta.txt": b"mine now\n"}
     assert not {"manifest.json", "doit.sqlite3", "filestat.json"} & {
-        p.name for p in built.state.iterdir()}
+        p.name for p in built.state.iterdir()
+    }
 
 
 # -- bad input --
+
 
 def test_a_missing_spec_file_is_one_line(project: Project) -> None:
     result = project.apipack("generate", "specs/nope.yml", expect=2)
@@ -204,8 +219,9 @@ def test_a_missing_spec_file_is_one_line(project: Project) -> None:
 def test_an_interface_no_rule_offers(project: Project) -> None:
     result = project.apipack("generate", "-i", "rest", expect=2)
 
-    assert result.stderr.startswith("specs/tools.yml: language 'text' has no rule for "
-                                    "interface(s) rest (available: ")
+    assert result.stderr.startswith(
+        "specs/tools.yml: language 'text' has no rule for interface(s) rest (available: "
+    )
     assert not (project.root / "generated").exists()
 
 
@@ -214,8 +230,9 @@ def test_an_unknown_interface_in_a_spec_is_located(project: Project) -> None:
 
     result = project.apipack("generate", expect=2)
 
-    assert result.stderr.startswith("specs/tools.yml:3:20: interfaces[1]: unknown interface "
-                                    "'nonesuch'")
+    assert result.stderr.startswith(
+        "specs/tools.yml:3:20: interfaces[1]: unknown interface 'nonesuch'"
+    )
 
 
 def test_no_spec_files_gives_a_hint(make_project: Callable[..., Project]) -> None:

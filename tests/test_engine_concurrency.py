@@ -32,8 +32,9 @@ def _sqlite_is_sound(path: Path) -> None:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
-def test_two_builds_of_one_project_take_turns(make_project: Callable[..., Project],
-                                              tmp_path: Path) -> None:
+def test_two_builds_of_one_project_take_turns(
+    make_project: Callable[..., Project], tmp_path: Path
+) -> None:
     project = make_project(functions=MANY)
     summaries = [tmp_path / "a.json", tmp_path / "b.json"]
 
@@ -68,8 +69,10 @@ def test_a_build_waits_for_the_lock_and_then_runs(project: Project) -> None:
 def test_builds_of_two_projects_run_side_by_side(make_project: Callable[..., Project]) -> None:
     first = make_project("first", functions=MANY)
     second = make_project("second", functions=MANY)
-    jobs = [first.popen("apipack", "generate", "-n", "2"),
-            second.popen("apipack", "generate", "-n", "2")]
+    jobs = [
+        first.popen("apipack", "generate", "-n", "2"),
+        second.popen("apipack", "generate", "-n", "2"),
+    ]
     errors = [_finish(job) for job in jobs]
 
     assert not any("waiting" in err for err in errors)

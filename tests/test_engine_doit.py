@@ -16,7 +16,8 @@ def dodo_project(project: Project) -> Project:
 
 
 def test_doit_builds_what_apipack_builds_and_shares_its_state(
-        dodo_project: Project, make_project: Callable[..., Project]) -> None:
+    dodo_project: Project, make_project: Callable[..., Project]
+) -> None:
     reference = make_project("reference")
     by_apipack = reference.popen("apipack", "generate")
 
@@ -35,9 +36,14 @@ def test_doit_builds_what_apipack_builds_and_shares_its_state(
 def test_doit_list_all_shows_each_task(dodo_project: Project) -> None:
     listed = dodo_project.doit("list", "--all").stdout.split()
 
-    assert {"apipack", "apipack:_manifest", "apipack:tools/text/docs/_package",
-            "apipack:tools/text/docs/alpha", "apipack:tools/text/docs/beta",
-            "apipack:tools/text/docs/gamma"} <= set(listed)
+    assert {
+        "apipack",
+        "apipack:_manifest",
+        "apipack:tools/text/docs/_package",
+        "apipack:tools/text/docs/alpha",
+        "apipack:tools/text/docs/beta",
+        "apipack:tools/text/docs/gamma",
+    } <= set(listed)
 
 
 def test_doit_clean_removes_outputs_and_doit_rebuilds_them(dodo_project: Project) -> None:
@@ -64,11 +70,16 @@ def test_doit_forget_makes_every_task_run_again(dodo_project: Project) -> None:
 
 
 def test_a_bad_spec_under_doit_is_one_located_message(dodo_project: Project) -> None:
-    dodo_project.edit("specs/tools.yml", "output_type: string\n    code: \"x\"\n  - name: gamma",
-                      "output_type: strng\n    code: \"x\"\n  - name: gamma")
+    dodo_project.edit(
+        "specs/tools.yml",
+        'output_type: string\n    code: "x"\n  - name: gamma',
+        'output_type: strng\n    code: "x"\n  - name: gamma',
+    )
 
     result = dodo_project.doit(expect=2)
 
-    assert result.stderr.strip() == ("specs/tools.yml:11:18: functions[1].output_type: "
-                                     "unknown type 'strng' (did you mean 'string'?)")
+    assert result.stderr.strip() == (
+        "specs/tools.yml:11:18: functions[1].output_type: "
+        "unknown type 'strng' (did you mean 'string'?)"
+    )
     assert not dodo_project.out.exists()

@@ -29,7 +29,11 @@ def test_first_build_writes_every_file(project: Project) -> None:
     assert (summary["tasks_failed"], summary["files_deleted"]) == (0, 0)
     assert (summary["llm_calls"], summary["llm_cache_hits"]) == (0, 0)
     assert {p.name for p in project.state.iterdir()} >= {
-        "doit.sqlite3", "manifest.json", "filestat.json", "build.lock"}
+        "doit.sqlite3",
+        "manifest.json",
+        "filestat.json",
+        "build.lock",
+    }
 
 
 def test_second_build_of_unchanged_inputs_does_nothing(built: Project) -> None:
@@ -77,8 +81,11 @@ def test_touching_inputs_reruns_nothing(built: Project) -> None:
     """Keys hash contents, not times: touched specs, templates and outputs are still current,
     also on the run after (when the stat cache holds the new signatures)."""
     later = (OLD + 5) * 10**9
-    for path in [built.root / "specs/tools.yml", *files_below(built.root / "templates"),
-                 *files_below(built.out)]:
+    for path in [
+        built.root / "specs/tools.yml",
+        *files_below(built.root / "templates"),
+        *files_below(built.out),
+    ]:
         os.utime(path, ns=(later, later))
 
     first, second = built.generate(), built.generate()
@@ -139,8 +146,12 @@ def test_renaming_a_function_replaces_its_file(built: Project) -> None:
     summary = built.generate()
 
     assert (summary["files_deleted"], summary["files_written"]) == (1, 2)  # bravo, index
-    assert sorted(tree(built.out)) == ["docs/alpha.txt", "docs/bravo.txt", "docs/gamma.txt",
-                                       "index.txt"]
+    assert sorted(tree(built.out)) == [
+        "docs/alpha.txt",
+        "docs/bravo.txt",
+        "docs/gamma.txt",
+        "index.txt",
+    ]
     assert (built.out / "docs/alpha.txt").stat().st_mtime_ns == OLD_NS
 
 
@@ -210,14 +221,17 @@ def test_a_deleted_output_is_recreated(built: Project) -> None:
 
 
 def test_clean_builds_are_byte_identical_wherever_they_run(
-        make_project: Callable[..., Project], tmp_path: Path) -> None:
+    make_project: Callable[..., Project], tmp_path: Path
+) -> None:
     functions = {f"fn_{i:02d}": f"Function number {i}" for i in range(12)}
     first = make_project("one", functions=functions)
     second = make_project("deeper/two", functions=functions)
     parallel = make_project("three", functions=functions)
-    jobs = [first.popen("apipack", "generate", "-n", "1"),
-            second.popen("apipack", "generate", "-n", "1"),
-            parallel.popen("apipack", "generate", "-n", "2")]
+    jobs = [
+        first.popen("apipack", "generate", "-n", "1"),
+        second.popen("apipack", "generate", "-n", "1"),
+        parallel.popen("apipack", "generate", "-n", "2"),
+    ]
     for job in jobs:
         _, err = job.communicate(timeout=120)
         assert job.returncode == 0, err

@@ -26,10 +26,12 @@ def test_config_shows_defaults(project: Project) -> None:
 
 def test_each_layer_beats_the_one_below(project: Project) -> None:
     project.write_user_config(
-        "output: user-out\njobs: 2\nllm:\n  temperature: 0.5\n  model: user-model\n")
-    project.write("apipack.yml",
-                  "# the project's settings\noutput: project-out\njobs: 3\n"
-                  "llm: {temperature: 0.7}\n")
+        "output: user-out\njobs: 2\nllm:\n  temperature: 0.5\n  model: user-model\n"
+    )
+    project.write(
+        "apipack.yml",
+        "# the project's settings\noutput: project-out\njobs: 3\nllm: {temperature: 0.7}\n",
+    )
     env = {"APIPACK_OUTPUT": "env-out", "APIPACK_JOBS": "4", "OLLAMA_HOST": "gpu-box:11434"}
 
     shown = _config(project, "-o", "flag-out", env=env)
@@ -54,7 +56,10 @@ def test_settings_steer_the_build(project: Project) -> None:
 
     project.apipack("generate")
     assert sorted(tree(project.root / "out/text/tools")) == [
-        "SUMMARY.txt", "docs/alpha.txt", "index.txt"]
+        "SUMMARY.txt",
+        "docs/alpha.txt",
+        "index.txt",
+    ]
 
     project.apipack("generate", "-i", "summary", "-o", "narrow")  # flags beat the project file
     assert sorted(tree(project.root / "narrow/text/tools")) == ["SUMMARY.txt"]
@@ -65,15 +70,20 @@ def test_the_spec_beats_project_settings_and_a_flag_beats_the_spec(project: Proj
 
     project.apipack("generate")  # the spec says [docs]
     assert sorted(tree(project.out)) == [
-        "docs/alpha.txt", "docs/beta.txt", "docs/gamma.txt", "index.txt"]
+        "docs/alpha.txt",
+        "docs/beta.txt",
+        "docs/gamma.txt",
+        "index.txt",
+    ]
 
     project.apipack("generate", "-i", "summary")
     assert sorted(tree(project.out)) == ["SUMMARY.txt"]
 
 
 def test_bad_project_settings_are_located_all_at_once(project: Project) -> None:
-    project.write("apipack.yml", "specs: [specs/*.yml]\njobs: 0\nlangauges: [text]\n"
-                                 "llm:\n  modle: x\n")
+    project.write(
+        "apipack.yml", "specs: [specs/*.yml]\njobs: 0\nlangauges: [text]\nllm:\n  modle: x\n"
+    )
 
     result = project.apipack("config", expect=2)
 
@@ -89,10 +99,12 @@ def test_bad_project_settings_are_located_all_at_once(project: Project) -> None:
 def test_bad_user_settings_and_variables_name_their_origin(project: Project) -> None:
     project.write_user_config("jobs: many\n")
     from_file = project.apipack("config", expect=2)
-    assert from_file.stderr.startswith("~/.apipack/config.yml:1:7: jobs: Input should be a valid "
-                                       "integer")
+    assert from_file.stderr.startswith(
+        "~/.apipack/config.yml:1:7: jobs: Input should be a valid integer"
+    )
 
     (project.home / ".apipack/config.yml").unlink()
     from_env = project.apipack("generate", env={"APIPACK_JOBS": "many"}, expect=2)
-    assert from_env.stderr.startswith("apipack: env APIPACK_JOBS: jobs: Input should be a valid "
-                                      "integer")
+    assert from_env.stderr.startswith(
+        "apipack: env APIPACK_JOBS: jobs: Input should be a valid integer"
+    )

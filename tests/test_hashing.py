@@ -18,8 +18,10 @@ from apipack_build.errors import ConfigError
 
 
 def test_canonical_json_sorts_keys_and_drops_whitespace() -> None:
-    assert canonical_json({"b": [1, 2], "a": {"d": None, "c": True}}) == \
-        b'{"a":{"c":true,"d":null},"b":[1,2]}'
+    assert (
+        canonical_json({"b": [1, 2], "a": {"d": None, "c": True}})
+        == b'{"a":{"c":true,"d":null},"b":[1,2]}'
+    )
 
 
 def test_canonical_json_is_utf8_not_ascii_escapes() -> None:
@@ -116,8 +118,13 @@ def test_hasher_survives_a_damaged_or_foreign_cache(tmp_path: Path) -> None:
     path = tmp_path / "f.txt"
     path.write_bytes(b"hello\n")
     cache = tmp_path / "filestat.json"
-    for damaged in ("{not json", '{"version": 99, "files": {}}', '{"version": 1, "files": 3}',
-                    '{"version": 1, "files": {"x": []}}', "[]"):
+    for damaged in (
+        "{not json",
+        '{"version": 99, "files": {}}',
+        '{"version": 1, "files": 3}',
+        '{"version": 1, "files": {"x": []}}',
+        "[]",
+    ):
         cache.write_text(damaged)
         assert FileHasher(cache).hash(path) == bytes_hash(b"hello\n"), damaged
 
@@ -156,10 +163,10 @@ def test_confined_joins_relative_posix_paths(tmp_path: Path) -> None:
     assert confined(tmp_path, "./a//b.txt") == tmp_path / "a" / "b.txt"
 
 
-@pytest.mark.parametrize("relative", ["", ".", "/etc/passwd", "../x", "a/../../x", "a/../b",
-                                      "a\\b.txt", "..\\x"])
-def test_confined_refuses_paths_that_could_leave_the_folder(tmp_path: Path,
-                                                            relative: str) -> None:
+@pytest.mark.parametrize(
+    "relative", ["", ".", "/etc/passwd", "../x", "a/../../x", "a/../b", "a\\b.txt", "..\\x"]
+)
+def test_confined_refuses_paths_that_could_leave_the_folder(tmp_path: Path, relative: str) -> None:
     with pytest.raises(ConfigError, match="refusing to write"):
         confined(tmp_path, relative)
 

@@ -60,18 +60,27 @@ def make_project(folder: Path, spec: str = SPEC) -> Path:
     return folder
 
 
-def run(folder: Path, fake: FakeLLM | None, *args: str, **env: str) -> tuple[
-        subprocess.CompletedProcess[str], dict[str, int]]:
+def run(
+    folder: Path, fake: FakeLLM | None, *args: str, **env: str
+) -> tuple[subprocess.CompletedProcess[str], dict[str, int]]:
     summary = folder / ".summary.json"
     summary.unlink(missing_ok=True)
     environ = {**os.environ, "HOME": str(folder / ".home"), "APIPACK_LLM_RETRIES": "1", **env}
     environ.pop("OLLAMA_HOST", None)
     if fake is not None:
         environ.setdefault("APIPACK_LLM_BASE_URL", fake.url)
-    command = [sys.executable, "-m", "apipack_build.cli", "generate", "--summary-json",
-               str(summary), *args]
-    done = subprocess.run(command, cwd=folder, env=environ, capture_output=True, text=True,
-                          timeout=120)
+    command = [
+        sys.executable,
+        "-m",
+        "apipack_build.cli",
+        "generate",
+        "--summary-json",
+        str(summary),
+        *args,
+    ]
+    done = subprocess.run(
+        command, cwd=folder, env=environ, capture_output=True, text=True, timeout=120
+    )
     assert "Traceback" not in done.stdout + done.stderr
     data = json.loads(summary.read_text()) if summary.exists() else {}
     return done, data
@@ -79,8 +88,11 @@ def run(folder: Path, fake: FakeLLM | None, *args: str, **env: str) -> tuple[
 
 def tree(folder: Path) -> dict[str, bytes]:
     root = folder / "generated"
-    return {p.relative_to(root).as_posix(): p.read_bytes()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_only_changed_functions_hit_the_model(tmp_path: Path, fake: FakeLLM) -> None:
@@ -144,8 +156,9 @@ def test_lock_alone_rebuilds_with_no_calls_and_same_bytes(tmp_path: Path, fake: 
     assert tree(other) == before
 
 
-def test_offline_with_a_missing_response_fails_before_any_task(tmp_path: Path,
-                                                               fake: FakeLLM) -> None:
+def test_offline_with_a_missing_response_fails_before_any_task(
+    tmp_path: Path, fake: FakeLLM
+) -> None:
     project = make_project(tmp_path / "p")
     run(project, fake)
     spec = project / "specs" / "tools.yml"
@@ -169,14 +182,18 @@ def test_refresh_asks_again_for_one_function(tmp_path: Path, fake: FakeLLM) -> N
     assert "shout" in fake.chats[-1]["body"]["messages"][0]["content"]
 
 
-@pytest.mark.parametrize("fault_list, calls", [
-    ([Fault(status=500)], 2),
-    ([Fault(status=503)], 2),
-    ([Fault(status=429, retry_after="1")], 2),
-    ([Fault(prose=True)], 1),
-])
-def test_recoverable_faults(tmp_path: Path, fake: FakeLLM, fault_list: list[Fault],
-                            calls: int) -> None:
+@pytest.mark.parametrize(
+    "fault_list, calls",
+    [
+        ([Fault(status=500)], 2),
+        ([Fault(status=503)], 2),
+        ([Fault(status=429, retry_after="1")], 2),
+        ([Fault(prose=True)], 1),
+    ],
+)
+def test_recoverable_faults(
+    tmp_path: Path, fake: FakeLLM, fault_list: list[Fault], calls: int
+) -> None:
     project = make_project(tmp_path / "p", SPEC.split("  - name: count_vowels")[0])
     fake.faults.extend(fault_list)
     done, summary = run(project, fake)
@@ -196,23 +213,30 @@ def test_wrong_signature_is_repaired(tmp_path: Path, fake: FakeLLM) -> None:
     assert "parameters are (words), not (text)" in repair[-1]["content"]
 
 
-@pytest.mark.parametrize("fault", [
-    Fault(text="I cannot do that."),
-    Fault(done_reason="length"),
-    Fault(error_mid_stream="model runner crashed"),
-])
-def test_unfixable_reply_fails_that_function_only(tmp_path: Path, fake: FakeLLM,
-                                                  fault: Fault) -> None:
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault(text="I cannot do that."),
+        Fault(done_reason="length"),
+        Fault(error_mid_stream="model runner crashed"),
+    ],
+)
+def test_unfixable_reply_fails_that_function_only(
+    tmp_path: Path, fake: FakeLLM, fault: Fault
+) -> None:
     project = make_project(tmp_path / "p")
     # a bad reply is sent back for repair twice; a broken stream is not a reply to repair
     fake.faults.extend([fault] * (1 if fault.error_mid_stream else 3))
-    done, summary = run(project, fake, APIPACK_LLM_RETRIES="0", APIPACK_LLM_REPAIR_ATTEMPTS="2")
+    done, _ = run(project, fake, APIPACK_LLM_RETRIES="0", APIPACK_LLM_REPAIR_ATTEMPTS="2")
     assert done.returncode == 1
     assert "mistral:7b" in done.stdout + done.stderr
     # the two other functions still built
     generated = tree(project)
-    built = [name for name in ("shout", "count_vowels", "halve")
-             if f"python/llm-tools/src/llm_tools/functions/{name}.py" in generated]
+    built = [
+        name
+        for name in ("shout", "count_vowels", "halve")
+        if f"python/llm-tools/src/llm_tools/functions/{name}.py" in generated
+    ]
     assert len(built) == 2
     failed = next(n for n in ("shout", "count_vowels", "halve") if n not in built)
     assert failed in done.stdout + done.stderr
@@ -220,15 +244,14 @@ def test_unfixable_reply_fails_that_function_only(tmp_path: Path, fake: FakeLLM,
         assert (project / ".apipack" / "failed" / f"llm-tools.{failed}.python.txt").is_file()
     # nothing wrong was cached: the next build asks again for that function only
     calls = fake.chat_count
-    done, summary = run(project, fake)
+    done, _ = run(project, fake)
     assert done.returncode == 0, done.stderr
     assert fake.chat_count == calls + 1
 
 
 def test_server_down_and_model_missing_are_clear(tmp_path: Path, fake: FakeLLM) -> None:
     project = make_project(tmp_path / "p")
-    done, _ = run(project, None, APIPACK_LLM_BASE_URL="http://127.0.0.1:9",
-                  APIPACK_LLM_RETRIES="0")
+    done, _ = run(project, None, APIPACK_LLM_BASE_URL="http://127.0.0.1:9", APIPACK_LLM_RETRIES="0")
     assert done.returncode == 3
     assert "cannot reach ollama" in done.stderr and "llm-tools.shout (python)" in done.stderr
     done, _ = run(project, fake, APIPACK_LLM_MODEL="llama3:8b")
@@ -255,7 +278,7 @@ def test_non_streamed_ollama_and_openai_provider(tmp_path: Path, fake: FakeLLM) 
 
     secret = "sk-test-" + "x" * 24
     other = make_project(tmp_path / "openai")
-    done, summary = run(other, fake, APIPACK_LLM_PROVIDER="openai", OPENAI_API_KEY=secret)
+    done, _ = run(other, fake, APIPACK_LLM_PROVIDER="openai", OPENAI_API_KEY=secret)
     assert done.returncode == 0, done.stderr
     openai_chats = [c for c in fake.chats if c["path"] == "/v1/chat/completions"]
     assert len(openai_chats) == LLM_FUNCTIONS
@@ -280,7 +303,7 @@ def test_two_builds_sharing_one_cache_at_once(tmp_path: Path, fake: FakeLLM) -> 
         thread.join()
     assert all(done.returncode == 0 for done, _ in results), [d.stderr for d, _ in results]
     assert tree(projects[0]).keys() == tree(projects[1]).keys()
-    done, summary = run(projects[0], fake, APIPACK_CACHE_DIR=str(cache))
+    _, summary = run(projects[0], fake, APIPACK_CACHE_DIR=str(cache))
     assert summary["tasks_run"] == 0
 
 
@@ -307,8 +330,10 @@ def test_identical_requests_are_sent_once(tmp_path: Path, fake: FakeLLM) -> None
     (root / "apipack.yml").write_text("specs: [specs/*.yml]\n")
     prompt = root / "templates" / "prompts" / "python.j2"
     prompt.parent.mkdir(parents=True)
-    prompt.write_text("Write this function.\n\n```python\n{{ function | py_signature }}\n"
-                      "    {{ function | py_prompt_docstring }}\n```\n")
+    prompt.write_text(
+        "Write this function.\n\n```python\n{{ function | py_signature }}\n"
+        "    {{ function | py_prompt_docstring }}\n```\n"
+    )
     done, summary = run(root, fake)
     assert done.returncode == 0, done.stderr
     assert fake.chat_count == 1 and summary["llm_calls"] == 1
@@ -319,13 +344,20 @@ def test_identical_requests_are_sent_once(tmp_path: Path, fake: FakeLLM) -> None
     assert (root / "apipack.lock").read_text().count("function: shout") == 2
 
 
-def apipack_cmd(folder: Path, fake: FakeLLM | None, *args: str,
-                **env: str) -> subprocess.CompletedProcess[str]:
+def apipack_cmd(
+    folder: Path, fake: FakeLLM | None, *args: str, **env: str
+) -> subprocess.CompletedProcess[str]:
     environ = {**os.environ, "HOME": str(folder / ".home"), **env}
     if fake is not None:
         environ.setdefault("APIPACK_LLM_BASE_URL", fake.url)
-    done = subprocess.run([sys.executable, "-m", "apipack_build.cli", *args], cwd=folder,
-                          env=environ, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "apipack_build.cli", *args],
+        cwd=folder,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert "Traceback" not in done.stdout + done.stderr
     return done
 

@@ -1,4 +1,4 @@
-"""The provider client against a real HTTP server on 127.0.0.1 (no patching), and code extraction."""
+"""The provider client against a real HTTP server on 127.0.0.1 (no patching); code extraction."""
 
 from __future__ import annotations
 
@@ -75,11 +75,12 @@ def test_error_line_mid_stream(fake: FakeLLM) -> None:
 
 def test_timeout_and_connection_refused(fake: FakeLLM) -> None:
     fake.faults.append(Fault(delay=2))
-    with pytest.raises(LLMUnavailable, match="did not answer within 0 s|did not answer"):
+    with pytest.raises(LLMUnavailable, match="did not answer within"):
         ollama(fake, timeout=0.5, retries=0).chat(PROMPT)
     with pytest.raises(LLMUnavailable, match="cannot reach"):
-        OllamaProvider(LLMSettings(base_url="http://127.0.0.1:9", retries=1),
-                       sleep=lambda s: None).model_digest()
+        OllamaProvider(
+            LLMSettings(base_url="http://127.0.0.1:9", retries=1), sleep=lambda s: None
+        ).model_digest()
 
 
 def test_truncated_reply_is_reported(fake: FakeLLM) -> None:
@@ -95,12 +96,14 @@ def test_openai_compatible(fake: FakeLLM, monkeypatch: pytest.MonkeyPatch) -> No
     assert fake.chats[-1]["headers"]["Authorization"] == "Bearer sk-secret"
     assert provider.model_digest() == ""
     with pytest.raises(ModelMissing):
-        OpenAIProvider(LLMSettings(provider="openai", base_url=fake.url,
-                                   model="gpt-x")).model_digest()
+        OpenAIProvider(
+            LLMSettings(provider="openai", base_url=fake.url, model="gpt-x")
+        ).model_digest()
 
 
 def test_mock_transport_seam() -> None:
     """Unit level: the transport seam swaps the network without patching."""
+
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json={"models": [{"name": "mistral:7b", "digest": "d1"}]})
 
@@ -108,13 +111,19 @@ def test_mock_transport_seam() -> None:
     assert provider.model_digest() == "d1"
 
 
-@pytest.mark.parametrize("reply, expected", [
-    ("```python\ndef f():\n    return 1\n```", "def f():\n    return 1\n"),
-    ("Sure!\n```py\ndef f():\n    return 1\n```\nEnjoy.", "def f():\n    return 1\n"),
-    ("```text\nnot this\n```\n```python\ndef f():\n    return 1\n```", "def f():\n    return 1\n"),
-    ("```\ndef f():\n    return 1\n```", "def f():\n    return 1\n"),
-    ("def f():\n    return 1", "def f():\n    return 1\n"),
-    ("```python\ndef f():\n    return 1\n", "def f():\n    return 1\n"),  # unterminated fence
-])
+@pytest.mark.parametrize(
+    "reply, expected",
+    [
+        ("```python\ndef f():\n    return 1\n```", "def f():\n    return 1\n"),
+        ("Sure!\n```py\ndef f():\n    return 1\n```\nEnjoy.", "def f():\n    return 1\n"),
+        (
+            "```text\nnot this\n```\n```python\ndef f():\n    return 1\n```",
+            "def f():\n    return 1\n",
+        ),
+        ("```\ndef f():\n    return 1\n```", "def f():\n    return 1\n"),
+        ("def f():\n    return 1", "def f():\n    return 1\n"),
+        ("```python\ndef f():\n    return 1\n", "def f():\n    return 1\n"),  # unterminated fence
+    ],
+)
 def test_extract_code(reply: str, expected: str) -> None:
     assert extract_code(reply, ("python", "py")) == expected

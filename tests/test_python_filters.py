@@ -97,8 +97,9 @@ def test_py_docstring_round_trips(render: Any, value: str) -> None:
     function = render('def f() -> None:\n    """{{ value|py_docstring(4) }}"""\n', value=value)
     docstring = ast.get_docstring(ast.parse(function).body[0], clean=False)  # type: ignore[arg-type]
     lines = value.split("\n")
-    expected = "\n".join([lines[0], *(f"    {line}" if line.strip() else line
-                                       for line in lines[1:])])
+    expected = "\n".join(
+        [lines[0], *(f"    {line}" if line.strip() else line for line in lines[1:])]
+    )
     assert docstring == expected
 
 
@@ -116,8 +117,11 @@ def test_py_comment_stays_a_comment(render: Any, value: str) -> None:
     source = render("before = 1\n{{ value|py_comment }}\nafter = 2\n", value=value)
     names = [node.targets[0].id for node in ast.parse(source).body]  # type: ignore[attr-defined]
     assert names == ["before", "after"]
-    comments = [t.string for t in tokenize.generate_tokens(io.StringIO(source).readline)
-                if t.type == tokenize.COMMENT]
+    comments = [
+        t.string
+        for t in tokenize.generate_tokens(io.StringIO(source).readline)
+        if t.type == tokenize.COMMENT
+    ]
     assert len(comments) == len(value.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
     if value.isprintable():
         assert comments == [f"# {value}".rstrip()]
@@ -155,7 +159,7 @@ def test_markdown_filters_keep_text_literal(value: str) -> None:
         assert not paragraph.startswith(("#", "-", "+", ">", "=")) or paragraph == ""
     code = md_code(value)
     fence = code[: len(code) - len(code.lstrip("`"))]
-    assert code.endswith(fence) and fence not in code[len(fence): -len(fence)]
+    assert code.endswith(fence) and fence not in code[len(fence) : -len(fence)]
     block = md_code_block(value, "sh").split("\n")
     assert block[0].startswith("```") and block[-1] == block[0][: len(block[-1])]
     assert all(not line.startswith(block[-1]) for line in block[1:-1])
@@ -178,10 +182,29 @@ def test_argparse_filters_survive_formatting() -> None:
 
 
 LITERALS = [
-    None, True, False, 0, -7, 2**70, 0.1, 1e-300, -0.0, 1.7976931348623157e308, 1 / 3,
-    float("inf"), -float("inf"), "text", "",
-    b"", bytes(range(256)), b'"quoted"', b"it's",
-    [], [1, [2, [3, b"x"]]], {}, {"a": {"b": [1.5, None, True]}, "é": "x", "q\"": 1},
+    None,
+    True,
+    False,
+    0,
+    -7,
+    2**70,
+    0.1,
+    1e-300,
+    -0.0,
+    1.7976931348623157e308,
+    1 / 3,
+    float("inf"),
+    -float("inf"),
+    "text",
+    "",
+    b"",
+    bytes(range(256)),
+    b'"quoted"',
+    b"it's",
+    [],
+    [1, [2, [3, b"x"]]],
+    {},
+    {"a": {"b": [1.5, None, True]}, "é": "x", 'q"': 1},
 ]
 
 
@@ -207,26 +230,52 @@ def test_py_bytes_is_readable_ascii() -> None:
 
 STATEMENTS = [
     ("x = 1", 0),
-    ('response = client.post("/scale", '
-     'json={"values": [0.1234], "factor": 3.0, "round_to": 2})', 4),
-    ('response = client.post("/d", json={"words": ["a", \'b"c\'], "loud": True, "json": None, '
-     '"nested": {"k": ["eHk=", "eg=="]}})', 4),
-    ('model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"words": ["a"], '
-     '"loud": True, "json": None, "nested": {"k": ["eHk=", "eg=="]}}, {"words": [], "loud": 1}]})',
-     4),
+    (
+        'response = client.post("/scale", json={"values": [0.1234], "factor": 3.0, "round_to": 2})',
+        4,
+    ),
+    (
+        'response = client.post("/d", json={"words": ["a", \'b"c\'], "loud": True, "json": None, '
+        '"nested": {"k": ["eHk=", "eg=="]}})',
+        4,
+    ),
+    (
+        'model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"words": '
+        '["a"], "loud": True, "json": None, "nested": {"k": ["eHk=", "eg=="]}}, {"words": [], '
+        '"loud": 1}]})',
+        4,
+    ),
     ("from package.cli.commands import alpha, beta, gamma, delta, epsilon, zeta, eta, theta", 0),
-    ("def test_an_example_with_a_rather_long_name("
-     "tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:", 0),
-    ("def test_an_example_with_a_name_that_is_also_really_long_and_keeps_going("
-     "capsys: pytest.CaptureFixture[str]) -> None:", 0),
-    ("assert result == pytest.approx("
-     "[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.5])", 4),
-    ('assert result == {"length": 6, "sum": 27, "A": 12, '
-     '"some_longer_key": "some longer value"}', 4),
-    ('parser.add_argument("--width", type=int, metavar="INT", default=800, help="The width in '
-     'pixels. Default: %(default)s.")', 4),
-    ('result = f(data=b"\\x00\\x01 a long bytes literal that goes on and on and on", '
-     'n=3, x=None)', 4),
+    (
+        "def test_an_example_with_a_rather_long_name("
+        "tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:",
+        0,
+    ),
+    (
+        "def test_an_example_with_a_name_that_is_also_really_long_and_keeps_going("
+        "capsys: pytest.CaptureFixture[str]) -> None:",
+        0,
+    ),
+    (
+        "assert result == pytest.approx("
+        "[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.5])",
+        4,
+    ),
+    (
+        'assert result == {"length": 6, "sum": 27, "A": 12, '
+        '"some_longer_key": "some longer value"}',
+        4,
+    ),
+    (
+        'parser.add_argument("--width", type=int, metavar="INT", default=800, help="The width in '
+        'pixels. Default: %(default)s.")',
+        4,
+    ),
+    (
+        'result = f(data=b"\\x00\\x01 a long bytes literal that goes on and on and on", '
+        "n=3, x=None)",
+        4,
+    ),
     ('description: str = Field(default="a default", description="' + "very long " * 10 + '")', 4),
     ('x = ["' + "a" * 100 + '"]', 0),
     ('DESCRIPTION = "' + "b" * 80 + '"', 0),
@@ -248,7 +297,8 @@ def test_py_wrap_matches_ruff_format(statement: str, indent: int, tmp_path: Path
     source = program(py_wrap(statement, indent))
     path = tmp_path / "case.py"
     path.write_text(source, encoding="utf-8")
-    subprocess.run([sys.executable, "-m", "ruff", "format", "--isolated", "-q", str(path)],
-                   check=True)
+    subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--isolated", "-q", str(path)], check=True
+    )
     assert path.read_text(encoding="utf-8") == source
     assert ast.dump(ast.parse(source)) == ast.dump(ast.parse(program(" " * indent + statement)))

@@ -23,7 +23,7 @@ from filelock import FileLock
 
 pytestmark = pytest.mark.slow
 
-SPEC = r'''
+SPEC = r"""
 project:
   name: kitchen-sink
   description: "Every spec type, and strings that need escaping: \"quotes\", \x27\x27\x27 and
@@ -130,7 +130,7 @@ functions:
         output: null
       - name: numbers
         input: {words: [x, y], loud: false, sep: "-", json: [2, 3]}
-'''
+"""
 
 
 @dataclass(frozen=True)
@@ -144,14 +144,27 @@ class Built:
 
 
 def _run(args: list[str], cwd: Path, **kwargs: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=600,
-                          **kwargs)  # type: ignore[call-overload]
+    return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=600, **kwargs)  # type: ignore[call-overload]
 
 
 def _generate(project: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "HOME": str(project / "home")}  # no user settings or templates
-    return _run(["apipack", "generate", "specs/kitchen.yml", "-l", "python", "-i", "rest,cli",
-                 "-o", "generated", *extra], project, env=env)
+    return _run(
+        [
+            "apipack",
+            "generate",
+            "specs/kitchen.yml",
+            "-l",
+            "python",
+            "-i",
+            "rest,cli",
+            "-o",
+            "generated",
+            *extra,
+        ],
+        project,
+        env=env,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -160,16 +173,27 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     root = tmp_path_factory.getbasetemp().parent / "python-target"
     root.mkdir(exist_ok=True)
     with FileLock(str(root / ".lock")):
-        built = Built(root / "project", root / "project/generated/python/kitchen-sink",
-                      root / "venv")
+        built = Built(
+            root / "project", root / "project/generated/python/kitchen-sink", root / "venv"
+        )
         if not (root / "ready").exists():
             (built.project / "specs").mkdir(parents=True)
             (built.project / "specs/kitchen.yml").write_text(SPEC, encoding="utf-8")
             result = _generate(built.project)
             assert result.returncode == 0, result.stdout + result.stderr
             _run([sys.executable, "-m", "venv", str(built.venv)], root).check_returncode()
-            install = _run([built.bin("python"), "-m", "pip", "install", "--quiet",
-                            "--disable-pip-version-check", f"{built.package}[test]"], root)
+            install = _run(
+                [
+                    built.bin("python"),
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    f"{built.package}[test]",
+                ],
+                root,
+            )
             assert install.returncode == 0, install.stdout + install.stderr
             (root / "ready").touch()
     return built
@@ -177,16 +201,28 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
 
 def test_package_tree(built: Built) -> None:
     paths = [p.relative_to(built.package) for p in built.package.rglob("*") if p.is_file()]
-    files = sorted(p.as_posix() for p in paths  # leave out what pip's build left behind
-                   if p.parts[0] != "build" and not any(part.endswith(".egg-info")
-                                                        for part in p.parts))
-    for expected in ["pyproject.toml", "README.md", "Dockerfile", ".dockerignore",
-                     "src/kitchen_sink/__init__.py", "src/kitchen_sink/py.typed",
-                     "src/kitchen_sink/functions/describe.py", "src/kitchen_sink/rest/app.py",
-                     "src/kitchen_sink/rest/routes/scale.py", "src/kitchen_sink/cli/main.py",
-                     "src/kitchen_sink/cli/commands/reverse_bytes.py",
-                     "tests/test_checksum.py", "tests/test_rest_checksum.py",
-                     "tests/test_cli_checksum.py", "tests/test_rest_health.py"]:
+    files = sorted(
+        p.as_posix()
+        for p in paths  # leave out what pip's build left behind
+        if p.parts[0] != "build" and not any(part.endswith(".egg-info") for part in p.parts)
+    )
+    for expected in [
+        "pyproject.toml",
+        "README.md",
+        "Dockerfile",
+        ".dockerignore",
+        "src/kitchen_sink/__init__.py",
+        "src/kitchen_sink/py.typed",
+        "src/kitchen_sink/functions/describe.py",
+        "src/kitchen_sink/rest/app.py",
+        "src/kitchen_sink/rest/routes/scale.py",
+        "src/kitchen_sink/cli/main.py",
+        "src/kitchen_sink/cli/commands/reverse_bytes.py",
+        "tests/test_checksum.py",
+        "tests/test_rest_checksum.py",
+        "tests/test_cli_checksum.py",
+        "tests/test_rest_health.py",
+    ]:
         assert expected in files
     header = "# Generated by apipack from specs/kitchen.yml. Do not edit."
     for name in files:
@@ -195,22 +231,36 @@ def test_package_tree(built: Built) -> None:
 
 
 def test_generated_tests_pass(built: Built) -> None:
-    result = _run([built.bin("python"), "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-                  built.package)
+    result = _run(
+        [built.bin("python"), "-m", "pytest", "-q", "-p", "no:cacheprovider"], built.package
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     summary = result.stdout.strip().splitlines()[-1]
     assert int(summary.split(" passed")[0].split()[-1]) >= 40, summary
 
 
 def test_ruff_check_is_clean(built: Built) -> None:
-    result = _run([sys.executable, "-m", "ruff", "check", "--isolated", "--no-cache", "."],
-                  built.package)
+    result = _run(
+        [sys.executable, "-m", "ruff", "check", "--isolated", "--no-cache", "."], built.package
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_ruff_format_leaves_it_alone(built: Built) -> None:
-    result = _run([sys.executable, "-m", "ruff", "format", "--isolated", "--no-cache",
-                   "--check", "--diff", "."], built.package)
+    result = _run(
+        [
+            sys.executable,
+            "-m",
+            "ruff",
+            "format",
+            "--isolated",
+            "--no-cache",
+            "--check",
+            "--diff",
+            ".",
+        ],
+        built.package,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -224,9 +274,18 @@ def _free_port() -> int:
 def server(built: Built) -> Iterator[str]:
     port = _free_port()
     process = subprocess.Popen(
-        [built.bin("uvicorn"), "kitchen_sink.rest.app:app", "--host", "127.0.0.1",
-         "--port", str(port)],
-        cwd=built.project, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        [
+            built.bin("uvicorn"),
+            "kitchen_sink.rest.app:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        cwd=built.project,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -248,8 +307,7 @@ def server(built: Built) -> Iterator[str]:
 def test_server_answers(server: str) -> None:
     health = httpx.get(f"{server}/health/ready", timeout=5)
     assert health.json() == {"status": "ok"}
-    response = httpx.post(f"{server}/reverse_bytes", json={"data": "YWJj", "repeat": 2},
-                          timeout=5)
+    response = httpx.post(f"{server}/reverse_bytes", json={"data": "YWJj", "repeat": 2}, timeout=5)
     assert response.status_code == 200
     assert response.json() == {"result": "Y2JhY2Jh"}  # b"cbacba"
     response = httpx.post(f"{server}/scale", json={"values": [1, 2.5], "factor": 3}, timeout=5)
@@ -262,16 +320,24 @@ def test_server_answers(server: str) -> None:
 
 def test_console_script(built: Built) -> None:
     script = built.bin("kitchen-sink")
-    raw = subprocess.run([script, "reverse-bytes", "--data", "-", "--repeat", "2"],
-                         input=b"abc", capture_output=True, timeout=60, check=True)
+    raw = subprocess.run(
+        [script, "reverse-bytes", "--data", "-", "--repeat", "2"],
+        input=b"abc",
+        capture_output=True,
+        timeout=60,
+        check=True,
+    )
     assert raw.stdout == b"cbacba"
-    as_json = _run([script, "describe", "--words", '["a", "b"]', "--no-loud", "--json-value",
-                    "[4]", "--json"], built.project)
+    as_json = _run(
+        [script, "describe", "--words", '["a", "b"]', "--no-loud", "--json-value", "[4]", "--json"],
+        built.project,
+    )
     assert json.loads(as_json.stdout) == {"result": "a b 4 0 5"}
     bad = _run([script, "scale", "--values", "[1]", "--factor", "many"], built.project)
     assert bad.returncode == 2
-    assert bad.stderr == ("kitchen-sink scale: error: argument --factor: "
-                          "invalid float value: 'many'\n")
+    assert bad.stderr == (
+        "kitchen-sink scale: error: argument --factor: invalid float value: 'many'\n"
+    )
 
 
 def test_second_generate_changes_nothing(built: Built) -> None:

@@ -76,8 +76,15 @@ def unmatched(
     left = list(lines)
     missing = []
     for item in expected:
-        hit = next((line for line in left if line.startswith(item.prefix(shown))
-                    and item.substring in line[len(item.prefix(shown)):]), None)
+        hit = next(
+            (
+                line
+                for line in left
+                if line.startswith(item.prefix(shown))
+                and item.substring in line[len(item.prefix(shown)) :]
+            ),
+            None,
+        )
         if hit is None:
             missing.append(f"{item.prefix(shown)}...{item.substring}...")
         else:
@@ -122,8 +129,15 @@ def test_cli_validate_exits_2_listing_the_same_problems(path: Path, tmp_path: Pa
     env = {k: v for k, v in os.environ.items() if not k.startswith("APIPACK_")}
     env["HOME"] = str(tmp_path)  # no user settings
     assert APIPACK is not None
-    result = subprocess.run([APIPACK, "validate", path.name], cwd=CORPUS, env=env,
-                            capture_output=True, text=True, timeout=120, check=False)
+    result = subprocess.run(
+        [APIPACK, "validate", path.name],
+        cwd=CORPUS,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert "Traceback" not in result.stdout + result.stderr
     assert result.returncode == 2, result.stderr
     missing, extra = unmatched(result.stderr.splitlines(), expectations(path), path.name)
@@ -173,11 +187,18 @@ def test_multi_function_file_mixes_inline_code_and_files() -> None:
     assert package.name == "document-tools"
     by_name = {f.name: f for f in package.functions}
     assert sorted(name for name, f in by_name.items() if f.code) == [
-        "extract_emails", "longest_word", "word_count"]
+        "extract_emails",
+        "longest_word",
+        "word_count",
+    ]
     assert by_name["text_stats"].implementation == {"*": "specs/impl/text_stats.py"}
     limit = by_name["word_frequencies"].parameters[1]
     assert (limit.type, limit.required, limit.has_default, limit.default) == (
-        "optional[int]", False, True, None)
+        "optional[int]",
+        False,
+        True,
+        None,
+    )
     empty = by_name["longest_word"].examples[1]
     assert (empty.has_output, empty.output) == (True, None)
 
@@ -185,53 +206,62 @@ def test_multi_function_file_mixes_inline_code_and_files() -> None:
 # ---- the type language ----
 
 
-@pytest.mark.parametrize(("text", "normal"), [
-    ("string", "string"),
-    ("list[ int ]", "list[int]"),
-    ("dict[string,optional[list[bytes]]]", "dict[string, optional[list[bytes]]]"),
-    ("optional[dict[ string , float ]]", "optional[dict[string, float]]"),
-])
+@pytest.mark.parametrize(
+    ("text", "normal"),
+    [
+        ("string", "string"),
+        ("list[ int ]", "list[int]"),
+        ("dict[string,optional[list[bytes]]]", "dict[string, optional[list[bytes]]]"),
+        ("optional[dict[ string , float ]]", "optional[dict[string, float]]"),
+    ],
+)
 def test_parse_type_normalizes(text: str, normal: str) -> None:
     assert str(parse_type(text)) == normal
     assert parse_type(normal) == parse_type(text)
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("strng", "unknown type 'strng' (did you mean 'string'?)"),
-    ("Int", "unknown type 'Int' (did you mean 'int'?)"),
-    ("list", "'list' needs a type argument, e.g. list[string]"),
-    ("list[int", "expected ',' or ']' in type 'list[int'"),
-    ("list[", "type 'list[' ends too early"),
-    ("list[int]]", "unexpected ']' in type 'list[int]]'"),
-    ("list[int, int]", "'list' takes 1 type argument(s), got 2"),
-    ("dict[int, string]", "dict keys must be string: dict[string, T]"),
-    ("optional[optional[int]]", "optional[optional[T]] is the same as optional[T]"),
-    ("list[in$t]", "unexpected character '$' in type 'list[in$t]'"),
-    ("  ", "type is empty"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("strng", "unknown type 'strng' (did you mean 'string'?)"),
+        ("Int", "unknown type 'Int' (did you mean 'int'?)"),
+        ("list", "'list' needs a type argument, e.g. list[string]"),
+        ("list[int", "expected ',' or ']' in type 'list[int'"),
+        ("list[", "type 'list[' ends too early"),
+        ("list[int]]", "unexpected ']' in type 'list[int]]'"),
+        ("list[int, int]", "'list' takes 1 type argument(s), got 2"),
+        ("dict[int, string]", "dict keys must be string: dict[string, T]"),
+        ("optional[optional[int]]", "optional[optional[T]] is the same as optional[T]"),
+        ("list[in$t]", "unexpected character '$' in type 'list[in$t]'"),
+        ("  ", "type is empty"),
+    ],
+)
 def test_parse_type_rejects(text: str, message: str) -> None:
     with pytest.raises(TypeSyntaxError) as caught:
         parse_type(text)
     assert str(caught.value) == message
 
 
-@pytest.mark.parametrize(("type_text", "value", "problem"), [
-    ("int", 3, None),
-    ("int", True, "expected int, got bool True"),
-    ("int", 3.0, "expected int, got float 3.0"),
-    ("float", 3, None),
-    ("float", False, "expected float, got bool False"),
-    ("bool", 0, "expected bool, got int 0"),
-    ("string", None, "expected string, got null"),
-    ("bytes", b"\x89PNG", None),
-    ("bytes", "text is bytes too", None),
-    ("optional[int]", None, None),
-    ("optional[int]", "1", "expected int, got string '1'"),
-    ("list[int]", [1, "a"], "item 1: expected int, got string 'a'"),
-    ("dict[string, int]", {"a": 1, "b": 1.5}, "key 'b': expected int, got float 1.5"),
-    ("dict[string, int]", [], "expected dict[string, int], got list []"),
-    ("list[list[string]]", [["a"], [1]], "item 1: item 0: expected string, got int 1"),
-])
+@pytest.mark.parametrize(
+    ("type_text", "value", "problem"),
+    [
+        ("int", 3, None),
+        ("int", True, "expected int, got bool True"),
+        ("int", 3.0, "expected int, got float 3.0"),
+        ("float", 3, None),
+        ("float", False, "expected float, got bool False"),
+        ("bool", 0, "expected bool, got int 0"),
+        ("string", None, "expected string, got null"),
+        ("bytes", b"\x89PNG", None),
+        ("bytes", "text is bytes too", None),
+        ("optional[int]", None, None),
+        ("optional[int]", "1", "expected int, got string '1'"),
+        ("list[int]", [1, "a"], "item 1: expected int, got string 'a'"),
+        ("dict[string, int]", {"a": 1, "b": 1.5}, "key 'b': expected int, got float 1.5"),
+        ("dict[string, int]", [], "expected dict[string, int], got list []"),
+        ("list[list[string]]", [["a"], [1]], "item 1: item 0: expected string, got int 1"),
+    ],
+)
 def test_value_problem(type_text: str, value: object, problem: str | None) -> None:
     assert value_problem(parse_type(type_text), value) == problem
 

@@ -69,8 +69,10 @@ def py_bytes(value: bytes) -> str:
     text = value.decode("latin-1")
     quote = _quote_for(text)
     escapes = _short_escapes(quote)
-    parts = [escapes.get(char) or (char if 0x20 <= ord(char) < 0x7F else f"\\x{ord(char):02x}")
-             for char in text]
+    parts = [
+        escapes.get(char) or (char if 0x20 <= ord(char) < 0x7F else f"\\x{ord(char):02x}")
+        for char in text
+    ]
     return f"b{quote}{''.join(parts)}{quote}"
 
 
@@ -131,19 +133,25 @@ def py_doc(value: str, indent: int = 0) -> str:
 
 
 def _docstring_body(lines: Iterable[str]) -> str:
-    return "\n".join(_escape_unsafe(line.replace("\\", "\\\\"), _docstring_escape)
-                     for line in lines)
+    return "\n".join(
+        _escape_unsafe(line.replace("\\", "\\\\"), _docstring_escape) for line in lines
+    )
 
 
 def _break_quote_runs(text: str) -> str:
-    return re.sub(r'"{3,}', lambda m: "".join('\\"' if i % 3 == 2 else '"'
-                                              for i in range(len(m.group()))), text)
+    return re.sub(
+        r'"{3,}',
+        lambda m: "".join('\\"' if i % 3 == 2 else '"' for i in range(len(m.group()))),
+        text,
+    )
 
 
 def _indent_continuation(text: str, indent: int) -> str:
     pad = " " * indent
-    return "\n".join(line if i == 0 or not line.strip() else pad + line
-                     for i, line in enumerate(text.split("\n")))
+    return "\n".join(
+        line if i == 0 or not line.strip() else pad + line
+        for i, line in enumerate(text.split("\n"))
+    )
 
 
 def _docstring_escape(char: str) -> str:
@@ -189,10 +197,13 @@ def argparse_text(value: str) -> str:
 
 def toml_str(value: str) -> str:
     """A TOML basic string equal to *value*."""
+
     def escape(match: re.Match[str]) -> str:
         char = match.group()
         return {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(
-            char, f"\\u{ord(char):04x}" if ord(char) <= 0xFFFF else f"\\U{ord(char):08x}")
+            char, f"\\u{ord(char):04x}" if ord(char) <= 0xFFFF else f"\\U{ord(char):08x}"
+        )
+
     return '"' + re.sub(f'[\\\\"]|{_UNSAFE.pattern}', escape, value) + '"'
 
 

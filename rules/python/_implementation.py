@@ -34,9 +34,11 @@ def check_code(source: str, function: Function) -> str | None:
         tree = ast.parse(source)
     except SyntaxError as exc:
         return f"it is not valid Python: {exc.msg} (line {exc.lineno})"
-    found = [node for node in tree.body
-             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-             and node.name == function.name]
+    found = [
+        node
+        for node in tree.body
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == function.name
+    ]
     if not found:
         return f"it defines no top-level function '{function.name}'"
     node = found[-1]
@@ -60,10 +62,12 @@ def _signature_problem(got: ast.FunctionDef, wanted: ast.FunctionDef) -> str | N
     expected = [arg.arg for arg in b.args]
     if names != expected:
         return f"its parameters are ({', '.join(names)}), not ({', '.join(expected)})"
-    for arg, want in zip(a.args, b.args):
+    for arg, want in zip(a.args, b.args, strict=True):
         if _text(arg.annotation) != _text(want.annotation):
-            return (f"parameter '{arg.arg}' is annotated `{_text(arg.annotation) or 'nothing'}`, "
-                    f"not `{_text(want.annotation)}`")
+            return (
+                f"parameter '{arg.arg}' is annotated `{_text(arg.annotation) or 'nothing'}`, "
+                f"not `{_text(want.annotation)}`"
+            )
     if [_literal(d) for d in a.defaults] != [_literal(d) for d in b.defaults]:
         return "its default values differ from the spec's"
     if _text(got.returns) != _text(wanted.returns):
@@ -86,8 +90,11 @@ def _is_trivial(body: list[ast.stmt]) -> bool:
     for statement in body:
         if isinstance(statement, ast.Pass):
             continue
-        if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant) and (
-                isinstance(statement.value.value, str) or statement.value.value is Ellipsis):
+        if (
+            isinstance(statement, ast.Expr)
+            and isinstance(statement.value, ast.Constant)
+            and (isinstance(statement.value.value, str) or statement.value.value is Ellipsis)
+        ):
             continue
         return False
     return True
@@ -109,8 +116,10 @@ def prompt_docstring(function: dict[str, Any]) -> str:
         lines += ["", "Examples:"]
         for example in examples:
             types = {p["name"]: parse_type(p["type"]) for p in function["parameters"]}
-            args = ", ".join(f"{name}={py_literal(python_value(types[name], value))}"
-                             for name, value in example["input"].items())
+            args = ", ".join(
+                f"{name}={py_literal(python_value(types[name], value))}"
+                for name, value in example["input"].items()
+            )
             output = python_value(parse_type(function["output_type"]), example["output"])
             lines += [f"    >>> {function['name']}({args})", f"    {py_literal(output)}"]
     return '"""' + py_docstring("\n".join(lines) + "\n", indent=4) + '    """'

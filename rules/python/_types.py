@@ -34,7 +34,12 @@ def type_check(ref: TypeRef, name: str, as_json: bool = False) -> str:
     if ref.kind == "optional":
         return f"{name} is None or {type_check(ref.item, name, as_json)}"
     classes = {
-        "string": "str", "int": "int", "float": "(int, float)", "bool": "bool",
-        "bytes": "str" if as_json else "bytes", "list": "list", "dict": "dict",
+        "string": "str",
+        "int": "int",
+        "float": "(int, float)",
+        "bool": "bool",
+        "bytes": "str" if as_json else "bytes",
+        "list": "list",
+        "dict": "dict",
     }
     return f"isinstance({name}, {classes[ref.kind]})"

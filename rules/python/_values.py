@@ -55,11 +55,19 @@ def assertion(value: Any) -> str:
         return "is"
     if _is_number(value) and isinstance(value, float):
         return "approx"
-    if isinstance(value, list) and value and all(_is_number(v) for v in value) and any(
-            isinstance(v, float) for v in value):
+    if (
+        isinstance(value, list)
+        and value
+        and all(_is_number(v) for v in value)
+        and any(isinstance(v, float) for v in value)
+    ):
         return "approx"
-    if isinstance(value, dict) and value and all(_is_number(v) for v in value.values()) and any(
-            isinstance(v, float) for v in value.values()):
+    if (
+        isinstance(value, dict)
+        and value
+        and all(_is_number(v) for v in value.values())
+        and any(isinstance(v, float) for v in value.values())
+    ):
         return "approx"
     return "equal"
 

@@ -53,12 +53,11 @@ def _split(text: str, indent: int, is_def: bool = False) -> list[str]:
     if not brackets:
         return _split_without_brackets(text, indent)
     bracket = brackets[0] if is_def else brackets[-1]
-    head, tail = text[: bracket.start + 1], text[bracket.end:]
-    body = text[bracket.start + 1: bracket.end].strip()
+    head, tail = text[: bracket.start + 1], text[bracket.end :]
+    body = text[bracket.start + 1 : bracket.end].strip()
     inner = " " * (indent + 4)
     magic = body.endswith(",")
-    if bracket.commas and (bracket.is_display or magic
-                           or len(inner) + len(body) > LINE_LENGTH):
+    if bracket.commas and (bracket.is_display or magic or len(inner) + len(body) > LINE_LENGTH):
         items = _items(text, bracket)
         lines = [line for item in items for line in _split(item + ",", indent + 4)]
     elif len(inner) + len(body) <= LINE_LENGTH or not body:
@@ -89,9 +88,12 @@ def py_format(source: str) -> str:
         if token.type != tokenize.NEWLINE:
             continue
         row = statement[0].start[0]
-        if (all(t.start[0] == row for t in statement) and len(lines[row - 1]) > LINE_LENGTH
-                and not any(t.type == tokenize.COMMENT for t in statement)
-                and [t.type for t in statement] != [tokenize.STRING, tokenize.NEWLINE]):
+        if (
+            all(t.start[0] == row for t in statement)
+            and len(lines[row - 1]) > LINE_LENGTH
+            and not any(t.type == tokenize.COMMENT for t in statement)
+            and [t.type for t in statement] != [tokenize.STRING, tokenize.NEWLINE]
+        ):
             too_long.add(row)
         statement = []
     for row in too_long:
@@ -100,8 +102,9 @@ def py_format(source: str) -> str:
     return "\n".join(lines)
 
 
-_LAYOUT = frozenset({tokenize.NL, tokenize.INDENT, tokenize.DEDENT, tokenize.ENCODING,
-                     tokenize.ENDMARKER})
+_LAYOUT = frozenset(
+    {tokenize.NL, tokenize.INDENT, tokenize.DEDENT, tokenize.ENCODING, tokenize.ENDMARKER}
+)
 
 
 def py_import_from(names: list[str] | list[dict[str, str]], module: str) -> str:
@@ -115,8 +118,7 @@ def py_import_from(names: list[str] | list[dict[str, str]], module: str) -> str:
     statements = [(name, f"{name} as {local}") for name, local in pairs if name != local]
     if plain:
         statements.append((plain[0], ", ".join(plain)))
-    return "\n".join(py_wrap(f"from {module} import {text}")
-                     for _, text in sorted(statements))
+    return "\n".join(py_wrap(f"from {module} import {text}") for _, text in sorted(statements))
 
 
 def _split_without_brackets(text: str, indent: int) -> list[str]:
@@ -135,7 +137,7 @@ def _split_without_brackets(text: str, indent: int) -> list[str]:
 
 def _items(text: str, bracket: _Bracket) -> list[str]:
     bounds = [bracket.start, *bracket.commas, bracket.end]
-    items = [text[a + 1: b].strip() for a, b in itertools.pairwise(bounds)]
+    items = [text[a + 1 : b].strip() for a, b in itertools.pairwise(bounds)]
     return [item for item in items if item]
 
 
@@ -155,7 +157,8 @@ def _top_level_brackets(text: str) -> list[_Bracket]:
         if token.string in _OPENING:
             after_name = previous is not None and (
                 (previous.type == tokenize.NAME and previous.string not in _KEYWORDS)
-                or previous.string in (")", "]"))
+                or previous.string in (")", "]")
+            )
             stack.append((offset, [], token.string == "{" or not after_name))
         elif token.string in (")", "]", "}") and stack:
             start, commas, is_display = stack.pop()
@@ -167,8 +170,27 @@ def _top_level_brackets(text: str) -> list[_Bracket]:
     return found
 
 
-_KEYWORDS = frozenset({"and", "assert", "in", "is", "not", "or", "return", "yield", "else",
-                       "if", "lambda", "await", "for", "from", "import", "with", "as"})
+_KEYWORDS = frozenset(
+    {
+        "and",
+        "assert",
+        "in",
+        "is",
+        "not",
+        "or",
+        "return",
+        "yield",
+        "else",
+        "if",
+        "lambda",
+        "await",
+        "for",
+        "from",
+        "import",
+        "with",
+        "as",
+    }
+)
 
 
 def _line_offsets(text: str) -> list[int]:

@@ -11,8 +11,15 @@ from ._names import command_name, local_name, module_name, unique_names
 from .core import expectation
 
 #: lowercase names a command module defines or imports itself
-_COMMAND_MODULE_NAMES = ("annotations", "argparse", "json_argument", "read_bytes", "register",
-                         "run", "add_output_options")
+_COMMAND_MODULE_NAMES = (
+    "annotations",
+    "argparse",
+    "json_argument",
+    "read_bytes",
+    "register",
+    "run",
+    "add_output_options",
+)
 _MAIN_MODULE_NAMES = ("annotations", "argparse", "build_parser", "main", "print_result", "sys")
 _TEST_MODULE_NAMES = ("json", "main", "pytest", "test_rejects_invalid_input")
 
@@ -21,10 +28,16 @@ def function_outputs(request: FunctionRequest) -> list[Output]:
     package, function = request.package, request.function
     module = module_name(package)
     return [
-        Output(f"src/{module}/cli/commands/{function.name}.py", "python/cli/command.py.j2",
-               _command_context(package, function)),
-        Output(f"tests/test_cli_{function.name}.py", "python/cli/test_command.py.j2",
-               _test_context(package, function)),
+        Output(
+            f"src/{module}/cli/commands/{function.name}.py",
+            "python/cli/command.py.j2",
+            _command_context(package, function),
+        ),
+        Output(
+            f"tests/test_cli_{function.name}.py",
+            "python/cli/test_command.py.j2",
+            _test_context(package, function),
+        ),
     ]
 
 
@@ -45,17 +58,22 @@ def _command_context(package: Package, function: Function) -> dict[str, Any]:
 
 
 def _test_context(package: Package, function: Function) -> dict[str, Any]:
-    tests = unique_names((f"test_{example.name}" for example in function.examples),
-                         taken=_TEST_MODULE_NAMES)
+    tests = unique_names(
+        (f"test_{example.name}" for example in function.examples), taken=_TEST_MODULE_NAMES
+    )
     examples = []
     for test, example in zip(tests, function.examples, strict=True):
         words = _cli_args.argv(function.parameters, example.input)
-        examples.append({
-            "test": test,
-            "argv": words,
-            "uses_files": any("file" in word for word in words),
-            **expectation(function.output_ref, example.has_output, example.output, as_json=True),
-        })
+        examples.append(
+            {
+                "test": test,
+                "argv": words,
+                "uses_files": any("file" in word for word in words),
+                **expectation(
+                    function.output_ref, example.has_output, example.output, as_json=True
+                ),
+            }
+        )
     return {
         "source": package.source,
         "module": module_name(package),
@@ -80,20 +98,40 @@ def package_outputs(request: PackageRequest) -> list[Output]:
     module = module_name(package)
     source = package.source
     return [
-        Output(f"src/{module}/cli/__init__.py", "python/cli/init.py.j2",
-               {"source": source, "name": package.name}),
-        Output(f"src/{module}/cli/commands/__init__.py", "python/cli/commands_init.py.j2",
-               {"source": source}),
+        Output(
+            f"src/{module}/cli/__init__.py",
+            "python/cli/init.py.j2",
+            {"source": source, "name": package.name},
+        ),
+        Output(
+            f"src/{module}/cli/commands/__init__.py",
+            "python/cli/commands_init.py.j2",
+            {"source": source},
+        ),
         Output(f"src/{module}/cli/_args.py", "python/cli/args.py.j2", {"source": source}),
         Output(f"src/{module}/cli/_output.py", "python/cli/output.py.j2", {"source": source}),
-        Output(f"src/{module}/cli/main.py", "python/cli/main.py.j2", {
-            "source": source, "module": module, "name": package.name,
-            "description": package.description,
-            "commands": [{"name": f.name, "local": local_name(f.name, _MAIN_MODULE_NAMES)}
-                         for f in package.functions],
-        }),
+        Output(
+            f"src/{module}/cli/main.py",
+            "python/cli/main.py.j2",
+            {
+                "source": source,
+                "module": module,
+                "name": package.name,
+                "description": package.description,
+                "commands": [
+                    {"name": f.name, "local": local_name(f.name, _MAIN_MODULE_NAMES)}
+                    for f in package.functions
+                ],
+            },
+        ),
     ]
 
 
-RULE = Rule(name="python.cli", language="python", interface="cli", version="1",
-            function_outputs=function_outputs, package_outputs=package_outputs)
+RULE = Rule(
+    name="python.cli",
+    language="python",
+    interface="cli",
+    version="1",
+    function_outputs=function_outputs,
+    package_outputs=package_outputs,
+)

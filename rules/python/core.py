@@ -32,10 +32,16 @@ def function_outputs(request: FunctionRequest) -> list[Output]:
     package, function = request.package, request.function
     module = module_name(package)
     return [
-        Output(f"src/{module}/functions/{function.name}.py", "python/core/function.py.j2",
-               {"source": package.source, "implementation": request.implementation.source}),
-        Output(f"tests/test_{function.name}.py", "python/core/test_function.py.j2",
-               _test_context(package, function)),
+        Output(
+            f"src/{module}/functions/{function.name}.py",
+            "python/core/function.py.j2",
+            {"source": package.source, "implementation": request.implementation.source},
+        ),
+        Output(
+            f"tests/test_{function.name}.py",
+            "python/core/test_function.py.j2",
+            _test_context(package, function),
+        ),
     ]
 
 
@@ -52,7 +58,8 @@ def _test_context(package: Package, function: Function) -> dict[str, Any]:
                 "test": test,
                 "arguments": [
                     {"name": p.name, "value": python_value(p.type_ref, example.input[p.name])}
-                    for p in function.parameters if p.name in example.input
+                    for p in function.parameters
+                    if p.name in example.input
                 ],
                 **expectation(output, example.has_output, example.output, as_json=False),
             }
@@ -65,8 +72,11 @@ def expectation(output: TypeRef, has_output: bool, value: Any, as_json: bool) ->
     """How a test checks a result: ``assertion`` (is/approx/equal/type) with ``expected``, or
     ``type_check`` (an expression over ``result``) when the example gives no output."""
     if not has_output:
-        return {"assertion": "type", "expected": None,
-                "type_check": type_check(output, "result", as_json=as_json)}
+        return {
+            "assertion": "type",
+            "expected": None,
+            "type_check": type_check(output, "result", as_json=as_json),
+        }
     expected = json_value(output, value) if as_json else python_value(output, value)
     return {"assertion": assertion(expected), "expected": expected, "type_check": ""}
 
@@ -78,25 +88,52 @@ def package_outputs(request: PackageRequest) -> list[Output]:
     port = int(request.settings.deployment.get("port", DEFAULT_PORT))
     names = [f.name for f in package.functions]
     return [
-        Output("pyproject.toml", "python/core/pyproject.toml.j2", {
-            "source": package.source, "name": package.name, "version": package.version,
-            "description": " ".join(package.description.split()), "module": module,
-            "dependencies": dependencies(package, rest), "test_dependencies": TEST_DEPENDENCIES,
-            "scripts": _scripts(package.name, module, rest, cli),
-        }),
-        Output(f"src/{module}/__init__.py", "python/core/package_init.py.j2", {
-            "source": package.source, "name": package.name, "description": package.description,
-            "version": package.version, "functions": names,
-        }),
-        Output(f"src/{module}/functions/__init__.py", "python/core/functions_init.py.j2",
-               {"source": package.source, "functions": names}),
+        Output(
+            "pyproject.toml",
+            "python/core/pyproject.toml.j2",
+            {
+                "source": package.source,
+                "name": package.name,
+                "version": package.version,
+                "description": " ".join(package.description.split()),
+                "module": module,
+                "dependencies": dependencies(package, rest),
+                "test_dependencies": TEST_DEPENDENCIES,
+                "scripts": _scripts(package.name, module, rest, cli),
+            },
+        ),
+        Output(
+            f"src/{module}/__init__.py",
+            "python/core/package_init.py.j2",
+            {
+                "source": package.source,
+                "name": package.name,
+                "description": package.description,
+                "version": package.version,
+                "functions": names,
+            },
+        ),
+        Output(
+            f"src/{module}/functions/__init__.py",
+            "python/core/functions_init.py.j2",
+            {"source": package.source, "functions": names},
+        ),
         Output(f"src/{module}/py.typed", "python/core/py.typed.j2", {}),
         Output("README.md", "python/core/README.md.j2", _readme_context(request, port)),
-        Output("Dockerfile", "python/core/Dockerfile.j2", {
-            "source": package.source, "name": package.name, "version": package.version,
-            "description": package.description, "module": module, "port": port,
-            "rest": rest, "cli": cli,
-        }),
+        Output(
+            "Dockerfile",
+            "python/core/Dockerfile.j2",
+            {
+                "source": package.source,
+                "name": package.name,
+                "version": package.version,
+                "description": package.description,
+                "module": module,
+                "port": port,
+                "rest": rest,
+                "cli": cli,
+            },
+        ),
         Output(".dockerignore", "python/core/dockerignore.j2", {"source": package.source}),
     ]
 
@@ -137,9 +174,14 @@ def _distribution(requirement: str) -> str:
 def _readme_context(request: PackageRequest, port: int) -> dict[str, Any]:
     package = request.package
     return {
-        "source": package.source, "name": package.name, "description": package.description,
-        "version": package.version, "module": module_name(package), "port": port,
-        "rest": "rest" in request.interfaces, "cli": "cli" in request.interfaces,
+        "source": package.source,
+        "name": package.name,
+        "description": package.description,
+        "version": package.version,
+        "module": module_name(package),
+        "port": port,
+        "rest": "rest" in request.interfaces,
+        "cli": "cli" in request.interfaces,
         "functions": [_readme_function(f) for f in package.functions],
     }
 
@@ -149,8 +191,11 @@ def _readme_function(function: Function) -> dict[str, Any]:
         values = dict(function.examples[0].input)
     else:
         values = {p.name: placeholder(p.type_ref) for p in function.parameters if p.required}
-    body = {p.name: json_value(p.type_ref, values[p.name])
-            for p in function.parameters if p.name in values}
+    body = {
+        p.name: json_value(p.type_ref, values[p.name])
+        for p in function.parameters
+        if p.name in values
+    }
     words = []
     for word in _cli_args.argv(function.parameters, values):
         if "word" in word:
@@ -171,9 +216,14 @@ def _readme_function(function: Function) -> dict[str, Any]:
 
 def _readme_parameter(param: Parameter) -> dict[str, Any]:
     default = json_value(param.type_ref, param.default) if param.has_default else None
-    return {"name": param.name, "type": param.type, "required": param.required,
-            "has_default": param.has_default, "default": default,
-            "description": param.description}
+    return {
+        "name": param.name,
+        "type": param.type,
+        "required": param.required,
+        "has_default": param.has_default,
+        "default": default,
+        "description": param.description,
+    }
 
 
 def placeholder(ref: TypeRef) -> Any:
@@ -184,5 +234,11 @@ def placeholder(ref: TypeRef) -> Any:
     return {"string": "text", "int": 1, "float": 1.5, "bool": True, "bytes": b"hello"}[ref.kind]
 
 
-RULE = Rule(name="python.core", language="python", interface=None, version="1",
-            function_outputs=function_outputs, package_outputs=package_outputs)
+RULE = Rule(
+    name="python.core",
+    language="python",
+    interface=None,
+    version="1",
+    function_outputs=function_outputs,
+    package_outputs=package_outputs,
+)

@@ -27,20 +27,38 @@ _ROUTE_MODULE_NAMES = ("annotations", "router")
 _APP_MODULE_NAMES = ("annotations", "app", "create_app", "main", "os", "uvicorn")
 _TEST_MODULE_NAMES = ("client", "test_rejects_invalid_input")
 #: attributes of pydantic's BaseModel that a field must not shadow
-_MODEL_ATTRIBUTES = frozenset({
-    "construct", "copy", "dict", "from_orm", "json", "parse_file", "parse_obj", "parse_raw",
-    "schema", "schema_json", "update_forward_refs", "validate",
-})
+_MODEL_ATTRIBUTES = frozenset(
+    {
+        "construct",
+        "copy",
+        "dict",
+        "from_orm",
+        "json",
+        "parse_file",
+        "parse_obj",
+        "parse_raw",
+        "schema",
+        "schema_json",
+        "update_forward_refs",
+        "validate",
+    }
+)
 
 
 def function_outputs(request: FunctionRequest) -> list[Output]:
     package, function = request.package, request.function
     module = module_name(package)
     return [
-        Output(f"src/{module}/rest/routes/{function.name}.py", "python/rest/route.py.j2",
-               _route_context(package, function)),
-        Output(f"tests/test_rest_{function.name}.py", "python/rest/test_route.py.j2",
-               _test_context(package, function)),
+        Output(
+            f"src/{module}/rest/routes/{function.name}.py",
+            "python/rest/route.py.j2",
+            _route_context(package, function),
+        ),
+        Output(
+            f"tests/test_rest_{function.name}.py",
+            "python/rest/test_route.py.j2",
+            _test_context(package, function),
+        ),
     ]
 
 
@@ -58,10 +76,15 @@ def _route_context(package: Package, function: Function) -> dict[str, Any]:
         "uses_field": any(f["description"] or f["attribute"] != f["name"] for f in fields),
         "result_annotation": annotation(output, BASE64),
         "uses_base64": any("bytes" in p.type for p in function.parameters)
-                       or "bytes" in function.output_type,
-        "examples": [{p.name: json_value(p.type_ref, example.input[p.name])
-                      for p in function.parameters if p.name in example.input}
-                     for example in function.examples],
+        or "bytes" in function.output_type,
+        "examples": [
+            {
+                p.name: json_value(p.type_ref, example.input[p.name])
+                for p in function.parameters
+                if p.name in example.input
+            }
+            for example in function.examples
+        ],
     }
 
 
@@ -78,8 +101,9 @@ def _field(param: Parameter) -> dict[str, Any]:
 
 
 def _test_context(package: Package, function: Function) -> dict[str, Any]:
-    tests = unique_names((f"test_{example.name}" for example in function.examples),
-                         taken=_TEST_MODULE_NAMES)
+    tests = unique_names(
+        (f"test_{example.name}" for example in function.examples), taken=_TEST_MODULE_NAMES
+    )
     return {
         "source": package.source,
         "module": module_name(package),
@@ -87,10 +111,14 @@ def _test_context(package: Package, function: Function) -> dict[str, Any]:
         "examples": [
             {
                 "test": test,
-                "body": {p.name: json_value(p.type_ref, example.input[p.name])
-                         for p in function.parameters if p.name in example.input},
-                **expectation(function.output_ref, example.has_output, example.output,
-                              as_json=True),
+                "body": {
+                    p.name: json_value(p.type_ref, example.input[p.name])
+                    for p in function.parameters
+                    if p.name in example.input
+                },
+                **expectation(
+                    function.output_ref, example.has_output, example.output, as_json=True
+                ),
             }
             for test, example in zip(tests, function.examples, strict=True)
         ],
@@ -117,24 +145,51 @@ def package_outputs(request: PackageRequest) -> list[Output]:
     names = [f.name for f in package.functions]
     source = package.source
     return [
-        Output(f"src/{module}/rest/__init__.py", "python/rest/init.py.j2",
-               {"source": source, "name": package.name}),
-        Output(f"src/{module}/rest/routes/__init__.py", "python/rest/routes_init.py.j2",
-               {"source": source}),
+        Output(
+            f"src/{module}/rest/__init__.py",
+            "python/rest/init.py.j2",
+            {"source": source, "name": package.name},
+        ),
+        Output(
+            f"src/{module}/rest/routes/__init__.py",
+            "python/rest/routes_init.py.j2",
+            {"source": source},
+        ),
         Output(f"src/{module}/rest/types.py", "python/rest/types.py.j2", {"source": source}),
-        Output(f"src/{module}/rest/app.py", "python/rest/app.py.j2", {
-            "source": source, "module": module, "name": package.name,
-            "description": package.description, "version": package.version,
-            "port": int(request.settings.deployment.get("port", DEFAULT_PORT)),
-            "routes": [{"name": name, "local": local_name(name, _APP_MODULE_NAMES)}
-                       for name in names],
-        }),
-        Output("tests/test_rest_health.py", "python/rest/test_health.py.j2", {
-            "source": source, "module": module, "name": package.name,
-            "version": package.version, "functions": names,
-        }),
+        Output(
+            f"src/{module}/rest/app.py",
+            "python/rest/app.py.j2",
+            {
+                "source": source,
+                "module": module,
+                "name": package.name,
+                "description": package.description,
+                "version": package.version,
+                "port": int(request.settings.deployment.get("port", DEFAULT_PORT)),
+                "routes": [
+                    {"name": name, "local": local_name(name, _APP_MODULE_NAMES)} for name in names
+                ],
+            },
+        ),
+        Output(
+            "tests/test_rest_health.py",
+            "python/rest/test_health.py.j2",
+            {
+                "source": source,
+                "module": module,
+                "name": package.name,
+                "version": package.version,
+                "functions": names,
+            },
+        ),
     ]
 
 
-RULE = Rule(name="python.rest", language="python", interface="rest", version="1",
-            function_outputs=function_outputs, package_outputs=package_outputs)
+RULE = Rule(
+    name="python.rest",
+    language="python",
+    interface="rest",
+    version="1",
+    function_outputs=function_outputs,
+    package_outputs=package_outputs,
+)
