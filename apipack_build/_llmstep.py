@@ -83,10 +83,6 @@ class LLMStats:
     completion_tokens: int = 0
     seconds: float = 0.0
 
-    def add(self, other: dict[str, Any]) -> None:
-        for name in ("calls", "prompt_tokens", "completion_tokens", "seconds"):
-            setattr(self, name, getattr(self, name) + other.get(name, 0))
-
 
 def prompt_messages(
     renderer: Renderer, package: Package, function: Function, language: str

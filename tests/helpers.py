@@ -316,3 +316,24 @@ def age(paths: Iterable[Path]) -> None:
 
 def files_below(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file())
+
+
+def run_apipack(
+    folder: Path, *args: str, env: Mapping[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """``apipack ARGS`` in *folder*: a private HOME, none of the caller's apipack settings, then
+    *env* on top. Whatever happens, no traceback may reach the user."""
+    environ = {
+        k: v for k, v in os.environ.items() if not k.startswith("APIPACK_") and k != "OLLAMA_HOST"
+    }
+    environ.update(HOME=str(folder / ".home"), **(env or {}))
+    done = subprocess.run(
+        [*_command("apipack"), *args],
+        cwd=folder,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert "Traceback" not in done.stdout + done.stderr, done.stdout + done.stderr
+    return done

@@ -3,14 +3,13 @@ generated packages install in one fresh venv, and their generated test suites pa
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 import venv
 from pathlib import Path
 
 import pytest
+from helpers import run_apipack
 
 pytestmark = pytest.mark.slow
 
@@ -19,19 +18,7 @@ PACKAGES = ("document-tools", "html_to_pdf", "image_resize", "pdf_to_text")
 
 
 def apipack(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "HOME": str(folder / ".home"),
-        "APIPACK_LLM_BASE_URL": "http://127.0.0.1:9",
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "apipack_build.cli", *args],
-        cwd=folder,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return run_apipack(folder, *args, env={"APIPACK_LLM_BASE_URL": "http://127.0.0.1:9"})
 
 
 def test_bundled_examples_build_install_and_pass_their_tests(tmp_path: Path) -> None:

@@ -8,16 +8,16 @@ locked, what is written, which errors reach the user.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import textwrap
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fake_llm import FakeLLM, Fault
+from helpers import run_apipack
 
 SPEC = """\
 project: {name: llm-tools, description: Functions the model writes}
@@ -62,28 +62,21 @@ def make_project(folder: Path, spec: str = SPEC) -> Path:
 
 def run(
     folder: Path, fake: FakeLLM | None, *args: str, **env: str
-) -> tuple[subprocess.CompletedProcess[str], dict[str, int]]:
+) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    """``apipack generate`` against *fake*; the build summary, if one was written."""
     summary = folder / ".summary.json"
     summary.unlink(missing_ok=True)
-    environ = {**os.environ, "HOME": str(folder / ".home"), "APIPACK_LLM_RETRIES": "1", **env}
-    environ.pop("OLLAMA_HOST", None)
+    env = {"APIPACK_LLM_RETRIES": "1", **env}
+    done = apipack_cmd(folder, fake, "generate", "--summary-json", str(summary), *args, **env)
+    return done, json.loads(summary.read_text()) if summary.exists() else {}
+
+
+def apipack_cmd(
+    folder: Path, fake: FakeLLM | None, *args: str, **env: str
+) -> subprocess.CompletedProcess[str]:
     if fake is not None:
-        environ.setdefault("APIPACK_LLM_BASE_URL", fake.url)
-    command = [
-        sys.executable,
-        "-m",
-        "apipack_build.cli",
-        "generate",
-        "--summary-json",
-        str(summary),
-        *args,
-    ]
-    done = subprocess.run(
-        command, cwd=folder, env=environ, capture_output=True, text=True, timeout=120
-    )
-    assert "Traceback" not in done.stdout + done.stderr
-    data = json.loads(summary.read_text()) if summary.exists() else {}
-    return done, data
+        env = {"APIPACK_LLM_BASE_URL": fake.url, **env}
+    return run_apipack(folder, *args, env=env, timeout=120)
 
 
 def tree(folder: Path) -> dict[str, bytes]:
@@ -342,24 +335,6 @@ def test_identical_requests_are_sent_once(tmp_path: Path, fake: FakeLLM) -> None
         module = name.replace("-", "_")
         assert f"python/{name}/src/{module}/functions/shout.py" in generated
     assert (root / "apipack.lock").read_text().count("function: shout") == 2
-
-
-def apipack_cmd(
-    folder: Path, fake: FakeLLM | None, *args: str, **env: str
-) -> subprocess.CompletedProcess[str]:
-    environ = {**os.environ, "HOME": str(folder / ".home"), **env}
-    if fake is not None:
-        environ.setdefault("APIPACK_LLM_BASE_URL", fake.url)
-    done = subprocess.run(
-        [sys.executable, "-m", "apipack_build.cli", *args],
-        cwd=folder,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert "Traceback" not in done.stdout + done.stderr
-    return done
 
 
 def test_health_reports_server_model_and_digest(tmp_path: Path, fake: FakeLLM) -> None:

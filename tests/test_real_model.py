@@ -14,10 +14,12 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 import yaml
+from helpers import run_apipack
 
 pytestmark = pytest.mark.realmodel
 
@@ -99,26 +101,16 @@ def server() -> Iterator[str]:
         process.wait(timeout=30)
 
 
-def generate(folder: Path, url: str) -> tuple[subprocess.CompletedProcess[str], dict[str, int]]:
+def generate(folder: Path, url: str) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    summary = folder / "summary.json"
     env = {
-        **os.environ,
-        "HOME": str(folder / ".home"),
         "APIPACK_LLM_PROVIDER": "openai",
         "APIPACK_LLM_BASE_URL": url,
         "APIPACK_LLM_MODEL": "smollm2",
         "APIPACK_LLM_MAX_TOKENS": "384",
         "APIPACK_LLM_TIMEOUT": "300",
     }
-    summary = folder / "summary.json"
-    done = subprocess.run(
-        [sys.executable, "-m", "apipack_build.cli", "generate", "--summary-json", str(summary)],
-        cwd=folder,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert "Traceback" not in done.stdout + done.stderr
+    done = run_apipack(folder, "generate", "--summary-json", str(summary), env=env, timeout=900)
     return done, json.loads(summary.read_text()) if summary.exists() else {}
 
 
