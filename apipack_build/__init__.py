@@ -6,7 +6,8 @@ The engine knows no language: languages and rules arrive through entry points
 
 from __future__ import annotations
 
-from ._build import Build, Summary
+from ._build import Build
+from ._report import Summary
 from .engine import prepare
 from .errors import (
     ApipackError,

@@ -10,66 +10,34 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import sqlite3
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import IO, Any
 
 from doit.cmd_base import ModuleTaskLoader
 from doit.dependency import FileChangedChecker
 from doit.doit_cmd import DoitMain
-from doit.exceptions import TaskFailed, UnmetDependency
+from doit.exceptions import TaskFailed
 from filelock import FileLock, Timeout
 
 from . import _manifest
 from ._fsio import FileHasher, confined, write_atomic
 from ._hashing import bytes_hash, content_hash
-from ._llmstep import Asker, Need, write_lock
+from ._llmstep import Asker, Need
+from ._llmstore import write_lock
 from ._plan import Plan, RenderTask
 from ._registry import registry
+from ._report import Reporter, Summary
 from .errors import ApipackError, BuildError, BusyError
 
 STATE_DIR = ".apipack"
 MANIFEST_TASK = "_manifest"
 LAST_BUILD = "last-build.json"
 LOCK_TIMEOUT = 900.0
-
-
-@dataclass
-class Summary:
-    tasks_total: int = 0
-    tasks_run: int = 0
-    tasks_up_to_date: int = 0
-    tasks_failed: int = 0
-    tasks_skipped: int = 0  # not run because a task they need failed
-    files_written: int = 0
-    files_unchanged: int = 0
-    files_deleted: int = 0
-    llm_calls: int = 0
-    llm_cache_hits: int = 0
-    llm_lock_hits: int = 0
-    llm_prompt_tokens: int = 0
-    llm_completion_tokens: int = 0
-    llm_seconds: float = 0.0
-    seconds: float = 0.0
-    failures: list[str] = field(default_factory=list)
-
-    def line(self) -> str:
-        failed = f", {self.tasks_failed} failed" if self.tasks_failed else ""
-        if self.tasks_skipped:
-            failed += f", {self.tasks_skipped} not run"
-        return (
-            f"apipack: {self.tasks_total} tasks: {self.tasks_run} run, "
-            f"{self.tasks_up_to_date} up to date{failed}; files: {self.files_written} written, "
-            f"{self.files_unchanged} unchanged, {self.files_deleted} deleted; "
-            f"LLM: {self.llm_calls} calls, {self.llm_cache_hits} cache hits, "
-            f"{self.llm_lock_hits} lock hits; "
-            f"{self.seconds:.2f} s"
-        )
 
 
 class Build:
@@ -331,11 +299,11 @@ class Build:
     def _reporter_class(self) -> type:
         build = self
 
-        class Reporter(_Reporter):
+        class BoundReporter(Reporter):
             def __init__(self, outstream: IO[str], options: Any) -> None:
                 super().__init__(build, outstream)
 
-        return Reporter
+        return BoundReporter
 
     def _checker_class(self) -> type:
         hasher = self.hasher
@@ -391,93 +359,6 @@ class _ManifestCurrent:
         planned = {f.path for t in self.build.resolved_tasks() for f in t.files}
         lock_kept = not self.build.plan.llm.needs or self.build.plan.llm.lock_path.is_file()
         return set(recorded) == planned and lock_kept
-
-
-class _Reporter:
-    """Counts what doit did; prints failures (no tracebacks) and one summary line."""
-
-    def __init__(self, build: Build, outstream: IO[str]):
-        self.build = build
-        self.out = outstream
-        self.started = time.perf_counter()
-        self.verbose = bool(os.environ.get("APIPACK_VERBOSE"))
-
-    def initialize(self, tasks: Any, selected_tasks: Any) -> None:
-        stats = self.build.plan.llm.resolution.stats
-        self.build.summary = Summary(llm_cache_hits=stats.cache_hits, llm_lock_hits=stats.lock_hits)
-
-    def get_status(self, task: Any) -> None:
-        pass
-
-    def execute_task(self, task: Any) -> None:
-        if self.verbose:
-            self.out.write(f". {task.name}\n")
-
-    def add_success(self, task: Any) -> None:
-        if not task.actions:  # doit's group task for the basename: not a unit of work
-            return
-        summary = self.build.summary
-        summary.tasks_total += 1
-        summary.tasks_run += 1
-        values = task.values or {}
-        summary.files_deleted += len(values.get("deleted", ()))
-        for path in values.get("kept", ()):
-            print(
-                f"apipack: kept {path}: it is no longer generated but was edited by hand",
-                file=sys.stderr,
-            )
-        summary.files_written += len(values.get("written", ()))
-        llm = values.get("llm") or {}
-        summary.llm_calls += llm.get("calls", 0)
-        summary.llm_prompt_tokens += llm.get("prompt_tokens", 0)
-        summary.llm_completion_tokens += llm.get("completion_tokens", 0)
-        summary.llm_seconds += llm.get("seconds", 0.0)
-        for path, digest in (values.get("outputs") or {}).items():
-            target = self.build._target(path)
-            if target.exists():
-                self.build.hasher.remember(target, digest)
-
-    def add_failure(self, task: Any, fail: Any) -> None:
-        summary = self.build.summary
-        summary.tasks_total += 1
-        if isinstance(fail, UnmetDependency):  # not run: a task it needs failed (named already)
-            summary.tasks_skipped += 1
-            return
-        summary.tasks_failed += 1
-        message = fail.get_msg().strip() if hasattr(fail, "get_msg") else str(fail)
-        if not os.environ.get("APIPACK_DEBUG") and "Traceback" in message:
-            message = message.strip().splitlines()[-1]
-        summary.failures.append(f"task {task.name} failed: {message}")
-
-    def skip_uptodate(self, task: Any) -> None:
-        if not task.actions:
-            return
-        self.build.summary.tasks_total += 1
-        self.build.summary.tasks_up_to_date += 1
-
-    def skip_ignore(self, task: Any) -> None:
-        self.build.summary.tasks_total += 1
-
-    def cleanup_error(self, exception: Any) -> None:
-        self.out.write(f"apipack: cleanup error: {exception}\n")
-
-    def runtime_error(self, msg: str) -> None:
-        self.build.summary.failures.append(msg.strip())
-
-    def teardown_task(self, task: Any) -> None:
-        pass
-
-    def complete_run(self) -> None:
-        summary = self.build.summary
-        summary.seconds = time.perf_counter() - self.started
-        planned = sum(len(t.files) for t in self.build.plan.tasks)
-        summary.files_unchanged = planned - summary.files_written
-        self.build.hasher.save()
-        for failure in summary.failures:
-            self.out.write(f"apipack: {failure}\n")
-        if not self.build.quiet:
-            self.out.write(summary.line() + "\n")
-        self.build.write_summary()
 
 
 def _prune_empty_parents(folder: Path, stop: Path) -> None:

@@ -15,7 +15,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ._hashing import HASH_FORMAT, content_hash
-from ._llmstep import LOCK_FILE, LLMStep, Need, ResponseCache, prompt_messages, request_key, resolve
+from ._llmstep import LLMStep, Need, prompt_messages, request_key, resolve
+from ._llmstore import LOCK_FILE, ResponseCache
 from ._registry import Registry, registry
 from ._render import Renderer, template_dirs
 from .errors import ConfigError, Problem, SpecError

@@ -13,7 +13,7 @@ from typing import Any
 
 from . import _diff, _manifest
 from ._build import LAST_BUILD, STATE_DIR
-from ._llmstep import ResponseCache
+from ._llmstore import ResponseCache
 from ._plan import llm_needs, load_packages, spec_files
 from ._registry import registry
 from ._render import template_dirs

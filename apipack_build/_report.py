@@ -1,0 +1,137 @@
+"""Accounting for a build: what doit ran, skipped and failed, files and LLM use, in one line.
+
+The reporter runs in doit's main process whatever ``-n`` is: workers send it each task's values.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import IO, TYPE_CHECKING, Any
+
+from doit.exceptions import UnmetDependency
+
+if TYPE_CHECKING:
+    from ._build import Build
+
+
+@dataclass
+class Summary:
+    tasks_total: int = 0
+    tasks_run: int = 0
+    tasks_up_to_date: int = 0
+    tasks_failed: int = 0
+    tasks_skipped: int = 0  # not run because a task they need failed
+    files_written: int = 0
+    files_unchanged: int = 0
+    files_deleted: int = 0
+    llm_calls: int = 0
+    llm_cache_hits: int = 0
+    llm_lock_hits: int = 0
+    llm_prompt_tokens: int = 0
+    llm_completion_tokens: int = 0
+    llm_seconds: float = 0.0
+    seconds: float = 0.0
+    failures: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        failed = f", {self.tasks_failed} failed" if self.tasks_failed else ""
+        if self.tasks_skipped:
+            failed += f", {self.tasks_skipped} not run"
+        return (
+            f"apipack: {self.tasks_total} tasks: {self.tasks_run} run, "
+            f"{self.tasks_up_to_date} up to date{failed}; files: {self.files_written} written, "
+            f"{self.files_unchanged} unchanged, {self.files_deleted} deleted; "
+            f"LLM: {self.llm_calls} calls, {self.llm_cache_hits} cache hits, "
+            f"{self.llm_lock_hits} lock hits; "
+            f"{self.seconds:.2f} s"
+        )
+
+
+class Reporter:
+    """Counts what doit did; prints failures (no tracebacks) and one summary line."""
+
+    def __init__(self, build: Build, outstream: IO[str]):
+        self.build = build
+        self.out = outstream
+        self.started = time.perf_counter()
+        self.verbose = bool(os.environ.get("APIPACK_VERBOSE"))
+
+    def initialize(self, tasks: Any, selected_tasks: Any) -> None:
+        stats = self.build.plan.llm.resolution.stats
+        self.build.summary = Summary(llm_cache_hits=stats.cache_hits, llm_lock_hits=stats.lock_hits)
+
+    def get_status(self, task: Any) -> None:
+        pass
+
+    def execute_task(self, task: Any) -> None:
+        if self.verbose:
+            self.out.write(f". {task.name}\n")
+
+    def add_success(self, task: Any) -> None:
+        if not task.actions:  # doit's group task for the basename: not a unit of work
+            return
+        summary = self.build.summary
+        summary.tasks_total += 1
+        summary.tasks_run += 1
+        values = task.values or {}
+        summary.files_deleted += len(values.get("deleted", ()))
+        for path in values.get("kept", ()):
+            print(
+                f"apipack: kept {path}: it is no longer generated but was edited by hand",
+                file=sys.stderr,
+            )
+        summary.files_written += len(values.get("written", ()))
+        llm = values.get("llm") or {}
+        summary.llm_calls += llm.get("calls", 0)
+        summary.llm_prompt_tokens += llm.get("prompt_tokens", 0)
+        summary.llm_completion_tokens += llm.get("completion_tokens", 0)
+        summary.llm_seconds += llm.get("seconds", 0.0)
+        for path, digest in (values.get("outputs") or {}).items():
+            target = self.build._target(path)
+            if target.exists():
+                self.build.hasher.remember(target, digest)
+
+    def add_failure(self, task: Any, fail: Any) -> None:
+        summary = self.build.summary
+        summary.tasks_total += 1
+        if isinstance(fail, UnmetDependency):  # not run: a task it needs failed (named already)
+            summary.tasks_skipped += 1
+            return
+        summary.tasks_failed += 1
+        message = fail.get_msg().strip() if hasattr(fail, "get_msg") else str(fail)
+        if not os.environ.get("APIPACK_DEBUG") and "Traceback" in message:
+            message = message.strip().splitlines()[-1]
+        summary.failures.append(f"task {task.name} failed: {message}")
+
+    def skip_uptodate(self, task: Any) -> None:
+        if not task.actions:
+            return
+        self.build.summary.tasks_total += 1
+        self.build.summary.tasks_up_to_date += 1
+
+    def skip_ignore(self, task: Any) -> None:
+        self.build.summary.tasks_total += 1
+
+    def cleanup_error(self, exception: Any) -> None:
+        self.out.write(f"apipack: cleanup error: {exception}\n")
+
+    def runtime_error(self, msg: str) -> None:
+        self.build.summary.failures.append(msg.strip())
+
+    def teardown_task(self, task: Any) -> None:
+        pass
+
+    def complete_run(self) -> None:
+        summary = self.build.summary
+        summary.seconds = time.perf_counter() - self.started
+        planned = sum(len(t.files) for t in self.build.plan.tasks)
+        summary.files_unchanged = planned - summary.files_written
+        self.build.hasher.save()
+        for failure in summary.failures:
+            self.out.write(f"apipack: {failure}\n")
+        if not self.build.quiet:
+            self.out.write(summary.line() + "\n")
+        self.build.write_summary()
