@@ -43,6 +43,8 @@ LOCK_TIMEOUT = 900.0
 class Build:
     """One build of one project into one output folder."""
 
+    basename = "apipack"  # doit's name for the task group
+
     def __init__(self, plan: Plan, *, summary_json: Path | None = None, quiet: bool = False):
         self.plan = plan
         self.root = plan.effective.root
@@ -147,8 +149,6 @@ class Build:
             "verbosity": 0,
         }
 
-    basename = "apipack"
-
     def _target(self, relative: str) -> Path:
         return confined(self.output, relative)
 
@@ -229,14 +229,14 @@ class Build:
             {
                 "output": self.output_id,
                 "tasks": [[t.name, t.key] for t in self.resolved_tasks()],
-                "llm": sorted(self.lock_entries().items()),
+                "llm": [[*ident, entry] for ident, entry in sorted(self.lock_entries().items())],
             }
         )
 
-    def lock_entries(self) -> dict[str, Any]:
+    def lock_entries(self) -> dict[tuple[str, str, str], dict[str, Any]]:
+        """The lock as this build leaves it (packages outside a partial build keep theirs)."""
         built = {d.path.split("/")[1] for d in self.plan.packages}
-        entries = self.plan.llm.lock_entries(self.plan.partial, built)
-        return {"/".join(ident): entry for ident, entry in entries.items()}
+        return self.plan.llm.lock_entries(self.plan.partial, built)
 
     def _finish(self) -> dict[str, Any]:
         """Record the manifest and delete files that no build task produces any more."""
@@ -256,8 +256,7 @@ class Build:
         llm = self.plan.llm
         if not llm.needs and not llm.lock_path.is_file():
             return  # no LLM in this project: no lock file to keep
-        built = {d.path.split("/")[1] for d in self.plan.packages}
-        write_lock(llm.lock_path, llm.lock_entries(self.plan.partial, built))
+        write_lock(llm.lock_path, self.lock_entries())
 
     def delete_stale(
         self, old: dict[str, _manifest.Entry], current: dict[str, Any]
