@@ -122,13 +122,29 @@ class Target:
     folder: str
 
 
+@dataclass(frozen=True)
+class _Inputs:
+    """Everything read before deciding where LLM-written bodies come from."""
+
+    registry: Registry
+    targets: list[Target]
+    renderer: Renderer
+    implementations: Implementations
+    needs: list[Need]
+
+
+def _read_inputs(effective: Effective, explicit_specs: Sequence[Path]) -> _Inputs:
+    reg = registry()
+    packages = load_packages(spec_files(effective, explicit_specs), effective.root, reg)
+    targets = _build_targets(packages, effective, reg)
+    renderer = Renderer(template_dirs(effective.root), _all_filters(reg))
+    found, needs = _implementations(targets, effective.root, reg, renderer, effective.settings.llm)
+    return _Inputs(reg, targets, renderer, found, needs)
+
+
 def llm_needs(effective: Effective) -> list[Need]:
     """Every function × language of the project whose body the LLM writes."""
-    reg = registry()
-    packages = load_packages(spec_files(effective), effective.root, reg)
-    renderer = Renderer(template_dirs(effective.root), _all_filters(reg))
-    targets = _build_targets(packages, effective, reg)
-    return _implementations(targets, effective.root, reg, renderer, effective.settings.llm)[1]
+    return _read_inputs(effective, ()).needs
 
 
 def make_plan(
@@ -139,13 +155,10 @@ def make_plan(
     refresh: frozenset[str] = frozenset(),
     provider_factory: Callable[[], Provider] | None = None,
 ) -> Plan:
-    reg = registry()
     root = effective.root
     settings = effective.settings
-    packages = load_packages(spec_files(effective, explicit_specs), root, reg)
-    targets = _build_targets(packages, effective, reg)
-    renderer = Renderer(template_dirs(root), _all_filters(reg))
-    implementations, needs = _implementations(targets, root, reg, renderer, settings.llm)
+    inputs = _read_inputs(effective, explicit_specs)
+    reg, renderer, needs = inputs.registry, inputs.renderer, inputs.needs
     llm = LLMStep(
         settings.llm,
         ResponseCache(root / settings.cache_dir),
@@ -165,12 +178,14 @@ def make_plan(
     llm.needs = needs
     rule_settings = RuleSettings(deployment=settings.deployment.model_dump())
     tasks: list[RenderTask] = []
-    for target in targets:
+    for target in inputs.targets:
         request = PackageRequest(target.package, target.language, target.interfaces, rule_settings)
         for rule in reg.rules_for(target.language, target.interfaces):
-            tasks.extend(_rule_tasks(rule, request, target.folder, renderer, implementations, llm))
+            tasks.extend(
+                _rule_tasks(rule, request, target.folder, renderer, inputs.implementations, llm)
+            )
     _check_unique_paths(tasks)
-    dirs = tuple(PackageDir(t.folder, reg.languages[t.language].ignore) for t in targets)
+    dirs = tuple(PackageDir(t.folder, reg.languages[t.language].ignore) for t in inputs.targets)
     return Plan(
         effective,
         (root / settings.output).resolve(),
