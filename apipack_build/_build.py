@@ -25,7 +25,7 @@ from doit.exceptions import TaskFailed
 from filelock import FileLock, Timeout
 
 from . import _manifest
-from ._fsio import FileHasher, confined, write_atomic
+from ._fsio import FileHasher, confined, joined, write_atomic
 from ._hashing import bytes_hash, content_hash
 from ._llmstep import Asker, Need
 from ._llmstore import write_lock
@@ -58,6 +58,7 @@ class Build:
         self.summary = Summary()
         self._lock: FileLock | None = None
         self._resolved: dict[str, RenderTask] = {}
+        self._targets: dict[str, Path] = {}
 
     # -- locking --
 
@@ -150,6 +151,14 @@ class Build:
         }
 
     def _target(self, relative: str) -> Path:
+        """Where a generated file is, for reading (memoized: checked once per path per run)."""
+        found = self._targets.get(relative)
+        if found is None:
+            found = self._targets[relative] = joined(self.output, relative)
+        return found
+
+    def _writable(self, relative: str) -> Path:
+        """Where a generated file may be written or deleted: no link may lead outside."""
         return confined(self.output, relative)
 
     def resolved(self, task: RenderTask) -> RenderTask:
@@ -170,6 +179,7 @@ class Build:
             self.plan.llm.cache,
             self.state / "failed",
             registry().languages,
+            remote=self.plan.llm.remote,
         )
         try:
             with self._llm_slot():
@@ -178,7 +188,10 @@ class Build:
             return TaskFailed(str(exc))
         finally:
             self.plan.llm.cache.close()
-        return {"llm": vars(asker.stats)}
+        # doit swallows what an action prints: the reporter shows the remote cache's warnings
+        remote = self.plan.llm.remote
+        warnings = remote.take_warnings() if remote is not None else []
+        return {"llm": vars(asker.stats), "warnings": warnings}
 
     @contextlib.contextmanager
     def _llm_slot(self) -> Iterator[None]:
@@ -207,7 +220,7 @@ class Build:
                 digest = bytes_hash(data)
                 target = self._target(planned.path)
                 if self.hasher.hash(target) != digest:
-                    write_atomic(target, data)
+                    write_atomic(self._writable(planned.path), data)
                     written.append(planned.path)
                 self.hasher.remember(target, digest)
                 outputs[planned.path] = digest
@@ -218,7 +231,7 @@ class Build:
     def _clean(self, task: RenderTask) -> None:
         """``doit clean``: remove this task's files and the folders they leave empty."""
         for planned in task.files:
-            target = self._target(planned.path)
+            target = self._writable(planned.path)
             if target.exists():
                 target.unlink()
                 _prune_empty_parents(target.parent, self.output)
@@ -263,7 +276,7 @@ class Build:
     ) -> tuple[list[str], list[str]]:
         deleted, kept = [], []
         for path in sorted(set(old) - set(current)):
-            target = self._target(path)
+            target = self._writable(path)
             digest = self.hasher.hash(target)
             if digest is None:
                 continue

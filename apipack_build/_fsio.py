@@ -20,12 +20,18 @@ from .errors import ConfigError
 _STAT_CACHE_VERSION = 1
 
 
-def confined(root: Path, relative: str) -> Path:
-    """``root / relative``, refusing anything that could land outside *root*."""
+def joined(root: Path, relative: str) -> Path:
+    """``root / relative`` for a relative POSIX path that cannot climb out of *root* by its
+    spelling (enough for reading; writes and deletes use ``confined``)."""
     pure = PurePosixPath(relative)
     if pure.is_absolute() or ".." in pure.parts or "\\" in relative or not pure.parts:
         raise ConfigError(f"refusing to write '{relative}': outside the output folder")
-    target = root / Path(*pure.parts)
+    return root / Path(*pure.parts)
+
+
+def confined(root: Path, relative: str) -> Path:
+    """``root / relative``, refusing anything that could land outside *root*, links included."""
+    target = joined(root, relative)
     resolved_root = root.resolve()
     if not target.resolve().is_relative_to(resolved_root):
         raise ConfigError(f"refusing to write '{relative}': a link leads outside the output folder")

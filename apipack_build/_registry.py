@@ -36,14 +36,7 @@ class Registry:
     def code_hash(self, rule: Rule) -> str:
         """The source of the rule's code and its language's filters: editing either re-renders
         exactly what they produce, even without a version bump."""
-        parts = [
-            rule.function_outputs,
-            rule.package_outputs,
-            *self.languages[rule.language].filters.values(),
-        ]
-        roots = {_source_root(part) for part in parts if part is not None}
-        folders = sorted(root for root in roots if root is not None)
-        return content_hash([_folder_hash(folder) for folder in folders])
+        return _code_hash(rule, self.languages[rule.language])
 
     def rules_for(self, language: str, interfaces: tuple[str, ...]) -> tuple[Rule, ...]:
         return tuple(
@@ -51,6 +44,27 @@ class Registry:
             for r in self.rules
             if r.language == language and (r.interface is None or r.interface in interfaces)
         )
+
+
+_code_hashes: dict[tuple[str, str], str] = {}
+
+
+def _code_hash(rule: Rule, language: Language) -> str:
+    key = (rule.name, language.name)
+    if key not in _code_hashes:
+        _code_hashes[key] = _hash_sources(rule, language)
+    return _code_hashes[key]
+
+
+def _hash_sources(rule: Rule, language: Language) -> str:
+    parts = [
+        rule.function_outputs,
+        rule.package_outputs,
+        *language.filters.values(),
+    ]
+    roots = {_source_root(part) for part in parts if part is not None}
+    folders = sorted(root for root in roots if root is not None)
+    return content_hash([_folder_hash(folder) for folder in folders])
 
 
 def _source_root(obj: object) -> str | None:
