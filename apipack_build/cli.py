@@ -12,13 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from . import _diff, _manifest
-from ._build import LAST_BUILD, STATE_DIR
+from ._build import LAST_BUILD, STATE_DIR, Build
+from ._hashing import bytes_hash
 from ._llmstore import ResponseCache
 from ._plan import llm_needs, load_packages, spec_files
 from ._registry import registry
 from ._render import template_dirs
 from .engine import prepare, resolve_targets
-from .errors import ApipackError, ConfigError, LLMError
+from .errors import ApipackError, BuildError, ConfigError, LLMError
 from .llm import make_provider
 from .settings import Settings, describe, find_project_file
 from .spec import IDENTIFIER, spec_json_schema
@@ -82,10 +83,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     gen = sub.add_parser("generate", parents=[targets], help="build the packages")
     gen.add_argument("-n", "--jobs", type=int, metavar="JOBS", help="tasks in parallel")
-    gen.add_argument(
+    dry_or_fail = gen.add_mutually_exclusive_group()
+    dry_or_fail.add_argument(
         "--dry-run",
         action="store_true",
         help="list what would be written, changed or deleted; write nothing",
+    )
+    dry_or_fail.add_argument(
+        "--fail-on-change",
+        action="store_true",
+        help="exit 1, naming each file, if the build created, updated or deleted any generated "
+        "file or apipack.lock (after writing them), as formatters do in pre-commit hooks",
     )
     gen.add_argument(
         "--summary-json", type=Path, metavar="FILE", help="write the build summary as JSON"
@@ -202,8 +210,44 @@ def cmd_generate(args: argparse.Namespace, cwd: Path) -> int:
             print(f"would {verbs[change.kind]} {change.describe(build.output_id).split(':')[0]}")
         print(f"apipack: dry run: {len(shown)} file(s) would change; nothing written")
         return 0
+    if not args.fail_on_change:
+        build.run(jobs=build.plan.effective.settings.jobs)
+        return 0
+    paths = _writable_paths(build)
+    before = _hashes(paths)
     build.run(jobs=build.plan.effective.settings.jobs)
-    return 0
+    return _report_changes(before, _hashes(paths))
+
+
+def _writable_paths(build: Build) -> dict[str, Path]:
+    """Every file this build may write or delete — the files it plans, those the last build
+    recorded, and the lock — by the name to show (relative to the project when inside it)."""
+    recorded = _manifest.read(build.manifest_path, build.output_id)
+    paths = [build.output / name for name in {*build.plan.files, *recorded}]
+    paths.append(build.plan.llm.lock_path)
+    return {_manifest.output_id(path, build.root): path for path in paths}
+
+
+def _hashes(paths: dict[str, Path]) -> dict[str, str]:
+    return {name: bytes_hash(path.read_bytes()) for name, path in paths.items() if path.is_file()}
+
+
+def _report_changes(before: dict[str, str], after: dict[str, str]) -> int:
+    """``--fail-on-change``: name each file the build created, updated or deleted."""
+    changed = sorted(
+        name for name in before.keys() | after.keys() if before.get(name) != after.get(name)
+    )
+    for name in changed:
+        verb = "created" if name not in before else "deleted" if name not in after else "updated"
+        print(f"{verb} {name}")
+    if not changed:
+        return 0
+    print(
+        f"apipack: generate changed {len(changed)} file(s); review and commit them "
+        f"(--fail-on-change)",
+        file=sys.stderr,
+    )
+    return BuildError.exit_code
 
 
 def cmd_check(args: argparse.Namespace, cwd: Path) -> int:
