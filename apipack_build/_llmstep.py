@@ -6,9 +6,11 @@ Two keys per request (both ``content_hash`` of canonical JSON):
   computed with no server, so the lock and offline builds can use it;
 * the *cache key* hashes {request key, model digest}: a re-pulled model changes every cache key.
 
-Where a function's body comes from, in order: the cache (by cache key), the lock (same request
-key, same digest), the model. Offline, or with the server unreachable, the digest is unknown, and
-the lock or the cache's request-key index answer alone. Only validated replies are ever stored.
+Where a function's body comes from, in order: the cache (by cache key), the shared remote cache
+if one is configured (``_remote``), the lock (same request key, same digest), the model. Offline,
+or with the server unreachable, the digest is unknown, and the lock or the caches' request-key
+indexes answer alone. Only validated replies are ever stored, and what the remote cache gives is
+validated like a lock entry before use.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 from ._fsio import write_atomic
 from ._hashing import content_hash
 from ._llmstore import ResponseCache, read_lock
+from ._remote import RemoteCache
 from ._render import Renderer
 from .errors import LLMError
 from .llm import Message, Provider, Reply, sampling_options
@@ -51,7 +54,7 @@ class Need:
 @dataclass
 class Answer:
     code: str
-    source: str  # "cache", "lock" or "model"
+    source: str  # "cache", "remote", "lock" or "model"
     cache_key: str
     digest: str
 
@@ -60,6 +63,7 @@ class Answer:
 class LLMStats:
     calls: int = 0
     cache_hits: int = 0
+    remote_hits: int = 0
     lock_hits: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -135,6 +139,7 @@ class Asker:
     failed_dir: Path
     languages: dict[str, Language]
     stats: LLMStats = field(default_factory=LLMStats)
+    remote: RemoteCache | None = None
 
     def ask(self, need: Need, digest: str) -> Answer:
         language = self.languages[need.language]
@@ -168,6 +173,8 @@ class Asker:
                         "seconds": round(reply.seconds, 3),
                     },
                 )
+                if self.remote is not None:
+                    self.remote.store(remote_entry(need, self.settings, key, digest, code))
                 return Answer(code, "model", key, digest)
             messages += [
                 Message("assistant", reply.text),
@@ -192,6 +199,20 @@ class Asker:
         text = "\n\n----- next attempt -----\n\n".join(replies)
         write_atomic(self.failed_dir / name, text.encode("utf-8"))
         return f"{self.failed_dir.name}/{name}"
+
+
+def remote_entry(
+    need: Need, settings: LLMSettings, key: str, digest: str, code: str
+) -> dict[str, str]:
+    """What the remote cache keeps of a validated reply (``_remote.FIELDS``)."""
+    return {
+        "key": key,
+        "request": need.request_key,
+        "provider": settings.provider,
+        "model": settings.model,
+        "digest": digest,
+        "code": code,
+    }
 
 
 def _problem(reply: Reply, code: str, function: Function, language: Language) -> str:
@@ -234,9 +255,10 @@ def resolve(
     offline: bool,
     refresh: frozenset[str],
     provider_factory: Callable[[], Provider],
+    remote: RemoteCache | None = None,
 ) -> Resolution:
-    """Cache, then lock, then (as tasks) the model. Offline or unreachable, fail listing every
-    function whose body is missing, before anything runs."""
+    """Cache, then remote cache, then lock, then (as tasks) the model. Offline or unreachable,
+    fail listing every function whose body is missing, before anything runs."""
     lock = read_lock(lock_path)
     stats = LLMStats()
     digest: str | None = None
@@ -251,11 +273,13 @@ def resolve(
     for need in needs:
         ident = (need.package, need.function.name, need.language)
         if need.function.name not in refresh:
-            answer = _known(need, digest, cache, lock.get(ident), languages[need.language])
+            answer = _known(need, digest, cache, lock.get(ident), languages[need.language], remote)
             if answer is not None:
                 answers[ident] = answer
                 if answer.source == "cache":
                     stats.cache_hits += 1
+                elif answer.source == "remote":
+                    stats.remote_hits += 1
                 else:
                     stats.lock_hits += 1
                 continue
@@ -275,12 +299,16 @@ def _known(
     cache: ResponseCache,
     entry: dict[str, Any] | None,
     language: Language,
+    remote: RemoteCache | None = None,
 ) -> Answer | None:
     if digest is not None:
         key = cache_key(need.request_key, digest)
         value = cache.get(key)
         if value is not None:
             return Answer(value["code"], "cache", key, digest)
+        shared = _from_remote(need, "key", key, cache, language, remote)
+        if shared is not None:
+            return shared
     if (
         entry is not None
         and entry.get("request") == need.request_key
@@ -305,7 +333,38 @@ def _known(
         if found is not None:
             key, value = found
             return Answer(value["code"], "cache", key, str(value.get("digest", "")))
+        return _from_remote(need, "request", need.request_key, cache, language, remote)
     return None
+
+
+def _from_remote(
+    need: Need,
+    field: str,
+    ident: str,
+    cache: ResponseCache,
+    language: Language,
+    remote: RemoteCache | None,
+) -> Answer | None:
+    """A body from the shared remote cache, validated like a lock entry, then kept locally."""
+    if remote is None:
+        return None
+    entry = remote.lookup(field, ident, need.label)
+    if entry is None:
+        return None
+    key, code = cache_key(need.request_key, entry["digest"]), entry["code"]
+    if entry["request"] != need.request_key or entry["key"] != key:
+        remote.ignore(need.label, "it answers another request")
+        return None
+    problem = None if language.check_code is None else language.check_code(code, need.function)
+    if problem is not None:
+        remote.ignore(need.label, f"its code is not valid: {problem}")
+        return None
+    cache.put(
+        key,
+        need.request_key,
+        {"code": code, "model": entry["model"], "digest": entry["digest"], "from": "remote"},
+    )
+    return Answer(code, "remote", key, entry["digest"])
 
 
 class LLMStep:
@@ -317,9 +376,11 @@ class LLMStep:
         cache: ResponseCache,
         lock_path: Path,
         provider_factory: Callable[[], Provider],
+        remote: RemoteCache | None = None,
     ):
         self.settings, self.cache, self.lock_path = settings, cache, lock_path
         self.provider_factory = provider_factory
+        self.remote = remote
         self.needs: list[Need] = []
         self.resolution = Resolution({}, {}, "", LLMStats(), {})
 

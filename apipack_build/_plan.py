@@ -18,6 +18,7 @@ from ._hashing import HASH_FORMAT, content_hash
 from ._llmstep import LLMStep, Need, prompt_messages, request_key, resolve
 from ._llmstore import LOCK_FILE, ResponseCache
 from ._registry import Registry, registry
+from ._remote import RemoteCache, show_warnings
 from ._render import Renderer, template_dirs
 from .errors import ConfigError, Problem, SpecError
 from .llm import Provider, make_provider
@@ -164,17 +165,23 @@ def make_plan(
         ResponseCache(root / settings.cache_dir),
         root / LOCK_FILE,
         provider_factory or (lambda: make_provider(settings.llm)),
+        RemoteCache(settings.llm.remote_cache) if settings.llm.remote_cache else None,
     )
-    llm.resolution = resolve(
-        needs,
-        settings=settings.llm,
-        cache=llm.cache,
-        lock_path=llm.lock_path,
-        languages=reg.languages,
-        offline=settings.offline if offline is None else offline,
-        refresh=refresh,
-        provider_factory=llm.provider_factory,
-    )
+    try:
+        llm.resolution = resolve(
+            needs,
+            settings=settings.llm,
+            cache=llm.cache,
+            lock_path=llm.lock_path,
+            languages=reg.languages,
+            offline=settings.offline if offline is None else offline,
+            refresh=refresh,
+            provider_factory=llm.provider_factory,
+            remote=llm.remote,
+        )
+    finally:
+        if llm.remote is not None:
+            show_warnings(llm.remote.take_warnings())
     llm.needs = needs
     rule_settings = RuleSettings(deployment=settings.deployment.model_dump())
     tasks: list[RenderTask] = []

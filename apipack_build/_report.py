@@ -13,6 +13,8 @@ from typing import IO, TYPE_CHECKING, Any
 
 from doit.exceptions import UnmetDependency
 
+from ._remote import show_warnings
+
 if TYPE_CHECKING:
     from ._build import Build
 
@@ -29,6 +31,7 @@ class Summary:
     files_deleted: int = 0
     llm_calls: int = 0
     llm_cache_hits: int = 0
+    llm_remote_hits: int = 0
     llm_lock_hits: int = 0
     llm_prompt_tokens: int = 0
     llm_completion_tokens: int = 0
@@ -45,7 +48,8 @@ class Summary:
             f"{self.tasks_up_to_date} up to date{failed}; files: {self.files_written} written, "
             f"{self.files_unchanged} unchanged, {self.files_deleted} deleted; "
             f"LLM: {self.llm_calls} calls, {self.llm_cache_hits} cache hits, "
-            f"{self.llm_lock_hits} lock hits; "
+            + (f"{self.llm_remote_hits} remote hits, " if self.llm_remote_hits else "")
+            + f"{self.llm_lock_hits} lock hits; "
             f"{self.seconds:.2f} s"
         )
 
@@ -58,10 +62,15 @@ class Reporter:
         self.out = outstream
         self.started = time.perf_counter()
         self.verbose = bool(os.environ.get("APIPACK_VERBOSE"))
+        self.warned: set[str] = set()
 
     def initialize(self, tasks: Any, selected_tasks: Any) -> None:
         stats = self.build.plan.llm.resolution.stats
-        self.build.summary = Summary(llm_cache_hits=stats.cache_hits, llm_lock_hits=stats.lock_hits)
+        self.build.summary = Summary(
+            llm_cache_hits=stats.cache_hits,
+            llm_remote_hits=stats.remote_hits,
+            llm_lock_hits=stats.lock_hits,
+        )
 
     def get_status(self, task: Any) -> None:
         pass
@@ -84,6 +93,10 @@ class Reporter:
                 file=sys.stderr,
             )
         summary.files_written += len(values.get("written", ()))
+        for warning in values.get("warnings", ()):
+            if warning not in self.warned:  # each worker process may meet the same failure
+                self.warned.add(warning)
+                show_warnings([warning])
         llm = values.get("llm") or {}
         summary.llm_calls += llm.get("calls", 0)
         summary.llm_prompt_tokens += llm.get("prompt_tokens", 0)

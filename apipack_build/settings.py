@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ._validation import validate_model
 from ._yamlsrc import Located, load_located
@@ -39,6 +39,18 @@ class LLMSettings(_Section):
     concurrency: int = Field(1, ge=1, description="LLM requests in flight at once")
     stream: bool = Field(True, description="stream Ollama replies (keeps long replies alive)")
     repair_attempts: int = Field(2, ge=0, description="requests to fix an invalid reply")
+    remote_cache: str = Field(
+        "", description="URL of a bazel-remote server shared by a team or CI (docs/remote-cache.md)"
+    )
+
+    @field_validator("remote_cache")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError(
+                "must be the http:// or https:// URL of a bazel-remote server, or empty"
+            )
+        return value
 
 
 class DeploymentSettings(_Section):
