@@ -1,0 +1,116 @@
+"""apipack's scenarios on one synthetic project: each a change, then one timed ``generate``.
+
+They run in this order, each starting from a fully built project: the first build (the LLM is
+asked for every function), then cold from a warm LLM cache, no-op, touch, one function edited,
+one template edited, and last the prompt edit (the most expensive; nothing has to be restored
+after it).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from pathlib import Path
+
+from . import _synth
+from ._measure import BenchError, Measurement, Repeats, Sample, clean_env, launch
+
+#: scenario id → how the docs and the terminal name it
+LABELS = {
+    "first": "first build, LLM asked for every function",
+    "cold": "cold build, warm LLM cache",
+    "noop": "no-op",
+    "touch": "touch every spec, no change",
+    "edit_one": "one function edited",
+    "edit_template": "one template edited",
+    "edit_prompt": "prompt edited (every function asked again)",
+    "two_languages": "2 languages",
+}
+#: the counts of ``--summary-json`` each sample keeps
+COUNTS = ("tasks_total", "tasks_run", "llm_calls", "files_written", "llm_seconds", "seconds")
+
+
+@dataclass
+class Apipack:
+    """``apipack generate`` in one project, measured."""
+
+    project: _synth.SynthProject
+    llm_url: str
+    logs: Path
+
+    def generate(self, label: str) -> Sample:
+        summary = self.logs / f"{label}.summary.json"
+        summary.unlink(missing_ok=True)
+        env = clean_env(self.logs.parent / "home", APIPACK_LLM_BASE_URL=self.llm_url)
+        run = launch(
+            [sys.executable, "-m", "apipack_build.cli", "generate", "--summary-json", summary],
+            cwd=self.project.root,
+            env=env,
+            log=self.logs / f"{label}.log",
+        )
+        if run.returncode != 0 or not summary.is_file():
+            raise BenchError(
+                f"apipack generate ({label}, N={self.project.functions}) exited "
+                f"{run.returncode}:\n{run.tail()}"
+            )
+        data = json.loads(summary.read_text(encoding="utf-8"))
+        counts = {name: data[name] for name in COUNTS if name in data}
+        counts["apipack_seconds"] = counts.pop("seconds", 0.0)  # the time doit's run took
+        return Sample(run.seconds, run.max_rss_mb, counts)
+
+
+def _step(
+    apipack: Apipack, scenario: str, change: Callable[[int], None] | None = None
+) -> Callable[[int], Sample]:
+    def run_once(index: int) -> Sample:
+        if change is not None:
+            change(index)
+        return apipack.generate(f"{scenario}-{index}")
+
+    return run_once
+
+
+def languages_with_rules() -> list[str]:
+    return sorted({ep.name for ep in entry_points(group="apipack.rules")})
+
+
+def run_scenarios(
+    apipack: Apipack, repeats: Callable[[str], Repeats], progress: Callable[[str], None]
+) -> list[Measurement]:
+    project, n = apipack.project, apipack.project.functions
+    results: list[Measurement] = []
+
+    def measure(scenario: str, change: Callable[[int], None] | None = None) -> None:
+        progress(f"N={n}: {LABELS[scenario]}")
+        samples = repeats(scenario).take(_step(apipack, scenario, change))
+        results.append(Measurement(scenario, n, samples))
+
+    progress(f"N={n}: {LABELS['first']}")
+    first = apipack.generate("first")
+    if first.counts.get("llm_calls") != n:
+        raise BenchError(
+            f"the first build asked the LLM {first.counts.get('llm_calls')} times, not {n}"
+        )
+    results.append(Measurement("first", n, [first]))
+
+    measure("cold", lambda _: _synth.forget_build(project))
+    measure("noop")
+    measure("touch", lambda index: _synth.touch_specs(project, index))
+    measure("edit_one", lambda index: _synth.edit_one_function(project, index))
+    measure("edit_template", lambda index: _synth.override_template(project, index))
+    _synth.remove_overrides(project)
+    apipack.generate("edit_template-restore")
+    measure("edit_prompt", lambda index: _synth.override_prompt(project, index))
+    _synth.remove_overrides(project)
+
+    others = [name for name in languages_with_rules() if name != "python"]
+    note = (
+        f"not available yet: only python has rules ({', '.join(languages_with_rules())})"
+        if not others
+        else f"not benchmarked yet: rules exist for {', '.join(others)}, synthetic specs are Python"
+    )
+    results.append(Measurement("two_languages", n, note=note))
+    return results

@@ -1,0 +1,86 @@
+"""The benchmark harness end to end at a tiny scale: ``python -m bench`` with N = 3, one sample
+per measurement, no openapi-generator, everything written into a tmp folder.
+
+Only that the harness works is asserted (what each scenario did, that results, table and plot
+are written); its speed goals are reported by the harness, never asserted here.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+INTRO = "# Benchmarks\n\nA hand-written intro that the harness must keep.\n"
+
+
+def test_bench_runs_end_to_end(tmp_path: Path) -> None:
+    docs = tmp_path / "docs" / "benchmarks.md"
+    docs.parent.mkdir()
+    stale = "<!-- bench:quick:start -->\nold numbers\n<!-- bench:quick:end -->\n"
+    docs.write_text(INTRO + "\n" + stale + "\nA closing remark.\n", encoding="utf-8")
+    work = tmp_path / "work"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "--quick",
+            "--sizes",
+            "3",
+            "--per-spec",
+            "2",
+            "--repeats",
+            "1",
+            "--no-openapi",
+            "--results",
+            str(tmp_path / "results"),
+            "--docs",
+            str(docs),
+            "--work",
+            str(work),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+    data = json.loads((tmp_path / "results" / "quick.json").read_text(encoding="utf-8"))
+    assert data["machine"]["cpu_count"] and data["machine"]["python"]
+    found = {m["scenario"]: m for m in data["measurements"] if m["n"] == 3}
+
+    def counts(scenario: str) -> dict[str, float]:
+        samples = found[scenario]["samples"]
+        assert len(samples) == 1 and samples[0]["seconds"] > 0 and samples[0]["max_rss_mb"] > 0
+        return samples[0]
+
+    assert counts("first")["llm_calls"] == 3
+    cold = counts("cold")
+    assert cold["llm_calls"] == 0 and cold["files_written"] > 0
+    assert counts("noop")["tasks_run"] == 0 and counts("noop")["files_written"] == 0
+    assert counts("touch")["tasks_run"] == 0
+    assert counts("edit_one")["llm_calls"] == 1
+    assert counts("edit_template")["files_written"] == 3  # one CLI command module per function
+    assert counts("edit_prompt")["llm_calls"] == 3
+    assert counts("doit_noop")["tasks_run"] == 0
+    assert counts("floor")["files_read"] > 3
+    assert "not available" in found["two_languages"]["note"]
+    assert found["openapi_noop"]["note"] == "skipped (--no-openapi)"
+    assert {t["status"] for t in data["targets"]} <= {"pass", "miss", "n/a"}
+    assert len(data["targets"]) == 6
+
+    document = json.loads((work / "n3" / "openapi" / "openapi.json").read_text(encoding="utf-8"))
+    assert len(document["paths"]) == 3
+
+    text = docs.read_text(encoding="utf-8")
+    assert text.startswith(INTRO) and text.rstrip().endswith("A closing remark.")
+    assert "old numbers" not in text and text.count("<!-- bench:quick:start -->") == 1
+    assert "| no-op | 3 |" in text and "| no-op against raw doit |" in text
+    if importlib.util.find_spec("matplotlib") is not None:
+        assert (docs.parent / "benchmarks-quick.png").stat().st_size > 0
+        assert "benchmarks-quick.png" in text
