@@ -17,9 +17,10 @@ from typing import Any
 from ._hashing import HASH_FORMAT, content_hash
 from ._llmstep import LLMStep, Need, prompt_messages, request_key, resolve
 from ._llmstore import LOCK_FILE, ResponseCache
+from ._lookup import template_dirs
 from ._registry import Registry, registry
 from ._remote import RemoteCache, show_warnings
-from ._render import Renderer, template_dirs
+from ._render import Renderer
 from .errors import ConfigError, Problem, SpecError
 from .llm import Provider, make_provider
 from .rules import (
@@ -71,6 +72,8 @@ class Plan:
     renderer: Renderer
     llm: LLMStep
     partial: bool  # only some of the project's specs (named on the command line)
+    specs: tuple[Path, ...]  # the spec files read
+    implementation_files: tuple[str, ...]  # hand-written logic they name (project-relative)
 
     @property
     def files(self) -> dict[str, tuple[RenderTask, PlannedFile]]:
@@ -128,6 +131,7 @@ class _Inputs:
     """Everything read before deciding where LLM-written bodies come from."""
 
     registry: Registry
+    specs: list[Path]
     targets: list[Target]
     renderer: Renderer
     implementations: Implementations
@@ -136,11 +140,12 @@ class _Inputs:
 
 def _read_inputs(effective: Effective, explicit_specs: Sequence[Path]) -> _Inputs:
     reg = registry()
-    packages = load_packages(spec_files(effective, explicit_specs), effective.root, reg)
+    specs = spec_files(effective, explicit_specs)
+    packages = load_packages(specs, effective.root, reg)
     targets = _build_targets(packages, effective, reg)
     renderer = Renderer(template_dirs(effective.root), _all_filters(reg))
     found, needs = _implementations(targets, effective.root, reg, renderer, effective.settings.llm)
-    return _Inputs(reg, targets, renderer, found, needs)
+    return _Inputs(reg, specs, targets, renderer, found, needs)
 
 
 def llm_needs(effective: Effective) -> list[Need]:
@@ -201,6 +206,17 @@ def make_plan(
         renderer,
         llm,
         bool(explicit_specs),
+        tuple(inputs.specs),
+        tuple(
+            sorted(
+                {
+                    rel
+                    for target in inputs.targets
+                    for function in target.package.functions
+                    for rel in function.implementation.values()
+                }
+            )
+        ),
     )
 
 

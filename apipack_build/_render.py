@@ -1,8 +1,8 @@
 """Jinja2 rendering: strict, deterministic, with each language's escaping filters.
 
-Template lookup order: the project's ``templates/``, then ``~/.apipack/templates``, then the
-built-in templates. A template's identity for hashing is its text plus the texts of every
-template it includes, imports or extends, followed recursively.
+Templates are looked up in the folders ``_lookup.template_dirs`` gives, in order. A template's
+identity for hashing is its text plus the texts of every template it includes, imports or
+extends, followed recursively.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Mapping
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -19,21 +18,6 @@ import jinja2.meta
 
 from ._hashing import bytes_hash
 from .errors import TemplateError
-
-
-def builtin_template_dir() -> Path:
-    return Path(str(files("apipack_templates")))
-
-
-def template_dirs(project_root: Path, home: Path | None = None) -> list[tuple[str, Path]]:
-    """(origin, folder) pairs, highest priority first; folders that do not exist are skipped."""
-    home = home if home is not None else Path.home()
-    candidates = [
-        ("project", project_root / "templates"),
-        ("user", home / ".apipack" / "templates"),
-        ("builtin", builtin_template_dir()),
-    ]
-    return [(origin, path) for origin, path in candidates if path.is_dir()]
 
 
 def _tojson(value: Any, indent: int | None = None) -> str:

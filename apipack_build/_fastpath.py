@@ -1,0 +1,184 @@
+"""Answering "nothing changed" without planning: one fingerprint of every input and output.
+
+After a successful build, ``.apipack/fingerprint.json`` records a hash over everything that build
+depended on: the effective settings (and which came from the command line), the spec files the
+globs find, the implementation files they name, every file in every template folder, the source
+of the engine and of every installed language and rule, the versions of the libraries that
+render, and the lock. The next ``generate`` recomputes it from stat signatures (hashing only files
+that moved), checks that every generated file still holds its recorded bytes, and if all agree
+reports an up-to-date build without loading the specs, Jinja or doit.
+
+A build that may ask an LLM server (functions without code, not offline) always takes the full
+path: a re-pulled model changes answers, and only the server can tell.
+"""
+
+from __future__ import annotations
+
+import glob
+import importlib.util
+import json
+import sys
+from collections.abc import Iterable
+from importlib.metadata import entry_points, version
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import _manifest
+from ._fsio import FileHasher, joined, write_atomic
+from ._hashing import content_hash
+from ._lookup import STATE_DIR, template_dirs
+from .settings import Effective
+
+if TYPE_CHECKING:
+    from ._build import Build
+
+FINGERPRINT_VERSION = 1
+FINGERPRINT_FILE = "fingerprint.json"
+ENTRY_POINT_GROUPS = ("apipack.languages", "apipack.rules")
+ENGINE = Path(__file__).resolve().parent
+
+
+def _files_below(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+
+
+def _code_roots() -> list[Path]:
+    """The engine and the package folder of every registered language and rule, found
+    without importing them."""
+    roots = {ENGINE}
+    for group in ENTRY_POINT_GROUPS:
+        for point in entry_points(group=group):
+            spec = importlib.util.find_spec(point.module)
+            if spec is None or spec.origin is None:
+                continue
+            origin = Path(spec.origin)
+            roots.add(
+                origin.parent if spec.submodule_search_locations or "." in point.module else origin
+            )
+    return sorted(roots)
+
+
+def fingerprint(
+    effective: Effective,
+    hasher: FileHasher,
+    specs: Iterable[Path],
+    implementations: Iterable[str],
+    template_dirs: Iterable[Path],
+    explicit: bool,
+) -> str:
+    """The hash of every input of a build (see the module docstring)."""
+    root = effective.root
+
+    def hashed(paths: Iterable[Path]) -> list[list[str]]:
+        return [[str(p), hasher.hash(p) or "-"] for p in paths]
+
+    code = [
+        p
+        for r in _code_roots()
+        for p in (_files_below(r) if r.is_dir() else [r])
+        if p.suffix == ".py"
+    ]
+    points = sorted(
+        f"{p.group}:{p.name}={p.value}" for g in ENTRY_POINT_GROUPS for p in entry_points(group=g)
+    )
+    return content_hash(
+        {
+            "format": FINGERPRINT_VERSION,
+            "settings": effective.settings.model_dump(mode="json"),
+            "origins": sorted(k for k, v in effective.origins.items() if v == "command line"),
+            "explicit": explicit,
+            "specs": hashed(sorted(specs)),
+            "implementations": hashed(root / rel for rel in sorted(implementations)),
+            "templates": [hashed(_files_below(folder)) for folder in template_dirs],
+            "code": hashed(code),
+            "entry_points": points,
+            "versions": [sys.version, version("jinja2"), version("doit")],
+            "lock": hasher.hash(root / "apipack.lock") or "-",
+        }
+    )
+
+
+def _outputs_intact(output: Path, files: dict[str, _manifest.Entry], hasher: FileHasher) -> bool:
+    return all(hasher.hash(joined(output, path)) == entry.hash for path, entry in files.items())
+
+
+def record(
+    path: Path, key: str, *, tasks: int, implementations: list[str], needs_llm: bool
+) -> None:
+    text = json.dumps(
+        {
+            "version": FINGERPRINT_VERSION,
+            "key": key,
+            "tasks": tasks,
+            "implementations": implementations,
+            "needs_llm": needs_llm,
+        },
+        sort_keys=True,
+    )
+    write_atomic(path, (text + "\n").encode("utf-8"))
+
+
+def read(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("version") != FINGERPRINT_VERSION:
+        return None
+    return data
+
+
+def spec_paths(effective: Effective, explicit: list[Path]) -> list[Path]:
+    """The spec files a build would read, as the planner finds them (no error if none)."""
+    if explicit:
+        return sorted({p.resolve() for p in explicit})
+    found: set[Path] = set()
+    for pattern in effective.settings.specs:
+        for match in glob.glob(pattern, root_dir=effective.root, recursive=True):
+            path = effective.root / match
+            if path.suffix in (".yml", ".yaml") and path.is_file():
+                found.add(path.resolve())
+    return sorted(found)
+
+
+def build_fingerprint(build: Build) -> str:
+    """The fingerprint of a planned build, taken before it runs: an input edited while it runs
+    then fails the next comparison instead of passing for what the build saw."""
+    plan = build.plan
+    dirs = [folder for _, folder in template_dirs(plan.effective.root)]
+    return fingerprint(plan.effective, build.hasher, plan.specs, plan.implementation_files, dirs,
+                       plan.partial)
+
+
+def record_build(build: Build, key: str) -> None:
+    """After a successful build: remember its fingerprint for the next one."""
+    record(build.state / FINGERPRINT_FILE, key, tasks=build.summary.tasks_total,
+           implementations=list(build.plan.implementation_files),
+           needs_llm=bool(build.plan.llm.needs))
+    build.hasher.save()
+
+
+def up_to_date(
+    effective: Effective, explicit: list[Path], *, offline: bool, output: Path
+) -> tuple[int, int] | None:
+    """(tasks, files) of the last build if nothing it depends on has changed since, else None."""
+    state = effective.root / STATE_DIR
+    recorded = read(state / FINGERPRINT_FILE)
+    if recorded is None or (recorded.get("needs_llm") and not offline):
+        return None
+    files = _manifest.read(state / "manifest.json", _manifest.output_id(output, effective.root))
+    if not files:
+        return None
+    hasher = FileHasher(state / "filestat.json")
+    key = fingerprint(
+        effective,
+        hasher,
+        spec_paths(effective, explicit),
+        recorded.get("implementations", []),
+        [folder for _, folder in template_dirs(effective.root)],
+        bool(explicit),
+    )
+    if key != recorded.get("key") or not _outputs_intact(output, files, hasher):
+        return None
+    hasher.save()
+    return int(recorded.get("tasks", 0)), len(files)
