@@ -65,23 +65,37 @@ class RemoteCache:
         environ: Mapping[str, str] | None = None,
         transport: httpx.BaseTransport | None = None,
     ):
+        self.url, self.transport = url.rstrip("/"), transport
         self.shown = _without_credentials(url)
         self.warnings: list[str] = []
         self.enabled = True
-        headers = {}
+        self._client: httpx.Client | None = None
+        self._pid = 0
+        self._inherited: list[httpx.Client] = []
+        self.headers: dict[str, str] = {}
         raw = (os.environ if environ is None else environ).get(HEADER_VARIABLE, "")
         if raw:
             name, colon, value = raw.partition(":")
             if not colon or not name.strip() or not value.strip() or "\n" in raw:
                 self._off(f"{HEADER_VARIABLE} is not of the form 'Name: value'")
             else:
-                headers[name.strip()] = value.strip()
-        self.client = httpx.Client(
-            base_url=url.rstrip("/"),
-            timeout=httpx.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT),
-            transport=transport,
-            headers=headers,
-        )
+                self.headers[name.strip()] = value.strip()
+
+    @property
+    def client(self) -> httpx.Client:
+        """This process's client. doit's workers are forked from the process that resolved: a
+        pooled connection used by two processes would hand one the other's answers."""
+        if self._client is None or self._pid != os.getpid():
+            if self._client is not None:
+                self._inherited.append(self._client)  # the parent's connections: never close
+            self._client = httpx.Client(
+                base_url=self.url,
+                timeout=httpx.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT),
+                transport=self.transport,
+                headers=self.headers,
+            )
+            self._pid = os.getpid()
+        return self._client
 
     # -- the two operations --
 
@@ -131,7 +145,9 @@ class RemoteCache:
         return taken
 
     def close(self) -> None:
-        self.client.close()
+        if self._client is not None and self._pid == os.getpid():
+            self._client.close()
+            self._client = None
 
     # -- talking to the server --
 

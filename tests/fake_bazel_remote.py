@@ -8,8 +8,8 @@ apipack uses: ``/[instance/](ac|cas)/<64 hex>`` or 400; a CAS PUT whose body doe
 key is refused; AC values are parsed as ``ActionResult`` protobufs (400 if they are not), stored
 with the worker address added to their execution metadata, and read as 404 while a blob they name
 is missing from the CAS; PUT needs a Content-Length; htpasswd-style basic auth when given a user.
-It records each request's method, path and headers. It is written from the protocol, not from
-apipack's client (its protobuf reader is its own), so the two can disagree.
+It records each request's method, path, headers and peer address. It is written from the
+protocol, not from apipack's client (its protobuf reader is its own), so the two can disagree.
 """
 
 from __future__ import annotations
@@ -185,6 +185,7 @@ class StandIn:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # as Go's net/http: no 40 ms stalls on keep-alive
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -202,7 +203,12 @@ class StandIn:
             def _start(self) -> tuple[str, str] | None:
                 with store.lock:
                     store.requests.append(
-                        {"method": self.command, "path": self.path, "headers": dict(self.headers)}
+                        {
+                            "method": self.command,
+                            "path": self.path,
+                            "headers": dict(self.headers),
+                            "peer": self.client_address,
+                        }
                     )
                 length = self.headers.get("content-length")
                 self.body = self.rfile.read(int(length)) if length else b""

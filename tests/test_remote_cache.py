@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import multiprocessing
 import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -29,7 +30,14 @@ from fake_llm import FakeLLM
 from helpers import run_apipack
 
 from apipack_build._hashing import canonical_json
-from apipack_build._remote import FORMAT, HEADER_VARIABLE, ac_name, action_result
+from apipack_build._remote import (
+    FIELDS,
+    FORMAT,
+    HEADER_VARIABLE,
+    RemoteCache,
+    ac_name,
+    action_result,
+)
 
 SPEC = """\
 project: {name: llm-tools, description: Functions the model writes}
@@ -265,3 +273,33 @@ def test_bad_entries_on_the_remote_are_ignored(
     done, summary = build(third, fake, remote.url)
     assert summary["llm_calls"] == 0 and summary["llm_remote_hits"] == LLM_FUNCTIONS
     assert not remote_warnings(done)
+
+
+_FORKED: dict[str, RemoteCache] = {}
+ENTRY_FIELDS = tuple(FIELDS)
+
+
+def _store_and_read(worker: int) -> list[str]:
+    remote = _FORKED["remote"]
+    for index in range(10):
+        entry = {name: f"{name}-{worker}-{index}" for name in ENTRY_FIELDS}
+        remote.store(entry)
+        if remote.lookup("key", entry["key"], "f") != entry:
+            return [f"worker {worker} read another answer", *remote.take_warnings()]
+    return remote.take_warnings()
+
+
+def test_the_client_works_in_forked_workers() -> None:
+    """doit's workers (``-n 2``) are forked after resolution used the client: each process must
+    talk on its own connections, or one reads another's answers."""
+    server = StandIn().start()
+    try:
+        _FORKED["remote"] = RemoteCache(server.url, environ={})
+        assert _FORKED["remote"].lookup("key", "none", "f") is None  # a pooled connection
+        parent = server.requests[-1]["peer"]
+        with multiprocessing.get_context("fork").Pool(2) as pool:
+            assert pool.map(_store_and_read, range(4)) == [[], [], [], []]
+        assert all(r["peer"] != parent for r in server.requests[1:])
+    finally:
+        _FORKED.clear()
+        server.stop()
