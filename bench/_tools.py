@@ -9,6 +9,8 @@ never raised: the comparison is reported as unavailable and the rest of the run 
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -46,6 +48,7 @@ def _run(command: list[str], cwd: Path, log: list[str]) -> bool:
         done = subprocess.run(
             command,
             cwd=cwd,
+            env={**os.environ, "PWD": str(cwd)},  # the npm wrapper finds its config by $PWD
             capture_output=True,
             text=True,
             timeout=INSTALL_TIMEOUT,
@@ -84,9 +87,12 @@ def _install_with_npm(tools: Path, log: list[str]) -> Path | None:
     if not _run([npm, "install", "--no-save", "--prefix", str(tools), NPM_PACKAGE], tools, log):
         return None
     wrapper = tools / "node_modules" / ".bin" / "openapi-generator-cli"
-    # the wrapper downloads the jar of the version it is set to on first use
-    if not _run([str(wrapper), "version-manager", "set", VERSION], tools, log):
-        return None
+    # The wrapper downloads the jar its openapitools.json names on first use. Its
+    # `version-manager set` asks a search service for the list of versions first, so the pin
+    # is written directly: the download itself needs only Maven Central.
+    (tools / "openapitools.json").write_text(
+        json.dumps({"generator-cli": {"version": VERSION}}) + "\n", encoding="utf-8"
+    )
     _run([str(wrapper), "version"], tools, log)
     return _npm_jar(tools) if _npm_jar(tools).is_file() else None
 
