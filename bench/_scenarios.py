@@ -3,7 +3,7 @@
 They run in this order, each starting from a fully built project: the first build (the LLM is
 asked for every function), then cold from a warm LLM cache, no-op, touch, one function edited,
 one template edited, and last the prompt edit (the most expensive; nothing has to be restored
-after it).
+after it). The no-op is also timed with ``--offline``, as CI runs it.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ LABELS = {
     "first": "first build, LLM asked for every function",
     "cold": "cold build, warm LLM cache",
     "noop": "no-op",
+    "noop_offline": "no-op, --offline (as CI runs)",
     "touch": "touch every spec, no change",
     "edit_one": "one function edited",
     "edit_template": "one template edited",
@@ -41,12 +42,20 @@ class Apipack:
     llm_url: str
     logs: Path
 
-    def generate(self, label: str) -> Sample:
+    def generate(self, label: str, *options: str) -> Sample:
         summary = self.logs / f"{label}.summary.json"
         summary.unlink(missing_ok=True)
         env = clean_env(self.logs.parent / "home", APIPACK_LLM_BASE_URL=self.llm_url)
         run = launch(
-            [sys.executable, "-m", "apipack_build.cli", "generate", "--summary-json", summary],
+            [
+                sys.executable,
+                "-m",
+                "apipack_build.cli",
+                "generate",
+                "--summary-json",
+                summary,
+                *options,
+            ],
             cwd=self.project.root,
             env=env,
             log=self.logs / f"{label}.log",
@@ -63,12 +72,15 @@ class Apipack:
 
 
 def _step(
-    apipack: Apipack, scenario: str, change: Callable[[int], None] | None = None
+    apipack: Apipack,
+    scenario: str,
+    change: Callable[[int], None] | None = None,
+    options: tuple[str, ...] = (),
 ) -> Callable[[int], Sample]:
     def run_once(index: int) -> Sample:
         if change is not None:
             change(index)
-        return apipack.generate(f"{scenario}-{index}")
+        return apipack.generate(f"{scenario}-{index}", *options)
 
     return run_once
 
@@ -83,9 +95,9 @@ def run_scenarios(
     project, n = apipack.project, apipack.project.functions
     results: list[Measurement] = []
 
-    def measure(scenario: str, change: Callable[[int], None] | None = None) -> None:
+    def measure(scenario: str, change: Callable[[int], None] | None = None, *options: str) -> None:
         progress(f"N={n}: {LABELS[scenario]}")
-        samples = repeats(scenario).take(_step(apipack, scenario, change))
+        samples = repeats(scenario).take(_step(apipack, scenario, change, options))
         results.append(Measurement(scenario, n, samples))
 
     progress(f"N={n}: {LABELS['first']}")
@@ -98,6 +110,8 @@ def run_scenarios(
 
     measure("cold", lambda _: _synth.forget_build(project))
     measure("noop")
+    # offline, a build may answer "nothing changed" without asking whether the model moved
+    measure("noop_offline", None, "--offline")
     measure("touch", lambda index: _synth.touch_specs(project, index))
     measure("edit_one", lambda index: _synth.edit_one_function(project, index))
     measure("edit_template", lambda index: _synth.override_template(project, index))

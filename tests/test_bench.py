@@ -63,6 +63,7 @@ def test_bench_runs_end_to_end(tmp_path: Path) -> None:
     cold = counts("cold")
     assert cold["llm_calls"] == 0 and cold["files_written"] > 0
     assert counts("noop")["tasks_run"] == 0 and counts("noop")["files_written"] == 0
+    assert counts("noop_offline")["tasks_run"] == 0 and counts("noop_offline")["llm_calls"] == 0
     assert counts("touch")["tasks_run"] == 0
     assert counts("edit_one")["llm_calls"] == 1
     assert counts("edit_template")["files_written"] == 3  # one CLI command module per function
