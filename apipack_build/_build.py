@@ -9,29 +9,27 @@ keyed on the plan, so a no-op build runs nothing at all.
 from __future__ import annotations
 
 import contextlib
-import json
 import sqlite3
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import asdict
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from doit.cmd_base import ModuleTaskLoader
-from doit.dependency import FileChangedChecker
 from doit.doit_cmd import DoitMain
 from doit.exceptions import TaskFailed
 from filelock import FileLock, Timeout
 
 from . import _manifest
+from ._doitrun import DEFAULT_NAMESPACE, checker_factory, reporter_class, summary_bytes
 from ._fsio import FileHasher, confined, joined, write_atomic
 from ._hashing import bytes_hash, content_hash
 from ._llmstep import Asker, Need
 from ._llmstore import write_lock
 from ._plan import Plan, RenderTask
 from ._registry import registry
-from ._report import Reporter, Summary
+from ._report import Summary
 from .errors import ApipackError, BuildError, BusyError
 
 STATE_DIR = ".apipack"
@@ -43,10 +41,16 @@ LOCK_TIMEOUT = 900.0
 class Build:
     """One build of one project into one output folder."""
 
-    basename = "apipack"  # doit's name for the task group
-
-    def __init__(self, plan: Plan, *, summary_json: Path | None = None, quiet: bool = False):
+    def __init__(
+        self,
+        plan: Plan,
+        *,
+        summary_json: Path | None = None,
+        quiet: bool = False,
+        basename: str = DEFAULT_NAMESPACE,
+    ):
         self.plan = plan
+        self.basename = basename  # doit's name for the task group: the project's namespace
         self.root = plan.effective.root
         self.state = self.root / STATE_DIR
         self.output = plan.output
@@ -64,43 +68,8 @@ class Build:
 
     def lock(self) -> None:
         """Hold this project's build lock until the process ends (or ``unlock``)."""
-        self.state.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(self.state / "build.lock"))
-        try:
-            lock.acquire(timeout=0)
-        except Timeout:
-            print(
-                f"apipack: waiting for another build of this project ({STATE_DIR}/build.lock)",
-                file=sys.stderr,
-            )
-            try:
-                lock.acquire(timeout=LOCK_TIMEOUT)
-            except Timeout:
-                raise BusyError(
-                    f"another build of this project held {STATE_DIR}/build.lock "
-                    f"for {LOCK_TIMEOUT:.0f} s; giving up"
-                ) from None
-        self._lock = lock
-        self._set_aside_damaged_state()
-
-    def _set_aside_damaged_state(self) -> None:
-        """doit would die with a traceback on a damaged database. Keys are content hashes and
-        outputs are compared by content, so starting afresh loses nothing but time."""
-        path = self.state / "doit.sqlite3"
-        if not path.is_file():
-            return
-        try:
-            with contextlib.closing(sqlite3.connect(path)) as db:
-                healthy = db.execute("PRAGMA quick_check").fetchone() == ("ok",)
-        except sqlite3.DatabaseError:
-            healthy = False
-        if not healthy:
-            path.replace(path.with_name("doit.sqlite3.damaged"))
-            print(
-                f"apipack: {STATE_DIR}/doit.sqlite3 was damaged; set it aside as "
-                f"doit.sqlite3.damaged and rebuilding the task state",
-                file=sys.stderr,
-            )
+        self._lock = acquire_state_lock(self.state)
+        set_aside_damaged_state(self.state)
 
     def unlock(self) -> None:
         if self._lock is not None:
@@ -113,18 +82,19 @@ class Build:
         return {
             "dep_file": str(self.state / "doit.sqlite3"),
             "backend": "sqlite3",
-            "check_file_uptodate": self._checker_class(),
-            "reporter": self._reporter_class(),
+            "check_file_uptodate": checker_factory(lambda path: self.hasher),
+            "reporter": reporter_class({self.basename: self}),
             "default_tasks": [self.basename],
             "continue": True,  # one function's failure must not stop the others
             "verbosity": 0,
         }
 
     def tasks(self) -> Iterator[dict[str, Any]]:
-        """doit task dicts (subtasks of one basename): LLM requests still to send, one task per
-        render task, then the manifest."""
+        """doit task dicts, all subtasks of ``basename``: LLM requests still to send, one task
+        per render task, then the manifest."""
         for name, need in self.plan.llm.asks():
             yield {
+                "basename": self.basename,
                 "name": name,
                 "actions": [(self._ask, (need,))],
                 "uptodate": [False],  # it exists only because no answer is known
@@ -134,6 +104,7 @@ class Build:
         for task in self.plan.tasks:
             names.append(task.name)
             yield {
+                "basename": self.basename,
                 "name": task.name,
                 "actions": [(self._render, (task,))],
                 "targets": [str(self._target(f.path)) for f in task.files],
@@ -143,6 +114,7 @@ class Build:
                 "verbosity": 0,
             }
         yield {
+            "basename": self.basename,
             "name": MANIFEST_TASK,
             "actions": [(self._finish, ())],
             "task_dep": [f"{self.basename}:{name}" for name in names],
@@ -308,39 +280,53 @@ class Build:
 
     # -- accounting --
 
-    def _reporter_class(self) -> type:
-        build = self
-
-        class BoundReporter(Reporter):
-            def __init__(self, outstream: IO[str], options: Any) -> None:
-                super().__init__(build, outstream)
-
-        return BoundReporter
-
-    def _checker_class(self) -> type:
-        hasher = self.hasher
-
-        class ContentChecker(FileChangedChecker):  # type: ignore[misc]
-            """doit file_dep checking by content hash (through the stat-signature cache)."""
-
-            def check_modified(self, file_path: str, file_stat: Any, state: Any) -> bool:
-                return bool(state != hasher.hash(Path(file_path)))
-
-            def get_state(self, dep: str, current_state: Any) -> Any:
-                digest = hasher.hash(Path(dep))
-                return None if digest == current_state else digest
-
-        return ContentChecker
-
     def write_summary(self) -> None:
         """To ``--summary-json``, and always to ``.apipack/last-build.json`` (for cache stats)."""
-        data = asdict(self.summary)
-        data["seconds"] = round(data["seconds"], 3)
-        data["llm_seconds"] = round(data["llm_seconds"], 3)
-        text = (json.dumps(data, indent=2, sort_keys=True) + "\n").encode("utf-8")
+        text = summary_bytes(self.summary)
         write_atomic(self.state / LAST_BUILD, text)
         if self.summary_json is not None:
             write_atomic(self.summary_json, text)
+
+
+def acquire_state_lock(state: Path) -> FileLock:
+    """The build lock of the project whose state folder is *state*; waits for another build."""
+    state.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(state / "build.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        print(
+            f"apipack: waiting for another build of this project ({STATE_DIR}/build.lock)",
+            file=sys.stderr,
+        )
+        try:
+            lock.acquire(timeout=LOCK_TIMEOUT)
+        except Timeout:
+            raise BusyError(
+                f"another build of this project held {STATE_DIR}/build.lock "
+                f"for {LOCK_TIMEOUT:.0f} s; giving up"
+            ) from None
+    return lock
+
+
+def set_aside_damaged_state(state: Path) -> None:
+    """doit would die with a traceback on a damaged database. Keys are content hashes and
+    outputs are compared by content, so starting afresh loses nothing but time."""
+    path = state / "doit.sqlite3"
+    if not path.is_file():
+        return
+    try:
+        with contextlib.closing(sqlite3.connect(path)) as db:
+            healthy = db.execute("PRAGMA quick_check").fetchone() == ("ok",)
+    except sqlite3.DatabaseError:
+        healthy = False
+    if not healthy:
+        path.replace(path.with_name("doit.sqlite3.damaged"))
+        print(
+            f"apipack: {STATE_DIR}/doit.sqlite3 was damaged; set it aside as "
+            f"doit.sqlite3.damaged and rebuilding the task state",
+            file=sys.stderr,
+        )
 
 
 class _Current:

@@ -39,12 +39,14 @@ class Summary:
     seconds: float = 0.0
     failures: list[str] = field(default_factory=list)
 
-    def line(self) -> str:
+    def line(self, label: str = "") -> str:
+        """One line; *label* names the project when a run builds several (``apipack billing:``)."""
         failed = f", {self.tasks_failed} failed" if self.tasks_failed else ""
         if self.tasks_skipped:
             failed += f", {self.tasks_skipped} not run"
+        name = f"apipack {label}" if label else "apipack"
         return (
-            f"apipack: {self.tasks_total} tasks: {self.tasks_run} run, "
+            f"{name}: {self.tasks_total} tasks: {self.tasks_run} run, "
             f"{self.tasks_up_to_date} up to date{failed}; files: {self.files_written} written, "
             f"{self.files_unchanged} unchanged, {self.files_deleted} deleted; "
             f"LLM: {self.llm_calls} calls, {self.llm_cache_hits} cache hits, "
@@ -57,9 +59,10 @@ class Summary:
 class Reporter:
     """Counts what doit did; prints failures (no tracebacks) and one summary line."""
 
-    def __init__(self, build: Build, outstream: IO[str]):
+    def __init__(self, build: Build, outstream: IO[str], label: str = ""):
         self.build = build
         self.out = outstream
+        self.label = label
         self.started = time.perf_counter()
         self.verbose = bool(os.environ.get("APIPACK_VERBOSE"))
         self.warned: set[str] = set()
@@ -146,5 +149,5 @@ class Reporter:
         for failure in summary.failures:
             self.out.write(f"apipack: {failure}\n")
         if not self.build.quiet:
-            self.out.write(summary.line() + "\n")
+            self.out.write(summary.line(self.label) + "\n")
         self.build.write_summary()
