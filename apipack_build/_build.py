@@ -23,6 +23,7 @@ from filelock import FileLock, Timeout
 
 from . import _manifest
 from ._doitrun import DEFAULT_NAMESPACE, checker_factory, reporter_class, summary_bytes
+from ._fastpath import FINGERPRINT_FILE
 from ._fsio import FileHasher, confined, joined, write_atomic
 from ._hashing import bytes_hash, content_hash
 from ._llmstep import Asker, Need
@@ -234,6 +235,9 @@ class Build:
                 files[planned.path] = _manifest.Entry(digest, task.name, task.key)
         deleted, kept = self.delete_stale(old, files)
         _manifest.write(self.manifest_path, self.output_id, files)
+        # The fast path's fingerprint describes the inputs of the outputs it saw; these differ
+        # now. `apipack generate` records a new one after the run; plain doit leaves none.
+        (self.state / FINGERPRINT_FILE).unlink(missing_ok=True)
         # the reporter tells the user: doit swallows what an action prints
         return {"plan_key": self.plan_key(), "deleted": deleted, "kept": kept}
 

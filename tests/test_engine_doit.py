@@ -83,3 +83,17 @@ def test_a_bad_spec_under_doit_is_one_located_message(dodo_project: Project) -> 
         "unknown type 'strng' (did you mean 'string'?)"
     )
     assert not dodo_project.out.exists()
+
+
+def test_a_doit_build_between_two_generates_is_not_taken_for_up_to_date(
+    dodo_project: Project,
+) -> None:
+    dodo_project.generate()  # records the fast path's fingerprint of these inputs
+    dodo_project.edit("specs/tools.yml", '"Second"', '"Second, edited"')
+    dodo_project.doit_build()
+    dodo_project.edit("specs/tools.yml", '"Second, edited"', '"Second"')
+
+    back = dodo_project.generate()
+
+    assert back["tasks_run"] > 0  # the inputs are the first build's; the outputs are not
+    dodo_project.apipack("check")
