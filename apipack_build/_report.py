@@ -37,6 +37,8 @@ class Summary:
     llm_completion_tokens: int = 0
     llm_seconds: float = 0.0
     seconds: float = 0.0
+    #: answered by the fingerprint of the last build, without planning (see ``_fastpath``)
+    fast_path: bool = False
     failures: list[str] = field(default_factory=list)
 
     def line(self, label: str = "") -> str:

@@ -7,17 +7,21 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import _diff, _manifest
+from . import _diff, _fastpath, _manifest
 from ._build import LAST_BUILD, STATE_DIR, Build
+from ._doitrun import summary_bytes
+from ._fsio import write_atomic
 from ._hashing import bytes_hash
 from ._llmstore import ResponseCache
+from ._lookup import template_dirs
 from ._plan import llm_needs, load_packages, spec_files
 from ._registry import registry
-from ._render import template_dirs
+from ._report import Summary
 from .engine import prepare, resolve_targets
 from .errors import ApipackError, BuildError, ConfigError, LLMError
 from .llm import make_provider
@@ -189,6 +193,8 @@ def cmd_validate(args: argparse.Namespace, cwd: Path) -> int:
 
 
 def cmd_generate(args: argparse.Namespace, cwd: Path) -> int:
+    if not args.dry_run and not args.refresh and _nothing_changed(args, cwd):
+        return 0
     build = prepare(
         args.targets,
         cwd=cwd,
@@ -210,13 +216,41 @@ def cmd_generate(args: argparse.Namespace, cwd: Path) -> int:
             print(f"would {verbs[change.kind]} {change.describe(build.output_id).split(':')[0]}")
         print(f"apipack: dry run: {len(shown)} file(s) would change; nothing written")
         return 0
+    fingerprint = _fastpath.build_fingerprint(build)
     if not args.fail_on_change:
         build.run(jobs=build.plan.effective.settings.jobs)
+        _fastpath.record_build(build, fingerprint)
         return 0
     paths = _writable_paths(build)
     before = _hashes(paths)
     build.run(jobs=build.plan.effective.settings.jobs)
+    _fastpath.record_build(build, fingerprint)
     return _report_changes(before, _hashes(paths))
+
+
+def _nothing_changed(args: argparse.Namespace, cwd: Path) -> bool:
+    """The fast path: nothing the last build depended on has changed (see ``_fastpath``)."""
+    started = time.perf_counter()
+    effective, specs = resolve_targets(args.targets, cwd, _overrides(args))
+    output = (effective.root / effective.settings.output).resolve()
+    offline = bool(args.offline or effective.settings.offline)
+    found = _fastpath.up_to_date(effective, specs, offline=offline, output=output)
+    if found is None:
+        return False
+    tasks, files = found
+    summary = Summary(
+        tasks_total=tasks,
+        tasks_up_to_date=tasks,
+        files_unchanged=files,
+        seconds=time.perf_counter() - started,
+        fast_path=True,
+    )
+    print(summary.line())
+    text = summary_bytes(summary)
+    write_atomic(effective.root / STATE_DIR / LAST_BUILD, text)
+    if args.summary_json is not None:
+        write_atomic(args.summary_json, text)
+    return True
 
 
 def _writable_paths(build: Build) -> dict[str, Path]:
