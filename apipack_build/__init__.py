@@ -2,10 +2,15 @@
 
 The engine knows no language: languages and rules arrive through entry points
 (``apipack.languages``, ``apipack.rules``), the built-in ones included.
+
+From Python, ``generate(project, ...)`` builds like ``apipack generate`` and returns its
+``Summary``; ``check(project, ...)`` lists what ``apipack check`` lists. Both raise the
+``ApipackError`` subclasses below (see ``docs/api.md``).
 """
 
 from __future__ import annotations
 
+from ._api import check, generate
 from ._build import Build
 from ._report import Summary
 from .engine import prepare
@@ -31,5 +36,7 @@ __all__ = [
     "SpecError",
     "Summary",
     "TemplateError",
+    "check",
+    "generate",
     "prepare",
 ]

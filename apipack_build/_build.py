@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from doit.cmd_base import ModuleTaskLoader
 from doit.doit_cmd import DoitMain
@@ -264,11 +264,14 @@ class Build:
             _prune_empty_parents(target.parent, self.output)
         return deleted, kept
 
-    def run(self, jobs: int = 1, extra_args: list[str] | None = None) -> Summary:
-        """Run the graph in this process through doit's own command line."""
+    def run(
+        self, jobs: int = 1, extra_args: list[str] | None = None, out: IO[str] | None = None
+    ) -> Summary:
+        """Run the graph in this process through doit's own command line; what it reports goes
+        to *out* (default: the current ``sys.stdout``)."""
         self.lock()
         try:
-            config = self.doit_config()
+            config = {**self.doit_config(), "outfile": out or sys.stdout}
             namespace = {"task_apipack": lambda: self.tasks(), "DOIT_CONFIG": config}
             args = ["run", "--continue", "-n", str(jobs), *(extra_args or [])]
             if jobs > 1:

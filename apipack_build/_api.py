@@ -1,0 +1,158 @@
+"""Building from Python: what ``apipack generate`` and ``apipack check`` do, as two functions.
+
+Same settings layers, same tasks, files, state, lock and summary as the command line; failures
+are raised as the same ``ApipackError`` subclasses (the CLI turns them into exit codes)::
+
+    summary = apipack_build.generate("services/billing", languages=["python"], offline=True)
+    stale = apipack_build.check("services/billing")   # [] when every generated file is current
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from . import _diff, _fastpath
+from ._build import LAST_BUILD, STATE_DIR
+from ._doitrun import summary_bytes
+from ._fsio import write_atomic
+from ._report import Summary
+from .engine import prepare, resolve_targets
+from .errors import BuildError, ConfigError
+
+PathLike = str | os.PathLike[str]
+
+
+def generate(
+    project: PathLike = ".",
+    *,
+    specs: Sequence[PathLike] = (),
+    languages: Sequence[str] | None = None,
+    interfaces: Sequence[str] | None = None,
+    output: PathLike | None = None,
+    jobs: int | None = None,
+    offline: bool | None = None,
+    refresh: Sequence[str] = (),
+    summary_json: PathLike | None = None,
+    echo: bool = False,
+) -> Summary:
+    """Build *project* (a folder, or a project file) like ``apipack generate``.
+
+    *specs* builds only those spec files (relative to the project folder); *languages*,
+    *interfaces*, *output* and *jobs* override the settings as the command-line flags do;
+    ``offline=None`` follows the settings. With ``echo=True`` the summary line and any failures
+    are printed as the CLI prints them; otherwise nothing is printed but warnings (to stderr).
+
+    Returns the build's summary. Raises ``SpecError``/``ConfigError``/``TemplateError`` (bad
+    input, nothing built), ``LLMError`` (a model unavailable, or a reply missing offline),
+    ``BuildError`` (a task failed: its message lists each failure) or ``BusyError``.
+    """
+    targets, cwd = _targets(project, specs)
+    overrides = _overrides(languages, interfaces, output, jobs)
+    report = Path(summary_json) if summary_json is not None else None
+    if not refresh:
+        fast = _unchanged(targets, cwd, overrides, offline, report, echo)
+        if fast is not None:
+            return fast
+    build = prepare(
+        targets,
+        cwd=cwd,
+        overrides=overrides,
+        summary_json=report,
+        quiet=not echo,
+        offline=offline,
+        refresh=refresh,
+    )
+    fingerprint = _fastpath.build_fingerprint(build)
+    try:
+        summary = build.run(
+            jobs=build.plan.effective.settings.jobs, out=sys.stdout if echo else io.StringIO()
+        )
+    except BuildError as exc:
+        raise BuildError("\n".join([*build.summary.failures, str(exc)])) from None
+    _fastpath.record_build(build, fingerprint)
+    return summary
+
+
+def check(
+    project: PathLike = ".",
+    *,
+    specs: Sequence[PathLike] = (),
+    languages: Sequence[str] | None = None,
+    interfaces: Sequence[str] | None = None,
+    output: PathLike | None = None,
+) -> list[str]:
+    """What ``apipack check`` lists, one ``path: reason`` per stale, missing, hand-edited or
+    extra generated file (paths from the project folder); empty when everything is current.
+    Writes nothing and never calls a model. Raises ``ApipackError`` subclasses on bad input."""
+    targets, cwd = _targets(project, specs)
+    build = prepare(
+        targets, cwd=cwd, overrides=_overrides(languages, interfaces, output, None), offline=True
+    )
+    return [change.describe(build.output_id) for change in _diff.diff(build)]
+
+
+def _targets(project: PathLike, specs: Sequence[PathLike]) -> tuple[list[Path], Path]:
+    """``apipack`` arguments and the folder it would run in."""
+    folder = Path(project)
+    if not specs:
+        return [folder], Path.cwd()
+    if folder.is_file():
+        raise ConfigError(f"{folder}: give spec files with a project folder, not a project file")
+    return [Path(spec) for spec in specs], folder.resolve()
+
+
+def _overrides(
+    languages: Sequence[str] | None,
+    interfaces: Sequence[str] | None,
+    output: PathLike | None,
+    jobs: int | None,
+) -> dict[str, Any]:
+    """The command line's overrides: lists deduplicated and sorted, as ``-l``/``-i`` give them."""
+    for name, value in (("languages", languages), ("interfaces", interfaces)):
+        if isinstance(value, str):
+            raise ConfigError(f"{name}: give a list of names, not the string {value!r}")
+    return {
+        "languages": sorted(set(languages)) if languages else None,
+        "interfaces": sorted(set(interfaces)) if interfaces else None,
+        "output": os.fspath(output) if output is not None else None,
+        "jobs": jobs,
+    }
+
+
+def _unchanged(
+    targets: list[Path],
+    cwd: Path,
+    overrides: dict[str, Any],
+    offline: bool | None,
+    summary_json: Path | None,
+    echo: bool,
+) -> Summary | None:
+    """The CLI's fast path: if nothing the last build depended on changed, its summary."""
+    started = time.perf_counter()
+    effective, specs = resolve_targets(targets, cwd, overrides)
+    output = (effective.root / effective.settings.output).resolve()
+    offline = effective.settings.offline if offline is None else offline
+    found = _fastpath.up_to_date(effective, specs, offline=offline, output=output)
+    if found is None:
+        return None
+    tasks, files = found
+    summary = Summary(
+        tasks_total=tasks,
+        tasks_up_to_date=tasks,
+        files_unchanged=files,
+        seconds=time.perf_counter() - started,
+        fast_path=True,
+    )
+    if echo:
+        print(summary.line(), file=sys.stdout)
+    text = summary_bytes(summary)
+    write_atomic(effective.root / STATE_DIR / LAST_BUILD, text)
+    if summary_json is not None:
+        write_atomic(summary_json, text)
+    return summary
