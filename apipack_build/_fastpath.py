@@ -19,12 +19,12 @@ import importlib.util
 import json
 import sys
 from collections.abc import Iterable
-from importlib.metadata import entry_points, version
+from importlib.metadata import EntryPoint, entry_points, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import _manifest
-from ._fsio import FileHasher, joined, write_atomic
+from ._fsio import FileHasher, joined_str, write_atomic
 from ._hashing import content_hash
 from ._lookup import STATE_DIR, template_dirs
 from .settings import Effective
@@ -42,19 +42,25 @@ def _files_below(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
 
 
-def _code_roots() -> list[Path]:
-    """The engine and the package folder of every registered language and rule, found
-    without importing them."""
+def _plugins() -> list[EntryPoint]:
+    """Every registered language and rule (one scan of the installed distributions)."""
+    found = entry_points()
+    return sorted(
+        (p for g in ENTRY_POINT_GROUPS for p in found.select(group=g)),
+        key=lambda p: (p.group, p.name, p.value),
+    )
+
+
+def _code_roots(plugins: list[EntryPoint]) -> list[Path]:
+    """The engine and the package folder of every plugin, found without importing them."""
     roots = {ENGINE}
-    for group in ENTRY_POINT_GROUPS:
-        for point in entry_points(group=group):
-            spec = importlib.util.find_spec(point.module)
-            if spec is None or spec.origin is None:
-                continue
-            origin = Path(spec.origin)
-            roots.add(
-                origin.parent if spec.submodule_search_locations or "." in point.module else origin
-            )
+    for point in plugins:
+        spec = importlib.util.find_spec(point.module)
+        if spec is None or spec.origin is None:
+            continue
+        origin = Path(spec.origin)
+        package = spec.submodule_search_locations or "." in point.module
+        roots.add(origin.parent if package else origin)
     return sorted(roots)
 
 
@@ -72,15 +78,14 @@ def fingerprint(
     def hashed(paths: Iterable[Path]) -> list[list[str]]:
         return [[str(p), hasher.hash(p) or "-"] for p in paths]
 
+    plugins = _plugins()
     code = [
         p
-        for r in _code_roots()
+        for r in _code_roots(plugins)
         for p in (_files_below(r) if r.is_dir() else [r])
         if p.suffix == ".py"
     ]
-    points = sorted(
-        f"{p.group}:{p.name}={p.value}" for g in ENTRY_POINT_GROUPS for p in entry_points(group=g)
-    )
+    points = [f"{p.group}:{p.name}={p.value}" for p in plugins]
     return content_hash(
         {
             "format": FINGERPRINT_VERSION,
@@ -99,7 +104,8 @@ def fingerprint(
 
 
 def _outputs_intact(output: Path, files: dict[str, _manifest.Entry], hasher: FileHasher) -> bool:
-    return all(hasher.hash(joined(output, path)) == entry.hash for path, entry in files.items())
+    root = str(output)
+    return all(hasher.hash(joined_str(root, path)) == entry.hash for path, entry in files.items())
 
 
 def record(
@@ -146,15 +152,20 @@ def build_fingerprint(build: Build) -> str:
     then fails the next comparison instead of passing for what the build saw."""
     plan = build.plan
     dirs = [folder for _, folder in template_dirs(plan.effective.root)]
-    return fingerprint(plan.effective, build.hasher, plan.specs, plan.implementation_files, dirs,
-                       plan.partial)
+    return fingerprint(
+        plan.effective, build.hasher, plan.specs, plan.implementation_files, dirs, plan.partial
+    )
 
 
 def record_build(build: Build, key: str) -> None:
     """After a successful build: remember its fingerprint for the next one."""
-    record(build.state / FINGERPRINT_FILE, key, tasks=build.summary.tasks_total,
-           implementations=list(build.plan.implementation_files),
-           needs_llm=bool(build.plan.llm.needs))
+    record(
+        build.state / FINGERPRINT_FILE,
+        key,
+        tasks=build.summary.tasks_total,
+        implementations=list(build.plan.implementation_files),
+        needs_llm=bool(build.plan.llm.needs),
+    )
     build.hasher.save()
 
 
