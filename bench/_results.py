@@ -63,7 +63,7 @@ def machine_info() -> dict[str, Any]:
         "cpu_model": _cpu_model(),
         "platform": platform.platform(),
         "python": platform.python_version(),
-        "apipack_commit": commit + (" (engine edited since)" if dirty else ""),
+        "apipack_commit": commit + (" with uncommitted engine changes" if dirty else ""),
         "doit": _version("doit"),
         "java": java[0] if java else "",
         "load_average": [round(x, 2) for x in os.getloadavg()],
@@ -200,6 +200,14 @@ def _count(m: Measurement, name: str) -> str:
     return "" if value is None else f"{value:g}"
 
 
+def _fast_path(m: Measurement) -> str:
+    """Whether apipack answered without planning (its summary's ``fast_path``)."""
+    fast = sum(1 for s in m.samples if s.counts.get("fast_path"))
+    if not fast:
+        return ""
+    return "fast path" if fast == len(m.samples) else f"fast path in {fast} of {len(m.samples)}"
+
+
 def timing_rows(measurements: Sequence[Measurement]) -> list[list[str]]:
     rows = []
     for m in _ordered(measurements):
@@ -217,7 +225,7 @@ def timing_rows(measurements: Sequence[Measurement]) -> list[list[str]]:
                 _count(m, "llm_calls"),
                 _count(m, "files_written"),
                 f"{m.peak_rss_mb:.0f}",
-                m.note,
+                "; ".join(filter(None, [_fast_path(m), m.note])),
             ]
         )
     return rows
@@ -333,7 +341,8 @@ def plot(measurements: Sequence[Measurement], path: Path, title: str) -> str:
     except ImportError:
         return "matplotlib is not installed (pip install -e '.[bench]')"
     figure, axes = pyplot.subplots(figsize=(10, 6))
-    for scenario in ORDER:
+    colors = pyplot.get_cmap("tab20").colors
+    for index, scenario in enumerate(ORDER):
         series = sorted(
             (m for m in measurements if m.scenario == scenario and m.available), key=lambda m: m.n
         )
@@ -351,6 +360,7 @@ def plot(measurements: Sequence[Measurement], path: Path, title: str) -> str:
             marker="s" if dashed else "o",
             linestyle="--" if dashed else "-",
             capsize=3,
+            color=colors[index % len(colors)],
         )
     sizes = sorted({m.n for m in measurements})
     axes.set_xscale("log")

@@ -31,7 +31,15 @@ LABELS = {
     "two_languages": "2 languages",
 }
 #: the counts of ``--summary-json`` each sample keeps
-COUNTS = ("tasks_total", "tasks_run", "llm_calls", "files_written", "llm_seconds", "seconds")
+COUNTS = (
+    "tasks_total",
+    "tasks_run",
+    "llm_calls",
+    "files_written",
+    "llm_seconds",
+    "seconds",
+    "fast_path",  # 1 when the build answered "nothing changed" without planning
+)
 
 
 @dataclass
@@ -66,7 +74,7 @@ class Apipack:
                 f"{run.returncode}:\n{run.tail()}"
             )
         data = json.loads(summary.read_text(encoding="utf-8"))
-        counts = {name: data[name] for name in COUNTS if name in data}
+        counts = {name: float(data[name]) for name in COUNTS if name in data}
         counts["apipack_seconds"] = counts.pop("seconds", 0.0)  # the time doit's run took
         return Sample(run.seconds, run.max_rss_mb, counts)
 
