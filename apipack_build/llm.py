@@ -339,11 +339,12 @@ class OpenAIProvider(_Base):
         )
 
 
-PROVIDERS: dict[str, type[_Base]] = {"ollama": OllamaProvider, "openai": OpenAIProvider}
-
-
 def make_provider(settings: LLMSettings, transport: httpx.BaseTransport | None = None) -> Provider:
-    return PROVIDERS[settings.provider](settings, transport)
+    """The provider ``settings.provider`` names, from the ``apipack.providers`` entry points
+    (``ollama`` and ``openai`` are registered there like any plugin's)."""
+    from ._registry import provider_class
+
+    return provider_class(settings.provider)(settings, transport)
 
 
 def _json(response: httpx.Response, where: str) -> dict[str, Any]:

@@ -6,19 +6,23 @@ Every value remembers where it came from, so ``apipack config`` can say so.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ._types import did_you_mean
 from ._validation import validate_model
 from ._yamlsrc import Located, load_located
 from .errors import ConfigError, Problem, SpecError
 
 PROJECT_FILES = ("apipack.yml", "project.apipack.yml")
+PROVIDER_GROUP = "apipack.providers"  # entry points: provider name -> provider class
 ENV_PREFIX = "APIPACK_"
 
 
@@ -27,7 +31,9 @@ class _Section(BaseModel):
 
 
 class LLMSettings(_Section):
-    provider: Literal["ollama", "openai"] = "ollama"
+    provider: str = Field(
+        "ollama", description=f"a provider registered in {PROVIDER_GROUP}: ollama, openai, ..."
+    )
     model: str = "mistral:7b"
     base_url: str = "http://localhost:11434"
     temperature: float = Field(0.0, ge=0, le=2)
@@ -42,6 +48,17 @@ class LLMSettings(_Section):
     remote_cache: str = Field(
         "", description="URL of a bazel-remote server shared by a team or CI (docs/remote-cache.md)"
     )
+
+    @field_validator("provider")
+    @classmethod
+    def _registered(cls, value: str) -> str:
+        names = provider_names()
+        if value not in names:
+            raise ValueError(
+                f"unknown provider '{value}'{did_you_mean(value, names)}; "
+                f"registered: {', '.join(names) or 'none'}"
+            )
+        return value
 
     @field_validator("remote_cache")
     @classmethod
@@ -81,6 +98,12 @@ class Effective:
     root: Path
     project_file: Path | None
     origins: Mapping[str, str]
+
+
+@functools.cache  # one scan of the installed distributions per process
+def provider_names() -> tuple[str, ...]:
+    """The LLM providers installed packages register (built-ins too), without importing them."""
+    return tuple(sorted({point.name for point in entry_points(group=PROVIDER_GROUP)}))
 
 
 def find_project_file(folder: Path) -> Path | None:
