@@ -5,23 +5,44 @@ Kept apart from rendering so that code which only needs to find files loads no J
 
 from __future__ import annotations
 
+import functools
+import importlib.util
+from importlib.metadata import entry_points
 from importlib.resources import files
 from pathlib import Path
 
 STATE_DIR = ".apipack"
+TEMPLATE_GROUP = "apipack.templates"  # entry points: name -> a package of template files
 
 
 def builtin_template_dir() -> Path:
     return Path(str(files("apipack_templates")))
 
 
+@functools.cache  # one scan of the installed distributions per process
+def plugin_template_dirs() -> tuple[tuple[str, Path], ...]:
+    """("plugin NAME", folder) of each ``apipack.templates`` entry point: the folder of the
+    package it names, found through its import spec (that package itself is not imported)."""
+    found: list[tuple[str, Path]] = []
+    for point in sorted(entry_points(group=TEMPLATE_GROUP), key=lambda p: p.name):
+        try:
+            spec = importlib.util.find_spec(point.value)
+        except (ImportError, ValueError):
+            spec = None
+        for folder in (spec.submodule_search_locations or []) if spec else []:
+            found.append((f"plugin {point.name}", Path(folder)))
+    return tuple(found)
+
+
 def template_dirs(project_root: Path, home: Path | None = None) -> list[tuple[str, Path]]:
     """(origin, folder) pairs, highest priority first: the project's ``templates/``, then
-    ``~/.apipack/templates``, then the built-in ones; folders that do not exist are skipped."""
+    ``~/.apipack/templates``, then those of installed plugins (``apipack.templates`` entry
+    points, by name), then the built-in ones; folders that do not exist are skipped."""
     home = home if home is not None else Path.home()
     candidates = [
         ("project", project_root / "templates"),
         ("user", home / ".apipack" / "templates"),
+        *plugin_template_dirs(),
         ("builtin", builtin_template_dir()),
     ]
     return [(origin, path) for origin, path in candidates if path.is_dir()]

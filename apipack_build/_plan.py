@@ -280,6 +280,9 @@ def _implementations(
         language = reg.languages[target.language]
         for function in target.package.functions:
             ident = (target.package.name, function.name, target.language)
+            if not language.needs_code:
+                found[ident] = Implementation("none", "")
+                continue
             impl = _given_implementation(function, target.language, root)
             if impl is None:
                 messages = prompt_messages(renderer, target.package, function, target.language)
@@ -308,11 +311,17 @@ def _implementations(
 
 def _all_filters(reg: Registry) -> dict[str, Any]:
     filters: dict[str, Any] = {}
+    owners: dict[str, str] = {}
     for name in sorted(reg.languages):
         for filter_name, function in reg.languages[name].filters.items():
             if filters.get(filter_name, function) is not function:
-                raise ConfigError(f"template filter '{filter_name}' is defined by two languages")
+                raise ConfigError(
+                    f"template filter '{filter_name}' is defined by languages "
+                    f"'{owners[filter_name]}' and '{name}'; templates share one set of filters, "
+                    f"so one of them must be renamed"
+                )
             filters[filter_name] = function
+            owners[filter_name] = name
     return filters
 
 

@@ -44,13 +44,16 @@ class Language:
     #: why *source* does not implement *function* in this language, or None if it does;
     #: applied to hand-written code and to every LLM reply before it is cached
     check_code: Callable[[str, Function], str | None] | None = None
+    #: False for a language that describes functions rather than runs them (documentation):
+    #: its rules get an empty implementation, and no LLM is asked for one
+    needs_code: bool = True
 
 
 @dataclass(frozen=True)
 class Implementation:
     """The source of one function's logic in one language."""
 
-    origin: str  # "code" (inline in the spec), "file" (hand-written file), or "llm"
+    origin: str  # "code" (inline), "file" (hand-written), "llm", or "none" (needs_code=False)
     source: str
     path: str = ""  # project-relative path when origin == "file"
 
