@@ -10,10 +10,9 @@ From Python, ``generate(project, ...)`` builds like ``apipack generate`` and ret
 
 from __future__ import annotations
 
-from ._api import check, generate
-from ._build import Build
-from ._report import Summary
-from .engine import prepare
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .errors import (
     ApipackError,
     BuildError,
@@ -40,3 +39,26 @@ __all__ = [
     "generate",
     "prepare",
 ]
+
+# Loaded on first use: `apipack generate` with nothing to do must not pay for doit and Jinja.
+_LAZY = {
+    "Build": "._build",
+    "Summary": "._summary",
+    "check": "._api",
+    "generate": "._api",
+    "prepare": ".engine",
+}
+
+if TYPE_CHECKING:
+    from ._api import check, generate
+    from ._build import Build
+    from ._summary import Summary
+    from .engine import prepare
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+    globals()[name] = value
+    return value

@@ -18,10 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from . import _diff, _fastpath
-from ._build import LAST_BUILD, STATE_DIR
-from ._doitrun import summary_bytes
 from ._fsio import write_atomic
-from ._report import Summary
+from ._lookup import LAST_BUILD, STATE_DIR
+from ._summary import Summary, summary_bytes
 from .engine import prepare, resolve_targets
 from .errors import BuildError, ConfigError
 

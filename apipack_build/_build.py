@@ -22,20 +22,19 @@ from doit.exceptions import TaskFailed
 from filelock import FileLock, Timeout
 
 from . import _manifest
-from ._doitrun import DEFAULT_NAMESPACE, checker_factory, reporter_class, summary_bytes
+from ._doitrun import DEFAULT_NAMESPACE, checker_factory, reporter_class
 from ._fastpath import FINGERPRINT_FILE
 from ._fsio import FileHasher, confined, joined, write_atomic
 from ._hashing import bytes_hash, content_hash
 from ._llmstep import Asker, Need
 from ._llmstore import write_lock
+from ._lookup import LAST_BUILD, STATE_DIR
 from ._plan import Plan, RenderTask
 from ._registry import registry
-from ._report import Summary
+from ._summary import Summary, summary_bytes
 from .errors import ApipackError, BuildError, BusyError
 
-STATE_DIR = ".apipack"
 MANIFEST_TASK = "_manifest"
-LAST_BUILD = "last-build.json"
 LOCK_TIMEOUT = 900.0
 
 

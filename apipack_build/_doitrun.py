@@ -10,10 +10,9 @@ freshness by content hash, through the stat-signature cache of the project that 
 from __future__ import annotations
 
 import functools
-import json
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, fields
+from dataclasses import fields
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -21,7 +20,8 @@ from doit.dependency import FileChangedChecker
 from doit.reporter import ConsoleReporter
 
 from ._fsio import FileHasher, write_atomic
-from ._report import Reporter, Summary
+from ._report import Reporter
+from ._summary import Summary, summary_bytes
 
 if TYPE_CHECKING:
     from ._build import Build
@@ -40,13 +40,6 @@ def combine(summaries: Iterable[Summary], seconds: float) -> Summary:
         total.failures.extend(summary.failures)
     total.seconds = seconds
     return total
-
-
-def summary_bytes(summary: Summary) -> bytes:
-    data = asdict(summary)
-    data["seconds"] = round(data["seconds"], 3)
-    data["llm_seconds"] = round(data["llm_seconds"], 3)
-    return (json.dumps(data, indent=2, sort_keys=True) + "\n").encode("utf-8")
 
 
 class RunReporter:

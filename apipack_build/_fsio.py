@@ -28,10 +28,10 @@ def joined(root: Path, relative: str) -> Path:
 
 def joined_str(root: str, relative: str) -> str:
     """``joined`` on strings: no path objects, for checks over thousands of files."""
-    parts = relative.split("/")
-    if not relative or relative.startswith("/") or "\\" in relative or ".." in parts:
+    parts = [part for part in relative.split("/") if part and part != "."]
+    if not parts or relative.startswith("/") or "\\" in relative or ".." in parts:
         raise ConfigError(f"refusing to write '{relative}': outside the output folder")
-    return root + "/" + "/".join(part for part in parts if part and part != ".")
+    return root + "/" + "/".join(parts)
 
 
 def confined(root: Path, relative: str) -> Path:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 STATE_DIR = ".apipack"
 TEMPLATE_GROUP = "apipack.templates"  # entry points: name -> a package of template files
+LAST_BUILD = "last-build.json"  # the last build's summary, in STATE_DIR
 
 
 def builtin_template_dir() -> Path:

@@ -8,54 +8,15 @@ from __future__ import annotations
 import os
 import sys
 import time
-from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
 from doit.exceptions import UnmetDependency
 
 from ._remote import show_warnings
+from ._summary import Summary
 
 if TYPE_CHECKING:
     from ._build import Build
-
-
-@dataclass
-class Summary:
-    tasks_total: int = 0
-    tasks_run: int = 0
-    tasks_up_to_date: int = 0
-    tasks_failed: int = 0
-    tasks_skipped: int = 0  # not run because a task they need failed
-    files_written: int = 0
-    files_unchanged: int = 0
-    files_deleted: int = 0
-    llm_calls: int = 0
-    llm_cache_hits: int = 0
-    llm_remote_hits: int = 0
-    llm_lock_hits: int = 0
-    llm_prompt_tokens: int = 0
-    llm_completion_tokens: int = 0
-    llm_seconds: float = 0.0
-    seconds: float = 0.0
-    #: answered by the fingerprint of the last build, without planning (see ``_fastpath``)
-    fast_path: bool = False
-    failures: list[str] = field(default_factory=list)
-
-    def line(self, label: str = "") -> str:
-        """One line; *label* names the project when a run builds several (``apipack billing:``)."""
-        failed = f", {self.tasks_failed} failed" if self.tasks_failed else ""
-        if self.tasks_skipped:
-            failed += f", {self.tasks_skipped} not run"
-        name = f"apipack {label}" if label else "apipack"
-        return (
-            f"{name}: {self.tasks_total} tasks: {self.tasks_run} run, "
-            f"{self.tasks_up_to_date} up to date{failed}; files: {self.files_written} written, "
-            f"{self.files_unchanged} unchanged, {self.files_deleted} deleted; "
-            f"LLM: {self.llm_calls} calls, {self.llm_cache_hits} cache hits, "
-            + (f"{self.llm_remote_hits} remote hits, " if self.llm_remote_hits else "")
-            + f"{self.llm_lock_hits} lock hits; "
-            f"{self.seconds:.2f} s"
-        )
 
 
 class Reporter:

@@ -10,23 +10,22 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import _diff, _fastpath, _manifest
-from ._build import LAST_BUILD, STATE_DIR, Build
-from ._doitrun import summary_bytes
+# Only light modules here: a no-op `generate` answers from the fast path before doit, Jinja,
+# httpx or diskcache are loaded; each command imports the heavy parts it uses.
+from . import _fastpath, _manifest
 from ._fsio import write_atomic
 from ._hashing import bytes_hash
-from ._llmstore import ResponseCache
-from ._lookup import template_dirs
-from ._plan import llm_needs, load_packages, spec_files
-from ._registry import registry
-from ._report import Summary
+from ._lookup import LAST_BUILD, STATE_DIR, template_dirs
+from ._summary import Summary, summary_bytes
 from .engine import prepare, resolve_targets
 from .errors import ApipackError, BuildError, ConfigError, LLMError
-from .llm import make_provider
 from .settings import Settings, describe, find_project_file
 from .spec import IDENTIFIER, spec_json_schema
+
+if TYPE_CHECKING:
+    from ._build import Build
 
 
 def _split(values: list[str] | None) -> list[str] | None:
@@ -183,6 +182,9 @@ def cmd_init(args: argparse.Namespace, cwd: Path) -> int:
 
 
 def cmd_validate(args: argparse.Namespace, cwd: Path) -> int:
+    from ._plan import load_packages, spec_files
+    from ._registry import registry
+
     effective, specs = resolve_targets(args.files, cwd)
     files = spec_files(effective, specs)
     packages = load_packages(files, effective.root, registry())
@@ -204,6 +206,8 @@ def cmd_generate(args: argparse.Namespace, cwd: Path) -> int:
         refresh=args.refresh,
     )
     if args.dry_run:
+        from . import _diff
+
         changes = _diff.diff(build)
         verbs = {
             _diff.MISSING: "create",
@@ -285,6 +289,8 @@ def _report_changes(before: dict[str, str], after: dict[str, str]) -> int:
 
 
 def cmd_check(args: argparse.Namespace, cwd: Path) -> int:
+    from . import _diff
+
     build = prepare(args.targets, cwd=cwd, overrides=_overrides(args), offline=True)
     changes = _diff.diff(build)
     for change in changes:
@@ -343,6 +349,8 @@ def cmd_schema(args: argparse.Namespace, cwd: Path) -> int:
 
 
 def cmd_health(args: argparse.Namespace, cwd: Path) -> int:
+    from .llm import make_provider
+
     effective, _ = resolve_targets(args.targets, cwd, _overrides(args))
     llm = effective.settings.llm
     provider = make_provider(llm.model_copy(update={"retries": 0}))  # a probe, not a build
@@ -364,6 +372,9 @@ def cmd_health(args: argparse.Namespace, cwd: Path) -> int:
 
 
 def cmd_cache(args: argparse.Namespace, cwd: Path) -> int:
+    from ._llmstore import ResponseCache
+    from ._plan import llm_needs
+
     effective, _ = resolve_targets([], cwd)
     cache = ResponseCache(effective.root / effective.settings.cache_dir)
     try:

@@ -39,9 +39,10 @@ from typing import IO, Any, NoReturn
 
 from filelock import FileLock
 
-from ._build import STATE_DIR, Build, acquire_state_lock, set_aside_damaged_state
+from ._build import Build, acquire_state_lock, set_aside_damaged_state
 from ._doitrun import DEFAULT_NAMESPACE, ContentChecker, RunReporter
 from ._fsio import FileHasher
+from ._lookup import STATE_DIR
 from .engine import prepare
 from .errors import ApipackError, ConfigError, SpecError
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ._build import Build
-from ._plan import make_plan
 from .errors import ConfigError
-from .llm import Provider
 from .settings import PROJECT_FILES, Effective, find_project_file, resolve
+
+if TYPE_CHECKING:
+    from ._build import Build
+    from .llm import Provider
 
 
 def _is_project_file(path: Path) -> bool:
@@ -58,6 +59,9 @@ def prepare(
     """Everything up to running: settings, specs, plan. Raises ApipackError on bad input.
 
     ``offline=None`` follows the settings (``offline:``, ``APIPACK_OFFLINE``)."""
+    from ._build import Build  # the heavy part of the engine, loaded when a build is planned
+    from ._plan import make_plan
+
     effective, specs = resolve_targets(targets, cwd or Path.cwd(), overrides)
     plan = make_plan(
         effective,
