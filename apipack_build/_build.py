@@ -147,7 +147,7 @@ class Build:
     def _ask(self, need: Need) -> dict[str, Any] | TaskFailed:
         asker = Asker(
             self.plan.llm.settings,
-            self.plan.llm.provider_factory,
+            self.plan.llm.provider,
             self.plan.llm.cache,
             self.state / "failed",
             registry().languages,

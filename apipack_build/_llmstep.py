@@ -15,6 +15,7 @@ validated like a lock entry before use.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -383,6 +384,14 @@ class LLMStep:
         self.remote = remote
         self.needs: list[Need] = []
         self.resolution = Resolution({}, {}, "", LLMStats(), {})
+        self._provider: tuple[int, Provider] | None = None
+
+    def provider(self) -> Provider:
+        """One client per process, reused across requests: doit's forked workers must not share
+        a connection pool, and a new client per request costs more than a small reply."""
+        if self._provider is None or self._provider[0] != os.getpid():
+            self._provider = (os.getpid(), self.provider_factory())
+        return self._provider[1]
 
     @staticmethod
     def task_name(need: Need) -> str:

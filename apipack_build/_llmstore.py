@@ -123,7 +123,9 @@ def read_lock(path: Path) -> dict[tuple[str, str, str], dict[str, Any]]:
     if not path.is_file():
         return {}
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        # libyaml when present: a lock of a thousand functions loads ten times faster
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}
         entries = data.get("entries") or []
         return {(e["package"], e["function"], e["language"]): e for e in entries}
     except (yaml.YAMLError, AttributeError, KeyError, TypeError) as exc:

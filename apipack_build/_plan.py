@@ -181,7 +181,7 @@ def make_plan(
             languages=reg.languages,
             offline=settings.offline if offline is None else offline,
             refresh=refresh,
-            provider_factory=llm.provider_factory,
+            provider_factory=llm.provider,
             remote=llm.remote,
         )
     finally:
