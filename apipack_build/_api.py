@@ -12,16 +12,13 @@ from __future__ import annotations
 import io
 import os
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from . import _diff, _fastpath
-from ._fsio import write_atomic
-from ._lookup import LAST_BUILD, STATE_DIR
-from ._summary import Summary, summary_bytes
-from .engine import prepare, resolve_targets
+from ._summary import Summary
+from .engine import prepare
 from .errors import BuildError, ConfigError
 
 PathLike = str | os.PathLike[str]
@@ -55,7 +52,9 @@ def generate(
     overrides = _overrides(languages, interfaces, output, jobs)
     report = Path(summary_json) if summary_json is not None else None
     if not refresh:
-        fast = _unchanged(targets, cwd, overrides, offline, report, echo)
+        fast = _fastpath.answer(
+            targets, cwd, overrides, offline=offline, summary_json=report, echo=echo
+        )
         if fast is not None:
             return fast
     build = prepare(
@@ -122,36 +121,3 @@ def _overrides(
         "output": os.fspath(output) if output is not None else None,
         "jobs": jobs,
     }
-
-
-def _unchanged(
-    targets: list[Path],
-    cwd: Path,
-    overrides: dict[str, Any],
-    offline: bool | None,
-    summary_json: Path | None,
-    echo: bool,
-) -> Summary | None:
-    """The CLI's fast path: if nothing the last build depended on changed, its summary."""
-    started = time.perf_counter()
-    effective, specs = resolve_targets(targets, cwd, overrides)
-    output = (effective.root / effective.settings.output).resolve()
-    offline = effective.settings.offline if offline is None else offline
-    found = _fastpath.up_to_date(effective, specs, offline=offline, output=output)
-    if found is None:
-        return None
-    tasks, files = found
-    summary = Summary(
-        tasks_total=tasks,
-        tasks_up_to_date=tasks,
-        files_unchanged=files,
-        seconds=time.perf_counter() - started,
-        fast_path=True,
-    )
-    if echo:
-        print(summary.line(), file=sys.stdout)
-    text = summary_bytes(summary)
-    write_atomic(effective.root / STATE_DIR / LAST_BUILD, text)
-    if summary_json is not None:
-        write_atomic(summary_json, text)
-    return summary

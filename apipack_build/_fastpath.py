@@ -4,12 +4,14 @@ After a successful build, ``.apipack/fingerprint.json`` records a hash over ever
 depended on: the effective settings (and which came from the command line), the spec files the
 globs find, the implementation files they name, every file in every template folder, the source
 of the engine and of every installed language and rule, the versions of the libraries that
-render, and the lock. The next ``generate`` recomputes it from stat signatures (hashing only files
-that moved), checks that every generated file still holds its recorded bytes, and if all agree
-reports an up-to-date build without loading the specs, Jinja or doit.
+render; and the lock as the build left it. The next ``generate`` recomputes all that from stat
+signatures (hashing only files that moved), checks that every generated file still holds its
+recorded bytes, and if all agree reports an up-to-date build without loading the specs, Jinja or
+doit.
 
-A build that may ask an LLM server (functions without code, not offline) always takes the full
-path: a re-pulled model changes answers, and only the server can tell.
+A build whose functions the LLM writes also records the model's digest: online, the fast path
+asks the server for it (one small request) and takes the full path if it moved or the server
+cannot say — a re-pulled model changes answers, and only the server can tell.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ import glob
 import importlib.util
 import json
 import sys
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Mapping, Sequence
 from importlib.metadata import EntryPoint, entry_points, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,7 +29,8 @@ from typing import TYPE_CHECKING, Any
 from . import _manifest
 from ._fsio import FileHasher, joined_str, write_atomic
 from ._hashing import content_hash
-from ._lookup import STATE_DIR, template_dirs
+from ._lookup import LAST_BUILD, LOCK_FILE, STATE_DIR, template_dirs
+from ._summary import Summary, summary_bytes
 from .settings import Effective
 
 if TYPE_CHECKING:
@@ -98,7 +102,6 @@ def fingerprint(
             "code": hashed(code),
             "entry_points": points,
             "versions": [sys.version, version("jinja2"), version("doit")],
-            "lock": hasher.hash(root / "apipack.lock") or "-",
         }
     )
 
@@ -109,7 +112,14 @@ def _outputs_intact(output: Path, files: dict[str, _manifest.Entry], hasher: Fil
 
 
 def record(
-    path: Path, key: str, *, tasks: int, implementations: list[str], needs_llm: bool
+    path: Path,
+    key: str,
+    *,
+    tasks: int,
+    implementations: list[str],
+    llm_functions: int,
+    digest: str = "",
+    lock: str = "-",
 ) -> None:
     text = json.dumps(
         {
@@ -117,7 +127,9 @@ def record(
             "key": key,
             "tasks": tasks,
             "implementations": implementations,
-            "needs_llm": needs_llm,
+            "llm_functions": llm_functions,
+            "digest": digest,
+            "lock": lock,
         },
         sort_keys=True,
     )
@@ -164,18 +176,22 @@ def record_build(build: Build, key: str) -> None:
         key,
         tasks=build.summary.tasks_total,
         implementations=list(build.plan.implementation_files),
-        needs_llm=bool(build.plan.llm.needs),
+        llm_functions=len(build.plan.llm.needs),
+        digest=build.plan.llm.resolution.digest,
+        # the build writes the lock, so its hash is taken after the build, not before
+        lock=build.hasher.hash(build.plan.llm.lock_path) or "-",
     )
     build.hasher.save()
 
 
 def up_to_date(
     effective: Effective, explicit: list[Path], *, offline: bool, output: Path
-) -> tuple[int, int] | None:
-    """(tasks, files) of the last build if nothing it depends on has changed since, else None."""
+) -> tuple[int, int, int] | None:
+    """(tasks, files, LLM-written functions) of the last build if nothing it depends on has
+    changed since, else None."""
     state = effective.root / STATE_DIR
     recorded = read(state / FINGERPRINT_FILE)
-    if recorded is None or (recorded.get("needs_llm") and not offline):
+    if recorded is None:
         return None
     files = _manifest.read(state / "manifest.json", _manifest.output_id(output, effective.root))
     if not files:
@@ -189,7 +205,65 @@ def up_to_date(
         [folder for _, folder in template_dirs(effective.root)],
         bool(explicit),
     )
-    if key != recorded.get("key") or not _outputs_intact(output, files, hasher):
+    lock = hasher.hash(effective.root / LOCK_FILE) or "-"
+    if key != recorded.get("key") or lock != recorded.get("lock"):
+        return None
+    if not _outputs_intact(output, files, hasher):
+        return None
+    if recorded.get("llm_functions") and not offline and not _same_model(effective, recorded):
         return None
     hasher.save()
-    return int(recorded.get("tasks", 0)), len(files)
+    return int(recorded.get("tasks", 0)), len(files), int(recorded.get("llm_functions", 0))
+
+
+def _same_model(effective: Effective, recorded: dict[str, Any]) -> bool:
+    """Does the server still serve the model the last build's answers were keyed on?"""
+    from .errors import LLMError
+    from .llm import make_provider
+
+    probe = effective.settings.llm.model_copy(update={"retries": 0})
+    provider = make_provider(probe)
+    try:
+        return bool(recorded.get("digest")) and provider.model_digest() == recorded["digest"]
+    except LLMError:
+        return False  # unreachable or no such model: the full build says what to do
+    finally:
+        provider.close()
+
+
+def answer(
+    targets: Sequence[str | Path],
+    cwd: Path,
+    overrides: Mapping[str, Any],
+    *,
+    offline: bool | None,
+    summary_json: Path | None,
+    echo: bool,
+) -> Summary | None:
+    """The fast path of ``generate`` (command line and API alike): if nothing the last build
+    depended on has changed, its summary — printed if *echo*, and saved like a build's."""
+    from .engine import resolve_targets
+
+    started = time.perf_counter()
+    effective, specs = resolve_targets(targets, cwd, overrides)
+    output = (effective.root / effective.settings.output).resolve()
+    offline = effective.settings.offline if offline is None else offline
+    found = up_to_date(effective, specs, offline=offline, output=output)
+    if found is None:
+        return None
+    tasks, files, llm_functions = found
+    summary = Summary(
+        tasks_total=tasks,
+        tasks_up_to_date=tasks,
+        files_unchanged=files,
+        llm_cache_hits=llm_functions,  # every LLM-written body reused, none asked for
+        seconds=time.perf_counter() - started,
+        fast_path=True,
+    )
+    if echo:
+        print(summary.line())
+    text = summary_bytes(summary)
+    write_atomic(effective.root / STATE_DIR / LAST_BUILD, text)
+    if summary_json is not None:
+        write_atomic(summary_json, text)
+    return summary

@@ -18,7 +18,6 @@ from ._fsio import write_atomic
 from .errors import ApipackError
 
 CACHE_ARCHIVE_VERSION = 1
-LOCK_FILE = "apipack.lock"
 LOCK_VERSION = 1
 #: the order of fields in a lock entry: what a reviewer reads first comes first
 LOCK_FIELDS = (

@@ -16,8 +16,8 @@ from typing import Any
 
 from ._hashing import HASH_FORMAT, content_hash
 from ._llmstep import LLMStep, Need, prompt_messages, request_key, resolve
-from ._llmstore import LOCK_FILE, ResponseCache
-from ._lookup import template_dirs
+from ._llmstore import ResponseCache
+from ._lookup import LOCK_FILE, template_dirs
 from ._registry import Registry, registry
 from ._remote import RemoteCache, show_warnings
 from ._render import Renderer

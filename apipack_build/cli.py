@@ -7,7 +7,6 @@ import argparse
 import json
 import os
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,10 +14,8 @@ from typing import TYPE_CHECKING, Any
 # Only light modules here: a no-op `generate` answers from the fast path before doit, Jinja,
 # httpx or diskcache are loaded; each command imports the heavy parts it uses.
 from . import _fastpath, _manifest
-from ._fsio import write_atomic
 from ._hashing import bytes_hash
 from ._lookup import LAST_BUILD, STATE_DIR, template_dirs
-from ._summary import Summary, summary_bytes
 from .engine import prepare, resolve_targets
 from .errors import ApipackError, BuildError, ConfigError, LLMError
 from .settings import Settings, describe, find_project_file
@@ -234,27 +231,15 @@ def cmd_generate(args: argparse.Namespace, cwd: Path) -> int:
 
 def _nothing_changed(args: argparse.Namespace, cwd: Path) -> bool:
     """The fast path: nothing the last build depended on has changed (see ``_fastpath``)."""
-    started = time.perf_counter()
-    effective, specs = resolve_targets(args.targets, cwd, _overrides(args))
-    output = (effective.root / effective.settings.output).resolve()
-    offline = bool(args.offline or effective.settings.offline)
-    found = _fastpath.up_to_date(effective, specs, offline=offline, output=output)
-    if found is None:
-        return False
-    tasks, files = found
-    summary = Summary(
-        tasks_total=tasks,
-        tasks_up_to_date=tasks,
-        files_unchanged=files,
-        seconds=time.perf_counter() - started,
-        fast_path=True,
+    found = _fastpath.answer(
+        args.targets,
+        cwd,
+        _overrides(args),
+        offline=True if args.offline else None,
+        summary_json=args.summary_json,
+        echo=True,
     )
-    print(summary.line())
-    text = summary_bytes(summary)
-    write_atomic(effective.root / STATE_DIR / LAST_BUILD, text)
-    if args.summary_json is not None:
-        write_atomic(args.summary_json, text)
-    return True
+    return found is not None
 
 
 def _writable_paths(build: Build) -> dict[str, Path]:

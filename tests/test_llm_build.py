@@ -377,3 +377,23 @@ def test_cache_stats_export_import_prune(tmp_path: Path, fake: FakeLLM) -> None:
     bad.write_text("{not json")
     done = apipack_cmd(project, fake, "cache", "import", str(bad))
     assert done.returncode == 2 and "not an apipack cache archive" in done.stderr
+
+
+def test_online_no_op_asks_the_server_only_for_the_model_digest(
+    tmp_path: Path, fake: FakeLLM
+) -> None:
+    project = make_project(tmp_path / "p")
+    run(project, fake)
+    chats, seen = fake.chat_count, len(fake.other_requests)
+    done, summary = run(project, fake)
+    assert done.returncode == 0, done.stderr
+    assert summary["fast_path"] is True and summary["llm_cache_hits"] == LLM_FUNCTIONS
+    assert fake.chat_count == chats and fake.other_requests[seen:] == ["/api/tags"]
+
+    fake.models["mistral:7b"] = "sha256:" + "c" * 64  # the model was pulled again
+    done, summary = run(project, fake)
+    assert summary["fast_path"] is False and summary["llm_calls"] == LLM_FUNCTIONS
+    # and with the server gone, the full path answers from the lock
+    done, summary = run(project, None, APIPACK_LLM_BASE_URL="http://127.0.0.1:9")
+    assert done.returncode == 0, done.stderr
+    assert summary["fast_path"] is False and summary["llm_calls"] == 0
