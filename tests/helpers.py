@@ -337,3 +337,33 @@ def run_apipack(
     )
     assert "Traceback" not in done.stdout + done.stderr, done.stdout + done.stderr
     return done
+
+
+# -- projects whose function bodies the LLM writes --
+
+#: three functions the LLM writes (and one it must never be asked for)
+LLM_SPEC = """\
+project: {name: llm-tools, description: Functions the model writes}
+language: python
+interfaces: [cli]
+functions:
+  - name: shout
+    description: The text in capitals
+    output_type: string
+    parameters: [{name: text, type: string}]
+  - name: count_vowels
+    description: How many vowels the text has
+    output_type: int
+    parameters: [{name: text, type: string}]
+  - name: halve
+    description: Half of a number
+    output_type: float
+    parameters: [{name: value, type: float, default: 2.0}]
+  - name: given
+    description: Written by hand, never asked for
+    output_type: bool
+    code: |
+      def given() -> bool:
+          return True
+"""
+LLM_FUNCTIONS = 3

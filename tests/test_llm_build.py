@@ -17,33 +17,9 @@ from typing import Any
 
 import pytest
 from fake_llm import FakeLLM, Fault
-from helpers import run_apipack
+from helpers import LLM_FUNCTIONS, LLM_SPEC, run_apipack
 
-SPEC = """\
-project: {name: llm-tools, description: Functions the model writes}
-language: python
-interfaces: [cli]
-functions:
-  - name: shout
-    description: The text in capitals
-    output_type: string
-    parameters: [{name: text, type: string}]
-  - name: count_vowels
-    description: How many vowels the text has
-    output_type: int
-    parameters: [{name: text, type: string}]
-  - name: halve
-    description: Half of a number
-    output_type: float
-    parameters: [{name: value, type: float, default: 2.0}]
-  - name: given
-    description: Written by hand, never asked for
-    output_type: bool
-    code: |
-      def given() -> bool:
-          return True
-"""
-LLM_FUNCTIONS = 3
+SPEC = LLM_SPEC
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from fake_bazel_remote import (
     start_bazel_remote,
 )
 from fake_llm import FakeLLM
-from helpers import run_apipack
+from helpers import LLM_FUNCTIONS, LLM_SPEC, run_apipack
 
 from apipack_build._hashing import canonical_json
 from apipack_build._remote import (
@@ -39,25 +39,7 @@ from apipack_build._remote import (
     action_result,
 )
 
-SPEC = """\
-project: {name: llm-tools, description: Functions the model writes}
-language: python
-interfaces: [cli]
-functions:
-  - name: shout
-    description: The text in capitals
-    output_type: string
-    parameters: [{name: text, type: string}]
-  - name: count_vowels
-    description: How many vowels the text has
-    output_type: int
-    parameters: [{name: text, type: string}]
-  - name: halve
-    description: Half of a number
-    output_type: float
-    parameters: [{name: value, type: float, default: 2.0}]
-"""
-LLM_FUNCTIONS = 3
+SPEC = LLM_SPEC.split("  - name: given")[0]  # the three the LLM writes
 NOT_INSTALLED = (
     "bazel-remote is not installed (set APIPACK_BAZEL_REMOTE, or `go install "
     "github.com/buchgr/bazel-remote/v2@v2.5.1` as .ci/run does)"
