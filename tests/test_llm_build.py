@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from fake_llm import FakeLLM, Fault
-from helpers import LLM_FUNCTIONS, LLM_SPEC, run_apipack
+from helpers import LLM_FUNCTIONS, LLM_SPEC, run_apipack, tree
 
 SPEC = LLM_SPEC
 
@@ -55,15 +55,6 @@ def apipack_cmd(
     return run_apipack(folder, *args, env=env, timeout=120)
 
 
-def tree(folder: Path) -> dict[str, bytes]:
-    root = folder / "generated"
-    return {
-        p.relative_to(root).as_posix(): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
-
-
 def test_only_changed_functions_hit_the_model(tmp_path: Path, fake: FakeLLM) -> None:
     project = make_project(tmp_path / "p")
     done, summary = run(project, fake)
@@ -73,7 +64,7 @@ def test_only_changed_functions_hit_the_model(tmp_path: Path, fake: FakeLLM) -> 
     assert summary["llm_prompt_tokens"] > 0 and summary["llm_completion_tokens"] > 0
     lock = (project / "apipack.lock").read_text()
     assert lock.count("function:") == LLM_FUNCTIONS and "given" not in lock
-    first = tree(project)
+    first = tree(project / "generated")
     module = first["python/llm-tools/src/llm_tools/functions/shout.py"].decode()
     assert "def shout(text: str) -> str:" in module
 
@@ -109,20 +100,20 @@ def test_prompt_edit_and_new_digest_ask_again(tmp_path: Path, fake: FakeLLM) -> 
 def test_lock_alone_rebuilds_with_no_calls_and_same_bytes(tmp_path: Path, fake: FakeLLM) -> None:
     project = make_project(tmp_path / "p")
     run(project, fake)
-    before = tree(project)
+    before = tree(project / "generated")
     clone = make_project(tmp_path / "clone")
     (clone / "apipack.lock").write_bytes((project / "apipack.lock").read_bytes())
     calls = fake.chat_count
     done, summary = run(clone, fake)
     assert done.returncode == 0, done.stderr
     assert fake.chat_count == calls and summary["llm_lock_hits"] == LLM_FUNCTIONS
-    assert tree(clone) == before
+    assert tree(clone / "generated") == before
     # and with no server at all, offline
     other = make_project(tmp_path / "offline")
     (other / "apipack.lock").write_bytes((project / "apipack.lock").read_bytes())
     done, _ = run(other, None, "--offline", APIPACK_LLM_BASE_URL="http://127.0.0.1:9")
     assert done.returncode == 0, done.stderr
-    assert tree(other) == before
+    assert tree(other / "generated") == before
 
 
 def test_offline_with_a_missing_response_fails_before_any_task(
@@ -132,12 +123,12 @@ def test_offline_with_a_missing_response_fails_before_any_task(
     run(project, fake)
     spec = project / "specs" / "tools.yml"
     spec.write_text(spec.read_text().replace("How many vowels", "Count the vowels"))
-    before = tree(project)
+    before = tree(project / "generated")
     done, _ = run(project, fake, "--offline")
     assert done.returncode == 3
     assert "llm-tools.count_vowels (python)" in done.stderr
     assert "shout" not in done.stderr.split("response for:")[1]
-    assert tree(project) == before
+    assert tree(project / "generated") == before
     done, _ = run(project, fake, APIPACK_OFFLINE="1")
     assert done.returncode == 3
 
@@ -200,7 +191,7 @@ def test_unfixable_reply_fails_that_function_only(
     assert done.returncode == 1
     assert "mistral:7b" in done.stdout + done.stderr
     # the two other functions still built
-    generated = tree(project)
+    generated = tree(project / "generated")
     built = [
         name
         for name in ("shout", "count_vowels", "halve")
@@ -271,7 +262,7 @@ def test_two_builds_sharing_one_cache_at_once(tmp_path: Path, fake: FakeLLM) -> 
     for thread in threads:
         thread.join()
     assert all(done.returncode == 0 for done, _ in results), [d.stderr for d, _ in results]
-    assert tree(projects[0]).keys() == tree(projects[1]).keys()
+    assert tree(projects[0] / "generated").keys() == tree(projects[1] / "generated").keys()
     _, summary = run(projects[0], fake, APIPACK_CACHE_DIR=str(cache))
     assert summary["tasks_run"] == 0
 
@@ -306,7 +297,7 @@ def test_identical_requests_are_sent_once(tmp_path: Path, fake: FakeLLM) -> None
     done, summary = run(root, fake)
     assert done.returncode == 0, done.stderr
     assert fake.chat_count == 1 and summary["llm_calls"] == 1
-    generated = tree(root)
+    generated = tree(root / "generated")
     for name in ("twin-one", "twin-two"):
         module = name.replace("-", "_")
         assert f"python/{name}/src/{module}/functions/shout.py" in generated

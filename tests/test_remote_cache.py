@@ -27,7 +27,7 @@ from fake_bazel_remote import (
     start_bazel_remote,
 )
 from fake_llm import FakeLLM
-from helpers import LLM_FUNCTIONS, LLM_SPEC, run_apipack
+from helpers import LLM_FUNCTIONS, LLM_SPEC, run_apipack, tree
 
 from apipack_build._hashing import canonical_json
 from apipack_build._remote import (
@@ -110,15 +110,6 @@ def build(
     return done, json.loads(summary.read_text()) if summary.exists() else {}
 
 
-def tree(folder: Path) -> dict[str, bytes]:
-    root = folder / "generated"
-    return {
-        p.relative_to(root).as_posix(): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
-
-
 def remote_warnings(done: subprocess.CompletedProcess[str]) -> list[str]:
     return [line for line in done.stderr.splitlines() if "remote cache" in line]
 
@@ -140,7 +131,7 @@ def test_a_clean_build_gets_every_body_from_the_remote(
     assert fake.chat_count == calls and summary["llm_calls"] == 0
     assert summary["llm_remote_hits"] == LLM_FUNCTIONS
     assert f"{LLM_FUNCTIONS} remote hits" in done.stdout
-    assert tree(second) == tree(first)
+    assert tree(second / "generated") == tree(first / "generated")
     assert (second / "apipack.lock").read_bytes() == (first / "apipack.lock").read_bytes()
     # the local cache was filled on the way: a rebuild there needs no server at all
     done, summary = build(second, fake, f"http://127.0.0.1:{free_port()}")
@@ -153,7 +144,7 @@ def test_a_clean_build_gets_every_body_from_the_remote(
     )
     assert done.returncode == 0, done.stderr
     assert summary["llm_remote_hits"] == LLM_FUNCTIONS
-    assert tree(third) == tree(first)
+    assert tree(third / "generated") == tree(first / "generated")
 
 
 def test_a_remote_that_is_down_or_not_bazel_remote_only_warns(
@@ -172,7 +163,7 @@ def test_a_remote_that_is_down_or_not_bazel_remote_only_warns(
         warnings = remote_warnings(done)
         assert len(warnings) == 1, done.stderr
         assert problem in warnings[0] and "going on without it" in warnings[0]
-        assert len(tree(project)) == len(tree(tmp_path / "down"))
+        assert len(tree(project / "generated")) == len(tree(tmp_path / "down" / "generated"))
 
 
 def test_the_auth_header_reaches_the_server_and_nothing_else(
@@ -248,7 +239,7 @@ def test_bad_entries_on_the_remote_are_ignored(
     assert len(warnings) == 2, done.stderr
     assert any("llm-tools.shout (python)" in w and "not valid" in w for w in warnings)
     assert any("llm-tools.count_vowels (python)" in w and "not JSON" in w for w in warnings)
-    assert tree(second) == tree(first)
+    assert tree(second / "generated") == tree(first / "generated")
 
     # the model's valid answers were written back over the bad entries
     third = make_project(tmp_path / "third")
