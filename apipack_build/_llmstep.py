@@ -242,9 +242,6 @@ class Resolution:
     stats: LLMStats
     lock: dict[tuple[str, str, str], dict[str, Any]]
 
-    def pending(self, need: Need) -> bool:
-        return need.request_key in self.asks
-
 
 def resolve(
     needs: list[Need],
