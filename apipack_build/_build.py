@@ -272,9 +272,9 @@ class Build:
         try:
             config = {**self.doit_config(), "outfile": out or sys.stdout}
             namespace = {"task_apipack": lambda: self.tasks(), "DOIT_CONFIG": config}
-            args = ["run", "--continue", "-n", str(jobs), *(extra_args or [])]
-            if jobs > 1:
-                args += ["-P", "process"]
+            # doit's `-n 1` still forks a worker; one job runs in this process
+            parallel = ["-n", str(jobs), "-P", "process"] if jobs > 1 else []
+            args = ["run", "--continue", *parallel, *(extra_args or [])]
             code = DoitMain(ModuleTaskLoader(namespace), extra_config={"GLOBAL": {}}).run(args)
         finally:
             self.unlock()
