@@ -131,7 +131,7 @@ RULE = Rule(
     name="python.cli",
     language="python",
     interface="cli",
-    version="1",
+    version="2",
     function_outputs=function_outputs,
     package_outputs=package_outputs,
 )

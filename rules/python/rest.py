@@ -1,7 +1,9 @@
-"""python.rest: a FastAPI app with one ``POST /<function>`` route per function."""
+"""python.rest: one ``POST /<function>`` route per function (JSON, or multipart when it takes
+bytes), mounted on the shared service app, and the OpenAPI document that describes them."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from apipack_build.rules import (
@@ -15,17 +17,18 @@ from apipack_build.rules import (
     TypeRef,
 )
 
+from . import _openapi
 from ._names import camel, local_name, module_name, unique_names
-from ._types import annotation
+from ._types import annotation, contains
 from ._values import json_value, python_value
-from .core import DEFAULT_PORT, expectation
+from .core import expectation
 
 #: the base64 type of the generated ``rest/types.py``
 BASE64 = "Base64Bytes"
 #: lowercase names a route module defines or imports itself
-_ROUTE_MODULE_NAMES = ("annotations", "router")
-_APP_MODULE_NAMES = ("annotations", "app", "create_app", "main", "os", "uvicorn")
-_TEST_MODULE_NAMES = ("client", "test_rejects_invalid_input")
+_ROUTE_MODULE_NAMES = ("annotations", "call", "read_body", "respond", "router", "run_in_threadpool")
+_INIT_MODULE_NAMES = ("annotations", "router")
+_TEST_MODULE_NAMES = ("client", "test_rejects_invalid_input", "base64", "pytest")
 #: attributes of pydantic's BaseModel that a field must not shadow
 _MODEL_ATTRIBUTES = frozenset(
     {
@@ -75,8 +78,12 @@ def _route_context(package: Package, function: Function) -> dict[str, Any]:
         "fields": (fields := [_field(p) for p in function.parameters]),
         "uses_field": any(f["description"] or f["attribute"] != f["name"] for f in fields),
         "result_annotation": annotation(output, BASE64),
-        "uses_base64": any("bytes" in p.type for p in function.parameters)
-        or "bytes" in function.output_type,
+        "uses_base64": any(contains(p.type_ref, "bytes") for p in function.parameters)
+        or contains(output, "bytes"),
+        "raw_output": output.kind == "bytes",
+        "files": [p.name for p in function.parameters if _openapi.file_parameter(p.type_ref)],
+        # form fields other than text and files hold JSON text: numbers, flags, lists, dicts
+        "json_fields": [p.name for p in function.parameters if _json_field(p.type_ref)],
         "examples": [
             {
                 p.name: json_value(p.type_ref, example.input[p.name])
@@ -123,6 +130,35 @@ def _test_context(package: Package, function: Function) -> dict[str, Any]:
             for test, example in zip(tests, function.examples, strict=True)
         ],
         "invalid_body": _invalid_body(function.parameters),
+        "upload": _upload(function),
+    }
+
+
+def _json_field(ref: TypeRef) -> bool:
+    scalar = ref.item if ref.kind == "optional" else ref
+    return scalar.kind not in ("string", "bytes")
+
+
+def _upload(function: Function) -> dict[str, Any] | None:
+    """A multipart request made from the first example, for a function that takes files."""
+    if not _openapi.takes_files(function) or not function.examples:
+        return None
+    example = function.examples[0]
+    files, fields = {}, {}
+    for p in function.parameters:
+        if p.name not in example.input or example.input[p.name] is None:
+            continue
+        value = python_value(p.type_ref, example.input[p.name])
+        if _openapi.file_parameter(p.type_ref):
+            files[p.name] = value
+        elif _json_field(p.type_ref):
+            fields[p.name] = json.dumps(json_value(p.type_ref, value), ensure_ascii=False)
+        else:
+            fields[p.name] = value
+    return {
+        "files": files,
+        "fields": fields,
+        **expectation(function.output_ref, example.has_output, example.output, as_json=True),
     }
 
 
@@ -148,7 +184,14 @@ def package_outputs(request: PackageRequest) -> list[Output]:
         Output(
             f"src/{module}/rest/__init__.py",
             "python/rest/init.py.j2",
-            {"source": source, "name": package.name},
+            {
+                "source": source,
+                "module": module,
+                "name": package.name,
+                "routes": [
+                    {"name": name, "local": local_name(name, _INIT_MODULE_NAMES)} for name in names
+                ],
+            },
         ),
         Output(
             f"src/{module}/rest/routes/__init__.py",
@@ -157,23 +200,18 @@ def package_outputs(request: PackageRequest) -> list[Output]:
         ),
         Output(f"src/{module}/rest/types.py", "python/rest/types.py.j2", {"source": source}),
         Output(
-            f"src/{module}/rest/app.py",
-            "python/rest/app.py.j2",
-            {
-                "source": source,
-                "module": module,
-                "name": package.name,
-                "description": package.description,
-                "version": package.version,
-                "port": int(request.settings.deployment.get("port", DEFAULT_PORT)),
-                "routes": [
-                    {"name": name, "local": local_name(name, _APP_MODULE_NAMES)} for name in names
-                ],
-            },
+            f"src/{module}/rest/body.py",
+            "python/rest/body.py.j2",
+            {"source": source, "module": module},
         ),
         Output(
-            "tests/test_rest_health.py",
-            "python/rest/test_health.py.j2",
+            f"src/{module}/rest/openapi.json",
+            "python/rest/openapi.json.j2",
+            {"document": _openapi.document(package)},
+        ),
+        Output(
+            "tests/test_rest_service.py",
+            "python/rest/test_service.py.j2",
             {
                 "source": source,
                 "module": module,
@@ -189,7 +227,7 @@ RULE = Rule(
     name="python.rest",
     language="python",
     interface="rest",
-    version="1",
+    version="2",
     function_outputs=function_outputs,
     package_outputs=package_outputs,
 )

@@ -1,0 +1,47 @@
+"""What a generated Python package depends on, by the interfaces it is built with."""
+
+from __future__ import annotations
+
+#: interfaces served over the network; any of them brings the shared ``service`` package
+SERVER_INTERFACES = frozenset({"graphql", "grpc", "rest", "websocket"})
+
+#: the shared service: the ASGI app with health, metrics, errors and logs, served by uvicorn
+SERVICE_DEPENDENCIES = (
+    "fastapi>=0.110",
+    "prometheus-client>=0.20",
+    "pydantic>=2.6",
+    "uvicorn>=0.29",
+)
+
+INTERFACE_DEPENDENCIES: dict[str, tuple[str, ...]] = {
+    "cli": (),
+    "graphql": ("strawberry-graphql>=0.240",),
+    "grpc": ("grpcio>=1.85", "grpcio-health-checking>=1.85", "protobuf>=6.31"),
+    "rest": ("python-multipart>=0.0.9",),
+    "websocket": ("websockets>=12",),
+}
+
+TEST_DEPENDENCIES = ("httpx>=0.27", "pytest>=8")
+
+#: checkers the generated CI runs, with the stubs they need per interface
+LINT_DEPENDENCIES = ("mypy>=1.10", "ruff>=0.6")
+INTERFACE_LINT_DEPENDENCIES: dict[str, tuple[str, ...]] = {
+    "grpc": ("types-grpcio>=1.0", "types-protobuf>=5"),
+}
+
+
+def runtime(interfaces: tuple[str, ...] | frozenset[str]) -> list[str]:
+    """Requirements the built interfaces need at run time (sorted, without duplicates)."""
+    needed: set[str] = set()
+    if SERVER_INTERFACES.intersection(interfaces):
+        needed.update(SERVICE_DEPENDENCIES)
+    for interface in interfaces:
+        needed.update(INTERFACE_DEPENDENCIES.get(interface, ()))
+    return sorted(needed)
+
+
+def lint(interfaces: tuple[str, ...] | frozenset[str]) -> list[str]:
+    needed = set(LINT_DEPENDENCIES)
+    for interface in interfaces:
+        needed.update(INTERFACE_LINT_DEPENDENCIES.get(interface, ()))
+    return sorted(needed)
