@@ -262,6 +262,11 @@ def compact_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
 
+def pretty_json(value: Any) -> str:
+    """A JSON document for a file: indented, keys in the order given, LF-terminated."""
+    return json.dumps(value, ensure_ascii=False, indent=2) + "\n"
+
+
 # ---- Dockerfile ----
 
 
@@ -302,6 +307,7 @@ FILTERS: dict[str, Callable[..., str]] = {
     "argparse_text": argparse_text,
     "comment_text": comment_text,
     "compact_json": compact_json,
+    "pretty_json": pretty_json,
     "docker_str": docker_str,
     "first_sentence": first_sentence,
     "md_cell": md_cell,

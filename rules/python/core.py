@@ -16,14 +16,12 @@ from apipack_build.rules import (
     TypeRef,
 )
 
-from . import _cli_args, deploy
+from . import _cli_args, _stack, deploy, service
 from ._names import command_name, local_name, module_name, unique_names
 from ._types import type_check
 from ._values import assertion, json_value, python_value
 
-DEFAULT_PORT = 8080
-REST_DEPENDENCIES = ("fastapi>=0.110", "pydantic>=2.6", "uvicorn>=0.29")
-TEST_DEPENDENCIES = ("httpx>=0.27", "pytest>=8")
+DEFAULT_PORT = service.DEFAULT_PORT
 #: names a generated test module defines or imports itself
 _TEST_MODULE_NAMES = ("pytest",)
 
@@ -84,7 +82,6 @@ def expectation(output: TypeRef, has_output: bool, value: Any, as_json: bool) ->
 def package_outputs(request: PackageRequest) -> list[Output]:
     package = request.package
     module = module_name(package)
-    rest, cli = "rest" in request.interfaces, "cli" in request.interfaces
     port = int(request.settings.deployment.get("port", DEFAULT_PORT))
     names = [f.name for f in package.functions]
     return [
@@ -97,9 +94,11 @@ def package_outputs(request: PackageRequest) -> list[Output]:
                 "version": package.version,
                 "description": " ".join(package.description.split()),
                 "module": module,
-                "dependencies": dependencies(package, rest),
-                "test_dependencies": TEST_DEPENDENCIES,
-                "scripts": _scripts(package.name, module, rest, cli),
+                "dependencies": dependencies(package, request.interfaces),
+                "test_dependencies": _stack.TEST_DEPENDENCIES,
+                "lint_dependencies": _stack.lint(request.interfaces),
+                "scripts": _scripts(package.name, module, request.interfaces),
+                "grpc": "grpc" in request.interfaces,
             },
         ),
         Output(
@@ -120,21 +119,24 @@ def package_outputs(request: PackageRequest) -> list[Output]:
         ),
         Output(f"src/{module}/py.typed", "python/core/py.typed.j2", {}),
         Output("README.md", "python/core/README.md.j2", _readme_context(request, port)),
+        *service.outputs(request),
         *deploy.outputs(request),
     ]
 
 
-def _scripts(name: str, module: str, rest: bool, cli: bool) -> list[dict[str, str]]:
+def _scripts(name: str, module: str, interfaces: tuple[str, ...]) -> list[dict[str, str]]:
     scripts = []
-    if cli:
+    if "cli" in interfaces:
         scripts.append({"name": name, "target": f"{module}.cli.main:main"})
-    if rest:
-        scripts.append({"name": f"{name}-server", "target": f"{module}.rest.app:main"})
+    if "grpc" in interfaces:
+        scripts.append({"name": f"{name}-grpc", "target": f"{module}.grpc.server:main"})
+    if service.built(interfaces):
+        scripts.append({"name": f"{name}-server", "target": f"{module}.service.app:main"})
     return scripts
 
 
-def dependencies(package: Package, rest: bool) -> list[str]:
-    """Spec dependencies for every language and for Python, plus the REST stack when built.
+def dependencies(package: Package, interfaces: tuple[str, ...]) -> list[str]:
+    """Spec dependencies for every language and for Python, plus what the interfaces need.
 
     A requirement the spec names itself wins over ours for the same distribution.
     """
@@ -143,8 +145,7 @@ def dependencies(package: Package, rest: bool) -> list[str]:
         for key in ("*", "python"):
             declared.update(deps.get(key, ()))
     named = {_distribution(req) for req in declared}
-    if rest:
-        declared.update(req for req in REST_DEPENDENCIES if _distribution(req) not in named)
+    declared.update(req for req in _stack.runtime(interfaces) if _distribution(req) not in named)
     return sorted(declared, key=lambda req: (_distribution(req), req))
 
 
@@ -224,7 +225,7 @@ RULE = Rule(
     name="python.core",
     language="python",
     interface=None,
-    version="1",
+    version="2",
     function_outputs=function_outputs,
     package_outputs=package_outputs,
 )
