@@ -11,17 +11,15 @@ from apipack_build.rules import (
     Output,
     Package,
     PackageRequest,
-    Parameter,
     Rule,
     TypeRef,
 )
 
-from . import _cli_args, _stack, deploy, service
-from ._names import command_name, local_name, module_name, unique_names
+from . import _stack, deploy, readme, service
+from ._names import local_name, module_name, unique_names
 from ._types import type_check
 from ._values import assertion, json_value, python_value
 
-DEFAULT_PORT = service.DEFAULT_PORT
 #: names a generated test module defines or imports itself
 _TEST_MODULE_NAMES = ("pytest",)
 
@@ -82,7 +80,6 @@ def expectation(output: TypeRef, has_output: bool, value: Any, as_json: bool) ->
 def package_outputs(request: PackageRequest) -> list[Output]:
     package = request.package
     module = module_name(package)
-    port = int(request.settings.deployment.get("port", DEFAULT_PORT))
     names = [f.name for f in package.functions]
     return [
         Output(
@@ -118,7 +115,7 @@ def package_outputs(request: PackageRequest) -> list[Output]:
             {"source": package.source, "functions": names},
         ),
         Output(f"src/{module}/py.typed", "python/core/py.typed.j2", {}),
-        Output("README.md", "python/core/README.md.j2", _readme_context(request, port)),
+        Output("README.md", "python/core/README.md.j2", readme.output(request)),
         *service.outputs(request),
         *deploy.outputs(request),
     ]
@@ -153,72 +150,6 @@ def _distribution(requirement: str) -> str:
     match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
     name = match.group(1) if match else requirement
     return re.sub(r"[-_.]+", "-", name).lower()
-
-
-# ---- README ----
-
-
-def _readme_context(request: PackageRequest, port: int) -> dict[str, Any]:
-    package = request.package
-    return {
-        "source": package.source,
-        "name": package.name,
-        "description": package.description,
-        "version": package.version,
-        "module": module_name(package),
-        "port": port,
-        "rest": "rest" in request.interfaces,
-        "cli": "cli" in request.interfaces,
-        "functions": [_readme_function(f) for f in package.functions],
-    }
-
-
-def _readme_function(function: Function) -> dict[str, Any]:
-    if function.examples:
-        values = dict(function.examples[0].input)
-    else:
-        values = {p.name: placeholder(p.type_ref) for p in function.parameters if p.required}
-    body = {
-        p.name: json_value(p.type_ref, values[p.name])
-        for p in function.parameters
-        if p.name in values
-    }
-    words = []
-    for word in _cli_args.argv(function.parameters, values):
-        if "word" in word:
-            option, separator, value = word["word"].partition("=")
-            words.extend([option, value] if separator else [option])
-        else:
-            words.extend([word["option"], word["file"]])
-    return {
-        "name": function.name,
-        "command": command_name(function.name),
-        "description": function.description,
-        "output_type": function.output_type,
-        "parameters": [_readme_parameter(p) for p in function.parameters],
-        "body": body,
-        "cli_words": words,
-    }
-
-
-def _readme_parameter(param: Parameter) -> dict[str, Any]:
-    default = json_value(param.type_ref, param.default) if param.has_default else None
-    return {
-        "name": param.name,
-        "type": param.type,
-        "required": param.required,
-        "has_default": param.has_default,
-        "default": default,
-        "description": param.description,
-    }
-
-
-def placeholder(ref: TypeRef) -> Any:
-    """A value of type *ref* for documentation when the spec gives no example."""
-    if ref.kind in ("list", "dict", "optional"):
-        inner = placeholder(ref.item)
-        return [inner] if ref.kind == "list" else {"key": inner} if ref.kind == "dict" else inner
-    return {"string": "text", "int": 1, "float": 1.5, "bool": True, "bytes": b"hello"}[ref.kind]
 
 
 RULE = Rule(
