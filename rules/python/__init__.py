@@ -4,7 +4,7 @@ import keyword
 
 from apipack_build.rules import Language, Rule
 
-from . import _filters, _implementation, cli, core, rest
+from . import _filters, _implementation, cli, core, graphql, rest, websocket
 
 LANGUAGE = Language(
     name="python",
@@ -25,4 +25,4 @@ LANGUAGE = Language(
     check_code=_implementation.check_code,
 )
 
-RULES: list[Rule] = [core.RULE, rest.RULE, cli.RULE]
+RULES: list[Rule] = [core.RULE, rest.RULE, cli.RULE, graphql.RULE, websocket.RULE]
