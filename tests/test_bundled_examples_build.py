@@ -1,5 +1,6 @@
 """README's main command, end to end: the bundled examples build offline with no LLM server, the
-generated packages install in one fresh venv, and their generated test suites pass."""
+generated packages (every interface) install in one fresh venv, ruff and mypy pass on them with
+their own configuration, and their generated test suites pass."""
 
 from __future__ import annotations
 
@@ -38,19 +39,26 @@ def test_bundled_examples_build_install_and_pass_their_tests(tmp_path: Path) -> 
     python = env_dir / "bin" / "python"
     install = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
     for name in PACKAGES:
-        install += ["-e", f"{packages / name}[test]"]
+        install += ["-e", f"{packages / name}[test,lint]"]
     done = subprocess.run(install, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
 
+    checks = (
+        ["ruff", "check", "--no-cache", "."],
+        ["ruff", "format", "--no-cache", "--check", "."],
+        ["mypy"],
+        ["pytest", "-q", "-p", "no:cacheprovider"],
+    )
     for name in PACKAGES:
-        done = subprocess.run(
-            [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-            cwd=packages / name,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert done.returncode == 0, f"{name}:\n{done.stdout[-3000:]}"
+        for check in checks:
+            done = subprocess.run(
+                [str(python), "-m", *check],
+                cwd=packages / name,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+            assert done.returncode == 0, f"{name}: {check[0]}\n{done.stdout[-3000:]}"
         assert " passed" in done.stdout
 
     # running the package's tests left nothing that `check` calls extra or stale
