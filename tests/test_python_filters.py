@@ -205,6 +205,7 @@ LITERALS = [
     2**70,
     0.1,
     1e-300,
+    1e20,
     -0.0,
     1.7976931348623157e308,
     1 / 3,
@@ -232,6 +233,10 @@ def test_py_literal_round_trips(render: Any, value: Any) -> None:
     assert type(result) is type(value)
     if isinstance(value, float):
         assert math.copysign(1, result) == math.copysign(1, value)
+
+
+def test_py_literal_exponent_is_written_as_ruff_formats_it() -> None:
+    assert [py_literal(v) for v in (1e20, 1.5e-7, [2e300])] == ["1e20", "1.5e-07", "[2e300]"]
 
 
 def test_py_literal_nan() -> None:

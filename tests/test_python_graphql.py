@@ -14,11 +14,11 @@ from typing import Any
 
 import httpx
 import pytest
-from kitchen import Built, build, free_port, run, serving
+from kitchen import ALL_INTERFACES, Built, build, free_port, run, serving
 
 pytestmark = pytest.mark.slow
 
-INTERFACES = ("graphql", "websocket")
+INTERFACES = ALL_INTERFACES
 
 
 @pytest.fixture(scope="module")

@@ -10,12 +10,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from kitchen import Built, build, run, serving
+from kitchen import ALL_INTERFACES, Built, build, run, serving
 from websockets.sync.client import ClientConnection, connect
 
 pytestmark = pytest.mark.slow
 
-INTERFACES = ("graphql", "websocket")
+INTERFACES = ALL_INTERFACES
 
 
 @pytest.fixture(scope="module")

@@ -87,7 +87,9 @@ def py_literal(value: Any) -> str:
             return 'float("nan")'
         if math.isinf(value):
             return 'float("inf")' if value > 0 else '-float("inf")'
-        return repr(value)  # shortest repr that round-trips exactly
+        # the shortest repr that round-trips exactly, with the exponent as ruff's formatter
+        # writes it (1e20, not 1e+20)
+        return repr(value).replace("e+", "e")
     if isinstance(value, str):
         return py_str(value)
     if isinstance(value, (bytes, bytearray)):
