@@ -4,12 +4,12 @@ import keyword
 
 from apipack_build.rules import Language, Rule
 
-from . import _filters, _implementation, cli, core, graphql, rest, websocket
+from . import _filters, _implementation, _protoc, cli, core, graphql, grpc, rest, websocket
 
 LANGUAGE = Language(
     name="python",
     reserved_words=frozenset(keyword.kwlist),
-    filters={**_filters.FILTERS, **_implementation.FILTERS},
+    filters={**_filters.FILTERS, **_implementation.FILTERS, **_protoc.FILTERS},
     ignore=(
         "**/__pycache__/**",
         "**/*.pyc",
@@ -25,4 +25,4 @@ LANGUAGE = Language(
     check_code=_implementation.check_code,
 )
 
-RULES: list[Rule] = [core.RULE, rest.RULE, cli.RULE, graphql.RULE, websocket.RULE]
+RULES: list[Rule] = [core.RULE, rest.RULE, cli.RULE, graphql.RULE, grpc.RULE, websocket.RULE]
