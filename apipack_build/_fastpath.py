@@ -19,10 +19,11 @@ from __future__ import annotations
 import glob
 import importlib.util
 import json
+import re
 import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from importlib.metadata import EntryPoint, entry_points, version
+from importlib.metadata import EntryPoint, PackageNotFoundError, entry_points, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +37,7 @@ from .settings import Effective
 if TYPE_CHECKING:
     from ._build import Build
 
-FINGERPRINT_VERSION = 1
+FINGERPRINT_VERSION = 2
 FINGERPRINT_FILE = "fingerprint.json"
 ENTRY_POINT_GROUPS = ("apipack.languages", "apipack.rules")
 ENGINE = Path(__file__).resolve().parent
@@ -53,6 +54,25 @@ def _plugins() -> list[EntryPoint]:
         (p for g in ENTRY_POINT_GROUPS for p in found.select(group=g)),
         key=lambda p: (p.group, p.name, p.value),
     )
+
+
+def _tool_versions(plugins: list[EntryPoint]) -> list[str]:
+    """The versions of the distributions that provide plugins and of everything they require:
+    a rule may run a tool (a compiler, a formatter) whose output changes with its version."""
+    names = {"doit", "jinja2"}
+    for point in plugins:
+        if point.dist is not None:
+            names.add(point.dist.name)
+            for requirement in point.dist.requires or ():
+                if "extra ==" not in requirement:
+                    names.add(re.split(r"[\s\[<>=!~;(]", requirement, maxsplit=1)[0])
+    found = []
+    for name in sorted(names):
+        try:
+            found.append(f"{name}=={version(name)}")
+        except PackageNotFoundError:
+            found.append(f"{name} missing")
+    return found
 
 
 def _code_roots(plugins: list[EntryPoint]) -> list[Path]:
@@ -101,7 +121,7 @@ def fingerprint(
             "templates": [hashed(_files_below(folder)) for folder in template_dirs],
             "code": hashed(code),
             "entry_points": points,
-            "versions": [sys.version, version("jinja2"), version("doit")],
+            "versions": [sys.version, *_tool_versions(plugins)],
         }
     )
 

@@ -93,7 +93,8 @@ def _form(function: Function, values: dict[str, Any], port: int) -> str | None:
 def _grpc_body(function: Function, values: dict[str, Any]) -> dict[str, Any] | None:
     """The request in protobuf's JSON form, when every value maps to it directly (wrapper
     messages for nested types have a JSON form of their own, left to the .proto)."""
-    if not all(_flat(p.type_ref) for p in function.parameters if p.name in values):
+    given = [p for p in function.parameters if p.name in values]
+    if any(_proto.parameter_type(p)[0].wrappers for p in given):
         return None
     names = _proto.field_names([p.name for p in function.parameters])
     return {
@@ -101,12 +102,6 @@ def _grpc_body(function: Function, values: dict[str, Any]) -> dict[str, Any] | N
         for p, name in zip(function.parameters, names, strict=True)
         if p.name in values and values[p.name] is not None
     }
-
-
-def _flat(ref: TypeRef) -> bool:
-    if ref.kind in ("list", "dict"):
-        return ref.item.kind not in ("list", "dict", "optional")
-    return ref.kind != "optional" or ref.item.kind not in ("list", "dict", "optional")
 
 
 def _json(value: Any) -> str:
