@@ -158,7 +158,7 @@ def test_bundled_spec_loads(path: Path) -> None:
     package = load_good(path.name)
     assert package.functions
     assert package.languages == ("python",)
-    assert package.interfaces == ("cli", "rest")
+    assert package.interfaces == ("cli", "graphql", "grpc", "rest", "websocket")
     for function in package.functions:
         assert function.examples
         assert bool(function.code) != bool(function.implementation)

@@ -155,6 +155,8 @@ def _upload(function: Function) -> dict[str, Any] | None:
             fields[p.name] = json.dumps(json_value(p.type_ref, value), ensure_ascii=False)
         else:
             fields[p.name] = value
+    if not files:  # the example gives no bytes: a form would hold no file
+        return None
     return {
         "files": files,
         "fields": fields,
