@@ -11,6 +11,7 @@ from typing import Any
 
 from apipack_build.rules import Function, Package, TypeRef
 
+from . import _examples
 from ._names import camel, unique_names
 from ._values import json_value
 
@@ -113,13 +114,7 @@ def _operation(function: Function, name: str) -> dict[str, Any]:
     if function.examples:
         labels = unique_names(e.name or f"example_{i}" for i, e in enumerate(function.examples, 1))
         content["application/json"]["examples"] = {
-            label: {
-                "value": {
-                    p.name: json_value(p.type_ref, example.input[p.name])
-                    for p in function.parameters
-                    if p.name in example.input
-                }
-            }
+            label: {"value": _examples.json_arguments(function, example.input)}
             for label, example in zip(labels, function.examples, strict=True)
         }
     if takes_files(function):

@@ -6,8 +6,8 @@ from typing import Any
 
 from apipack_build.rules import Function, FunctionRequest, Output, Package, PackageRequest, Rule
 
-from . import _cli_args
-from ._names import command_name, local_name, module_name, unique_names
+from . import _cli_args, _examples
+from ._names import command_name, local_name, module_name
 from .core import expectation
 
 #: lowercase names a command module defines or imports itself
@@ -58,11 +58,8 @@ def _command_context(package: Package, function: Function) -> dict[str, Any]:
 
 
 def _test_context(package: Package, function: Function) -> dict[str, Any]:
-    tests = unique_names(
-        (f"test_{example.name}" for example in function.examples), taken=_TEST_MODULE_NAMES
-    )
     examples = []
-    for test, example in zip(tests, function.examples, strict=True):
+    for test, example in _examples.named(function, _TEST_MODULE_NAMES):
         words = _cli_args.argv(function.parameters, example.input)
         examples.append(
             {

@@ -15,8 +15,8 @@ from apipack_build.rules import (
     TypeRef,
 )
 
-from . import _stack, deploy, readme, service
-from ._names import local_name, module_name, unique_names
+from . import _examples, _stack, deploy, readme, service
+from ._names import local_name, module_name
 from ._types import type_check
 from ._values import assertion, json_value, python_value
 
@@ -43,7 +43,6 @@ def function_outputs(request: FunctionRequest) -> list[Output]:
 
 def _test_context(package: Package, function: Function) -> dict[str, Any]:
     output = function.output_ref
-    tests = unique_names(f"test_{example.name}" for example in function.examples)
     return {
         "source": package.source,
         "module": module_name(package),
@@ -59,7 +58,7 @@ def _test_context(package: Package, function: Function) -> dict[str, Any]:
                 ],
                 **expectation(output, example.has_output, example.output, as_json=False),
             }
-            for test, example in zip(tests, function.examples, strict=True)
+            for test, example in _examples.named(function)
         ],
     }
 

@@ -21,8 +21,11 @@ from apipack_build.rules import (
     TypeRef,
 )
 
+from . import (
+    _examples,
+    core,  # as a module: core imports the README rule, which imports this one
+)
 from . import _graphql_sdl as sdl
-from . import core  # as a module: core imports the README rule, which imports this one
 from ._names import camel, local_name, module_name, unique_names
 from ._types import annotation, contains
 from ._values import json_value, python_value
@@ -222,9 +225,6 @@ def _typed_name(param: Parameter) -> tuple[str, str]:
 
 
 def _test_context(package: Package, function: Function) -> dict[str, Any]:
-    tests = unique_names(
-        (f"test_{example.name}" for example in function.examples), taken=_TEST_MODULE_NAMES
-    )
     return {
         "source": package.source,
         "module": module_name(package),
@@ -237,7 +237,7 @@ def _test_context(package: Package, function: Function) -> dict[str, Any]:
                     function.output_ref, example.has_output, example.output, as_json=True
                 ),
             }
-            for test, example in zip(tests, function.examples, strict=True)
+            for test, example in _examples.named(function, _TEST_MODULE_NAMES)
         ],
         "invalid": _invalid_operation(function),
     }
@@ -273,16 +273,8 @@ def _invalid_operation(function: Function) -> dict[str, Any]:
     first = function.parameters[0]
     return {
         "query": _query(function, [first]),
-        "variables": {argument_name(first.name): _wrong_value(first.type_ref)},
+        "variables": {argument_name(first.name): _examples.wrong_value(first.type_ref)},
     }
-
-
-def _wrong_value(ref: TypeRef) -> Any:
-    """A value no argument of type *ref* accepts. GraphQL reads one value as a list of one, so
-    the value is wrong for the innermost type: a number for a string, else a non-base64 text."""
-    while ref.kind in ("list", "optional"):
-        ref = ref.item
-    return 12345 if ref.kind == "string" else "not valid!"
 
 
 def package_outputs(request: PackageRequest) -> list[Output]:

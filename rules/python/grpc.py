@@ -21,8 +21,8 @@ from apipack_build.rules import (
     Rule,
 )
 
-from . import _proto, _protoc
-from ._names import camel, local_name, module_name, unique_names
+from . import _examples, _proto, _protoc
+from ._names import camel, local_name, module_name
 from ._values import python_value
 from .core import expectation
 
@@ -211,9 +211,6 @@ def _test_context(package: Package, function: Function) -> dict[str, Any]:
     module = module_name(package)
     rpc = _rpc(function, _rpc_names(tuple(f.name for f in package.functions))[function.name])
     field_of = {f["parameter"]: f["name"] for f in rpc["fields"]}
-    tests = unique_names(
-        (f"test_{example.name}" for example in function.examples), taken=_TEST_MODULE_NAMES
-    )
     required = [
         f["name"]
         for f in rpc["fields"]
@@ -238,7 +235,7 @@ def _test_context(package: Package, function: Function) -> dict[str, Any]:
                     function.output_ref, example.has_output, example.output, as_json=False
                 ),
             }
-            for test, example in zip(tests, function.examples, strict=True)
+            for test, example in _examples.named(function, _TEST_MODULE_NAMES)
         ],
         # a request without a required argument, or one that is not a message at all
         "missing": required[0] if required else "",

@@ -7,7 +7,7 @@ from typing import Any
 
 from apipack_build.rules import Function, PackageRequest, Parameter, TypeRef
 
-from . import _cli_args, _openapi, _proto, graphql, service
+from . import _cli_args, _examples, _openapi, _proto, graphql, service
 from ._filters import sh_quote
 from ._names import camel, command_name, module_name
 from ._values import json_value
@@ -46,11 +46,7 @@ def _function(function: Function, rpc: str, port: int) -> dict[str, Any]:
         values = dict(function.examples[0].input)
     else:
         values = {p.name: placeholder(p.type_ref) for p in function.parameters if p.required}
-    body = {
-        p.name: json_value(p.type_ref, values[p.name])
-        for p in function.parameters
-        if p.name in values
-    }
+    body = _examples.json_arguments(function, values)
     words = []
     for word in _cli_args.argv(function.parameters, values):
         if "word" in word:

@@ -12,40 +12,20 @@ from apipack_build.rules import (
     Output,
     Package,
     PackageRequest,
-    Parameter,
     Rule,
     TypeRef,
 )
 
-from . import _openapi
-from ._names import camel, local_name, module_name, unique_names
+from . import _examples, _models, _openapi
+from ._names import camel, local_name, module_name
 from ._types import annotation, contains
 from ._values import json_value, python_value
 from .core import expectation
 
-#: the base64 type of the generated ``rest/types.py``
-BASE64 = "Base64Bytes"
 #: lowercase names a route module defines or imports itself
 _ROUTE_MODULE_NAMES = ("annotations", "call", "read_body", "respond", "router", "run_in_threadpool")
 _INIT_MODULE_NAMES = ("annotations", "router")
 _TEST_MODULE_NAMES = ("client", "test_rejects_invalid_input", "base64", "pytest")
-#: attributes of pydantic's BaseModel that a field must not shadow
-_MODEL_ATTRIBUTES = frozenset(
-    {
-        "construct",
-        "copy",
-        "dict",
-        "from_orm",
-        "json",
-        "parse_file",
-        "parse_obj",
-        "parse_raw",
-        "schema",
-        "schema_json",
-        "update_forward_refs",
-        "validate",
-    }
-)
 
 
 def function_outputs(request: FunctionRequest) -> list[Output]:
@@ -75,42 +55,20 @@ def _route_context(package: Package, function: Function) -> dict[str, Any]:
         "description": function.description,
         "request_model": f"{camel(function.name)}Request",
         "response_model": f"{camel(function.name)}Response",
-        "fields": (fields := [_field(p) for p in function.parameters]),
+        "fields": (fields := [_models.field(p) for p in function.parameters]),
         "uses_field": any(f["description"] or f["attribute"] != f["name"] for f in fields),
-        "result_annotation": annotation(output, BASE64),
+        "result_annotation": annotation(output, _models.BASE64),
         "uses_base64": any(contains(p.type_ref, "bytes") for p in function.parameters)
         or contains(output, "bytes"),
         "raw_output": output.kind == "bytes",
         "files": [p.name for p in function.parameters if _openapi.file_parameter(p.type_ref)],
         # form fields other than text and files hold JSON text: numbers, flags, lists, dicts
         "json_fields": [p.name for p in function.parameters if _json_field(p.type_ref)],
-        "examples": [
-            {
-                p.name: json_value(p.type_ref, example.input[p.name])
-                for p in function.parameters
-                if p.name in example.input
-            }
-            for example in function.examples
-        ],
-    }
-
-
-def _field(param: Parameter) -> dict[str, Any]:
-    shadows = param.name in _MODEL_ATTRIBUTES or param.name.startswith("model_")
-    return {
-        "name": param.name,
-        "attribute": f"{param.name}_" if shadows else param.name,
-        "annotation": annotation(param.type_ref, BASE64),
-        "has_default": param.has_default,
-        "default": python_value(param.type_ref, param.default) if param.has_default else None,
-        "description": param.description,
+        "examples": [_examples.json_arguments(function, e.input) for e in function.examples],
     }
 
 
 def _test_context(package: Package, function: Function) -> dict[str, Any]:
-    tests = unique_names(
-        (f"test_{example.name}" for example in function.examples), taken=_TEST_MODULE_NAMES
-    )
     return {
         "source": package.source,
         "module": module_name(package),
@@ -118,18 +76,14 @@ def _test_context(package: Package, function: Function) -> dict[str, Any]:
         "examples": [
             {
                 "test": test,
-                "body": {
-                    p.name: json_value(p.type_ref, example.input[p.name])
-                    for p in function.parameters
-                    if p.name in example.input
-                },
+                "body": _examples.json_arguments(function, example.input),
                 **expectation(
                     function.output_ref, example.has_output, example.output, as_json=True
                 ),
             }
-            for test, example in zip(tests, function.examples, strict=True)
+            for test, example in _examples.named(function, _TEST_MODULE_NAMES)
         ],
-        "invalid_body": _invalid_body(function.parameters),
+        "invalid_body": _examples.invalid_arguments(function.parameters),
         "upload": _upload(function),
     }
 
@@ -162,19 +116,6 @@ def _upload(function: Function) -> dict[str, Any] | None:
         "fields": fields,
         **expectation(function.output_ref, example.has_output, example.output, as_json=True),
     }
-
-
-def _invalid_body(params: tuple[Parameter, ...]) -> Any:
-    """A request body that validation must reject: a wrongly typed first parameter, or a list."""
-    if not params:
-        return []
-    return {params[0].name: _wrong_value(params[0].type_ref)}
-
-
-def _wrong_value(ref: TypeRef) -> Any:
-    scalar = ref.item if ref.kind == "optional" else ref
-    # pydantic does not turn a number into a string, nor "not valid!" into anything else
-    return 12345 if scalar.kind == "string" else "not valid!"
 
 
 def package_outputs(request: PackageRequest) -> list[Output]:

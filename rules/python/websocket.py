@@ -16,37 +16,20 @@ from apipack_build.rules import (
     Output,
     Package,
     PackageRequest,
-    Parameter,
     Rule,
-    TypeRef,
 )
 
-from . import core  # as a module: core imports the README rule, which imports this one
-from ._names import camel, local_name, module_name, unique_names
+from . import (  # as a module: core imports the README rule, which imports this one
+    _examples,
+    _models,
+    core,
+)
+from ._names import camel, local_name, module_name
 from ._types import annotation, contains
-from ._values import json_value, python_value
 
-BASE64 = "Base64Bytes"
 #: lowercase names a handler module defines or imports itself
 _HANDLER_MODULE_NAMES = ("annotations", "call", "handle", "partial", "run_in_threadpool")
 _TEST_MODULE_NAMES = ("client", "pytest", "test_rejects_invalid_input")
-#: attributes of pydantic's BaseModel that a field must not shadow
-_MODEL_ATTRIBUTES = frozenset(
-    {
-        "construct",
-        "copy",
-        "dict",
-        "from_orm",
-        "json",
-        "parse_file",
-        "parse_obj",
-        "parse_raw",
-        "schema",
-        "schema_json",
-        "update_forward_refs",
-        "validate",
-    }
-)
 
 
 def function_outputs(request: FunctionRequest) -> list[Output]:
@@ -68,7 +51,7 @@ def function_outputs(request: FunctionRequest) -> list[Output]:
 
 def _handler_context(package: Package, function: Function) -> dict[str, Any]:
     output = function.output_ref
-    fields = [_field(p) for p in function.parameters]
+    fields = [_models.field(p) for p in function.parameters]
     return {
         "source": package.source,
         "module": module_name(package),
@@ -79,27 +62,13 @@ def _handler_context(package: Package, function: Function) -> dict[str, Any]:
         "result_model": f"{camel(function.name)}Result",
         "fields": fields,
         "uses_field": any(f["attribute"] != f["name"] for f in fields),
-        "result_annotation": annotation(output, BASE64),
+        "result_annotation": annotation(output, _models.BASE64),
         "uses_base64": any(contains(p.type_ref, "bytes") for p in function.parameters)
         or contains(output, "bytes"),
     }
 
 
-def _field(param: Parameter) -> dict[str, Any]:
-    shadows = param.name in _MODEL_ATTRIBUTES or param.name.startswith("model_")
-    return {
-        "name": param.name,
-        "attribute": f"{param.name}_" if shadows else param.name,
-        "annotation": annotation(param.type_ref, BASE64),
-        "has_default": param.has_default,
-        "default": python_value(param.type_ref, param.default) if param.has_default else None,
-    }
-
-
 def _test_context(package: Package, function: Function) -> dict[str, Any]:
-    tests = unique_names(
-        (f"test_{example.name}" for example in function.examples), taken=_TEST_MODULE_NAMES
-    )
     return {
         "source": package.source,
         "module": module_name(package),
@@ -108,32 +77,15 @@ def _test_context(package: Package, function: Function) -> dict[str, Any]:
             {
                 "test": test,
                 "id": test,
-                "data": {
-                    p.name: json_value(p.type_ref, example.input[p.name])
-                    for p in function.parameters
-                    if p.name in example.input
-                },
+                "data": _examples.json_arguments(function, example.input),
                 **core.expectation(
                     function.output_ref, example.has_output, example.output, as_json=True
                 ),
             }
-            for test, example in zip(tests, function.examples, strict=True)
+            for test, example in _examples.named(function, _TEST_MODULE_NAMES)
         ],
-        "invalid_data": _invalid_data(function.parameters),
+        "invalid_data": _examples.invalid_arguments(function.parameters),
     }
-
-
-def _invalid_data(params: tuple[Parameter, ...]) -> Any:
-    """Data that validation must reject: a wrongly typed first argument, or not an object."""
-    if not params:
-        return []
-    return {params[0].name: _wrong_value(params[0].type_ref)}
-
-
-def _wrong_value(ref: TypeRef) -> Any:
-    scalar = ref.item if ref.kind == "optional" else ref
-    # strict validation turns neither a number into a string nor "not valid!" into anything
-    return 12345 if scalar.kind == "string" else "not valid!"
 
 
 def package_outputs(request: PackageRequest) -> list[Output]:

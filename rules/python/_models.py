@@ -1,0 +1,44 @@
+"""Request models in generated code (pydantic): one field per parameter."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apipack_build.rules import Parameter
+
+from ._types import annotation
+from ._values import python_value
+
+#: the base64 type of the generated ``types.py`` modules
+BASE64 = "Base64Bytes"
+#: attributes of pydantic's BaseModel that a field must not shadow
+_MODEL_ATTRIBUTES = frozenset(
+    {
+        "construct",
+        "copy",
+        "dict",
+        "from_orm",
+        "json",
+        "parse_file",
+        "parse_obj",
+        "parse_raw",
+        "schema",
+        "schema_json",
+        "update_forward_refs",
+        "validate",
+    }
+)
+
+
+def field(param: Parameter) -> dict[str, Any]:
+    """A model field: ``attribute`` is the parameter's name, with ``_`` added where it would
+    shadow pydantic (the JSON name stays the parameter's, through an alias)."""
+    shadows = param.name in _MODEL_ATTRIBUTES or param.name.startswith("model_")
+    return {
+        "name": param.name,
+        "attribute": f"{param.name}_" if shadows else param.name,
+        "annotation": annotation(param.type_ref, BASE64),
+        "has_default": param.has_default,
+        "default": python_value(param.type_ref, param.default) if param.has_default else None,
+        "description": param.description,
+    }
