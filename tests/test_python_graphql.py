@@ -266,3 +266,10 @@ def test_reserved_names_and_json_defaults(tricky_server: str) -> None:
     assert body == {"data": {"call": {"result": {"k": [b64(b"v"), ""]}}}}
     defaults = query(tricky_server, '{ call(cls: "x") { result } }')
     assert defaults == {"data": {"call": {"result": {"a": [b64(b"x"), b64(b"hi")]}}}}
+
+
+def test_a_result_json_cannot_carry_is_a_validation_error(server: str) -> None:
+    body = query(server, "{ scale(values: [1.7e308], factor: 10) { result } }")
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] == "VALIDATION_ERROR"
+    assert "infinity" in error["message"]

@@ -131,6 +131,7 @@ def test_cors_from_the_environment(server: str) -> None:
 
 def test_metrics_per_function_and_status(server: str) -> None:
     httpx.post(f"{server}/reverse_bytes", json={"data": "YWJj"})
+    assert httpx.post(f"{server}/scale", json={"values": "x"}).status_code == 422
     refused = httpx.post(f"{server}/reverse_bytes", json={"data": "YWJj", "repeat": 101})
     assert refused.status_code == 400
     assert refused.json()["error"]["message"] == "repeat must be 0 to 100, not 101"

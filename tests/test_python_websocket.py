@@ -124,3 +124,8 @@ def test_generated_websocket_tests_pass(built: Built) -> None:
         built.package,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_result_json_cannot_carry_is_a_validation_error(ws: ClientConnection) -> None:
+    reply = ask(ws, {"type": "scale", "id": 9, "data": {"values": [1.7e308], "factor": 10}})
+    assert (reply["type"], reply["id"], reply["data"]["code"]) == ("error", 9, "VALIDATION_ERROR")

@@ -28,7 +28,7 @@ from ._names import camel, local_name, module_name
 from ._types import annotation, contains
 
 #: lowercase names a handler module defines or imports itself
-_HANDLER_MODULE_NAMES = ("annotations", "call", "handle", "partial", "run_in_threadpool")
+_HANDLER_MODULE_NAMES = ("annotations", "call", "finite", "handle", "partial", "run_in_threadpool")
 _TEST_MODULE_NAMES = ("client", "pytest", "test_rejects_invalid_input")
 
 
