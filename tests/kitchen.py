@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,14 +149,18 @@ def run(args: list[str], cwd: Path, **kwargs: object) -> subprocess.CompletedPro
 
 
 def generate(
-    project: Path, *extra: str, interfaces: tuple[str, ...] = ALL_INTERFACES
+    project: Path,
+    *extra: str,
+    interfaces: tuple[str, ...] = ALL_INTERFACES,
+    spec: str = "specs/kitchen.yml",
 ) -> subprocess.CompletedProcess[str]:
+    """``apipack generate`` of the Python package of *spec* in *project*, into ``generated``."""
     env = {**os.environ, "HOME": str(project / "home")}  # no user settings or templates
     return run(
         [
             "apipack",
             "generate",
-            "specs/kitchen.yml",
+            spec,
             "-l",
             "python",
             "-i",
@@ -207,6 +211,44 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def answers_http(url: str) -> Callable[[], bool]:
+    """Whether the server at *url* is ready (``/health/ready`` says 200)."""
+
+    def ready() -> bool:
+        try:
+            return httpx.get(f"{url}/health/ready", timeout=1).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    return ready
+
+
+@contextmanager
+def running(
+    command: list[str],
+    cwd: Path,
+    env: Mapping[str, str],
+    ready: Callable[[], bool],
+    log: Path | None = None,
+) -> Iterator[None]:
+    """*command* running (its stderr in the file *log*) from once *ready* says so until the
+    block ends; it fails if the process exits or is not ready within 30 s."""
+    with log.open("wb") if log else open(os.devnull, "wb") as stderr:
+        process = subprocess.Popen(
+            command, cwd=cwd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=stderr
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while not ready():
+                assert process.poll() is None, log.read_text("utf-8") if log else "it exited"
+                assert time.monotonic() < deadline, f"{command[0]} was not ready in 30 s"
+                time.sleep(0.2)
+            yield
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
 @contextmanager
 def serving(
     built: Built, env: Mapping[str, str] | None = None, log: Path | None = None
@@ -214,30 +256,9 @@ def serving(
     """The package's ``kitchen-sink-server`` on a free port of 127.0.0.1, until the block ends;
     *env* adds to its environment (``GRPC_PORT`` defaults to 0: no gRPC server); its log lines
     go to the file *log*."""
-    port = free_port()
-    stderr = log.open("wb") if log else subprocess.DEVNULL
-    process = subprocess.Popen(
-        [built.bin("kitchen-sink-server")],
-        cwd=built.project,
-        env={**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "GRPC_PORT": "0", **(env or {})},
-        stdout=subprocess.DEVNULL,
-        stderr=stderr,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/health/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, log.read_text("utf-8") if log else "it exited"
-            assert time.monotonic() < deadline, "the server did not come up in 30 s"
-            time.sleep(0.2)
+    url = f"http://127.0.0.1:{(port := free_port())}"
+    server_env = {"HOST": "127.0.0.1", "PORT": str(port), "GRPC_PORT": "0", **(env or {})}
+    with running(
+        [built.bin("kitchen-sink-server")], built.project, server_env, answers_http(url), log
+    ):
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        if log:
-            stderr.close()  # type: ignore[union-attr]

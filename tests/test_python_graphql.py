@@ -6,29 +6,20 @@ from __future__ import annotations
 
 import base64
 import os
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from kitchen import ALL_INTERFACES, Built, build, free_port, run, serving
+from kitchen import Built, answers_http, free_port, generate, run, running, serving
 
 pytestmark = pytest.mark.slow
 
-INTERFACES = ALL_INTERFACES
-
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    return build(tmp_path_factory.getbasetemp().parent, INTERFACES)
-
-
-@pytest.fixture(scope="module")
-def server(built: Built) -> Iterator[str]:
-    with serving(built) as url:
+def server(kitchen: Built) -> Iterator[str]:
+    with serving(kitchen) as url:
         yield url
 
 
@@ -102,7 +93,7 @@ def test_bad_input_is_a_validation_error(server: str, text: str, variables: dict
     assert {error["extensions"]["code"] for error in body["errors"]} == {"VALIDATION_ERROR"}
 
 
-def test_schema_is_introspectable_and_packaged(server: str, built: Built) -> None:
+def test_schema_is_introspectable_and_packaged(server: str, kitchen: Built) -> None:
     body = query(server, '{ __type(name: "Query") { fields { name type { ofType { name } } } } }')
     fields = {f["name"]: f["type"]["ofType"]["name"] for f in body["data"]["__type"]["fields"]}
     assert fields == {
@@ -111,17 +102,17 @@ def test_schema_is_introspectable_and_packaged(server: str, built: Built) -> Non
         "reverse_bytes": "ReverseBytesResult",
         "describe": "DescribeResult",
     }
-    sdl = built.package / "src/kitchen_sink/graphql/schema.graphql"
+    sdl = kitchen.package / "src/kitchen_sink/graphql/schema.graphql"
     assert (
         "  reverse_bytes(data: Base64!, repeat: Int64! = 1, sep: Base64 = null)"
         in sdl.read_text(encoding="utf-8")
     )
 
 
-def test_generated_graphql_tests_pass(built: Built) -> None:
+def test_generated_graphql_tests_pass(kitchen: Built) -> None:
     result = run(
-        [built.bin("python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "graphql"],
-        built.package,
+        [kitchen.bin("python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "graphql"],
+        kitchen.package,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -177,30 +168,16 @@ functions:
 
 
 @pytest.fixture(scope="module")
-def tricky(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def tricky(kitchen: Built, tmp_path_factory: pytest.TempPathFactory) -> Path:
     project = tmp_path_factory.mktemp("tricky")
     (project / "specs").mkdir()
     (project / "specs/tricky.yml").write_text(TRICKY, encoding="utf-8")
-    result = run(
-        [
-            "apipack",
-            "generate",
-            "specs/tricky.yml",
-            "-l",
-            "python",
-            "-i",
-            ",".join(INTERFACES),
-            "-o",
-            "generated",
-        ],
-        project,
-        env={**os.environ, "HOME": str(project / "home")},
-    )
+    result = generate(project, spec="specs/tricky.yml")
     assert result.returncode == 0, result.stdout + result.stderr
     return project / "generated/python/tricky"
 
 
-def test_tricky_package_passes_its_tests_and_checkers(built: Built, tricky: Path) -> None:
+def test_tricky_package_passes_its_tests_and_checkers(kitchen: Built, tricky: Path) -> None:
     # the kitchen venv has every library the package needs; the package comes from src/
     env = {**os.environ, "PYTHONPATH": str(tricky / "src")}
     for command in (
@@ -210,41 +187,22 @@ def test_tricky_package_passes_its_tests_and_checkers(built: Built, tricky: Path
         ["-m", "ruff", "format", "--no-cache", "--check", "."],
         ["-m", "mypy", "--no-incremental"],
     ):
-        result = run([built.bin("python"), *command], tricky, env=env)
+        result = run([kitchen.bin("python"), *command], tricky, env=env)
         assert result.returncode == 0, " ".join(command) + "\n" + result.stdout + result.stderr
 
 
 @pytest.fixture(scope="module")
-def tricky_server(built: Built, tricky: Path) -> Iterator[str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [built.bin("python"), "-c", "from tricky.service.app import main; main()"],
-        cwd=tricky,
-        env={
-            **os.environ,
-            "PYTHONPATH": str(tricky / "src"),
-            "HOST": "127.0.0.1",
-            "PORT": str(port),
-            "GRPC_PORT": "0",
-        },
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/health/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None and time.monotonic() < deadline, "no server"
-            time.sleep(0.2)
+def tricky_server(kitchen: Built, tricky: Path) -> Iterator[str]:
+    url = f"http://127.0.0.1:{(port := free_port())}"
+    env = {
+        "PYTHONPATH": str(tricky / "src"),
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "GRPC_PORT": "0",
+    }
+    command = [kitchen.bin("python"), "-c", "from tricky.service.app import main; main()"]
+    with running(command, tricky, env, answers_http(url)):
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_function_failures_have_codes_and_no_trace(tricky_server: str) -> None:

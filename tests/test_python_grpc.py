@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import ast
 import json
-import os
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +15,7 @@ import httpx
 import pytest
 from apipack_rules.python._proto import field_names, json_name, rpc_names
 from apipack_rules.python._protoc import proto_comment
-from kitchen import SPEC, Built, build, free_port, generate, run, serving
+from kitchen import SPEC, Built, free_port, generate, run, running, serving
 
 GRPC = "src/kitchen_sink/grpc"
 SERVICE = "kitchen_sink.KitchenSinkService"
@@ -118,48 +115,32 @@ print(repr(results))
 """
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    return build(tmp_path_factory.getbasetemp().parent)
-
-
-def _client(built: Built, port: int, folder: Path) -> dict[str, Any]:
+def _client(kitchen: Built, port: int, folder: Path) -> dict[str, Any]:
     script = folder / "client.py"
     script.write_text(CLIENT, encoding="utf-8")
-    done = run([built.bin("python"), str(script), f"127.0.0.1:{port}"], folder)
+    done = run([kitchen.bin("python"), str(script), f"127.0.0.1:{port}"], folder)
     assert done.returncode == 0, done.stdout + done.stderr
     results: dict[str, Any] = ast.literal_eval(done.stdout)
     return results
 
 
 @pytest.fixture(scope="module")
-def grpc_alone(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+def grpc_alone(kitchen: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     """``kitchen-sink-grpc``: the gRPC server without HTTP."""
     port = free_port()
     log = tmp_path_factory.mktemp("grpc") / "server.log"
-    with log.open("wb") as stderr:
-        process = subprocess.Popen(
-            [built.bin("kitchen-sink-grpc")],
-            cwd=built.project,
-            env={**os.environ, "HOST": "127.0.0.1", "GRPC_PORT": str(port)},
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while '"grpc serving"' not in log.read_text("utf-8"):
-                assert process.poll() is None, log.read_text("utf-8")
-                assert time.monotonic() < deadline, "the gRPC server did not come up in 30 s"
-                time.sleep(0.2)
-            yield port
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
+    env = {"HOST": "127.0.0.1", "GRPC_PORT": str(port)}
+
+    def serving_grpc() -> bool:
+        return '"grpc serving"' in log.read_text("utf-8")
+
+    with running([kitchen.bin("kitchen-sink-grpc")], kitchen.project, env, serving_grpc, log):
+        yield port
 
 
 @pytest.fixture(scope="module")
-def results(built: Built, grpc_alone: int, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    return _client(built, grpc_alone, tmp_path_factory.mktemp("client"))
+def results(kitchen: Built, grpc_alone: int, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return _client(kitchen, grpc_alone, tmp_path_factory.mktemp("client"))
 
 
 @pytest.mark.slow
@@ -197,11 +178,11 @@ def test_health_is_serving(results: dict[str, Any]) -> None:
 
 
 @pytest.mark.slow
-def test_grpc_beside_http_is_counted_in_metrics(built: Built, tmp_path: Path) -> None:
+def test_grpc_beside_http_is_counted_in_metrics(kitchen: Built, tmp_path: Path) -> None:
     """``kitchen-sink-server`` starts gRPC too when GRPC_PORT is set; calls count in /metrics."""
     port = free_port()
-    with serving(built, {"GRPC_PORT": str(port)}, tmp_path / "server.log") as url:
-        results = _client(built, port, tmp_path)
+    with serving(kitchen, {"GRPC_PORT": str(port)}, tmp_path / "server.log") as url:
+        results = _client(kitchen, port, tmp_path)
         assert results["scale_rounds"] == [0.37]
         metrics = httpx.get(f"{url}/metrics", timeout=10).text
     wanted = ('interface="grpc"', 'function="scale"', 'status="ok"')

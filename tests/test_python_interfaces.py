@@ -6,8 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import run_apipack
-from kitchen import SPEC
+from kitchen import ALL_INTERFACES, SPEC, generate
 
 OTHERS = ("cli", "rest")
 #: files of the package itself that do depend on the set of interfaces
@@ -33,22 +32,11 @@ def _snapshot(package: Path) -> dict[str, tuple[bytes, int]]:
 def _owner(path: str) -> str:
     """The interface a generated file belongs to, by the layout's naming."""
     parts = path.split("/")
-    if (
-        parts[0] == "src"
-        and len(parts) > 3
-        and parts[2] in ("rest", "cli", "graphql", "grpc", "websocket")
-    ):
+    if parts[0] == "src" and len(parts) > 3 and parts[2] in ALL_INTERFACES:
         return parts[2]
     if parts[0] == "tests":
         name = parts[-1].removeprefix("test_")
-        return next(
-            (
-                i
-                for i in ("rest", "cli", "graphql", "grpc", "websocket")
-                if name.startswith(i + "_")
-            ),
-            "core",
-        )
+        return next((i for i in ALL_INTERFACES if name.startswith(i + "_")), "core")
     return "core"
 
 
@@ -58,24 +46,13 @@ def test_adding_an_interface_touches_only_its_files(tmp_path: Path, added: str) 
     (tmp_path / "specs/kitchen.yml").write_text(SPEC, encoding="utf-8")
     package = tmp_path / "generated/python/kitchen-sink"
 
-    def generate(*interfaces: str) -> None:
-        done = run_apipack(
-            tmp_path,
-            "generate",
-            "-l",
-            "python",
-            "-i",
-            ",".join(interfaces),
-            "-o",
-            "generated",
-            "specs/kitchen.yml",
-        )
+    def built_with(*interfaces: str) -> dict[str, tuple[bytes, int]]:
+        done = generate(tmp_path, interfaces=interfaces)
         assert done.returncode == 0, done.stdout + done.stderr
+        return _snapshot(package)
 
-    generate(*OTHERS)
-    before = _snapshot(package)
-    generate(*OTHERS, added)
-    after = _snapshot(package)
+    before = built_with(*OTHERS)
+    after = built_with(*OTHERS, added)
 
     new = sorted(set(after) - set(before))
     assert new and all(_owner(p) in (added, "core") for p in new), new

@@ -14,14 +14,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from kitchen import Built, build, serving
+from kitchen import Built, serving
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    return build(tmp_path_factory.getbasetemp().parent)
 
 
 @pytest.fixture(scope="module")
@@ -30,9 +25,9 @@ def log(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def server(built: Built, log: Path) -> Iterator[str]:
+def server(kitchen: Built, log: Path) -> Iterator[str]:
     with serving(
-        built, {"CORS_ORIGINS": "https://app.example", "MAX_REQUEST_SIZE": "4096"}, log
+        kitchen, {"CORS_ORIGINS": "https://app.example", "MAX_REQUEST_SIZE": "4096"}, log
     ) as url:
         yield url
 
@@ -148,9 +143,9 @@ def test_metrics_per_function_and_status(server: str) -> None:
     assert re.search(r'http_requests_total\{method="POST",route="/scale",status="422"\}', text)
 
 
-def test_docs_and_openapi(server: str, built: Built) -> None:
+def test_docs_and_openapi(server: str, kitchen: Built) -> None:
     assert "swagger" in httpx.get(f"{server}/docs").text.lower()
-    packaged = built.package / "src/kitchen_sink/rest/openapi.json"
+    packaged = kitchen.package / "src/kitchen_sink/rest/openapi.json"
     assert httpx.get(f"{server}/openapi.json").json() == json.loads(packaged.read_text("utf-8"))
 
 

@@ -10,22 +10,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from kitchen import ALL_INTERFACES, Built, build, run, serving
+from kitchen import Built, run, serving
 from websockets.sync.client import ClientConnection, connect
 
 pytestmark = pytest.mark.slow
 
-INTERFACES = ALL_INTERFACES
-
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    return build(tmp_path_factory.getbasetemp().parent, INTERFACES)
-
-
-@pytest.fixture(scope="module")
-def server(built: Built) -> Iterator[str]:
-    with serving(built) as url:
+def server(kitchen: Built) -> Iterator[str]:
+    with serving(kitchen) as url:
         yield url.replace("http://", "ws://") + "/ws"
 
 
@@ -118,10 +111,10 @@ def test_many_requests_on_one_connection(ws: ClientConnection) -> None:
     assert (replies[21]["type"], replies[21]["id"]) == ("pong", "last")
 
 
-def test_generated_websocket_tests_pass(built: Built) -> None:
+def test_generated_websocket_tests_pass(kitchen: Built) -> None:
     result = run(
-        [built.bin("python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "websocket"],
-        built.package,
+        [kitchen.bin("python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "websocket"],
+        kitchen.package,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
