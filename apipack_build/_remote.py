@@ -1,8 +1,9 @@
-"""The shared remote cache: LLM replies kept on a bazel-remote server for a team or a CI fleet.
+"""The shared remote cache: LLM replies kept on an HTTP cache server for a team or a CI fleet.
 
-It speaks bazel-remote's HTTP protocol (Bazel's HTTP cache protocol), nothing more:
-``GET``/``PUT``/``HEAD`` on ``/cas/<sha256>`` and ``/ac/<64 hex>`` below the configured URL (so
-``http://cache:8080/apipack`` uses bazel-remote's optional instance name ``apipack``).
+It speaks Bazel's HTTP cache protocol, nothing more: ``GET``/``PUT``/``HEAD`` on
+``/cas/<sha256>`` and ``/ac/<64 hex>`` below the configured URL. The servers Bazel users run serve
+it: nginx with WebDAV, which stores whatever it is sent, and bazel-remote, which checks what it
+stores (``http://cache:8080/apipack`` is a location to nginx, an instance name to bazel-remote).
 
 * **CAS**: a blob's key must be the SHA-256 of its bytes (bazel-remote refuses the PUT
   otherwise). One reply is one blob: the canonical JSON (``_hashing.canonical_json``) of
@@ -16,7 +17,8 @@ It speaks bazel-remote's HTTP protocol (Bazel's HTTP cache protocol), nothing mo
   <request key>")``: the second serves builds that cannot learn the model digest (offline, or
   the LLM server down), as the local cache's request index does.
 
-What comes back is checked here (its blob hash, the format, that it answers the key asked for);
+What comes back is checked here (its blob hash, the format, that it answers the key asked for; a
+blob read back damaged is uploaded again by the next store, whatever ``HEAD`` says);
 the caller then validates the code as it does a lock entry. The server is never essential: a
 failure of the server (unreachable, slow, refusing, 5xx, answering nonsense) turns it off for the
 rest of the process with one warning, and nothing is retried; a bad entry is skipped with one
@@ -44,6 +46,7 @@ FORMAT = "apipack-remote/1"
 REPLY_PATH = "apipack-reply.json"
 #: a cache must never slow a build much: short timeouts (seconds), and no retries
 READ_TIMEOUT, CONNECT_TIMEOUT = 10.0, 3.0
+DAMAGED = "its blob does not have the digest it is stored under"
 #: what an entry must hold, and of which type
 FIELDS: dict[str, type] = {
     "key": str,
@@ -69,6 +72,8 @@ class RemoteCache:
         self.shown = _without_credentials(url)
         self.warnings: list[str] = []
         self.enabled = True
+        #: blobs read back damaged: HEAD says they exist, so a store must overwrite them
+        self.damaged: set[str] = set()
         self._client: httpx.Client | None = None
         self._pid = 0
         self._inherited: list[httpx.Client] = []
@@ -116,6 +121,8 @@ class RemoteCache:
         if blob is None or blob.status_code == 404:
             return None
         problem = _entry_problem(blob.content, digest, size)
+        if problem == DAMAGED:
+            self.damaged.add(digest)
         if problem is None:
             entry = json.loads(blob.content)
             if entry[field] == ident:
@@ -130,10 +137,14 @@ class RemoteCache:
             return
         blob = canonical_json({"format": FORMAT, **{name: entry[name] for name in FIELDS}})
         digest = hashlib.sha256(blob).hexdigest()
-        present = self._send("HEAD", f"/cas/{digest}")
-        if present is None:
-            return
-        if present.status_code == 404 and self._send("PUT", f"/cas/{digest}", blob) is None:
+        if digest in self.damaged:
+            upload = True
+        else:
+            present = self._send("HEAD", f"/cas/{digest}")
+            if present is None:
+                return
+            upload = present.status_code == 404
+        if upload and self._send("PUT", f"/cas/{digest}", blob) is None:
             return
         result = action_result(digest, len(blob))
         for field in ("key", "request"):
@@ -199,7 +210,7 @@ def show_warnings(warnings: Iterable[str]) -> None:
 def _entry_problem(blob: bytes, digest: str, size: int) -> str | None:
     """What is wrong with a blob read as an entry, if anything."""
     if hashlib.sha256(blob).hexdigest() != digest or len(blob) != size:
-        return "its blob does not have the digest it is stored under"
+        return DAMAGED
     try:
         entry = json.loads(blob)
     except ValueError:

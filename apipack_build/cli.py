@@ -59,6 +59,7 @@ def _targets_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "-i",
         "--interface",
+        "--interfaces",  # the APIpack README's spelling
         action="append",
         metavar="IFACE",
         help="build only these interfaces (repeat or comma-separate)",

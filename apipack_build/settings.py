@@ -46,7 +46,9 @@ class LLMSettings(_Section):
     stream: bool = Field(True, description="stream Ollama replies (keeps long replies alive)")
     repair_attempts: int = Field(2, ge=0, description="requests to fix an invalid reply")
     remote_cache: str = Field(
-        "", description="URL of a bazel-remote server shared by a team or CI (docs/remote-cache.md)"
+        "",
+        description="URL of an HTTP cache (nginx WebDAV, bazel-remote) shared by a team or CI "
+        "(docs/remote-cache.md)",
     )
 
     @field_validator("provider")
@@ -65,7 +67,7 @@ class LLMSettings(_Section):
     def _http_url(cls, value: str) -> str:
         if value and not value.startswith(("http://", "https://")):
             raise ValueError(
-                "must be the http:// or https:// URL of a bazel-remote server, or empty"
+                "must be the http:// or https:// URL of an HTTP cache server, or empty"
             )
         return value
 

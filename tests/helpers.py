@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -130,11 +129,15 @@ def clean_env(site: Path, home: Path) -> dict[str, str]:
     return env
 
 
-def _command(tool: str) -> list[str]:
-    beside = Path(sys.executable).with_name(tool)
-    found = str(beside) if beside.exists() else shutil.which(tool)
-    assert found, f"{tool} is not installed"
-    return [found]
+def tool(name: str) -> str:
+    """A command of this project or its test extras (``apipack``, ``doit``, ``hadolint``, ...):
+    the one installed beside the Python running the tests, never whatever PATH holds, so a
+    missing install step fails here as it would on a fresh machine."""
+    beside = Path(sys.executable).with_name(name)
+    assert beside.is_file(), (
+        f"{name} is not installed beside {sys.executable}: pip install -e '.[test]'"
+    )
+    return str(beside)
 
 
 class Project:
@@ -197,23 +200,23 @@ class Project:
 
     def run(
         self,
-        tool: str,
+        command: str,
         *args: str | Path,
         expect: int | None = 0,
         cwd: Path | None = None,
         env: Mapping[str, str] | None = None,
     ) -> subprocess.CompletedProcess[str]:
-        """Run *tool* (``apipack`` or ``doit``); check its exit code and that it never shows a
-        traceback."""
+        """Run *command* (``apipack`` or ``doit``); check its exit code and that it never shows
+        a traceback."""
         result = subprocess.run(
-            [*_command(tool), *map(str, args)],
+            [tool(command), *map(str, args)],
             cwd=cwd or self.root,
             capture_output=True,
             text=True,
             env={**self.env, **(env or {})},
             timeout=120,
         )
-        shown = f"$ {tool} {' '.join(map(str, args))}\n{result.stdout}{result.stderr}"
+        shown = f"$ {command} {' '.join(map(str, args))}\n{result.stdout}{result.stderr}"
         if expect is not None:
             assert result.returncode == expect, shown
         assert "Traceback" not in result.stdout + result.stderr, shown
@@ -233,9 +236,9 @@ class Project:
     ) -> subprocess.CompletedProcess[str]:
         return self.run("doit", *args, expect=expect, env=env)
 
-    def popen(self, tool: str, *args: str | Path) -> subprocess.Popen[str]:
+    def popen(self, command: str, *args: str | Path) -> subprocess.Popen[str]:
         return subprocess.Popen(
-            [*_command(tool), *map(str, args)],
+            [tool(command), *map(str, args)],
             cwd=self.root,
             env=self.env,
             stdout=subprocess.PIPE,
@@ -328,7 +331,7 @@ def run_apipack(
     }
     environ.update(HOME=str(folder / ".home"), **(env or {}))
     done = subprocess.run(
-        [*_command("apipack"), *args],
+        [tool("apipack"), *args],
         cwd=folder,
         env=environ,
         capture_output=True,

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 from filelock import FileLock
+from helpers import tool
 
 ALL_INTERFACES = ("cli", "graphql", "grpc", "rest", "websocket")
 
@@ -158,7 +159,7 @@ def generate(
     env = {**os.environ, "HOME": str(project / "home")}  # no user settings or templates
     return run(
         [
-            "apipack",
+            tool("apipack"),
             "generate",
             spec,
             "-l",

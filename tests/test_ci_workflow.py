@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import yaml
 from fake_llm import FakeLLM
-from helpers import Project
+from helpers import Project, tool
 
 REPO = Path(__file__).resolve().parents[1]
 WORKFLOW = REPO / "examples" / "ci" / "apipack.yml"
@@ -28,7 +28,10 @@ WORKFLOW = REPO / "examples" / "ci" / "apipack.yml"
 
 def lint(actionlint: str, path: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [actionlint, "-no-color", str(path)], capture_output=True, text=True, timeout=120
+        [actionlint, "-no-color", "-shellcheck", tool("shellcheck"), str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 

@@ -79,6 +79,16 @@ def test_the_spec_beats_project_settings_and_a_flag_beats_the_spec(project: Proj
     project.apipack("generate", "-i", "summary")
     assert sorted(tree(project.out)) == ["SUMMARY.txt"]
 
+    # the APIpack README's spelling, comma-separated
+    project.apipack("generate", "--interfaces", "docs,summary")
+    assert sorted(tree(project.out)) == [
+        "SUMMARY.txt",
+        "docs/alpha.txt",
+        "docs/beta.txt",
+        "docs/gamma.txt",
+        "index.txt",
+    ]
+
 
 def test_bad_project_settings_are_located_all_at_once(project: Project) -> None:
     project.write(

@@ -54,26 +54,37 @@ CODED = (
 )
 
 
+#: what a wheel of apipack is built from (the sdist's files): the rest of the checkout stays out
+SOURCE = ("pyproject.toml", "README.md", "apipack_build", "rules", "templates")
+
+
 @pytest.fixture(scope="module")
 def plugin_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The Python of a virtual environment that sees apipack (system site-packages) and has
-    the example plugin installed from a copy (a build writes into its source folder)."""
+    """The Python of a new virtual environment with apipack and the example plugin installed, as
+    a user installs them: pip, from copies of this checkout and of the plugin (a build writes
+    into its source folder)."""
     root = tmp_path_factory.mktemp("plugin")
-    source = root / "src"
-    shutil.copytree(PLUGIN, source, ignore=shutil.ignore_patterns("build", "*.egg-info"))
+    apipack = root / "apipack"
+    apipack.mkdir()
+    for name in SOURCE:
+        if (REPO / name).is_dir():
+            shutil.copytree(
+                REPO / name, apipack / name, ignore=shutil.ignore_patterns("__pycache__")
+            )
+        else:
+            shutil.copy(REPO / name, apipack / name)
+    plugin = root / "plugin"
+    shutil.copytree(PLUGIN, plugin, ignore=shutil.ignore_patterns("build", "*.egg-info"))
     venv = root / "venv"
-    subprocess.run(
-        [sys.executable, "-m", "virtualenv", "-q", "--system-site-packages", str(venv)],
-        check=True,
-        timeout=300,
-    )
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     python = venv / "bin" / "python"
-    subprocess.run(
-        [python, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", source],
-        check=True,
-        timeout=300,
+    done = subprocess.run(
+        [python, "-m", "pip", "install", "-q", "--disable-pip-version-check", apipack, plugin],
+        timeout=600,
         capture_output=True,
+        text=True,
     )
+    assert done.returncode == 0, done.stdout + done.stderr
     return python
 
 

@@ -15,7 +15,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ import pytest
 import yaml
 from apipack_rules.python import LANGUAGE, RULES, deploy
 from apipack_rules.python._filters import yaml_str
-from helpers import run_apipack
+from helpers import run_apipack, tool
 from openapi_spec_validator import validate as validate_openapi
 
 from apipack_build._lookup import builtin_template_dir
@@ -66,14 +65,6 @@ functions:
     examples:
       - {{input: {{text: hi}}, output: hi}}
 """
-
-
-def tool(name: str) -> str:
-    """A tool from the test extras: beside this Python (a venv not on PATH), else on PATH."""
-    beside = Path(sys.executable).with_name(name)
-    found = str(beside) if beside.exists() else shutil.which(name)
-    assert found, f"{name} is not installed: pip install -e '.[test]'"
-    return found
 
 
 def run(args: list[str], cwd: Path, home: Path) -> subprocess.CompletedProcess[str]:

@@ -1,7 +1,6 @@
 """The shared remote cache end to end: `apipack generate` subprocesses, the fake LLM server of
-``fake_llm.py``, and a bazel-remote server on 127.0.0.1 — the real one when it is installed
-(``.ci/run`` installs it; else those cases skip) and the protocol stand-in of
-``fake_bazel_remote.py``, which always runs.
+``fake_llm.py``, and a real HTTP cache server on 127.0.0.1: nginx with WebDAV, as Bazel's
+remote-caching documentation configures it (``nginx_cache.py``).
 """
 
 from __future__ import annotations
@@ -11,23 +10,18 @@ import hashlib
 import json
 import multiprocessing
 import subprocess
+import threading
+import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import yaml
-from fake_bazel_remote import (
-    StandIn,
-    bazel_remote_binary,
-    free_port,
-    htpasswd_line,
-    start_bazel_remote,
-)
-from fake_llm import FakeLLM
+from fake_llm import FakeLLM, Fault
 from helpers import LLM_FUNCTIONS, LLM_SPEC, run_apipack, tree
+from nginx_cache import NOT_INSTALLED, Nginx, free_port, nginx_binary, start_nginx
 
 from apipack_build._hashing import canonical_json
 from apipack_build._remote import (
@@ -37,19 +31,10 @@ from apipack_build._remote import (
     RemoteCache,
     ac_name,
     action_result,
+    reply_digest,
 )
 
 SPEC = LLM_SPEC.split("  - name: given")[0]  # the three the LLM writes
-NOT_INSTALLED = (
-    "bazel-remote is not installed (set APIPACK_BAZEL_REMOTE, or `go install "
-    "github.com/buchgr/bazel-remote/v2@v2.5.1` as .ci/run does)"
-)
-
-
-@dataclass
-class Remote:
-    url: str
-    stand_in: StandIn | None  # None: the real bazel-remote
 
 
 @pytest.fixture
@@ -59,31 +44,26 @@ def fake() -> Iterator[FakeLLM]:
     server.stop()
 
 
-@pytest.fixture(params=["bazel-remote", "stand-in"])
-def serve(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[..., Remote]]:
-    """``serve(user=None, password=None)``: a fresh, empty server of this kind."""
-    stops: list[Callable[[], None]] = []
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[Callable[..., Nginx]]:
+    """``serve(user=None, password=None)``: a fresh nginx with an empty cache."""
+    binary = nginx_binary()
+    if binary is None:
+        pytest.skip(NOT_INSTALLED)
+    servers: list[Nginx] = []
 
-    def start(user: str | None = None, password: str | None = None) -> Remote:
-        if request.param == "stand-in":
-            stand_in = StandIn(user=user, password=password).start()
-            stops.append(stand_in.stop)
-            return Remote(stand_in.url, stand_in)
-        binary = bazel_remote_binary()
-        if binary is None:
-            pytest.skip(NOT_INSTALLED)
-        folder = tmp_path / f"bazel-remote-{len(stops)}"
-        htpasswd = None
-        if user is not None and password is not None:
-            htpasswd = tmp_path / "htpasswd"
-            htpasswd.write_text(htpasswd_line(user, password))
-        server = start_bazel_remote(binary, folder, htpasswd)
-        stops.append(server.stop)
-        return Remote(server.url, None)
+    def start(user: str | None = None, password: str | None = None) -> Nginx:
+        servers.append(start_nginx(binary, tmp_path / f"nginx-{len(servers)}", user, password))
+        return servers[-1]
 
     yield start
-    for stop in stops:
-        stop()
+    for server in servers:
+        server.stop()
+
+
+def cache_requests(server: Nginx) -> list[Any]:
+    """The requests apipack made (not the readiness probe of ``start_nginx``)."""
+    return [r for r in server.requests() if r.path.startswith(("/ac/", "/cas/"))]
 
 
 def make_project(folder: Path) -> Path:
@@ -115,7 +95,7 @@ def remote_warnings(done: subprocess.CompletedProcess[str]) -> list[str]:
 
 
 def test_a_clean_build_gets_every_body_from_the_remote(
-    tmp_path: Path, fake: FakeLLM, serve: Callable[..., Remote]
+    tmp_path: Path, fake: FakeLLM, serve: Callable[..., Nginx]
 ) -> None:
     remote = serve()
     first = make_project(tmp_path / "first")
@@ -167,7 +147,7 @@ def test_a_remote_that_is_down_or_not_bazel_remote_only_warns(
 
 
 def test_the_auth_header_reaches_the_server_and_nothing_else(
-    tmp_path: Path, fake: FakeLLM, serve: Callable[..., Remote]
+    tmp_path: Path, fake: FakeLLM, serve: Callable[..., Nginx]
 ) -> None:
     secret = "pw-" + "s3cret" * 4
     token = base64.b64encode(f"team:{secret}".encode()).decode()
@@ -182,9 +162,8 @@ def test_the_auth_header_reaches_the_server_and_nothing_else(
     assert [done.returncode for done, _ in runs] == [0, 0], runs[-1][0].stderr
     assert [s["llm_calls"] for _, s in runs] == [LLM_FUNCTIONS, 0]
     assert runs[1][1]["llm_remote_hits"] == LLM_FUNCTIONS
-    if remote.stand_in is not None:
-        seen = [r["headers"].get("Authorization") for r in remote.stand_in.requests]
-        assert seen and all(value == f"Basic {token}" for value in seen)
+    seen = cache_requests(remote)
+    assert seen and all(r.user == "team" and r.status != 401 for r in seen), seen
     assert all("Authorization" not in chat["headers"] for chat in fake.chats)
 
     # without the header the server refuses: one warning, and the model answers
@@ -198,14 +177,14 @@ def test_the_auth_header_reaches_the_server_and_nothing_else(
 
     for done, _ in runs:
         assert secret not in done.stdout + done.stderr and token not in done.stdout + done.stderr
-    for path in tmp_path.rglob("*"):
-        if path.is_file() and "bazel-remote" not in path.parts[-2] and path.name != "htpasswd":
+    for path in tmp_path.rglob("*"):  # the server's files and logs included
+        if path.is_file():
             data = path.read_bytes()
             assert secret.encode() not in data and token.encode() not in data, path
 
 
 def test_bad_entries_on_the_remote_are_ignored(
-    tmp_path: Path, fake: FakeLLM, serve: Callable[..., Remote]
+    tmp_path: Path, fake: FakeLLM, serve: Callable[..., Nginx]
 ) -> None:
     remote = serve()
     first = make_project(tmp_path / "first")
@@ -216,7 +195,7 @@ def test_bad_entries_on_the_remote_are_ignored(
 
     def put(kind: str, name: str, data: bytes) -> None:
         response = httpx.put(f"{remote.url}/{kind}/{name}", content=data, timeout=10)
-        assert response.status_code == 200, response.text
+        assert response.is_success, response.text
 
     def point(function: str, blob: bytes) -> None:
         """Make the entry of *function* (by cache key) name *blob*."""
@@ -248,6 +227,97 @@ def test_bad_entries_on_the_remote_are_ignored(
     assert not remote_warnings(done)
 
 
+def test_a_blob_corrupted_on_the_server_is_never_used(
+    tmp_path: Path, fake: FakeLLM, serve: Callable[..., Nginx]
+) -> None:
+    """A plain HTTP cache checks nothing it stores: a blob changed on its disk (bit rot, or a
+    hand) is refused by its digest; the model is asked, or the lock answers."""
+    remote = serve()
+    first = make_project(tmp_path / "first")
+    done, _ = build(first, fake, remote.url)
+    assert done.returncode == 0, done.stderr
+    halve = next(
+        e
+        for e in yaml.safe_load((first / "apipack.lock").read_text())["entries"]
+        if e["function"] == "halve"
+    )
+    found = reply_digest(remote.blob("ac", ac_name("key", halve["key"])).read_bytes())
+    assert found is not None
+    blob = remote.blob("cas", found[0])
+    tampered = blob.read_bytes().replace(b"return result", b"return -result  # tampered")
+    assert tampered != blob.read_bytes()
+
+    def corrupt() -> None:
+        blob.write_bytes(tampered)
+
+    def clean_of_it(project: Path) -> bool:
+        return all(b"tampered" not in p.read_bytes() for p in project.rglob("*") if p.is_file())
+
+    corrupt()
+    second = make_project(tmp_path / "second")
+    calls = fake.chat_count
+    done, summary = build(second, fake, remote.url)
+    assert done.returncode == 0, done.stderr
+    assert (fake.chat_count - calls, summary["llm_remote_hits"]) == (1, LLM_FUNCTIONS - 1)
+    warnings = remote_warnings(done)
+    assert len(warnings) == 1 and "llm-tools.halve (python)" in warnings[0], done.stderr
+    assert "digest" in warnings[0]
+    assert tree(second / "generated") == tree(first / "generated") and clean_of_it(second)
+
+    # the model's answer was written over the damaged blob: the next clone reads all three
+    third = make_project(tmp_path / "third")
+    done, summary = build(third, fake, remote.url)
+    assert summary["llm_remote_hits"] == LLM_FUNCTIONS and not remote_warnings(done)
+
+    # damaged again, in a clone that has the lock: the lock answers, the model is not asked
+    corrupt()
+    fourth = make_project(tmp_path / "fourth")
+    (fourth / "apipack.lock").write_bytes((first / "apipack.lock").read_bytes())
+    calls = fake.chat_count
+    done, summary = build(fourth, fake, remote.url)
+    assert done.returncode == 0, done.stderr
+    assert fake.chat_count == calls and summary["llm_lock_hits"] == 1
+    assert len(remote_warnings(done)) == 1
+    assert tree(fourth / "generated") == tree(first / "generated") and clean_of_it(fourth)
+
+
+def test_a_server_stopped_mid_build_only_warns(
+    tmp_path: Path, fake: FakeLLM, serve: Callable[..., Nginx]
+) -> None:
+    reference = make_project(tmp_path / "reference")
+    done, _ = build(reference, fake, "")
+    assert done.returncode == 0, done.stderr
+
+    remote = serve()
+    # the model is slow after its first answer: the server goes away while the build runs
+    fake.faults.extend([Fault(), Fault(delay=1.5), Fault(delay=1.5)])
+    stopped: list[int] = []
+
+    def stop_after_the_first_write() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            requests = cache_requests(remote)
+            if any(r.method == "PUT" for r in requests):
+                remote.stop()
+                stopped.append(len(requests))
+                return
+            time.sleep(0.02)
+
+    watcher = threading.Thread(target=stop_after_the_first_write)
+    watcher.start()
+    project = make_project(tmp_path / "project")
+    calls = fake.chat_count
+    done, summary = build(project, fake, remote.url)
+    watcher.join()
+
+    assert stopped, "the build never wrote to the remote cache"
+    assert done.returncode == 0, done.stderr
+    assert fake.chat_count - calls == summary["llm_calls"] == LLM_FUNCTIONS
+    warnings = remote_warnings(done)
+    assert len(warnings) == 1 and "going on without it" in warnings[0], done.stderr
+    assert tree(project / "generated") == tree(reference / "generated")
+
+
 _FORKED: dict[str, RemoteCache] = {}
 ENTRY_FIELDS = tuple(FIELDS)
 
@@ -262,17 +332,17 @@ def _store_and_read(worker: int) -> list[str]:
     return remote.take_warnings()
 
 
-def test_the_client_works_in_forked_workers() -> None:
+def test_the_client_works_in_forked_workers(serve: Callable[..., Nginx]) -> None:
     """doit's workers (``-n 2``) are forked after resolution used the client: each process must
     talk on its own connections, or one reads another's answers."""
-    server = StandIn().start()
+    server = serve()
     try:
         _FORKED["remote"] = RemoteCache(server.url, environ={})
         assert _FORKED["remote"].lookup("key", "none", "f") is None  # a pooled connection
-        parent = server.requests[-1]["peer"]
+        parent = cache_requests(server)[-1].connection
         with multiprocessing.get_context("fork").Pool(2) as pool:
             assert pool.map(_store_and_read, range(4)) == [[], [], [], []]
-        assert all(r["peer"] != parent for r in server.requests[1:])
+        later = cache_requests(server)[1:]
+        assert len(later) >= 4 * 10 * 4 and all(r.connection != parent for r in later)
     finally:
         _FORKED.clear()
-        server.stop()

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from helpers import tool
 
 from apipack_build._registry import registry
 from apipack_build._types import TypeRef, TypeSyntaxError, parse_type, value_problem
@@ -119,18 +119,13 @@ def test_every_problem_of_a_file_is_in_the_error_message() -> None:
     assert len(caught.value.problems) == len(expectations(path)) == 8
 
 
-APIPACK = shutil.which("apipack")
-
-
-@pytest.mark.skipif(APIPACK is None, reason="the apipack command is not installed")
 @pytest.mark.parametrize("path", BAD, ids=lambda p: p.stem)
 def test_cli_validate_exits_2_listing_the_same_problems(path: Path, tmp_path: Path) -> None:
     skip_unless_interfaces(path)
     env = {k: v for k, v in os.environ.items() if not k.startswith("APIPACK_")}
     env["HOME"] = str(tmp_path)  # no user settings
-    assert APIPACK is not None
     result = subprocess.run(
-        [APIPACK, "validate", path.name],
+        [tool("apipack"), "validate", path.name],
         cwd=CORPUS,
         env=env,
         capture_output=True,
