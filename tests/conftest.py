@@ -88,5 +88,7 @@ def actionlint(tmp_path_factory: pytest.TempPathFactory, request: pytest.Fixture
 @pytest.fixture(scope="session")
 def kitchen(tmp_path_factory: pytest.TempPathFactory) -> Built:
     """The kitchen-sink package with every interface, installed in its own venv; built once per
-    run (the parent of the base temp folder is shared by all xdist workers)."""
-    return build(tmp_path_factory.getbasetemp().parent)
+    run. Under xdist the parent of the base temp folder is this run's, shared by its workers;
+    without xdist that parent is shared by every run, so the base temp folder itself is used."""
+    base = tmp_path_factory.getbasetemp()
+    return build(base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base)
