@@ -14,6 +14,11 @@ import tokenize
 from pathlib import Path
 from typing import Any
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # the same parser, as a package
+    import tomli as tomllib
+
 import pytest
 import yaml
 from apipack_rules.python import LANGUAGE
@@ -137,11 +142,9 @@ def test_header_is_one_comment_line(render: Any, value: str) -> None:
     assert rest == "x = 1\n"
 
 
-@pytest.mark.parametrize("value", NASTY)
+# a lone surrogate cannot be written to a UTF-8 file, so no spec can hold one
+@pytest.mark.parametrize("value", [v for v in NASTY if "\ud800" not in v])
 def test_toml_str_round_trips(render: Any, value: str) -> None:
-    if "\ud800" in value:
-        pytest.skip("a lone surrogate cannot be written to a UTF-8 file")
-    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
     text = render("key = {{ value|toml_str }}\n", value=value)
     assert tomllib.loads(text)["key"] == value
 
