@@ -46,6 +46,8 @@ class FakeLLM:
     chats: list[dict[str, Any]] = field(default_factory=list)
     faults: deque[Fault] = field(default_factory=deque)
     other_requests: list[str] = field(default_factory=list)
+    in_flight: int = 0
+    max_in_flight: int = 0  # the most chat requests answered at once
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadingHTTPServer | None = None
 
@@ -89,6 +91,15 @@ class FakeLLM:
                         {"path": self.path, "body": body, "headers": dict(self.headers)}
                     )
                     fault = fake.faults.popleft() if fake.faults else Fault()
+                    fake.in_flight += 1
+                    fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
+                try:
+                    self._chat(body, fault)
+                finally:
+                    with fake.lock:
+                        fake.in_flight -= 1
+
+            def _chat(self, body: dict[str, Any], fault: Fault) -> None:
                 if fault.delay:
                     time.sleep(fault.delay)
                 if body.get("model") not in fake.models:

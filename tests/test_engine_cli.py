@@ -8,17 +8,13 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import jsonschema
 import pytest
 import yaml
 from helpers import FUNCTIONS, Project, spec_text, tree
 
 from apipack_build._registry import registry
 from apipack_build.errors import ApipackError
-
-try:
-    import jsonschema
-except ImportError:  # pragma: no cover - the schema is then checked by its keys only
-    jsonschema = None
 
 LONELY = (
     "name: lonely\ndescription: One function\nlanguage: text\ninterfaces: [docs]\n"
@@ -108,9 +104,6 @@ def test_validate_reports_every_problem_of_every_file(project: Project) -> None:
 
 
 def _check_against_schema(schema: dict[str, Any], good: list[Any], bad: list[Any]) -> None:
-    if jsonschema is None:
-        assert "$defs" in schema or "properties" in schema
-        return
     for document in good:
         jsonschema.validate(document, schema)
     for document in bad:

@@ -3,6 +3,7 @@ every kind of change, anywhere a build reads, takes the full path and gives the 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Callable
@@ -66,6 +67,8 @@ def test_every_change_takes_the_full_path(fresh: Project, change: str) -> None:
 def test_an_environment_override_takes_the_full_path(fresh: Project) -> None:
     summary_path = fresh.root.parent / "env-summary.json"
     fresh.apipack("generate", "--summary-json", summary_path, env={"APIPACK_OUTPUT": "other"})
+    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    assert summary["fast_path"] is False and summary["files_written"] > 0
     assert (fresh.root / "other").is_dir()
 
 

@@ -267,11 +267,17 @@ def test_two_builds_sharing_one_cache_at_once(tmp_path: Path, fake: FakeLLM) -> 
     assert summary["tasks_run"] == 0
 
 
-def test_llm_concurrency_setting_with_parallel_jobs(tmp_path: Path, fake: FakeLLM) -> None:
+@pytest.mark.parametrize("concurrency", [1, 2])
+def test_llm_concurrency_setting_with_parallel_jobs(
+    tmp_path: Path, fake: FakeLLM, concurrency: int
+) -> None:
+    """With two jobs, ``llm.concurrency`` requests are in flight at once, and never more."""
+    fake.faults.extend(Fault(delay=1.0) for _ in range(LLM_FUNCTIONS))  # each long enough to meet
     project = make_project(tmp_path / "p")
-    done, summary = run(project, fake, "-n", "2", APIPACK_LLM_CONCURRENCY="2")
+    done, summary = run(project, fake, "-n", "2", APIPACK_LLM_CONCURRENCY=str(concurrency))
     assert done.returncode == 0, done.stderr
     assert summary["llm_calls"] == LLM_FUNCTIONS
+    assert fake.max_in_flight == concurrency
 
 
 def test_identical_requests_are_sent_once(tmp_path: Path, fake: FakeLLM) -> None:

@@ -273,4 +273,9 @@ def test_proto_comments_are_safe_docstrings(text: str) -> None:
     assert all(line.startswith("//") and "\n" not in line for line in lines)
     # what the grpc plugin makes of it: the comment text inside triple quotes
     body = "\n".join(line[3:] for line in lines)
-    assert ast.literal_eval(f'"""{body}\n"""') is not None
+    shown = ast.literal_eval(f'"""{body}\n"""')
+    if text.isprintable():  # the docstring reads exactly as the spec wrote it
+        assert shown == text.strip() + "\n"
+    else:  # invisible characters show as escapes, the words around them stay
+        assert all(c.isprintable() for c in shown.replace("\n", ""))
+        assert shown.startswith("cr\nnul") and shown.endswith("\n")
