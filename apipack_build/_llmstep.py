@@ -27,6 +27,7 @@ from ._hashing import content_hash
 from ._llmstore import ResponseCache, read_lock
 from ._remote import RemoteCache
 from ._render import Renderer
+from ._verify import verify
 from .errors import LLMError
 from .llm import Message, Provider, Reply, sampling_options
 from .rules import Language
@@ -69,6 +70,8 @@ class LLMStats:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     seconds: float = 0.0
+    verified: int = 0  # replies that passed their spec's examples
+    repairs: int = 0  # requests that sent a refused reply back with what was wrong
 
 
 def prompt_messages(
@@ -149,6 +152,8 @@ class Asker:
         problem = ""
         replies: list[str] = []
         for _ in range(self.settings.repair_attempts + 1):
+            if replies:  # this request sends the last reply back with what was wrong
+                self.stats.repairs += 1
             try:
                 reply = provider.chat(messages)
             except LLMError as exc:
@@ -158,7 +163,7 @@ class Asker:
             self._count(reply)
             replies.append(reply.text)
             code = extract_code(reply.text, language.fences)
-            problem = _problem(reply, code, need.function, language)
+            problem = _problem(reply, code, need.function, language) or self._verify(code, need)
             if not problem:
                 key = cache_key(need.request_key, digest)
                 self.cache.put(
@@ -188,6 +193,18 @@ class Asker:
             f"replies saved in {saved}; give the function `code:` or "
             f"`implementation:`, or try `--refresh {need.function.name}`"
         )
+
+    def _verify(self, code: str, need: Need) -> str:
+        """Why *code* fails its spec's examples ("" when it passes, has none, or cannot be run
+        here); run before anything is cached, so a wrong body never reaches cache or lock."""
+        make_run = self.languages[need.language].example_run
+        run = make_run(code, need.function) if self.settings.verify and make_run else None
+        if run is None:
+            return ""
+        verdict = verify(run, self.settings.verify_timeout)
+        if not verdict.problem and not verdict.unverified:
+            self.stats.verified += 1
+        return verdict.problem
 
     def _count(self, reply: Reply) -> None:
         self.stats.calls += 1

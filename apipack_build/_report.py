@@ -68,6 +68,8 @@ class Reporter:
         summary.llm_prompt_tokens += llm.get("prompt_tokens", 0)
         summary.llm_completion_tokens += llm.get("completion_tokens", 0)
         summary.llm_seconds += llm.get("seconds", 0.0)
+        summary.llm_verified += llm.get("verified", 0)
+        summary.llm_repairs += llm.get("repairs", 0)
         for path, digest in (values.get("outputs") or {}).items():
             target = self.build._target(path)
             if target.exists():

@@ -26,6 +26,8 @@ class Summary:
     llm_prompt_tokens: int = 0
     llm_completion_tokens: int = 0
     llm_seconds: float = 0.0
+    llm_verified: int = 0
+    llm_repairs: int = 0
     seconds: float = 0.0
     #: answered by the fingerprint of the last build, without planning (see ``_fastpath``)
     fast_path: bool = False
@@ -43,7 +45,10 @@ class Summary:
             f"{self.files_unchanged} unchanged, {self.files_deleted} deleted; "
             f"LLM: {self.llm_calls} calls, {self.llm_cache_hits} cache hits, "
             + (f"{self.llm_remote_hits} remote hits, " if self.llm_remote_hits else "")
-            + f"{self.llm_lock_hits} lock hits; "
+            + f"{self.llm_lock_hits} lock hits"
+            + (f", {self.llm_verified} verified" if self.llm_verified else "")
+            + (f", {self.llm_repairs} repairs" if self.llm_repairs else "")
+            + "; "
             f"{self.seconds:.2f} s"
         )
 

@@ -17,6 +17,7 @@ from .spec import Example, Function, Package, Parameter
 
 __all__ = [
     "Example",
+    "ExampleRun",
     "Function",
     "FunctionRequest",
     "Implementation",
@@ -32,6 +33,19 @@ __all__ = [
 
 
 @dataclass(frozen=True)
+class ExampleRun:
+    """How to run one body against its spec's examples: *files* are written into an empty folder
+    and *argv* runs there, with no environment, a time limit and a memory limit. It leaves
+    *verdict* there, a JSON object: ``{"failures": [message, ...]}`` (empty when every example
+    holds), or ``{"unverified": reason}`` when it cannot judge (a library the body needs is not
+    installed where apipack runs)."""
+
+    argv: tuple[str, ...]
+    files: Mapping[str, str]
+    verdict: str
+
+
+@dataclass(frozen=True)
 class Language:
     name: str
     reserved_words: frozenset[str]
@@ -44,6 +58,9 @@ class Language:
     #: why *source* does not implement *function* in this language, or None if it does;
     #: applied to hand-written code and to every LLM reply before it is cached
     check_code: Callable[[str, Function], str | None] | None = None
+    #: how to run an LLM's body against the function's examples (None: it has none), before the
+    #: body is cached; None for a language whose bodies apipack cannot run
+    example_run: Callable[[str, Function], ExampleRun | None] | None = None
     #: False for a language that describes functions rather than runs them (documentation):
     #: its rules get an empty implementation, and no LLM is asked for one
     needs_code: bool = True

@@ -45,6 +45,12 @@ class LLMSettings(_Section):
     concurrency: int = Field(1, ge=1, description="LLM requests in flight at once")
     stream: bool = Field(True, description="stream Ollama replies (keeps long replies alive)")
     repair_attempts: int = Field(2, ge=0, description="requests to fix an invalid reply")
+    verify: bool = Field(
+        True, description="run each reply against its spec's examples before accepting it"
+    )
+    verify_timeout: float = Field(
+        20.0, gt=0, description="seconds one reply may take to run all its examples"
+    )
     remote_cache: str = Field(
         "",
         description="URL of an HTTP cache (nginx WebDAV, bazel-remote) shared by a team or CI "

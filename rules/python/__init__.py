@@ -4,7 +4,18 @@ import keyword
 
 from apipack_build.rules import Language, Rule
 
-from . import _filters, _implementation, _protoc, cli, core, graphql, grpc, rest, websocket
+from . import (
+    _filters,
+    _implementation,
+    _protoc,
+    _verify,
+    cli,
+    core,
+    graphql,
+    grpc,
+    rest,
+    websocket,
+)
 
 LANGUAGE = Language(
     name="python",
@@ -23,6 +34,7 @@ LANGUAGE = Language(
     ),
     fences=("python", "py"),
     check_code=_implementation.check_code,
+    example_run=_verify.example_run,
 )
 
 RULES: list[Rule] = [core.RULE, rest.RULE, cli.RULE, graphql.RULE, grpc.RULE, websocket.RULE]

@@ -1,0 +1,69 @@
+"""Running an LLM's body against its spec's examples, before the body is cached or locked.
+
+The language says how (``rules.ExampleRun``); this module runs it the same way for every
+language: in a new empty folder, with no environment, a time limit and a memory limit, so a body
+that loops, eats memory, reads the caller's secrets or litters the project does none of that.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .rules import ExampleRun
+
+MEMORY_LIMIT = 2 << 30  # bytes of address space
+SHOWN_FAILURES = 3
+
+
+@dataclass(frozen=True)
+class Verdict:
+    problem: str = ""  # why the body is refused ("" when it is not)
+    unverified: str = ""  # why it could not be judged (it is accepted)
+
+
+def verify(run: ExampleRun, timeout: float) -> Verdict:
+    """Run *run*; *timeout* bounds all its examples, start-up included."""
+    with tempfile.TemporaryDirectory(prefix="apipack-verify-") as folder:
+        where = Path(folder)
+        for name, text in sorted(run.files.items()):
+            (where / name).write_text(text, encoding="utf-8")
+        try:
+            done = subprocess.run(
+                run.argv,
+                cwd=where,
+                env={},
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                timeout=timeout,
+                preexec_fn=_limit_memory if sys.platform != "win32" else None,
+            )
+        except subprocess.TimeoutExpired:
+            return Verdict(f"running its examples took longer than {timeout:g} s")
+        except OSError as exc:
+            return Verdict(unverified=f"its examples could not be run ({exc.strerror})")
+        try:
+            verdict = json.loads((where / run.verdict).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            last = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:]
+            return Verdict(f"it crashed running its examples ({''.join(last) or done.returncode})")
+    if not isinstance(verdict, dict):
+        return Verdict("running its examples gave no verdict")
+    if verdict.get("unverified"):
+        return Verdict(unverified=str(verdict["unverified"]))
+    failures = [str(f) for f in verdict.get("failures") or []]
+    if not failures:
+        return Verdict()
+    more = len(failures) - SHOWN_FAILURES
+    shown = "; ".join(failures[:SHOWN_FAILURES]) + (f"; and {more} more" if more > 0 else "")
+    return Verdict(f"it fails the spec's examples: {shown}")
+
+
+def _limit_memory() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
