@@ -189,6 +189,14 @@ def cmd_validate(args: argparse.Namespace, cwd: Path) -> int:
     for package in packages:
         count = len(package.functions)
         print(f"{package.source}: ok ({count} function{'s' if count != 1 else ''})")
+        for function in package.functions:
+            if not function.examples:
+                print(
+                    f"apipack: warning: {package.source}: function '{function.name}' has no "
+                    "examples: its tests can only check that it answers inputs of the declared "
+                    "types; give examples with output: or check:",
+                    file=sys.stderr,
+                )
     return 0
 
 

@@ -6,6 +6,7 @@ everything at once and returns a :class:`Package` whose JSON form is what task k
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -45,10 +46,35 @@ class RawParameter(_Raw):
     description: str = ""
 
 
+class RawCheck(_Raw):
+    """What must hold of a result the example does not give (``output:`` left out)."""
+
+    starts_with: str | None = Field(None, description="text (bytes: latin-1) it begins with")
+    ends_with: str | None = Field(None, description="text (bytes: latin-1) it ends with")
+    contains: str | None = Field(None, description="text (bytes: latin-1) found in it")
+    min_length: int | None = Field(None, ge=0, description="fewest characters, bytes or items")
+    max_length: int | None = Field(None, ge=0, description="most characters, bytes or items")
+    min: int | float | None = Field(None, description="the smallest number it may be")
+    max: int | float | None = Field(None, description="the largest number it may be")
+
+
+#: which result kinds each check applies to
+CHECK_KINDS = {
+    "starts_with": ("string", "bytes"),
+    "ends_with": ("string", "bytes"),
+    "contains": ("string", "bytes"),
+    "min_length": ("string", "bytes", "list", "dict"),
+    "max_length": ("string", "bytes", "list", "dict"),
+    "min": ("int", "float"),
+    "max": ("int", "float"),
+}
+
+
 class RawExample(_Raw):
     name: str = ""
     input: dict[str, Any] = Field(default_factory=dict)
     output: Any = None
+    check: RawCheck | None = None
 
 
 class RawFunction(_Raw):
@@ -115,9 +141,13 @@ class Parameter(_Frozen):
 class Example(_Frozen):
     name: str
     input: dict[str, Any]
-    #: False when the example gives no output: its test then checks only that the call succeeds
+    #: False when the example gives no output: its tests then assert *check*
     has_output: bool
     output: Any = None
+    #: what must hold of the result (``CHECK_KINDS`` names the keys): what the spec's ``check:``
+    #: says, or, for an example with neither output nor check, that a string, bytes, list or
+    #: dict result is not empty
+    check: dict[str, Any] = Field(default_factory=dict)
 
 
 class Function(_Frozen):
@@ -324,6 +354,7 @@ class _Checker:
                     input=e.input,
                     has_output="output" in e.model_fields_set,
                     output=e.output,
+                    check=implied_check(e, output),
                 )
                 for i, e in enumerate(raw.examples)
             ),
@@ -411,10 +442,29 @@ class _Checker:
                 (*loc, "name"),
                 f"invalid example name '{raw.name}': use lowercase letters, digits and underscores",
             )
+        if raw.check is not None and output is not None:
+            self.check((*loc, "check"), raw.check, output)
         if "output" not in raw.model_fields_set or output is None:
             return
         if (problem := value_problem(output, raw.output)) is not None:
             self.fail((*loc, "output"), problem)
+
+    def check(self, loc: tuple[str | int, ...], raw: RawCheck, output: TypeRef) -> None:
+        given = raw.model_dump(exclude_none=True)
+        if not given:
+            self.fail(loc, f"say what must hold: one or more of {', '.join(CHECK_KINDS)}")
+        kind = output.item.kind if output.kind == "optional" else output.kind
+        for name, value in given.items():
+            if kind not in CHECK_KINDS[name]:
+                self.fail(
+                    (*loc, name), f"applies to {' or '.join(CHECK_KINDS[name])} results, not {kind}"
+                )
+            elif (
+                kind == "bytes" and isinstance(value, str) and max(map(ord, value), default=0) > 255
+            ):
+                self.fail((*loc, name), "bytes are matched as latin-1: use \\x00-\\xff escapes")
+            elif isinstance(value, float) and not math.isfinite(value):
+                self.fail((*loc, name), "must be a finite number")
 
     # -- per-language values, paths, targets --
 
@@ -501,3 +551,13 @@ def spec_json_schema() -> dict[str, Any]:
     schema = SPEC_SCHEMA.json_schema()
     schema["title"] = "apipack spec"
     return schema
+
+
+def implied_check(raw: RawExample, output: TypeRef | None) -> dict[str, Any]:
+    """The example's ``check:``; for one with neither output nor check, that a result of a kind
+    that can be empty is not (a body returning ``b""`` fails it)."""
+    if raw.check is not None:
+        return dict(sorted(raw.check.model_dump(exclude_none=True).items()))
+    if "output" in raw.model_fields_set or output is None:
+        return {}
+    return {"min_length": 1} if output.kind in ("string", "bytes", "list", "dict") else {}

@@ -11,11 +11,16 @@ from pathlib import Path
 
 import pytest
 from helpers import run_apipack
+from mutation import survivors
+
+from apipack_build._registry import registry
+from apipack_build.spec import load_spec
 
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGES = ("document-tools", "html_to_pdf", "image_resize", "pdf_to_text")
+SPECS = {name: name.replace("-", "_") + ".yml" for name in PACKAGES}
 
 
 def apipack(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -60,6 +65,15 @@ def test_bundled_examples_build_install_and_pass_their_tests(tmp_path: Path) -> 
             )
             assert done.returncode == 0, f"{name}: {check[0]}\n{done.stdout[-3000:]}"
         assert " passed" in done.stdout
+
+    # each suite tells its functions from wrong ones: a constant, an empty value, a raise
+    found = []
+    for name in PACKAGES:
+        spec = load_spec(project / "specs" / SPECS[name], project, registry().vocabulary())
+        found += survivors(
+            str(python), packages / name, spec.name.replace("-", "_"), spec.functions, {}
+        )
+    assert found == []
 
     # running the package's tests left nothing that `check` calls extra or stale
     done = apipack(project, "check")

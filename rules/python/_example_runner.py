@@ -55,7 +55,7 @@ def holds(kind: str, result: Any, expected: Any, check: str) -> bool:
 
 def failures(function: Any, name: str, cases: list[tuple[Any, ...]]) -> list[str]:
     found = []
-    for example, arguments, kind, expected, check in cases:
+    for example, arguments, kind, expected, check, checks in cases:
         call = f"{name}({', '.join(f'{k}={shown(v)}' for k, v in arguments.items())})"
         try:
             with contextlib.redirect_stdout(io.StringIO()):
@@ -66,6 +66,13 @@ def failures(function: Any, name: str, cases: list[tuple[Any, ...]]) -> list[str
         if not holds(kind, result, expected, check):
             wanted = f"a result for which {check}" if kind == "type" else shown(expected)
             found.append(f"example '{example}': {call} returned {shown(result)}, not {wanted}")
+            continue
+        for expression in checks:  # expressions apipack wrote from the example's check:
+            if not eval(expression, {"result": result}):
+                found.append(
+                    f"example '{example}': {call} returned {shown(result)}, "
+                    f"for which `{expression}` does not hold"
+                )
     return found
 
 

@@ -22,7 +22,8 @@ INTERFACE_DEPENDENCIES: dict[str, tuple[str, ...]] = {
     "websocket": ("websockets>=12",),
 }
 
-TEST_DEPENDENCIES = ("httpx>=0.27", "pytest>=8")
+#: hypothesis: the property tests of functions whose spec gives no examples
+TEST_DEPENDENCIES = ("httpx>=0.27", "hypothesis>=6", "pytest>=8")
 
 #: checkers the generated CI runs, with the stubs they need per interface
 LINT_DEPENDENCIES = ("mypy>=1.10", "ruff>=0.6")

@@ -66,9 +66,7 @@ def _test_context(package: Package, function: Function) -> dict[str, Any]:
                 "test": test,
                 "argv": words,
                 "uses_files": any("file" in word for word in words),
-                **expectation(
-                    function.output_ref, example.has_output, example.output, as_json=True
-                ),
+                **expectation(function.output_ref, example, as_json=True),
             }
         )
     return {

@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from apipack_build.rules import (
+    Example,
     Function,
     FunctionRequest,
     Output,
     Package,
     PackageRequest,
+    Parameter,
     Rule,
     TypeRef,
 )
 
 from . import _examples, _stack, deploy, readme, service
+from ._checks import check_expressions, needs_base64
+from ._filters import py_literal
 from ._names import local_name, module_name
+from ._strategies import strategy
 from ._types import type_check
 from ._values import assertion, json_value, python_value
 
@@ -56,24 +62,41 @@ def _test_context(package: Package, function: Function) -> dict[str, Any]:
                     for p in function.parameters
                     if p.name in example.input
                 ],
-                **expectation(output, example.has_output, example.output, as_json=False),
+                **expectation(output, example, as_json=False),
             }
             for test, example in _examples.named(function)
         ],
+        # without examples: a property test over inputs drawn from the declared types
+        "required": _strategies_source(p for p in function.parameters if p.required),
+        "optional": _strategies_source(p for p in function.parameters if not p.required),
+        "type_check": type_check(output, "result"),
     }
 
 
-def expectation(output: TypeRef, has_output: bool, value: Any, as_json: bool) -> dict[str, Any]:
+def _strategies_source(parameters: Iterable[Parameter]) -> str:
+    """``{"name": st.text(...), ...}``: a Python dict of Hypothesis strategies."""
+    items = [f"{py_literal(p.name)}: {strategy(p.type_ref)}" for p in parameters]
+    return "{" + ", ".join(items) + "}"
+
+
+def expectation(output: TypeRef, example: Example, as_json: bool) -> dict[str, Any]:
     """How a test checks a result: ``assertion`` (is/approx/equal/type) with ``expected``, or
-    ``type_check`` (an expression over ``result``) when the example gives no output."""
-    if not has_output:
+    ``type_check`` (an expression over ``result``) when the example gives no output; and
+    ``checks``, the example's ``check:`` as expressions (``needs_base64``: they decode bytes)."""
+    checks = {
+        "checks": check_expressions(output, example.check, "result", as_json),
+        "needs_base64": needs_base64(output, example.check, as_json),
+    }
+    if not example.has_output:
         return {
             "assertion": "type",
             "expected": None,
             "type_check": type_check(output, "result", as_json=as_json),
+            **checks,
         }
+    value = example.output
     expected = json_value(output, value) if as_json else python_value(output, value)
-    return {"assertion": assertion(expected), "expected": expected, "type_check": ""}
+    return {"assertion": assertion(expected), "expected": expected, "type_check": "", **checks}
 
 
 def package_outputs(request: PackageRequest) -> list[Output]:

@@ -231,9 +231,7 @@ def _test_context(package: Package, function: Function) -> dict[str, Any]:
                     for p in function.parameters
                     if p.name in example.input
                 },
-                **expectation(
-                    function.output_ref, example.has_output, example.output, as_json=False
-                ),
+                **expectation(function.output_ref, example, as_json=False),
             }
             for test, example in _examples.named(function, _TEST_MODULE_NAMES)
         ],

@@ -77,9 +77,7 @@ def _test_context(package: Package, function: Function) -> dict[str, Any]:
             {
                 "test": test,
                 "body": _examples.json_arguments(function, example.input),
-                **expectation(
-                    function.output_ref, example.has_output, example.output, as_json=True
-                ),
+                **expectation(function.output_ref, example, as_json=True),
             }
             for test, example in _examples.named(function, _TEST_MODULE_NAMES)
         ],
@@ -114,7 +112,7 @@ def _upload(function: Function) -> dict[str, Any] | None:
     return {
         "files": files,
         "fields": fields,
-        **expectation(function.output_ref, example.has_output, example.output, as_json=True),
+        **expectation(function.output_ref, example, as_json=True),
     }
 
 

@@ -78,9 +78,7 @@ def _test_context(package: Package, function: Function) -> dict[str, Any]:
                 "test": test,
                 "id": test,
                 "data": _examples.json_arguments(function, example.input),
-                **core.expectation(
-                    function.output_ref, example.has_output, example.output, as_json=True
-                ),
+                **core.expectation(function.output_ref, example, as_json=True),
             }
             for test, example in _examples.named(function, _TEST_MODULE_NAMES)
         ],
