@@ -17,6 +17,13 @@ from pathlib import Path
 from .rules import ExampleRun
 
 MEMORY_LIMIT = 2 << 30  # bytes of address space
+#: sets the memory limit in the child, then becomes the language's command: unlike preexec_fn,
+#: safe in a process that runs requests in threads
+_LIMITED = (
+    "import os, resource, sys; "
+    "resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit})); "
+    "os.execv(sys.argv[1], sys.argv[1:])"
+)
 SHOWN_FAILURES = 3
 
 
@@ -34,13 +41,12 @@ def verify(run: ExampleRun, timeout: float) -> Verdict:
             (where / name).write_text(text, encoding="utf-8")
         try:
             done = subprocess.run(
-                run.argv,
+                _with_memory_limit(run.argv),
                 cwd=where,
                 env={},
                 stdin=subprocess.DEVNULL,
                 capture_output=True,
                 timeout=timeout,
-                preexec_fn=_limit_memory if sys.platform != "win32" else None,
             )
         except subprocess.TimeoutExpired:
             return Verdict(f"running its examples took longer than {timeout:g} s")
@@ -63,7 +69,7 @@ def verify(run: ExampleRun, timeout: float) -> Verdict:
     return Verdict(f"it fails the spec's examples: {shown}")
 
 
-def _limit_memory() -> None:
-    import resource
-
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+def _with_memory_limit(argv: tuple[str, ...]) -> list[str]:
+    if sys.platform == "win32":  # no RLIMIT_AS there
+        return list(argv)
+    return [sys.executable, "-I", "-c", _LIMITED.format(limit=MEMORY_LIMIT), *argv]

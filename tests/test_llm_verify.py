@@ -140,3 +140,30 @@ def test_a_body_needing_a_library_not_installed_here_is_accepted_unverified(
     done, summary = build(tmp_path / "p", fake)
     assert done.returncode == 0, done.stderr
     assert fake.chat_count == 1 and summary["llm_verified"] == 0
+
+
+def test_an_example_check_is_verified_too(tmp_path: Path, fake: FakeLLM) -> None:
+    spec = textwrap.dedent("""\
+        project: {name: words, description: Word tools}
+        language: python
+        interfaces: [cli]
+        functions:
+          - name: shout
+            description: The text in capitals
+            output_type: string
+            parameters: [{name: text, type: string}]
+            examples:
+              - {name: greeting, input: {text: hi there}, check: {starts_with: HI}}
+        """)
+    signature = "def shout(text: str) -> str:"
+    fake.faults.extend(
+        [
+            fenced(f"{signature}\n    return text\n"),
+            fenced(f"{signature}\n    return text.upper()\n"),
+        ]
+    )
+    done, summary = build(tmp_path / "p", fake, spec)
+    assert done.returncode == 0, done.stderr
+    assert fake.chat_count == 2 and summary["llm_verified"] == 1
+    repair = fake.chats[-1]["body"]["messages"][-1]["content"]
+    assert "returned 'hi there', for which `result.startswith(\"HI\")` does not hold" in repair

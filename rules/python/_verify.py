@@ -25,11 +25,16 @@ def example_run(code: str, function: Function) -> ExampleRun | None:
             for p in function.parameters
             if p.name in example.input
         }
-        expected = expectation(function.output_ref, example.has_output, example.output, False)
-        case = (example.name, arguments, expected["assertion"], expected["expected"])
-        cases.append(
-            f"    ({', '.join(map(py_literal, case))}, {py_literal(expected['type_check'])}),"
+        expected = expectation(function.output_ref, example, as_json=False)
+        case = (
+            example.name,
+            arguments,
+            expected["assertion"],
+            expected["expected"],
+            expected["type_check"],
+            expected["checks"],
         )
+        cases.append(f"    ({', '.join(map(py_literal, case))}),")
     text = "\n".join([f"NAME = {py_literal(function.name)}", "CASES = [", *cases, "]", ""])
     return ExampleRun(
         # -I: none of the caller's environment variables, user site or current folder on the path
