@@ -1,6 +1,7 @@
 """The REST interface of the kitchen-sink package, served by its console script and driven by
-httpx over real HTTP: JSON and multipart bodies, raw bytes results, the error envelope, request
-ids, metrics and logs; then schemathesis against the packaged OpenAPI document."""
+httpx over real HTTP: JSON bodies and multipart uploads, raw bytes results and ``Accept``
+negotiation, the error envelope, request ids, metrics and logs; then schemathesis against the
+packaged OpenAPI document."""
 
 from __future__ import annotations
 
@@ -51,31 +52,88 @@ def test_json_bodies_for_every_type(server: str) -> None:
 
 def test_multipart_upload(server: str) -> None:
     response = httpx.post(
-        f"{server}/reverse_bytes",
+        f"{server}/reverse_bytes/upload",
         files={"data": ("doc.bin", b"abc", "application/octet-stream")},
         data={"repeat": "2", "sep": "-"},
     )
     assert response.status_code == 200, response.text
     assert base64.b64decode(response.json()["result"]) == b"cba-cba"
+    # a JSON field sent as a part of its own (as typescript-fetch sends objects); a flag in
+    # Python's spelling (as Python clients send them)
     form_json = httpx.post(
-        f"{server}/checksum", files={"data": b"xy"}, data={"tags": '{"a": 1}', "upper": "true"}
+        f"{server}/checksum/upload",
+        files={"data": b"xy", "tags": ("blob", b'{"a": 1}', "application/json")},
+        data={"upper": "True"},
     )
     assert form_json.json() == {"result": {"length": 2, "sum": 241, "A": 2}}
 
 
+@pytest.mark.parametrize("flag", ["yes", "1", ""])
+def test_form_flags_say_what_they_expect(server: str, flag: str) -> None:
+    response = httpx.post(f"{server}/checksum/upload", files={"data": b"xy"}, data={"upper": flag})
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["message"] == f"upper: expected true or false, not {flag!r}"
+
+
+def test_each_route_takes_one_media_type(server: str) -> None:
+    form = httpx.post(f"{server}/reverse_bytes", files={"data": b"abc"})
+    assert (form.status_code, form.json()["error"]["code"]) == (415, "UNSUPPORTED_MEDIA_TYPE")
+    json_upload = httpx.post(f"{server}/reverse_bytes/upload", json={"data": "YWJj"})
+    assert json_upload.status_code == 415
+
+
 def test_bytes_result_raw_when_asked(server: str) -> None:
     body = {"data": base64.b64encode(b"-FDP%").decode()}  # reversed: a PDF's magic number
-    raw = httpx.post(f"{server}/reverse_bytes", json=body, headers={"Accept": "application/pdf"})
-    assert raw.headers["content-type"] == "application/pdf"
-    assert raw.content == b"%PDF-"
     octets = httpx.post(
-        f"{server}/reverse_bytes",
-        json={"data": "YWJj"},
-        headers={"Accept": "application/octet-stream"},
+        f"{server}/reverse_bytes", json=body, headers={"Accept": "application/octet-stream"}
     )
-    assert (octets.headers["content-type"], octets.content) == ("application/octet-stream", b"cba")
+    # only what the OpenAPI document declares: never application/pdf, whatever the bytes
+    assert (octets.headers["content-type"], octets.content) == (
+        "application/octet-stream",
+        b"%PDF-",
+    )
     as_json = httpx.post(f"{server}/reverse_bytes", json={"data": "YWJj"})
     assert as_json.json() == {"result": "Y2Jh"}
+
+
+OCTETS, JSON = "application/octet-stream", "application/json"
+
+
+@pytest.mark.parametrize(
+    ("accept", "bytes_route", "json_route"),
+    [
+        (OCTETS, OCTETS, None),
+        (f"{OCTETS};q=0", None, None),
+        (f"{OCTETS};q=0, */*", JSON, JSON),
+        (f"{JSON};q=0.5, {OCTETS}", OCTETS, JSON),
+        (f"{JSON}, {OCTETS};q=0.9", JSON, JSON),
+        (f"{OCTETS}, {JSON}", OCTETS, JSON),
+        (f"{JSON}, {OCTETS}", JSON, JSON),
+        ("*/*", JSON, JSON),
+        ("application/*", JSON, JSON),
+        (f"application/*;q=0.2, {OCTETS};q=0.4", OCTETS, JSON),
+        (f"APPLICATION/OCTET-STREAM; Q=0.3, {JSON};q=0.2", OCTETS, JSON),
+        ("image/png", None, None),
+        ("application/pdf, text/html;q=0.9", None, None),
+        ("*/*;q=0", None, None),
+    ],
+)
+def test_accept_negotiation(
+    server: str, accept: str, bytes_route: str | None, json_route: str | None
+) -> None:
+    """RFC 9110: q-values, the most specific range, the client's order; only media types the
+    OpenAPI document declares; 406 with the envelope when none of them is acceptable."""
+    for path, body, expected in (
+        ("reverse_bytes", {"data": "YWJj"}, bytes_route),
+        ("scale", {"values": [1]}, json_route),
+    ):
+        response = httpx.post(f"{server}/{path}", json=body, headers={"Accept": accept})
+        if expected is None:
+            assert response.status_code == 406, (path, response.text)
+            assert response.json()["error"]["code"] == "NOT_ACCEPTABLE"
+        else:
+            assert response.status_code == 200, (path, response.text)
+            assert response.headers["content-type"].split(";")[0] == expected, path
 
 
 @pytest.mark.parametrize(
