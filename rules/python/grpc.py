@@ -63,15 +63,11 @@ _TEST_MODULE_NAMES = (
 )
 
 
-#: the version segment of the proto package (buf's PACKAGE_VERSION_SUFFIX)
-PROTO_VERSION = "v1"
-
-
 def _files(package: Package) -> dict[str, str]:
     module = module_name(package)
     return {
-        "proto": f"{module}/{PROTO_VERSION}/{module}.proto",
-        "messages": f"{module}.{PROTO_VERSION}.{module}_pb2",
+        "proto": f"{module}/{_proto.VERSION}/{module}.proto",
+        "messages": f"{module}.{_proto.VERSION}.{module}_pb2",
     }
 
 
@@ -143,7 +139,7 @@ def _proto_context(package: Package) -> dict[str, Any]:
         "source": package.source,
         "name": package.name,
         "description": package.description,
-        "package": f"{module}.{PROTO_VERSION}",
+        "package": f"{module}.{_proto.VERSION}",
         "service": f"{camel(module)}Service",
         "rpcs": rpcs,
         "wrappers": dict(sorted(wrappers.items())),
@@ -157,7 +153,7 @@ def package_outputs(request: PackageRequest) -> list[Output]:
     module = module_name(package)
     proto = _proto_context(package)
     folder = f"src/{module}/grpc"
-    stubs = f"src/{module}/{PROTO_VERSION}"
+    stubs = f"src/{module}/{_proto.VERSION}"
     outputs = [
         Output(f"{stubs}/{module}.proto", "python/grpc/service.proto.j2", proto),
         *(
@@ -177,7 +173,7 @@ def package_outputs(request: PackageRequest) -> list[Output]:
         "source": package.source,
         "module": module,
         "service": proto["service"],
-        "stubs": f"{module}.{PROTO_VERSION}",
+        "stubs": f"{module}.{_proto.VERSION}",
     }
     functions = [
         {"name": f.name, "local": local_name(f.name, _SERVER_MODULE_NAMES)}
@@ -240,7 +236,7 @@ def _test_context(package: Package, function: Function) -> dict[str, Any]:
     return {
         "source": package.source,
         "module": module,
-        "stubs": f"{module}.{PROTO_VERSION}",
+        "stubs": f"{module}.{_proto.VERSION}",
         "function": function.name,
         "rpc": rpc["name"],
         "request": rpc["request"],

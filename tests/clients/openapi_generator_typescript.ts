@@ -35,7 +35,8 @@ async function main(): Promise<void> {
   };
   const raw = await api.reverseBytesRaw(
     { reverseBytesRequest: { data: b64("abc") } },
-    { headers: { Accept: "application/octet-stream" } },
+    // a function of the request's own init, so that its other headers stay
+    async ({ init }) => ({ headers: { ...init.headers, Accept: "application/octet-stream" } }),
   );
   const bytes = new Uint8Array(await raw.raw.arrayBuffer());
   results.reverse_bytes_raw = [raw.raw.headers.get("content-type"), String.fromCharCode(...bytes)];
