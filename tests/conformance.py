@@ -5,6 +5,8 @@ Everything here talks to a running service only through its public interfaces: H
 channel, so no language's generated stubs are used) and the CLI as a command line. A target's
 tests build the kitchen-sink spec (``kitchen.SPEC``) for its language, start the service, and
 drive these functions with a :class:`Service`; ``test_conformance.py`` does so for Python.
+The cases: the value domain (``VALUE_DOMAIN_CASES``, the same error code from all five
+interfaces) and ``Accept`` negotiation (``ACCEPT_CASES``).
 
 Every interface names an error the same way: the REST envelope's ``error.code``, GraphQL's
 ``extensions.code``, the WebSocket error's ``data.code``; gRPC's ``INVALID_ARGUMENT`` is
@@ -50,6 +52,41 @@ VALUE_DOMAIN_CASES: dict[str, dict[str, Any]] = {
     "infinity": {"values": [math.inf]},
     "overflowing_result": {"values": [1.7e308], "factor": 10.0},
 }
+
+
+OCTETS, JSON = "application/octet-stream", "application/json"
+#: ``Accept`` headers, and what ``POST /reverse_bytes`` (JSON or raw bytes) and ``POST /scale``
+#: (JSON only) answer to them: a media type, or None for 406
+ACCEPT_CASES: list[tuple[str, str | None, str | None]] = [
+    (OCTETS, OCTETS, None),
+    (f"{OCTETS};q=0", None, None),
+    (f"{OCTETS};q=0, */*", JSON, JSON),
+    (f"{JSON};q=0.5, {OCTETS}", OCTETS, JSON),
+    (f"{JSON}, {OCTETS};q=0.9", JSON, JSON),
+    (f"{OCTETS}, {JSON}", OCTETS, JSON),
+    (f"{JSON}, {OCTETS}", JSON, JSON),
+    ("*/*", JSON, JSON),
+    ("application/*", JSON, JSON),
+    (f"application/*;q=0.2, {OCTETS};q=0.4", OCTETS, JSON),
+    (f"APPLICATION/OCTET-STREAM; Q=0.3, {JSON};q=0.2", OCTETS, JSON),
+    ("image/png", None, None),  # what the bytes may look like is no type the document declares
+    ("application/pdf, text/html;q=0.9", None, None),
+    ("*/*;q=0", None, None),
+]
+
+
+def answered_media_type(service: Service, function: str, accept: str) -> str | None:
+    """The media type of the answer to a valid call of *function* (``reverse_bytes`` or
+    ``scale``) with *accept*; None for a 406 with the error envelope."""
+    body = {"reverse_bytes": {"data": "YWJj"}, "scale": {"values": [1]}}[function]
+    response = httpx.post(
+        f"{service.http}/{function}", json=body, headers={"Accept": accept}, timeout=30
+    )
+    if response.status_code == 406:
+        assert response.json()["error"]["code"] == "NOT_ACCEPTABLE", response.text
+        return None
+    assert response.status_code == 200, response.text
+    return response.headers["content-type"].split(";")[0]
 
 
 def scale_error_code(service: Service, interface: str, arguments: dict[str, Any]) -> str:

@@ -7,7 +7,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conformance import INTERFACES, VALUE_DOMAIN_CASES, Service, scale_error_code
+from conformance import (
+    ACCEPT_CASES,
+    INTERFACES,
+    VALUE_DOMAIN_CASES,
+    Service,
+    answered_media_type,
+    scale_error_code,
+)
 from kitchen import Built, free_port, serving
 
 pytestmark = pytest.mark.slow
@@ -52,3 +59,13 @@ def test_just_beyond_signed_64_bits(service: Service, interface: str, round_to: 
     """gRPC's int64 cannot even carry these; every interface that can refuses them."""
     arguments = {"values": [1.0], "round_to": round_to}
     assert scale_error_code(service, interface, arguments) == "VALIDATION_ERROR"
+
+
+@pytest.mark.parametrize(("accept", "bytes_result", "json_result"), ACCEPT_CASES)
+def test_accept_negotiation(
+    service: Service, accept: str, bytes_result: str | None, json_result: str | None
+) -> None:
+    """RFC 9110: q-values, the most specific range, the client's order; only media types the
+    OpenAPI document declares; 406 with the envelope when none of them is acceptable."""
+    assert answered_media_type(service, "reverse_bytes", accept) == bytes_result
+    assert answered_media_type(service, "scale", accept) == json_result

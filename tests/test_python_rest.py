@@ -1,7 +1,7 @@
 """The REST interface of the kitchen-sink package, served by its console script and driven by
-httpx over real HTTP: JSON bodies and multipart uploads, raw bytes results and ``Accept``
-negotiation, the error envelope, request ids, metrics and logs; then schemathesis against the
-packaged OpenAPI document."""
+httpx over real HTTP: JSON bodies and multipart uploads, raw bytes results, the error envelope,
+request ids, metrics and logs; then schemathesis against the packaged OpenAPI document.
+``Accept`` negotiation is a conformance case (``conformance.py``)."""
 
 from __future__ import annotations
 
@@ -94,46 +94,6 @@ def test_bytes_result_raw_when_asked(server: str) -> None:
     )
     as_json = httpx.post(f"{server}/reverse_bytes", json={"data": "YWJj"})
     assert as_json.json() == {"result": "Y2Jh"}
-
-
-OCTETS, JSON = "application/octet-stream", "application/json"
-
-
-@pytest.mark.parametrize(
-    ("accept", "bytes_route", "json_route"),
-    [
-        (OCTETS, OCTETS, None),
-        (f"{OCTETS};q=0", None, None),
-        (f"{OCTETS};q=0, */*", JSON, JSON),
-        (f"{JSON};q=0.5, {OCTETS}", OCTETS, JSON),
-        (f"{JSON}, {OCTETS};q=0.9", JSON, JSON),
-        (f"{OCTETS}, {JSON}", OCTETS, JSON),
-        (f"{JSON}, {OCTETS}", JSON, JSON),
-        ("*/*", JSON, JSON),
-        ("application/*", JSON, JSON),
-        (f"application/*;q=0.2, {OCTETS};q=0.4", OCTETS, JSON),
-        (f"APPLICATION/OCTET-STREAM; Q=0.3, {JSON};q=0.2", OCTETS, JSON),
-        ("image/png", None, None),
-        ("application/pdf, text/html;q=0.9", None, None),
-        ("*/*;q=0", None, None),
-    ],
-)
-def test_accept_negotiation(
-    server: str, accept: str, bytes_route: str | None, json_route: str | None
-) -> None:
-    """RFC 9110: q-values, the most specific range, the client's order; only media types the
-    OpenAPI document declares; 406 with the envelope when none of them is acceptable."""
-    for path, body, expected in (
-        ("reverse_bytes", {"data": "YWJj"}, bytes_route),
-        ("scale", {"values": [1]}, json_route),
-    ):
-        response = httpx.post(f"{server}/{path}", json=body, headers={"Accept": accept})
-        if expected is None:
-            assert response.status_code == 406, (path, response.text)
-            assert response.json()["error"]["code"] == "NOT_ACCEPTABLE"
-        else:
-            assert response.status_code == 200, (path, response.text)
-            assert response.headers["content-type"].split(";")[0] == expected, path
 
 
 @pytest.mark.parametrize(
