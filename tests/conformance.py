@@ -75,6 +75,33 @@ ACCEPT_CASES: list[tuple[str, str | None, str | None]] = [
 ]
 
 
+def nested_int_error_code(service: Service, interface: str, weight: int) -> str:
+    """The error code for ``checksum(data=b"", tags={"a": weight})``: an int inside a dict, on
+    the interfaces whose wire format can hold any int (gRPC's ``map<string, int64>`` cannot)."""
+    if interface == "rest":
+        body = {"data": "", "tags": {"a": weight}}
+        response = httpx.post(f"{service.http}/checksum", json=body, timeout=30)
+        return OK if response.status_code == 200 else str(response.json()["error"]["code"])
+    if interface == "graphql":
+        query = 'query ($t: JSON) { checksum(data: "", tags: $t) { result } }'
+        payload = {"query": query, "variables": {"t": {"a": weight}}}
+        answer = httpx.post(f"{service.http}/graphql", json=payload, timeout=30).json()
+        return str(answer["errors"][0]["extensions"]["code"]) if answer.get("errors") else OK
+    if interface == "websocket":
+        with connect(service.http.replace("http://", "ws://", 1) + "/ws", open_timeout=10) as ws:
+            message = {"type": "checksum", "id": "n", "data": {"data": "", "tags": {"a": weight}}}
+            ws.send(json.dumps(message))
+            reply = json.loads(ws.recv(timeout=30))
+        return OK if reply["type"] == "checksum.result" else str(reply["data"]["code"])
+    assert interface == "cli", interface
+    command = [*service.cli, "checksum", "--data=-", f'--tags={{"a": {weight}}}']
+    done = subprocess.run(command, input="", capture_output=True, text=True, timeout=60)
+    if done.returncode == 0:
+        return OK
+    assert done.returncode in (1, 2) and len(done.stderr.splitlines()) == 1, done
+    return "VALIDATION_ERROR"
+
+
 def answered_media_type(service: Service, function: str, accept: str) -> str | None:
     """The media type of the answer to a valid call of *function* (``reverse_bytes`` or
     ``scale``) with *accept*; None for a 406 with the error envelope."""

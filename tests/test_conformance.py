@@ -13,6 +13,7 @@ from conformance import (
     VALUE_DOMAIN_CASES,
     Service,
     answered_media_type,
+    nested_int_error_code,
     scale_error_code,
 )
 from kitchen import Built, free_port, serving
@@ -69,3 +70,11 @@ def test_accept_negotiation(
     OpenAPI document declares; 406 with the envelope when none of them is acceptable."""
     assert answered_media_type(service, "reverse_bytes", accept) == bytes_result
     assert answered_media_type(service, "scale", accept) == json_result
+
+
+@pytest.mark.parametrize("interface", [i for i in INTERFACES if i != "grpc"])
+@pytest.mark.parametrize(("weight", "code"), [(2**63 - 1, "OK"), (2**63, "VALIDATION_ERROR")])
+def test_ints_inside_a_dict_are_64_bits_too(
+    service: Service, interface: str, weight: int, code: str
+) -> None:
+    assert nested_int_error_code(service, interface, weight) == code

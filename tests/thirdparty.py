@@ -63,13 +63,18 @@ def _run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> No
     assert done.returncode == 0, f"{' '.join(command)}:\n{done.stdout}\n{done.stderr}"
 
 
+def _lock(folder: Path) -> FileLock:
+    """The lock of one tool's folder, beside it (``buf-v1.75.0.lock``)."""
+    return FileLock(str(folder.parent / f"{folder.name}.lock"))
+
+
 def openapi_generator() -> list[str]:
     """The command that runs openapi-generator-cli."""
     java = toolchain("java", "apt-get install openjdk-17-jre-headless")
     folder = cache() / f"openapi-generator-{OPENAPI_GENERATOR}"
     jar = folder / f"openapi-generator-cli-{OPENAPI_GENERATOR}.jar"
     folder.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(folder.with_suffix(".lock"))):
+    with _lock(folder):
         if not jar.is_file():
             mvn = toolchain("mvn", "apt-get install maven")
             _run(
@@ -91,7 +96,7 @@ def python_venv(name: str, requirements: tuple[str, ...]) -> Path:
     folder = cache() / name
     python = folder / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     folder.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(folder.with_suffix(".lock"))):
+    with _lock(folder):
         if not (folder / "ready").exists():
             shutil.rmtree(folder, ignore_errors=True)
             _run([sys.executable, "-m", "venv", str(folder)], folder.parent)
@@ -117,7 +122,7 @@ def go_tool(package: str, version: str) -> str:
     folder = cache() / f"{name}-{version}"
     binary = folder / (f"{name}.exe" if os.name == "nt" else name)
     folder.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(folder.with_suffix(".lock"))):
+    with _lock(folder):
         if not binary.is_file():
             _run([go, "install", f"{package}@{version}"], folder, {"GOBIN": str(folder)})
     return str(binary)
@@ -137,7 +142,7 @@ def tsc() -> list[str]:
     folder = cache() / f"typescript-{TYPESCRIPT}"
     script = folder / "node_modules" / "typescript" / "bin" / "tsc"
     folder.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(folder.with_suffix(".lock"))):
+    with _lock(folder):
         if not script.is_file():
             npm = toolchain("npm", "apt-get install nodejs npm")
             _run(
