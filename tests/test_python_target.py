@@ -90,8 +90,19 @@ def test_console_script(kitchen: Built) -> None:
     assert json.loads(as_json.stdout) == {"result": "a b 4 0 5"}
     bad = run([script, "scale", "--values", "[1]", "--factor", "many"], kitchen.project)
     assert bad.returncode == 2
+    nan = run([script, "scale", "--values", "[1]", "--factor", "nan"], kitchen.project)
+    assert (nan.returncode, nan.stderr) == (
+        2,
+        "kitchen-sink scale: error: argument --factor: expected a finite number, not 'nan'\n",
+    )
+    infinite = run([script, "scale", "--values", "[1.7e308]", "--factor", "10"], kitchen.project)
+    assert (infinite.returncode, infinite.stdout, infinite.stderr) == (
+        1,
+        "",
+        "kitchen-sink: error: the result holds infinity or NaN, which JSON cannot carry\n",
+    )
     assert bad.stderr == (
-        "kitchen-sink scale: error: argument --factor: invalid float value: 'many'\n"
+        "kitchen-sink scale: error: argument --factor: expected a number, not 'many'\n"
     )
 
 

@@ -18,7 +18,8 @@ from ._values import json_value, python_value
 
 #: option strings the generated CLI uses itself
 _RESERVED_OPTIONS = {"--json", "--help"}
-_TEXT_TYPES = {"string": None, "int": "int", "float": "float"}
+#: the argparse type of each text option: ints within signed 64 bits, floats finite
+_TEXT_TYPES = {"string": None, "int": "int64", "float": "finite_float"}
 
 
 def option_string(name: str) -> str:

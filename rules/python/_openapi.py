@@ -1,8 +1,12 @@
 """The OpenAPI 3.1 document of a package's REST interface, built from the spec.
 
 The generated app serves this document instead of FastAPI's: it is the contract (one file in
-the package, reviewable in a diff), and it can say what FastAPI cannot infer from a route that
-accepts both JSON and multipart bodies.
+the package, reviewable in a diff), written so that client generators (openapi-generator's
+``python`` and ``typescript-fetch``, openapi-python-client) turn it into clients that work
+unedited. So every operation has exactly one request media type: ``POST /<fn>`` takes JSON
+(bytes as base64 text); a function with bytes parameters also has ``POST /<fn>/upload``, which
+takes the same arguments as a multipart form (bytes as files). A bytes result is JSON too, or
+``application/octet-stream`` when ``Accept`` prefers it.
 """
 
 from __future__ import annotations
@@ -15,8 +19,14 @@ from . import _examples
 from ._names import camel, unique_names
 from ._values import json_value
 
+JSON = "application/json"
+OCTET_STREAM = "application/octet-stream"
+MULTIPART = "multipart/form-data"
+#: the range of ``int`` on every interface
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 ERROR_STATUSES = {
     "400": "The function cannot work with this input",
+    "406": "The response can be none of the media types the request accepts",
     "413": "The request body is too large",
     "415": "The body is neither JSON nor multipart form data",
     "422": "The request does not match the schema",
@@ -24,8 +34,8 @@ ERROR_STATUSES = {
 }
 _SCALARS: dict[str, dict[str, Any]] = {
     "string": {"type": "string"},
-    "int": {"type": "integer"},
-    "float": {"type": "number"},
+    "int": {"type": "integer", "format": "int64", "minimum": INT64_MIN, "maximum": INT64_MAX},
+    "float": {"type": "number", "format": "double"},
     "bool": {"type": "boolean"},
     # "format" for tools that predate 3.1's "contentEncoding"
     "bytes": {"type": "string", "format": "byte", "contentEncoding": "base64"},
@@ -42,7 +52,9 @@ def schema(ref: TypeRef, multipart: bool = False) -> dict[str, Any]:
         return {"type": "array", "items": schema(ref.item)}
     if ref.kind == "dict":
         return {"type": "object", "additionalProperties": schema(ref.item)}
-    return {"anyOf": [schema(ref.item, multipart), {"type": "null"}]}  # optional
+    if multipart:  # a form leaves an optional field out rather than sending null
+        return schema(ref.item, multipart)
+    return {"anyOf": [schema(ref.item), {"type": "null"}]}  # optional
 
 
 def takes_files(function: Function) -> bool:
@@ -54,9 +66,16 @@ def file_parameter(ref: TypeRef) -> bool:
     return ref.kind == "bytes" or (ref.kind == "optional" and ref.item.kind == "bytes")
 
 
+def success_media_types(function: Function) -> list[str]:
+    """What ``POST /<fn>`` answers, the preferred first: JSON, and raw bytes for a bytes result."""
+    return [JSON, OCTET_STREAM] if function.output_ref.kind == "bytes" else [JSON]
+
+
 def document(package: Package) -> dict[str, Any]:
     paths: dict[str, Any] = {}
-    schemas: dict[str, Any] = {"Error": _error_schema()}
+    schemas: dict[str, Any] = {**_error_schemas(), **_health_schemas()}
+    names = [f.name for f in package.functions]
+    upload_ids = dict(zip(names, unique_names((f"{n}_upload" for n in names), names), strict=True))
     for function in package.functions:
         name = camel(function.name)
         schemas[f"{name}Request"] = _request_schema(function)
@@ -66,9 +85,12 @@ def document(package: Package) -> dict[str, Any]:
             "required": ["result"],
             "additionalProperties": False,
         }
+        paths[f"/{function.name}"] = {"post": _operation(function, name)}
         if takes_files(function):
             schemas[f"{name}Form"] = _request_schema(function, multipart=True)
-        paths[f"/{function.name}"] = {"post": _operation(function, name)}
+            paths[f"/{function.name}/upload"] = {
+                "post": _upload_operation(function, name, upload_ids[function.name])
+            }
     for path, summary in (
         ("/health", "Name, version and status of the service"),
         ("/health/live", "Liveness: the process serves requests"),
@@ -108,25 +130,41 @@ def _request_schema(function: Function, multipart: bool = False) -> dict[str, An
 
 
 def _operation(function: Function, name: str) -> dict[str, Any]:
-    content: dict[str, Any] = {
-        "application/json": {"schema": {"$ref": f"#/components/schemas/{name}Request"}}
-    }
+    body: dict[str, Any] = {"schema": {"$ref": f"#/components/schemas/{name}Request"}}
     if function.examples:
         labels = unique_names(e.name or f"example_{i}" for i, e in enumerate(function.examples, 1))
-        content["application/json"]["examples"] = {
+        body["examples"] = {
             label: {"value": _examples.json_arguments(function, example.input)}
             for label, example in zip(labels, function.examples, strict=True)
         }
-    if takes_files(function):
-        content["multipart/form-data"] = {"schema": {"$ref": f"#/components/schemas/{name}Form"}}
-    success: dict[str, Any] = {
-        "application/json": {"schema": {"$ref": f"#/components/schemas/{name}Response"}}
-    }
-    if function.output_ref.kind == "bytes":
-        # sent when the request's Accept header asks for it
-        success["application/octet-stream"] = {"schema": {"type": "string", "format": "binary"}}
-    operation: dict[str, Any] = {
-        "operationId": function.name,
+    operation = _function_operation(function, name, function.name, {JSON: body})
+    if function.description:
+        operation["summary"] = function.description.strip().splitlines()[0]
+        operation["description"] = function.description
+    return operation
+
+
+def _upload_operation(function: Function, name: str, operation_id: str) -> dict[str, Any]:
+    body = {"schema": {"$ref": f"#/components/schemas/{name}Form"}}
+    operation = _function_operation(function, name, operation_id, {MULTIPART: body})
+    operation["summary"] = f"{function.name}, its bytes uploaded as files of a form"
+    operation["description"] = (
+        f"The same as POST /{function.name}, its arguments given as multipart form fields: "
+        "bytes as files (or text, as UTF-8), flags as true or false, numbers, lists and "
+        "dicts as JSON text; an optional argument is left out to mean null."
+    )
+    return operation
+
+
+def _function_operation(
+    function: Function, name: str, operation_id: str, content: dict[str, Any]
+) -> dict[str, Any]:
+    success: dict[str, Any] = {JSON: {"schema": {"$ref": f"#/components/schemas/{name}Response"}}}
+    if OCTET_STREAM in success_media_types(function):
+        # sent when the request's Accept header prefers it
+        success[OCTET_STREAM] = {"schema": {"type": "string", "format": "binary"}}
+    return {
+        "operationId": operation_id,
         "tags": ["functions"],
         "requestBody": {"required": True, "content": content},
         "responses": {
@@ -134,16 +172,10 @@ def _operation(function: Function, name: str) -> dict[str, Any]:
             **{status: _error_response(text) for status, text in ERROR_STATUSES.items()},
         },
     }
-    if function.description:
-        operation["summary"] = function.description.strip().splitlines()[0]
-        operation["description"] = function.description
-    return operation
 
 
 def _health_operation(path: str, summary: str) -> dict[str, Any]:
-    properties: dict[str, Any] = {"status": {"type": "string", "enum": ["ok"]}}
-    if path == "/health":
-        properties.update(name={"type": "string"}, version={"type": "string"})
+    name = "Health" if path == "/health" else "Status"
     return {
         "operationId": path.strip("/").replace("/", "_"),
         "summary": summary,
@@ -151,42 +183,48 @@ def _health_operation(path: str, summary: str) -> dict[str, Any]:
         "responses": {
             "200": {
                 "description": summary,
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "properties": properties,
-                            "required": sorted(properties),
-                        }
-                    }
-                },
+                "content": {JSON: {"schema": {"$ref": f"#/components/schemas/{name}"}}},
             }
         },
+    }
+
+
+def _health_schemas() -> dict[str, Any]:
+    status = {"status": {"type": "string", "enum": ["ok"]}}
+    health = {**status, "name": {"type": "string"}, "version": {"type": "string"}}
+    return {
+        name: {"type": "object", "properties": properties, "required": sorted(properties)}
+        for name, properties in (("Health", health), ("Status", status))
     }
 
 
 def _error_response(description: str) -> dict[str, Any]:
     return {
         "description": description,
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        "content": {JSON: {"schema": {"$ref": "#/components/schemas/Error"}}},
     }
 
 
-def _error_schema() -> dict[str, Any]:
+def _error_schemas() -> dict[str, Any]:
+    """The error envelope, ``Error``, and the ``ErrorDetail`` inside it (named, so that client
+    generators need not make up a name)."""
     return {
-        "type": "object",
-        "properties": {
-            "error": {
-                "type": "object",
-                "properties": {
-                    "code": {"type": "string"},
-                    "message": {"type": "string"},
-                    "details": {},
-                },
-                "required": ["code", "message", "details"],
+        "Error": {
+            "type": "object",
+            "properties": {
+                "error": {"$ref": "#/components/schemas/ErrorDetail"},
+                "timestamp": {"type": "string", "format": "date-time"},
+                "request_id": {"type": "string"},
             },
-            "timestamp": {"type": "string", "format": "date-time"},
-            "request_id": {"type": "string"},
+            "required": ["error", "timestamp", "request_id"],
         },
-        "required": ["error", "timestamp", "request_id"],
+        "ErrorDetail": {
+            "type": "object",
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "details": {},
+            },
+            "required": ["code", "message", "details"],
+        },
     }

@@ -27,6 +27,8 @@ _SCALARS = {"string": "string", "int": "int64", "float": "double", "bool": "bool
 _STEMS = {"string": "String", "int": "Int64", "float": "Double", "bool": "Bool", "bytes": "Bytes"}
 _SUFFIXES = {"list": "List", "dict": "Map", "optional": "Value"}
 
+#: the version segment of the proto package, ``<module>.v1`` (buf's PACKAGE_VERSION_SUFFIX)
+VERSION = "v1"
 #: what the server does when a request leaves a field with presence unset
 REQUIRED, NULL, DEFAULT = "required", "null", "default"
 

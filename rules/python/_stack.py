@@ -17,7 +17,12 @@ INTERFACE_DEPENDENCIES: dict[str, tuple[str, ...]] = {
     "cli": (),
     "graphql": ("strawberry-graphql>=0.341",),
     # what the code of the pinned grpcio-tools (see pyproject.toml) checks for at import time
-    "grpc": ("grpcio>=1.85.1", "grpcio-health-checking>=1.85.1", "protobuf>=7.35.1,<8"),
+    "grpc": (
+        "grpcio>=1.85.1",
+        "grpcio-health-checking>=1.85.1",
+        "grpcio-reflection>=1.85.1",
+        "protobuf>=7.35.1,<8",
+    ),
     "rest": ("python-multipart>=0.0.9",),
     "websocket": ("websockets>=12",),
 }

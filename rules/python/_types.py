@@ -7,15 +7,16 @@ from apipack_build.rules import TypeRef, parse_type
 _SCALARS = {"string": "str", "int": "int", "float": "float", "bool": "bool", "bytes": "bytes"}
 
 
-def annotation(ref: TypeRef, bytes_type: str = "bytes") -> str:
-    """The Python annotation of *ref*; *bytes_type* replaces ``bytes`` (e.g. a base64 type)."""
+def annotation(ref: TypeRef, bytes_type: str = "bytes", int_type: str = "int") -> str:
+    """The Python annotation of *ref*; *bytes_type* replaces ``bytes`` (e.g. a base64 type),
+    *int_type* replaces ``int`` (e.g. a type bound to 64 bits)."""
     if ref.kind in _SCALARS:
-        return bytes_type if ref.kind == "bytes" else _SCALARS[ref.kind]
+        return {"bytes": bytes_type, "int": int_type}.get(ref.kind, _SCALARS[ref.kind])
     if ref.kind == "list":
-        return f"list[{annotation(ref.item, bytes_type)}]"
+        return f"list[{annotation(ref.item, bytes_type, int_type)}]"
     if ref.kind == "dict":
-        return f"dict[str, {annotation(ref.item, bytes_type)}]"
-    return f"{annotation(ref.item, bytes_type)} | None"  # optional
+        return f"dict[str, {annotation(ref.item, bytes_type, int_type)}]"
+    return f"{annotation(ref.item, bytes_type, int_type)} | None"  # optional
 
 
 def annotation_of(type_text: str, bytes_type: str = "bytes") -> str:

@@ -14,13 +14,23 @@ from .core import expectation
 _COMMAND_MODULE_NAMES = (
     "annotations",
     "argparse",
+    "finite_float",
+    "int64",
     "json_argument",
     "read_bytes",
     "register",
     "run",
     "add_output_options",
 )
-_MAIN_MODULE_NAMES = ("annotations", "argparse", "build_parser", "main", "print_result", "sys")
+_MAIN_MODULE_NAMES = (
+    "annotations",
+    "argparse",
+    "build_parser",
+    "in_domain",
+    "main",
+    "print_result",
+    "sys",
+)
 _TEST_MODULE_NAMES = ("json", "main", "pytest", "test_rejects_invalid_input")
 
 
@@ -52,8 +62,17 @@ def _command_context(package: Package, function: Function) -> dict[str, Any]:
         "command": command_name(function.name),
         "description": function.description,
         "options": options,
-        "uses_json": "json" in styles,
-        "uses_file": "file" in styles,
+        "helpers": [
+            name
+            for name, used in (
+                ("add_output_options", True),
+                ("finite_float", any(o["type"] == "finite_float" for o in options)),
+                ("int64", any(o["type"] == "int64" for o in options)),
+                ("json_argument", "json" in styles),
+                ("read_bytes", "file" in styles),
+            )
+            if used
+        ],
     }
 
 

@@ -1,6 +1,9 @@
 """python.grpc: a ``.proto`` from the spec, its stubs compiled by protoc at build time, a server.
 
-The proto (see ``_proto`` for the type mapping) has one service with one rpc per function. The
+The proto (see ``_proto`` for the type mapping) has one service with one rpc per function, in
+the versioned package ``<module>.v1``; the file sits at the matching path ``<module>/v1/`` under
+``src/``, which ``buf.yaml`` names as the module root, so ``buf lint`` (STANDARD) passes and the
+stubs import as ``<module>.v1.<module>_pb2``. The
 ``_pb2`` files are rendered by templates that include the proto template with the same context
 and pipe it through the ``protoc`` filter; the grpcio-tools version is in that context.
 """
@@ -30,6 +33,7 @@ from .core import expectation
 _SERVER_MODULE_NAMES = (
     "annotations",
     "arguments",
+    "arguments_in_domain",
     "call",
     "configure_logging",
     "create_server",
@@ -39,6 +43,7 @@ _SERVER_MODULE_NAMES = (
     "health_pb2",
     "health_pb2_grpc",
     "load_config",
+    "reflection",
     "log",
     "logging",
     "main",
@@ -61,8 +66,8 @@ _TEST_MODULE_NAMES = (
 def _files(package: Package) -> dict[str, str]:
     module = module_name(package)
     return {
-        "proto": f"{module}/grpc/{module}.proto",
-        "messages": f"{module}.grpc.{module}_pb2",
+        "proto": f"{module}/{_proto.VERSION}/{module}.proto",
+        "messages": f"{module}.{_proto.VERSION}.{module}_pb2",
     }
 
 
@@ -134,7 +139,7 @@ def _proto_context(package: Package) -> dict[str, Any]:
         "source": package.source,
         "name": package.name,
         "description": package.description,
-        "package": module,
+        "package": f"{module}.{_proto.VERSION}",
         "service": f"{camel(module)}Service",
         "rpcs": rpcs,
         "wrappers": dict(sorted(wrappers.items())),
@@ -148,16 +153,28 @@ def package_outputs(request: PackageRequest) -> list[Output]:
     module = module_name(package)
     proto = _proto_context(package)
     folder = f"src/{module}/grpc"
+    stubs = f"src/{module}/{_proto.VERSION}"
     outputs = [
-        Output(f"{folder}/{module}.proto", "python/grpc/service.proto.j2", proto),
+        Output(f"{stubs}/{module}.proto", "python/grpc/service.proto.j2", proto),
         *(
             Output(
-                f"{folder}/{module}{suffix}", "python/grpc/compiled.j2", {**proto, "output": suffix}
+                f"{stubs}/{module}{suffix}", "python/grpc/compiled.j2", {**proto, "output": suffix}
             )
             for suffix in _protoc.OUTPUTS
         ),
+        Output(
+            f"{stubs}/__init__.py",
+            "python/grpc/stubs_init.py.j2",
+            {"source": package.source, "module": module, "package": proto["package"]},
+        ),
+        Output("buf.yaml", "python/grpc/buf.yaml.j2", {"source": package.source}),
     ]
-    common = {"source": package.source, "module": module, "service": proto["service"]}
+    common = {
+        "source": package.source,
+        "module": module,
+        "service": proto["service"],
+        "stubs": f"{module}.{_proto.VERSION}",
+    }
     functions = [
         {"name": f.name, "local": local_name(f.name, _SERVER_MODULE_NAMES)}
         for f in package.functions
@@ -171,7 +188,7 @@ def package_outputs(request: PackageRequest) -> list[Output]:
             "python/grpc/server.py.j2",
             {
                 **common,
-                "package": module,
+                "package": proto["package"],
                 "functions": functions,
                 "unset_constants": sorted(
                     {f["unset"].upper() for rpc in proto["rpcs"] for f in rpc["fields"]}
@@ -219,6 +236,7 @@ def _test_context(package: Package, function: Function) -> dict[str, Any]:
     return {
         "source": package.source,
         "module": module,
+        "stubs": f"{module}.{_proto.VERSION}",
         "function": function.name,
         "rpc": rpc["name"],
         "request": rpc["request"],
@@ -244,7 +262,7 @@ RULE = Rule(
     name="python.grpc",
     language="python",
     interface="grpc",
-    version="1",
+    version="2",
     function_outputs=function_outputs,
     package_outputs=package_outputs,
 )

@@ -29,7 +29,8 @@ def output(request: PackageRequest) -> dict[str, Any]:
         "grpc_port": grpc_port,
         "server": service.built(request.interfaces),
         **{i: i in interfaces for i in ("cli", "graphql", "grpc", "rest", "websocket")},
-        "grpc_service": f"{module}.{camel(module)}Service",
+        "grpc_service": f"{module}.{_proto.VERSION}.{camel(module)}Service",
+        "proto_version": _proto.VERSION,
         "functions": [
             _function(f, rpc, port)
             for f, rpc in zip(
@@ -81,7 +82,7 @@ def _form(function: Function, values: dict[str, Any], port: int) -> str | None:
             value = json_value(p.type_ref, values[p.name])
             text = value if isinstance(value, str) else _json(value)
             fields.append(f"{p.name}={text}")
-    lines = [f"curl -s -X POST http://localhost:{port}/{function.name}"]
+    lines = [f"curl -s -X POST http://localhost:{port}/{function.name}/upload"]
     lines += [f"-F {sh_quote(field)}" for field in fields]
     return " \\\n  ".join(lines)
 

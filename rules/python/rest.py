@@ -18,12 +18,21 @@ from apipack_build.rules import (
 
 from . import _examples, _models, _openapi
 from ._names import camel, local_name, module_name
-from ._types import annotation, contains
+from ._types import annotation
 from ._values import json_value, python_value
 from .core import expectation
 
 #: lowercase names a route module defines or imports itself
-_ROUTE_MODULE_NAMES = ("annotations", "call", "read_body", "respond", "router", "run_in_threadpool")
+_ROUTE_MODULE_NAMES = (
+    "annotations",
+    "call",
+    "negotiate",
+    "read_form",
+    "read_json",
+    "respond",
+    "router",
+    "run_in_threadpool",
+)
 _INIT_MODULE_NAMES = ("annotations", "router")
 _TEST_MODULE_NAMES = ("client", "test_rejects_invalid_input", "base64", "pytest")
 
@@ -58,11 +67,11 @@ def _route_context(package: Package, function: Function) -> dict[str, Any]:
         "fields": (fields := [_models.field(p) for p in function.parameters]),
         "uses_field": any(f["description"] or f["attribute"] != f["name"] for f in fields),
         "result_annotation": annotation(output, _models.BASE64),
-        "uses_base64": any(contains(p.type_ref, "bytes") for p in function.parameters)
-        or contains(output, "bytes"),
-        "raw_output": output.kind == "bytes",
+        "types": _models.types_used(function),
+        "offers": _openapi.success_media_types(function),
         "files": [p.name for p in function.parameters if _openapi.file_parameter(p.type_ref)],
-        # form fields other than text and files hold JSON text: numbers, flags, lists, dicts
+        "flags": [p.name for p in function.parameters if _flag(p.type_ref)],
+        # form fields other than text, flags and files hold JSON text: numbers, lists, dicts
         "json_fields": [p.name for p in function.parameters if _json_field(p.type_ref)],
         "examples": [_examples.json_arguments(function, e.input) for e in function.examples],
     }
@@ -88,7 +97,11 @@ def _test_context(package: Package, function: Function) -> dict[str, Any]:
 
 def _json_field(ref: TypeRef) -> bool:
     scalar = ref.item if ref.kind == "optional" else ref
-    return scalar.kind not in ("string", "bytes")
+    return scalar.kind not in ("string", "bytes", "bool")
+
+
+def _flag(ref: TypeRef) -> bool:
+    return (ref.item if ref.kind == "optional" else ref).kind == "bool"
 
 
 def _upload(function: Function) -> dict[str, Any] | None:
@@ -103,6 +116,8 @@ def _upload(function: Function) -> dict[str, Any] | None:
         value = python_value(p.type_ref, example.input[p.name])
         if _openapi.file_parameter(p.type_ref):
             files[p.name] = value
+        elif _flag(p.type_ref):
+            fields[p.name] = "True" if value else "False"  # as Python clients send them
         elif _json_field(p.type_ref):
             fields[p.name] = json.dumps(json_value(p.type_ref, value), ensure_ascii=False)
         else:

@@ -25,10 +25,10 @@ from . import (  # as a module: core imports the README rule, which imports this
     core,
 )
 from ._names import camel, local_name, module_name
-from ._types import annotation, contains
+from ._types import annotation
 
 #: lowercase names a handler module defines or imports itself
-_HANDLER_MODULE_NAMES = ("annotations", "call", "finite", "handle", "partial", "run_in_threadpool")
+_HANDLER_MODULE_NAMES = ("annotations", "call", "handle", "partial", "run_in_threadpool")
 _TEST_MODULE_NAMES = ("client", "pytest", "test_rejects_invalid_input")
 
 
@@ -63,8 +63,7 @@ def _handler_context(package: Package, function: Function) -> dict[str, Any]:
         "fields": fields,
         "uses_field": any(f["attribute"] != f["name"] for f in fields),
         "result_annotation": annotation(output, _models.BASE64),
-        "uses_base64": any(contains(p.type_ref, "bytes") for p in function.parameters)
-        or contains(output, "bytes"),
+        "types": _models.types_used(function),
     }
 
 

@@ -1,0 +1,80 @@
+"""The conformance cases of ``conformance.py`` against the Python service: one process serving
+HTTP and gRPC, and the CLI, of the kitchen-sink package."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from conformance import (
+    ACCEPT_CASES,
+    INTERFACES,
+    VALUE_DOMAIN_CASES,
+    Service,
+    answered_media_type,
+    nested_int_error_code,
+    scale_error_code,
+)
+from kitchen import Built, free_port, serving
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def service(kitchen: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    port = free_port()
+    log = tmp_path_factory.mktemp("conformance") / "server.log"
+    with serving(kitchen, {"GRPC_PORT": str(port)}, log) as url:
+        yield Service(http=url, grpc=f"127.0.0.1:{port}", cli=[kitchen.bin("kitchen-sink")])
+    assert "Traceback" not in log.read_text("utf-8")
+
+
+@pytest.mark.parametrize("interface", INTERFACES)
+@pytest.mark.parametrize("case", sorted(VALUE_DOMAIN_CASES))
+def test_one_value_domain_on_every_interface(service: Service, case: str, interface: str) -> None:
+    """An int beyond 64 bits, NaN, infinity and a result that overflows to infinity: the same
+    VALIDATION_ERROR from REST, GraphQL, WebSocket, gRPC and the CLI."""
+    assert scale_error_code(service, interface, VALUE_DOMAIN_CASES[case]) == "VALIDATION_ERROR"
+
+
+@pytest.mark.parametrize("interface", INTERFACES)
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        {"values": [1.0, 2.5]},
+        {"values": [1.0], "round_to": 2**63 - 1},
+        {"values": [1.0], "round_to": -(2**63)},
+        {"values": [1e308], "factor": 1.5},
+    ],
+)
+def test_the_edges_of_the_domain_are_inside(
+    service: Service, interface: str, arguments: dict[str, Any]
+) -> None:
+    assert scale_error_code(service, interface, arguments) == "OK"
+
+
+@pytest.mark.parametrize("interface", [i for i in INTERFACES if i != "grpc"])
+@pytest.mark.parametrize("round_to", [2**63, -(2**63) - 1])
+def test_just_beyond_signed_64_bits(service: Service, interface: str, round_to: int) -> None:
+    """gRPC's int64 cannot even carry these; every interface that can refuses them."""
+    arguments = {"values": [1.0], "round_to": round_to}
+    assert scale_error_code(service, interface, arguments) == "VALIDATION_ERROR"
+
+
+@pytest.mark.parametrize(("accept", "bytes_result", "json_result"), ACCEPT_CASES)
+def test_accept_negotiation(
+    service: Service, accept: str, bytes_result: str | None, json_result: str | None
+) -> None:
+    """RFC 9110: q-values, the most specific range, the client's order; only media types the
+    OpenAPI document declares; 406 with the envelope when none of them is acceptable."""
+    assert answered_media_type(service, "reverse_bytes", accept) == bytes_result
+    assert answered_media_type(service, "scale", accept) == json_result
+
+
+@pytest.mark.parametrize("interface", [i for i in INTERFACES if i != "grpc"])
+@pytest.mark.parametrize(("weight", "code"), [(2**63 - 1, "OK"), (2**63, "VALIDATION_ERROR")])
+def test_ints_inside_a_dict_are_64_bits_too(
+    service: Service, interface: str, weight: int, code: str
+) -> None:
+    assert nested_int_error_code(service, interface, weight) == code
