@@ -69,9 +69,22 @@ class Output:
 
 @dataclass(frozen=True)
 class Settings:
-    """The settings a rule may read (deployment only; the LLM is not a rule's business)."""
+    """The settings a rule may read (the LLM is not a rule's business): ``deployment`` (port,
+    replicas, docker.base_image, kubernetes.replicas) and ``output`` (format, include_tests,
+    include_docs: a rule leaves out tests or documentation when asked)."""
 
     deployment: Mapping[str, Any]
+    output: Mapping[str, Any] = field(
+        default_factory=lambda: {"format": "package", "include_tests": True, "include_docs": True}
+    )
+
+    @property
+    def include_tests(self) -> bool:
+        return bool(self.output.get("include_tests", True))
+
+    @property
+    def include_docs(self) -> bool:
+        return bool(self.output.get("include_docs", True))
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,18 @@ import keyword
 
 from apipack_build.rules import Language, Rule
 
-from . import _filters, _implementation, _protoc, cli, core, graphql, grpc, rest, websocket
+from . import (
+    _filters,
+    _implementation,
+    _options,
+    _protoc,
+    cli,
+    core,
+    graphql,
+    grpc,
+    rest,
+    websocket,
+)
 
 LANGUAGE = Language(
     name="python",
@@ -25,4 +36,7 @@ LANGUAGE = Language(
     check_code=_implementation.check_code,
 )
 
-RULES: list[Rule] = [core.RULE, rest.RULE, cli.RULE, graphql.RULE, grpc.RULE, websocket.RULE]
+RULES: list[Rule] = [
+    _options.honour(rule)
+    for rule in (core.RULE, rest.RULE, cli.RULE, graphql.RULE, grpc.RULE, websocket.RULE)
+]

@@ -95,6 +95,8 @@ def package_outputs(request: PackageRequest) -> list[Output]:
                 "lint_dependencies": _stack.lint(request.interfaces),
                 "scripts": _scripts(package.name, module, request.interfaces),
                 "grpc": "grpc" in request.interfaces,
+                "readme": request.settings.include_docs,
+                "tests": request.settings.include_tests,
             },
         ),
         Output(

@@ -1,5 +1,5 @@
 """How a generated package is checked and run: its GitHub Actions workflow and, when a server
-interface is built, Dockerfile, docker-compose.yml and Kubernetes manifests.
+interface is built, Dockerfile, docker-compose.yml and Kubernetes manifests (``kubernetes/``).
 
 Part of python.core (what it writes depends on which interfaces are built, not on one of them).
 """
@@ -7,6 +7,7 @@ Part of python.core (what it writes depends on which interfaces are built, not o
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from apipack_build.rules import Output, PackageRequest
@@ -54,9 +55,9 @@ def outputs(request: PackageRequest) -> list[Output]:
         Output("Dockerfile", "python/deploy/Dockerfile.j2", context),
         Output(".dockerignore", "python/deploy/dockerignore.j2", context),
         Output("docker-compose.yml", "python/deploy/docker-compose.yml.j2", context),
-        Output("k8s/deployment.yaml", "python/deploy/k8s/deployment.yaml.j2", context),
-        Output("k8s/service.yaml", "python/deploy/k8s/service.yaml.j2", context),
-        Output("k8s/ingress.yaml", "python/deploy/k8s/ingress.yaml.j2", context),
+        Output("kubernetes/deployment.yaml", "python/deploy/k8s/deployment.yaml.j2", context),
+        Output("kubernetes/service.yaml", "python/deploy/k8s/service.yaml.j2", context),
+        Output("kubernetes/ingress.yaml", "python/deploy/k8s/ingress.yaml.j2", context),
     ]
 
 
@@ -83,13 +84,22 @@ def _context(request: PackageRequest) -> dict[str, Any]:
         "port": port,
         "grpc_port": grpc_port,
         "environment": _environment(port, grpc_port if grpc else None),
-        "replicas": int(deployment.get("replicas", 1)),
+        "replicas": _replicas(deployment),
+        "readme": request.settings.include_docs,
+        "tests": request.settings.include_tests,
         "uid": UID,
-        "python_image": PYTHON_IMAGE,
+        "python_image": deployment.get("docker", {}).get("base_image") or PYTHON_IMAGE,
         "python_versions": CI_PYTHON_VERSIONS,
         "health_probe": HEALTH_PROBE,
         "ollama_image": OLLAMA_IMAGE,
     }
+
+
+def _replicas(deployment: Mapping[str, Any]) -> int:
+    """``deployment.kubernetes.replicas`` (the APIpack README's spelling), else
+    ``deployment.replicas``."""
+    kubernetes = deployment.get("kubernetes") or {}
+    return int(kubernetes.get("replicas") or deployment.get("replicas", 1))
 
 
 def _environment(port: int, grpc_port: int | None) -> dict[str, str]:
