@@ -47,6 +47,9 @@ class Language:
     #: False for a language that describes functions rather than runs them (documentation):
     #: its rules get an empty implementation, and no LLM is asked for one
     needs_code: bool = True
+    #: ``apipack build --type T``: the command that builds artifact T (e.g. "wheel") in a
+    #: package folder, run there; ``docker`` is the engine's own (any package with a Dockerfile)
+    artifacts: Mapping[str, Callable[[], Sequence[str]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

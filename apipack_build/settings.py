@@ -89,6 +89,10 @@ class DeploymentSettings(_Section):
     replicas: int = Field(1, ge=1)
     docker: DockerSettings = Field(default_factory=DockerSettings)
     kubernetes: KubernetesSettings = Field(default_factory=KubernetesSettings)
+    platforms: list[Literal["heroku", "aws-lambda", "gcp-cloud-run"]] = Field(
+        default_factory=list,
+        description="cloud platforms whose files each server package gets (`apipack deploy`)",
+    )
 
 
 class TemplateSettings(_Section):

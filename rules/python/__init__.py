@@ -5,6 +5,7 @@ import keyword
 from apipack_build.rules import Language, Rule
 
 from . import (
+    _artifacts,
     _filters,
     _implementation,
     _options,
@@ -34,6 +35,7 @@ LANGUAGE = Language(
     ),
     fences=("python", "py"),
     check_code=_implementation.check_code,
+    artifacts=_artifacts.ARTIFACTS,
 )
 
 RULES: list[Rule] = [

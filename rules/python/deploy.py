@@ -13,6 +13,7 @@ from typing import Any
 from apipack_build.rules import Output, PackageRequest
 
 from . import service
+from ._names import module_name
 
 #: the image's user; numeric, so Kubernetes can check ``runAsNonRoot`` without /etc/passwd
 UID = 10001
@@ -58,7 +59,47 @@ def outputs(request: PackageRequest) -> list[Output]:
         Output("kubernetes/deployment.yaml", "python/deploy/k8s/deployment.yaml.j2", context),
         Output("kubernetes/service.yaml", "python/deploy/k8s/service.yaml.j2", context),
         Output("kubernetes/ingress.yaml", "python/deploy/k8s/ingress.yaml.j2", context),
+        *_platform_outputs(request, context),
     ]
+
+
+def _platform_outputs(request: PackageRequest, context: dict[str, Any]) -> list[Output]:
+    """The files of each cloud platform in ``deployment.platforms`` (``apipack deploy``)."""
+    platforms = set(request.settings.deployment.get("platforms", ()))
+    folder = "python/deploy/platforms"
+    outputs: list[Output] = []
+    if platforms & {"heroku", "aws-lambda"}:
+        requirements = {"source": context["source"], "lambda": "aws-lambda" in platforms}
+        outputs.append(Output("requirements.txt", f"{folder}/requirements.txt.j2", requirements))
+    if "heroku" in platforms:
+        outputs += [
+            Output("Procfile", f"{folder}/Procfile.j2", {"name": context["name"]}),
+            Output("app.json", f"{folder}/app.json.j2", {"app_json": _heroku_app(context)}),
+        ]
+    if "aws-lambda" in platforms:
+        outputs += [
+            Output(
+                "lambda_handler.py",
+                f"{folder}/lambda_handler.py.j2",
+                {"source": context["source"], "module": context["module"]},
+            ),
+            Output("template.yaml", f"{folder}/template.yaml.j2", context),
+        ]
+    if "gcp-cloud-run" in platforms:
+        outputs.append(Output("service.yaml", f"{folder}/service.yaml.j2", context))
+    return outputs
+
+
+def _heroku_app(context: dict[str, Any]) -> dict[str, Any]:
+    """Heroku's app.json: the Python buildpack, one web dyno, the service's settings."""
+    environment = {k: v for k, v in context["environment"].items() if k not in ("PORT", "HOST")}
+    return {
+        "name": context["label"][:30],
+        "description": context["description"] or context["name"],
+        "buildpacks": [{"url": "heroku/python"}],
+        "formation": {"web": {"quantity": 1, "size": "basic"}},
+        "env": {key: {"value": value, "required": False} for key, value in environment.items()},
+    }
 
 
 def _context(request: PackageRequest) -> dict[str, Any]:
@@ -70,6 +111,7 @@ def _context(request: PackageRequest) -> dict[str, Any]:
     return {
         "source": package.source,
         "name": package.name,
+        "module": module_name(package),
         "description": package.description,
         "version": package.version,
         "label": label,
