@@ -22,6 +22,7 @@ from ._lookup import LOCK_FILE, template_dirs
 from ._registry import Registry, registry
 from ._remote import RemoteCache, show_warnings
 from ._render import Renderer
+from ._template_rules import registry_for
 from .errors import ConfigError, Problem, SpecError
 from .llm import Provider, make_provider
 from .rules import (
@@ -184,7 +185,7 @@ class _Inputs:
 
 
 def _read_inputs(effective: Effective, explicit_specs: Sequence[Path]) -> _Inputs:
-    reg = registry()
+    reg = registry_for(effective)
     specs = spec_files(effective, explicit_specs)
     packages = load_packages(specs, effective.root, reg)
     if effective.settings.name:

@@ -225,11 +225,11 @@ def cmd_init(args: argparse.Namespace, cwd: Path) -> int:
 
 def cmd_validate(args: argparse.Namespace, cwd: Path) -> int:
     from ._plan import load_packages, spec_files
-    from ._registry import registry
+    from ._template_rules import registry_for
 
     effective, specs = resolve_targets(args.files, cwd)
     files = spec_files(effective, specs)
-    packages = load_packages(files, effective.root, registry())
+    packages = load_packages(files, effective.root, registry_for(effective))
     for package in packages:
         count = len(package.functions)
         print(f"{package.source}: ok ({count} function{'s' if count != 1 else ''})")
@@ -359,9 +359,16 @@ def cmd_clean(args: argparse.Namespace, cwd: Path) -> int:
 
 
 def cmd_templates(args: argparse.Namespace, cwd: Path) -> int:
+    from ._template_rules import discover
+
     effective, _ = resolve_targets([], cwd)
+    for found in discover(effective):
+        spec = found.spec
+        about = f": {spec.description}" if spec.description else ""
+        print(f"interface {spec.name} ({spec.language}){about}  [{found.origin}: {found.shown}]")
     seen: set[str] = set()
-    for origin, folder in template_dirs(effective.root):
+    auto = effective.settings.templates.auto_discover
+    for origin, folder in template_dirs(effective.root, auto_discover=auto):
         for path in sorted(folder.rglob("*.j2")):
             name = path.relative_to(folder).as_posix()
             shadowed = " (overridden)" if name in seen else ""
