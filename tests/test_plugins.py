@@ -190,7 +190,8 @@ def test_plugin_names_are_checked_against_what_is_installed(
         "registered: mistral, ollama, openai, stub"
     )
     assert no_provider.strip() == (
-        "apipack.yml:1:17: llm.provider: unknown provider 'stub'; registered: mistral, ollama, openai"
+        "apipack.yml:1:17: llm.provider: unknown provider 'stub'; "
+        "registered: mistral, ollama, openai"
     )
     assert "markdown" in no_language
 
