@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,23 +36,20 @@ def generate(
     refresh: Sequence[str] = (),
     summary_json: PathLike | None = None,
     echo: bool = False,
-    overrides: Mapping[str, Any] | None = None,
 ) -> Summary:
     """Build *project* (a folder, or a project file) like ``apipack generate``.
 
     *specs* builds only those spec files (relative to the project folder); *languages*,
     *interfaces*, *output* and *jobs* override the settings as the command-line flags do;
-    ``offline=None`` follows the settings; *overrides* sets any other setting by its dotted name
-    (``{"deployment.platforms": ["heroku"]}``), as a command-line flag would. With ``echo=True``
-    the summary line and any failures are printed as the CLI prints them; otherwise nothing is
-    printed but warnings (to stderr).
+    ``offline=None`` follows the settings. With ``echo=True`` the summary line and any failures
+    are printed as the CLI prints them; otherwise nothing is printed but warnings (to stderr).
 
     Returns the build's summary. Raises ``SpecError``/``ConfigError``/``TemplateError`` (bad
     input, nothing built), ``LLMError`` (a model unavailable, or a reply missing offline),
     ``BuildError`` (a task failed: its message lists each failure) or ``BusyError``.
     """
     targets, cwd = _targets(project, specs)
-    overrides = {**_overrides(languages, interfaces, output, jobs), **(overrides or {})}
+    overrides = _overrides(languages, interfaces, output, jobs)
     report = Path(summary_json) if summary_json is not None else None
     if not refresh:
         fast = _fastpath.answer(

@@ -103,9 +103,16 @@ def build_artifact(folder: PackageFolder, language: Language, kind: str) -> list
             f"and docker)"
         )
     dist = folder.path / "dist"
-    before = set(dist.iterdir()) if dist.is_dir() else set()
+    before = _stamps(dist)
     _run(language.artifacts[kind](), folder.path)
-    return sorted(set(dist.iterdir()) - before) if dist.is_dir() else []
+    return sorted(path for path, stamp in _stamps(dist).items() if before.get(path) != stamp)
+
+
+def _stamps(folder: Path) -> dict[Path, int]:
+    """Each file in *folder* with its modification time: what a build made or rewrote."""
+    if not folder.is_dir():
+        return {}
+    return {path: path.stat().st_mtime_ns for path in folder.iterdir() if path.is_file()}
 
 
 def docker_commands(folder: PackageFolder, tag: str, push: bool) -> list[tuple[str, ...]]:

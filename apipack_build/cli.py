@@ -448,11 +448,11 @@ def cmd_cache(args: argparse.Namespace, cwd: Path) -> int:
 def _generated_folders(targets: Sequence[str], cwd: Path, overrides: dict[str, Any]) -> list[Any]:
     """Generate the project (as ``apipack generate`` does), then its package folders."""
     from . import _ship
-    from ._api import generate
 
-    project = Path(targets[0]) if targets else Path(".")
-    generate(cwd / project, overrides=overrides, echo=True)
-    build = prepare([cwd / project], cwd=cwd, overrides=overrides, offline=True, quiet=True)
+    build = prepare(targets, cwd=cwd, overrides=overrides)
+    fingerprint = _fastpath.build_fingerprint(build)
+    build.run(jobs=build.plan.effective.settings.jobs)
+    _fastpath.record_build(build, fingerprint)
     return [
         _ship.PackageFolder(folder.path.split("/")[0], build.output / folder.path)
         for folder in build.plan.packages
@@ -481,7 +481,7 @@ def cmd_build(args: argparse.Namespace, cwd: Path) -> int:
             print(f"built image {tag} from {folder.path}{' and pushed it' if args.push else ''}")
         else:
             made = _ship.build_artifact(folder, languages[folder.language], args.type)
-            for path in made or [folder.path / "dist"]:
+            for path in made:
                 print(f"built {path}")
     return 0
 
