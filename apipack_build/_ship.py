@@ -36,24 +36,24 @@ class PackageFolder:
 @dataclass(frozen=True)
 class Platform:
     cli: str  # the command that must be installed for --apply
-    files: tuple[str, ...]  # what the rules write into the package folder
+    marker: str  # the platform's own file, which a language's rules write beside its others
     commands: tuple[tuple[str, ...], ...]  # run in the package folder; {name} is its name
 
 
 PLATFORMS = {
     "heroku": Platform(
         "heroku",
-        ("Procfile", "app.json", "requirements.txt"),
+        "Procfile",
         (("heroku", "create", "{name}"), ("git", "push", "heroku", "HEAD:main")),
     ),
     "aws-lambda": Platform(
         "sam",
-        ("lambda_handler.py", "template.yaml", "requirements.txt"),
+        "template.yaml",
         (("sam", "build"), ("sam", "deploy", "--guided")),
     ),
     "gcp-cloud-run": Platform(
         "gcloud",
-        ("service.yaml",),
+        "service.yaml",
         (("gcloud", "run", "services", "replace", "service.yaml"),),
     ),
 }

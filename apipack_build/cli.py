@@ -493,8 +493,8 @@ def cmd_deploy(args: argparse.Namespace, cwd: Path) -> int:
     platforms = sorted({*effective.settings.deployment.platforms, args.platform})
     overrides = {**_overrides(args), "deployment.platforms": platforms}
     folders = _generated_folders(args.targets, cwd, overrides)
-    wanted = _ship.PLATFORMS[args.platform].files
-    served = [f for f in folders if all((f.path / name).is_file() for name in wanted)]
+    marker = _ship.PLATFORMS[args.platform].marker
+    served = [f for f in folders if (f.path / marker).is_file()]
     if not served:
         raise ConfigError(
             f"--platform {args.platform}: no package has a server interface to deploy "
