@@ -103,8 +103,8 @@ class TemplateSettings(_Section):
     )
     cache_enabled: bool = Field(
         True,
-        description="answer an unchanged build from the last build's fingerprint and keep "
-        "compiled templates in memory (false: every build plans and checks every task)",
+        description="answer an unchanged build from the last build's fingerprint (false: "
+        "every build plans and checks every task by its key)",
     )
     validation_level: Literal["strict", "warn"] = Field(
         "strict",
