@@ -183,7 +183,12 @@ def build_fingerprint(build: Build) -> str:
     """The fingerprint of a planned build, taken before it runs: an input edited while it runs
     then fails the next comparison instead of passing for what the build saw."""
     plan = build.plan
-    dirs = [folder for _, folder in template_dirs(plan.effective.root)]
+    dirs = [
+        folder
+        for _, folder in template_dirs(
+            plan.effective.root, auto_discover=plan.effective.settings.templates.auto_discover
+        )
+    ]
     return fingerprint(
         plan.effective, build.hasher, plan.specs, plan.implementation_files, dirs, plan.partial
     )
@@ -222,7 +227,12 @@ def up_to_date(
         hasher,
         spec_paths(effective, explicit),
         recorded.get("implementations", []),
-        [folder for _, folder in template_dirs(effective.root)],
+        [
+            folder
+            for _, folder in template_dirs(
+                effective.root, auto_discover=effective.settings.templates.auto_discover
+            )
+        ],
         bool(explicit),
     )
     lock = hasher.hash(effective.root / LOCK_FILE) or "-"
@@ -267,6 +277,8 @@ def answer(
     started = time.perf_counter()
     effective, specs = resolve_targets(targets, cwd, overrides)
     output = (effective.root / effective.settings.output).resolve()
+    if not effective.settings.templates.cache_enabled:
+        return None  # `templates.cache_enabled: false`: plan and check every task
     offline = effective.settings.offline if offline is None else offline
     found = up_to_date(effective, specs, offline=offline, output=output)
     if found is None:

@@ -36,14 +36,20 @@ def plugin_template_dirs() -> tuple[tuple[str, Path], ...]:
     return tuple(found)
 
 
-def template_dirs(project_root: Path, home: Path | None = None) -> list[tuple[str, Path]]:
+def template_dirs(
+    project_root: Path, home: Path | None = None, *, auto_discover: bool = True
+) -> list[tuple[str, Path]]:
     """(origin, folder) pairs, highest priority first: the project's ``templates/``, then
-    ``~/.apipack/templates``, then those of installed plugins (``apipack.templates`` entry
-    points, by name), then the built-in ones; folders that do not exist are skipped."""
+    ``~/.apipack/templates`` (both only with ``templates.auto_discover``), then those of
+    installed plugins (``apipack.templates`` entry points, by name), then the built-in ones;
+    folders that do not exist are skipped."""
     home = home if home is not None else Path.home()
-    candidates = [
+    discovered = [
         ("project", project_root / "templates"),
         ("user", home / ".apipack" / "templates"),
+    ]
+    candidates = [
+        *(discovered if auto_discover else []),
         *plugin_template_dirs(),
         ("builtin", builtin_template_dir()),
     ]

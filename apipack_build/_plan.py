@@ -9,6 +9,7 @@ function of a multi-function file leaves every other function's tasks up to date
 from __future__ import annotations
 
 import glob
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -21,6 +22,7 @@ from ._lookup import LOCK_FILE, template_dirs
 from ._registry import Registry, registry
 from ._remote import RemoteCache, show_warnings
 from ._render import Renderer
+from ._template_rules import registry_for
 from .errors import ConfigError, Problem, SpecError
 from .llm import Provider, make_provider
 from .rules import (
@@ -33,8 +35,8 @@ from .rules import (
 from .rules import (
     Settings as RuleSettings,
 )
-from .settings import Effective, LLMSettings
-from .spec import Function, Package, load_spec
+from .settings import Effective
+from .spec import PACKAGE_NAME, Function, Package, load_spec
 
 SPEC_SUFFIXES = (".yml", ".yaml")
 
@@ -102,6 +104,50 @@ def spec_files(effective: Effective, explicit: Sequence[Path] = ()) -> list[Path
     return sorted(found)
 
 
+def gather(packages: list[Package], effective: Effective) -> Package:
+    """``name:`` in the project file (the APIpack README's shape): one package of that name
+    holding the functions of every spec, with their interfaces, languages and dependencies."""
+    name = effective.settings.name
+    origin = effective.origins.get("name", "settings")
+    if not PACKAGE_NAME.match(name) or name.endswith(("-", "_")):
+        raise ConfigError(
+            f"{origin}: name: invalid package name '{name}': use lowercase letters, digits, '-' "
+            f"and '_', starting with a letter"
+        )
+    seen: dict[str, str] = {}
+    problems = []
+    for package in packages:
+        for function in package.functions:
+            if function.name in seen:
+                problems.append(
+                    f"{package.source}: function '{function.name}' is also defined in "
+                    f"{seen[function.name]}; package '{name}' ({origin}) gathers both"
+                )
+            seen.setdefault(function.name, package.source)
+    if problems:
+        raise ConfigError("\n".join(problems))
+
+    def union(values: list[tuple[str, ...] | None]) -> tuple[str, ...] | None:
+        given = [v for v in values if v is not None]
+        return tuple(sorted({item for v in given for item in v})) if given else None
+
+    dependencies: dict[str, set[str]] = {}
+    for package in packages:
+        for language, deps in package.dependencies.items():
+            dependencies.setdefault(language, set()).update(deps)
+    source = effective.project_file.name if effective.project_file else packages[0].source
+    return Package(
+        name=name,
+        description="",
+        version=packages[0].version,
+        source=source,
+        functions=tuple(f for p in packages for f in p.functions),
+        interfaces=union([p.interfaces for p in packages]),
+        languages=union([p.languages for p in packages]),
+        dependencies={k: tuple(sorted(v)) for k, v in sorted(dependencies.items())},
+    )
+
+
 def load_packages(paths: Sequence[Path], root: Path, reg: Registry) -> list[Package]:
     """Load every spec; report the problems of all files at once."""
     packages, problems = [], []
@@ -139,12 +185,17 @@ class _Inputs:
 
 
 def _read_inputs(effective: Effective, explicit_specs: Sequence[Path]) -> _Inputs:
-    reg = registry()
+    reg = registry_for(effective)
     specs = spec_files(effective, explicit_specs)
     packages = load_packages(specs, effective.root, reg)
+    if effective.settings.name:
+        packages = [gather(packages, effective)]
     targets = _build_targets(packages, effective, reg)
-    renderer = Renderer(template_dirs(effective.root), _all_filters(reg))
-    found, needs = _implementations(targets, effective.root, reg, renderer, effective.settings.llm)
+    renderer = Renderer(
+        template_dirs(effective.root, auto_discover=effective.settings.templates.auto_discover),
+        _all_filters(reg),
+    )
+    found, needs = _implementations(targets, effective, reg, renderer)
     return _Inputs(reg, specs, targets, renderer, found, needs)
 
 
@@ -188,7 +239,10 @@ def make_plan(
         if llm.remote is not None:
             show_warnings(llm.remote.take_warnings())
     llm.needs = needs
-    rule_settings = RuleSettings(deployment=settings.deployment.model_dump())
+    rule_settings = RuleSettings(
+        deployment=settings.deployment.model_dump(),
+        output=settings.output_options.model_dump(),
+    )
     tasks: list[RenderTask] = []
     for target in inputs.targets:
         request = PackageRequest(target.package, target.language, target.interfaces, rule_settings)
@@ -270,9 +324,12 @@ Implementations = dict[tuple[str, str, str], "Implementation | Need"]
 
 
 def _implementations(
-    targets: list[Target], root: Path, reg: Registry, renderer: Renderer, llm_settings: LLMSettings
+    targets: list[Target], effective: Effective, reg: Registry, renderer: Renderer
 ) -> tuple[Implementations, list[Need]]:
-    """Each function's logic per language: hand-written (checked now) or an LLM need."""
+    """Each function's logic per language: hand-written (checked now) or an LLM need. A
+    hand-written one that fails its language's check is an error, or with
+    ``templates.validation_level: warn`` a warning."""
+    root, llm_settings = effective.root, effective.settings.llm
     found: Implementations = {}
     needs: list[Need] = []
     errors: list[str] = []
@@ -304,7 +361,10 @@ def _implementations(
                     f"({target.language}): {where}: {problem}"
                 )
             found[ident] = impl
-    if errors:
+    if errors and effective.settings.templates.validation_level == "warn":
+        for error in errors:
+            print(f"apipack: warning: {error} (templates.validation_level: warn)", file=sys.stderr)
+    elif errors:
         raise ConfigError("\n".join(errors))
     return found, needs
 

@@ -147,6 +147,17 @@ def provider_class(name: str) -> Callable[..., Provider]:
     return cast("Callable[..., Provider]", value)
 
 
+#: rules registered from Python in this process (``apipack.plugins.register_plugin``): they
+#: join the entry points' rules in the one registry, checked the same way
+_registered: list[tuple[str, Rule]] = []
+
+
+def register_rules(origin: str, rules: list[Rule]) -> None:
+    """Add *rules* to this process's registry, as an ``apipack.rules`` entry point would."""
+    _registered.extend((origin, rule) for rule in rules)
+    registry.cache_clear()
+
+
 @functools.lru_cache(maxsize=1)
 def registry() -> Registry:
     languages: dict[str, Language] = {}
@@ -157,7 +168,8 @@ def registry() -> Registry:
             raise ConfigError(f"language '{value.name}' is registered twice ({origin})")
         languages[value.name] = value
     rules: dict[str, Rule] = {}
-    for origin, value in _load(RULE_GROUP):
+    loaded = [*_load(RULE_GROUP), *((origin, [rule]) for origin, rule in _registered)]
+    for origin, value in loaded:
         items = value if isinstance(value, (list, tuple)) else [value]
         for rule in items:
             if not isinstance(rule, Rule):

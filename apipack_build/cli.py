@@ -83,6 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("files", nargs="*", metavar="FILE")
 
     gen = sub.add_parser("generate", parents=[targets], help="build the packages")
+    gen.add_argument(
+        "--spec",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="a spec file to build (repeatable; the same as naming it as an argument)",
+    )
     gen.add_argument("-n", "--jobs", type=int, metavar="JOBS", help="tasks in parallel")
     dry_or_fail = gen.add_mutually_exclusive_group()
     dry_or_fail.add_argument(
@@ -111,6 +118,43 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="FUNCTION",
         help="ask the model again for this function (repeatable)",
+    )
+
+    build = sub.add_parser(
+        "build",
+        help="generate, then build each package: a wheel, an sdist or a Docker image",
+    )
+    build.add_argument(
+        "package",
+        nargs="?",
+        metavar="PACKAGE",
+        help="a generated package folder, or an output folder holding several "
+        "(default: generate the project here, then build its packages)",
+    )
+    build.add_argument(
+        "--config", metavar="FILE", help="generate this project file's packages, then build them"
+    )
+    build.add_argument(
+        "--type",
+        default="wheel",
+        choices=("wheel", "sdist", "docker"),
+        help="what to build (default: wheel)",
+    )
+    build.add_argument("--tag", metavar="TAG", help="the Docker image's tag (one package only)")
+    build.add_argument("--push", action="store_true", help="push the Docker image after building")
+    deploy = sub.add_parser(
+        "deploy",
+        parents=[targets],
+        help="write a cloud platform's files into each server package; show (or --apply) the "
+        "platform's commands",
+    )
+    deploy.add_argument(
+        "--platform", required=True, choices=sorted(_ship_platforms()), help="the platform"
+    )
+    deploy.add_argument(
+        "--apply",
+        action="store_true",
+        help="run the platform's command line (it must be installed) instead of printing it",
     )
 
     sub.add_parser(
@@ -181,11 +225,11 @@ def cmd_init(args: argparse.Namespace, cwd: Path) -> int:
 
 def cmd_validate(args: argparse.Namespace, cwd: Path) -> int:
     from ._plan import load_packages, spec_files
-    from ._registry import registry
+    from ._template_rules import registry_for
 
     effective, specs = resolve_targets(args.files, cwd)
     files = spec_files(effective, specs)
-    packages = load_packages(files, effective.root, registry())
+    packages = load_packages(files, effective.root, registry_for(effective))
     for package in packages:
         count = len(package.functions)
         print(f"{package.source}: ok ({count} function{'s' if count != 1 else ''})")
@@ -200,7 +244,14 @@ def cmd_validate(args: argparse.Namespace, cwd: Path) -> int:
     return 0
 
 
+def _ship_platforms() -> tuple[str, ...]:
+    from ._ship import PLATFORMS
+
+    return tuple(PLATFORMS)
+
+
 def cmd_generate(args: argparse.Namespace, cwd: Path) -> int:
+    args.targets = [*args.targets, *args.spec]
     if not args.dry_run and not args.refresh and _nothing_changed(args, cwd):
         return 0
     build = prepare(
@@ -316,9 +367,16 @@ def cmd_clean(args: argparse.Namespace, cwd: Path) -> int:
 
 
 def cmd_templates(args: argparse.Namespace, cwd: Path) -> int:
+    from ._template_rules import discover
+
     effective, _ = resolve_targets([], cwd)
+    for found in discover(effective):
+        spec = found.spec
+        about = f": {spec.description}" if spec.description else ""
+        print(f"interface {spec.name} ({spec.language}){about}  [{found.origin}: {found.shown}]")
     seen: set[str] = set()
-    for origin, folder in template_dirs(effective.root):
+    auto = effective.settings.templates.auto_discover
+    for origin, folder in template_dirs(effective.root, auto_discover=auto):
         for path in sorted(folder.rglob("*.j2")):
             name = path.relative_to(folder).as_posix()
             shadowed = " (overridden)" if name in seen else ""
@@ -395,10 +453,77 @@ def cmd_cache(args: argparse.Namespace, cwd: Path) -> int:
     return 0
 
 
+def _generated_folders(targets: Sequence[str], cwd: Path, overrides: dict[str, Any]) -> list[Any]:
+    """Generate the project (as ``apipack generate`` does), then its package folders."""
+    from . import _ship
+
+    build = prepare(targets, cwd=cwd, overrides=overrides)
+    fingerprint = _fastpath.build_fingerprint(build)
+    build.run(jobs=build.plan.effective.settings.jobs)
+    _fastpath.record_build(build, fingerprint)
+    return [
+        _ship.PackageFolder(folder.path.split("/")[0], build.output / folder.path)
+        for folder in build.plan.packages
+    ]
+
+
+def cmd_build(args: argparse.Namespace, cwd: Path) -> int:
+    from . import _ship
+    from ._registry import registry
+
+    if args.package and args.config:
+        raise ConfigError("give a PACKAGE folder or --config FILE, not both")
+    languages = registry().languages
+    if args.package:
+        folders = _ship.package_folders(cwd / args.package, sorted(languages))
+    else:
+        folders = _generated_folders([args.config] if args.config else [], cwd, {})
+    if args.tag and len(folders) > 1:
+        raise ConfigError(f"--tag names one image, but {len(folders)} packages are built")
+    if args.type != "docker" and (args.tag or args.push):
+        raise ConfigError("--tag and --push are for --type docker")
+    for folder in folders:
+        if args.type == "docker":
+            tag = args.tag or f"{folder.name.replace('_', '-')}:latest"
+            _ship.build_image(folder, tag, args.push)
+            print(f"built image {tag} from {folder.path}{' and pushed it' if args.push else ''}")
+        else:
+            made = _ship.build_artifact(folder, languages[folder.language], args.type)
+            for path in made:
+                print(f"built {path}")
+    return 0
+
+
+def cmd_deploy(args: argparse.Namespace, cwd: Path) -> int:
+    from . import _ship
+
+    effective, _ = resolve_targets(args.targets, cwd, _overrides(args))
+    platforms = sorted({*effective.settings.deployment.platforms, args.platform})
+    overrides = {**_overrides(args), "deployment.platforms": platforms}
+    folders = _generated_folders(args.targets, cwd, overrides)
+    marker = _ship.PLATFORMS[args.platform].marker
+    served = [f for f in folders if (f.path / marker).is_file()]
+    if not served:
+        raise ConfigError(
+            f"--platform {args.platform}: no package has a server interface to deploy "
+            f"(rest, graphql, websocket or grpc)"
+        )
+    for folder in served:
+        print(_ship.deploy(folder, args.platform, args.apply))
+    if args.platform not in effective.settings.deployment.platforms:
+        print(
+            f"apipack: to keep these files in later builds, add `deployment: {{platforms: "
+            f"[{', '.join(platforms)}]}}` to the project file"
+        )
+    return 0
+
+
 COMMANDS = {
     "init": cmd_init,
     "validate": cmd_validate,
     "generate": cmd_generate,
+    "build": cmd_build,
+    "deploy": cmd_deploy,
     "check": cmd_check,
     "clean": cmd_clean,
     "templates": cmd_templates,

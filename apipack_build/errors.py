@@ -6,7 +6,9 @@
     ├── TemplateError             a template is missing or fails to render (names template and line)
     ├── BuildError                exit 1: a task failed, or generated output is stale
     ├── BusyError                 exit 1: another build holds this project's lock
-    └── LLMError                  exit 3: a model is unavailable or a response is missing offline
+    ├── LLMError                  exit 3: a model is unavailable or a response is missing offline
+    └── ToolMissing               exit 3: a tool `build`/`deploy` needs (docker daemon, a cloud
+                                  CLI) is absent; the message names it and the command to run
 
 Third-party exceptions are mapped into this tree at the module that talks to them.
 """
@@ -60,4 +62,8 @@ class BusyError(ApipackError):
 
 
 class LLMError(ApipackError):
+    exit_code = 3
+
+
+class ToolMissing(ApipackError):
     exit_code = 3

@@ -64,6 +64,9 @@ class Language:
     #: False for a language that describes functions rather than runs them (documentation):
     #: its rules get an empty implementation, and no LLM is asked for one
     needs_code: bool = True
+    #: ``apipack build --type T``: the command that builds artifact T (e.g. "wheel") in a
+    #: package folder, run there; ``docker`` is the engine's own (any package with a Dockerfile)
+    artifacts: Mapping[str, Callable[[], Sequence[str]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -86,9 +89,22 @@ class Output:
 
 @dataclass(frozen=True)
 class Settings:
-    """The settings a rule may read (deployment only; the LLM is not a rule's business)."""
+    """The settings a rule may read (the LLM is not a rule's business): ``deployment`` (port,
+    replicas, docker.base_image, kubernetes.replicas) and ``output`` (format, include_tests,
+    include_docs: a rule leaves out tests or documentation when asked)."""
 
     deployment: Mapping[str, Any]
+    output: Mapping[str, Any] = field(
+        default_factory=lambda: {"format": "package", "include_tests": True, "include_docs": True}
+    )
+
+    @property
+    def include_tests(self) -> bool:
+        return bool(self.output.get("include_tests", True))
+
+    @property
+    def include_docs(self) -> bool:
+        return bool(self.output.get("include_docs", True))
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,10 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -78,9 +78,53 @@ class LLMSettings(_Section):
         return value
 
 
+class DockerSettings(_Section):
+    base_image: str = Field("", description="the Dockerfile's base image (empty: the rules' own)")
+
+
+class KubernetesSettings(_Section):
+    replicas: int | None = Field(
+        None,
+        ge=1,
+        description="replicas in the Kubernetes Deployment (default: deployment.replicas)",
+    )
+
+
 class DeploymentSettings(_Section):
     port: int = Field(8080, ge=1, le=65535)
     replicas: int = Field(1, ge=1)
+    docker: DockerSettings = Field(default_factory=DockerSettings)
+    kubernetes: KubernetesSettings = Field(default_factory=KubernetesSettings)
+    platforms: list[Literal["heroku", "aws-lambda", "gcp-cloud-run"]] = Field(
+        default_factory=list,
+        description="cloud platforms whose files each server package gets (`apipack deploy`)",
+    )
+
+
+class TemplateSettings(_Section):
+    auto_discover: bool = Field(
+        True,
+        description="use the project's templates/ and ~/.apipack/templates (false: only "
+        "installed and built-in templates)",
+    )
+    cache_enabled: bool = Field(
+        True,
+        description="answer an unchanged build from the last build's fingerprint (false: "
+        "every build plans and checks every task by its key)",
+    )
+    validation_level: Literal["strict", "warn"] = Field(
+        "strict",
+        description="a hand-written implementation that fails its language's check: an error "
+        "(strict) or a warning, built anyway (warn)",
+    )
+
+
+class OutputOptions(_Section):
+    """``output:`` as a mapping (the APIpack README's form); ``output: DIR`` stays the folder."""
+
+    format: Literal["package"] = Field("package", description="what is generated: a package")
+    include_tests: bool = Field(True, description="generate the package's tests")
+    include_docs: bool = Field(True, description="generate the package's documentation")
 
 
 class Settings(_Section):
@@ -91,11 +135,20 @@ class Settings(_Section):
     languages: list[str] = Field(default_factory=lambda: ["python"])
     interfaces: list[str] = Field(default_factory=lambda: ["rest", "cli"])
     output: str = Field("generated", description="output folder, relative to the project folder")
+    name: str = Field(
+        "",
+        description="one package of this name gathers the functions of every spec (the APIpack "
+        "README's project file); empty: each spec file is its own package",
+    )
     jobs: int = Field(1, ge=1, description="tasks run in parallel")
     offline: bool = Field(False, description="never call a model; fail if a response is missing")
     cache_dir: str = Field(".apipack/cache", description="LLM response cache folder")
     llm: LLMSettings = Field(default_factory=LLMSettings)
     deployment: DeploymentSettings = Field(default_factory=DeploymentSettings)
+    templates: TemplateSettings = Field(default_factory=TemplateSettings)
+    output_options: OutputOptions = Field(
+        default_factory=OutputOptions, description="written as `output: {format, ...}`"
+    )
 
 
 @dataclass(frozen=True)
@@ -147,18 +200,71 @@ def _set(tree: dict[str, Any], dotted: str, value: Any) -> None:
     tree[last] = value
 
 
-SECTIONS = frozenset(dotted.split(".")[0] for dotted in LEAVES if "." in dotted)
+SECTIONS = frozenset(
+    ".".join(dotted.split(".")[:depth])
+    for dotted in LEAVES
+    for depth in range(1, dotted.count(".") + 1)
+)
 
 
-def _flatten(tree: Mapping[str, Any]) -> dict[str, Any]:
+def _flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     """``{"llm": {"model": m}}`` → ``{"llm.model": m}`` (a layer may set single leaves)."""
     out: dict[str, Any] = {}
     for key, value in tree.items():
-        if key in SECTIONS and isinstance(value, Mapping):
-            out.update({f"{key}.{leaf}": item for leaf, item in value.items()})
+        dotted = prefix + str(key)
+        if dotted in SECTIONS and isinstance(value, Mapping):
+            out.update(_flatten(value, dotted + "."))
         else:
-            out[key] = value
+            out[dotted] = value
     return out
+
+
+#: where a setting is written in a file, when that differs from its dotted name
+_WRITTEN_AS = {"output_options": "output"}
+
+
+def written_as(dotted: str) -> str:
+    """The dotted name as a settings file spells it (``output_options.format`` →
+    ``output.format``): what ``apipack config`` shows and errors name."""
+    head, _, rest = dotted.partition(".")
+    return f"{_WRITTEN_AS.get(head, head)}.{rest}" if rest else _WRITTEN_AS.get(head, head)
+
+
+def _accept_other_shapes(data: dict[str, Any], located: Located) -> dict[str, Any]:
+    """The APIpack README's spellings, turned into ours before validation (each keeps its
+    place in the file for errors and ``apipack config``):
+
+    - ``output: {format, include_tests, include_docs}`` → ``output_options`` (``output: DIR``
+      stays the output folder);
+    - ``language: L`` → ``languages: [L]``;
+    - ``functions: [{spec: PATH}, ...]`` → ``specs: [PATH, ...]``.
+    """
+    data = dict(data)
+
+    def move(old: tuple[str | int, ...], new: tuple[str | int, ...]) -> None:
+        for loc, mark in list(located.values.items()):
+            if loc[: len(old)] == old:
+                located.values[new + loc[len(old) :]] = mark
+
+    if isinstance(data.get("output"), Mapping):
+        data["output_options"] = data.pop("output")
+        move(("output",), ("output_options",))
+    if "language" in data and "languages" not in data:
+        data["languages"] = [data.pop("language")]
+        move(("language",), ("languages", 0))
+    functions = data.get("functions")
+    if isinstance(functions, list) and "specs" not in data:
+        specs: list[Any] = []
+        for index, item in enumerate(functions):
+            if not (isinstance(item, Mapping) and set(item) == {"spec"}):
+                raise SpecError(
+                    [located.problem(("functions", index), "expected a mapping {spec: PATH}")]
+                )
+            specs.append(item["spec"])
+            move(("functions", index, "spec"), ("specs", index))
+        del data["functions"]
+        data["specs"] = specs
+    return data
 
 
 def _from_env(environ: Mapping[str, str]) -> dict[str, tuple[Any, str]]:
@@ -189,11 +295,21 @@ def _load_file(path: Path, shown: str) -> tuple[dict[str, Any], Located]:
     data = located.data if located.data is not None else {}
     if not isinstance(data, dict):
         raise SpecError([located.problem((), "settings must be a mapping")])
+    data = _accept_other_shapes(data, located)
     # Validate the layer alone, so its errors point into this file.
     _, problems = validate_model(Settings, located, data)
     if problems:
-        raise SpecError(problems)
+        raise SpecError([replace(p, field=written_as(p.field)) for p in problems])
     return data, located
+
+
+def _where(located: Located, dotted: str) -> tuple[int, int]:
+    """Line and column of a setting in its file (a list-valued one: where the list starts)."""
+    path: tuple[str | int, ...] = tuple(dotted.split("."))
+    first: tuple[str | int, ...] = (*path, 0)
+    if path not in located.values and first in located.values:
+        return located.values[first]
+    return located.where(path)
 
 
 def resolve(
@@ -227,7 +343,7 @@ def resolve(
         data, located = _load_file(path, shown)
         apply(
             _flatten(data),
-            lambda d, loc=located, s=shown: "{}:{}:{}".format(s, *loc.where(tuple(d.split(".")))),
+            lambda d, loc=located, s=shown: "{}:{}:{}".format(s, *_where(loc, d)),
         )
     from_env = _from_env(environ)
     apply({dotted: value for dotted, (value, _) in from_env.items()}, lambda d: from_env[d][1])
@@ -238,7 +354,8 @@ def resolve(
         # Only environment values and flags can fail here: files were checked on their own.
         raise ConfigError(
             "\n".join(
-                f"{origins.get(p.field, 'settings')}: {p.field}: {p.message}" for p in problems
+                f"{origins.get(p.field, 'settings')}: {written_as(p.field)}: {p.message}"
+                for p in problems
             )
         )
     return Effective(settings, root.resolve(), project_file, origins)
@@ -253,5 +370,5 @@ def describe(effective: Effective) -> list[str]:
         for part in dotted.split("."):
             value = value[part]
         shown = ", ".join(value) if isinstance(value, list) else value
-        lines.append(f"{dotted} = {shown}  # {effective.origins[dotted]}")
+        lines.append(f"{written_as(dotted)} = {shown}  # {effective.origins[dotted]}")
     return lines

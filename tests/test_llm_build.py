@@ -370,3 +370,38 @@ def test_online_no_op_asks_the_server_only_for_the_model_digest(
     done, summary = run(project, None, APIPACK_LLM_BASE_URL="http://127.0.0.1:9")
     assert done.returncode == 0, done.stderr
     assert summary["fast_path"] is False and summary["llm_calls"] == 0
+
+
+PROMPT_LANGUAGES = sorted(
+    p.stem for p in (Path(__file__).parents[1] / "templates" / "prompts").glob("*.j2")
+)
+
+
+@pytest.mark.parametrize("language", PROMPT_LANGUAGES)
+@pytest.mark.parametrize(
+    "dependencies",
+    ["[PyPDF2>=3.0.0, requests]", "{LANG: [requests, PyPDF2>=3.0.0]}"],
+    ids=["list", "per-language"],
+)
+def test_llm_written_function_with_dependencies(
+    tmp_path: Path, fake: FakeLLM, language: str, dependencies: str
+) -> None:
+    """The APIpack README's quick start: no code, `dependencies:` — the prompt names them (the
+    prompt template once added tuples to a list: an internal error, exit 70)."""
+    spec = textwrap.dedent(
+        f"""\
+        name: pdf_to_text
+        description: Extract text from PDF files
+        input_type: bytes
+        output_type: string
+        language: {language}
+        interfaces: [cli]
+        dependencies: {dependencies.replace("LANG", language)}
+        """
+    )
+    project = make_project(tmp_path / "p", spec)
+    done, summary = run(project, fake)
+    assert done.returncode == 0, done.stderr
+    assert summary["llm_calls"] == 1
+    prompt = fake.chats[-1]["body"]["messages"][0]["content"]
+    assert "these packages: PyPDF2>=3.0.0, requests." in prompt

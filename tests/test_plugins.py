@@ -55,7 +55,7 @@ CODED = (
 
 
 #: what a wheel of apipack is built from (the sdist's files): the rest of the checkout stays out
-SOURCE = ("pyproject.toml", "README.md", "apipack_build", "rules", "templates")
+SOURCE = ("pyproject.toml", "README.md", "apipack", "apipack_build", "rules", "templates")
 
 
 @pytest.fixture(scope="module")
@@ -187,10 +187,11 @@ def test_plugin_names_are_checked_against_what_is_installed(
 
     assert with_plugin.strip() == (
         "apipack.yml:1:17: llm.provider: unknown provider 'stbu' (did you mean 'stub'?); "
-        "registered: ollama, openai, stub"
+        "registered: mistral, ollama, openai, stub"
     )
     assert no_provider.strip() == (
-        "apipack.yml:1:17: llm.provider: unknown provider 'stub'; registered: ollama, openai"
+        "apipack.yml:1:17: llm.provider: unknown provider 'stub'; "
+        "registered: mistral, ollama, openai"
     )
     assert "markdown" in no_language
 

@@ -164,7 +164,7 @@ def kubernetes_validate(paths: list[Path], home: Path) -> subprocess.CompletedPr
 
 @pytest.mark.parametrize("name", PACKAGES)
 def test_manifests_pass_kubernetes_validate(generated: Path, home: Path, name: str) -> None:
-    manifests = sorted((generated / name / "k8s").glob("*.yaml"))
+    manifests = sorted((generated / name / "kubernetes").glob("*.yaml"))
     assert [p.name for p in manifests] == ["deployment.yaml", "ingress.yaml", "service.yaml"]
     done = kubernetes_validate(manifests, home)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -179,7 +179,7 @@ def test_manifests_pass_kubernetes_validate(generated: Path, home: Path, name: s
 
 def manifests(package: Path) -> tuple[Any, Any, Any]:
     """The Deployment, the Service and the Ingress."""
-    folder = package / "k8s"
+    folder = package / "kubernetes"
     return (
         load(folder / "deployment.yaml"),
         load(folder / "service.yaml"),
@@ -357,7 +357,7 @@ def test_grpc_port_is_deployed_when_grpc_is_built(tmp_path: Path, home: Path) ->
     final = dict(instructions(tmp_path / "Dockerfile"))
     assert final["EXPOSE"].split() == [str(HTTP_PORT), str(GRPC_PORT)]
     assert f'GRPC_PORT="{GRPC_PORT}"' in final["ENV"]
-    done = kubernetes_validate(sorted((tmp_path / "k8s").glob("*.yaml")), home)
+    done = kubernetes_validate(sorted((tmp_path / "kubernetes").glob("*.yaml")), home)
     assert done.returncode == 0, done.stdout
     deployment, service, _ = manifests(tmp_path)
     (container,) = deployment["spec"]["template"]["spec"]["containers"]

@@ -15,8 +15,8 @@ SHARED = {
     "pyproject.toml",
     "Dockerfile",
     "docker-compose.yml",
-    "k8s/deployment.yaml",
-    "k8s/service.yaml",
+    "kubernetes/deployment.yaml",
+    "kubernetes/service.yaml",
     "src/kitchen_sink/service/app.py",
 }
 

@@ -5,8 +5,10 @@ import keyword
 from apipack_build.rules import Language, Rule
 
 from . import (
+    _artifacts,
     _filters,
     _implementation,
+    _options,
     _protoc,
     _verify,
     cli,
@@ -35,6 +37,10 @@ LANGUAGE = Language(
     fences=("python", "py"),
     check_code=_implementation.check_code,
     example_run=_verify.example_run,
+    artifacts=_artifacts.ARTIFACTS,
 )
 
-RULES: list[Rule] = [core.RULE, rest.RULE, cli.RULE, graphql.RULE, grpc.RULE, websocket.RULE]
+RULES: list[Rule] = [
+    _options.honour(rule)
+    for rule in (core.RULE, rest.RULE, cli.RULE, graphql.RULE, grpc.RULE, websocket.RULE)
+]

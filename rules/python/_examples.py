@@ -41,3 +41,20 @@ def wrong_value(ref: TypeRef) -> Any:
     while ref.kind in ("list", "optional"):
         ref = ref.item
     return 12345 if ref.kind == "string" else "not valid!"
+
+
+_SAMPLES: dict[str, Any] = {"string": "", "int": 0, "float": 0.0, "bool": False, "bytes": ""}
+
+
+def sample_arguments(function: Function) -> dict[str, Any]:
+    """JSON arguments for a call that needs no particular result (a load test): the first
+    example's, else the simplest value of each required parameter's type."""
+    if function.examples:
+        return json_arguments(function, function.examples[0].input)
+    return {p.name: _sample(p.type_ref) for p in function.parameters if p.required}
+
+
+def _sample(ref: TypeRef) -> Any:
+    if ref.kind in _SAMPLES:
+        return _SAMPLES[ref.kind]
+    return {"list": [], "dict": {}}.get(ref.kind)

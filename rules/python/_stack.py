@@ -28,7 +28,9 @@ INTERFACE_DEPENDENCIES: dict[str, tuple[str, ...]] = {
 }
 
 #: hypothesis: the property tests of functions whose spec gives no examples
-TEST_DEPENDENCIES = ("httpx>=0.27", "hypothesis>=6", "pytest>=8")
+TEST_DEPENDENCIES = ("httpx>=0.27", "hypothesis>=6", "pytest>=8", "pytest-cov>=5")
+#: the load test's runner (``tests/load/locustfile.py``), an extra of its own: it is large
+LOAD_DEPENDENCIES = ("locust>=2.30",)
 
 #: checkers the generated CI runs, with the stubs they need per interface
 LINT_DEPENDENCIES = ("mypy>=1.10", "ruff>=0.6")

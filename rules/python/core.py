@@ -116,8 +116,13 @@ def package_outputs(request: PackageRequest) -> list[Output]:
                 "dependencies": dependencies(package, request.interfaces),
                 "test_dependencies": _stack.TEST_DEPENDENCIES,
                 "lint_dependencies": _stack.lint(request.interfaces),
+                "load_dependencies": _stack.LOAD_DEPENDENCIES
+                if "rest" in request.interfaces and request.settings.include_tests
+                else (),
                 "scripts": _scripts(package.name, module, request.interfaces),
                 "grpc": "grpc" in request.interfaces,
+                "readme": request.settings.include_docs,
+                "tests": request.settings.include_tests,
             },
         ),
         Output(

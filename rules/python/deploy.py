@@ -1,5 +1,5 @@
 """How a generated package is checked and run: its GitHub Actions workflow and, when a server
-interface is built, Dockerfile, docker-compose.yml and Kubernetes manifests.
+interface is built, Dockerfile, docker-compose.yml and Kubernetes manifests (``kubernetes/``).
 
 Part of python.core (what it writes depends on which interfaces are built, not on one of them).
 """
@@ -7,11 +7,13 @@ Part of python.core (what it writes depends on which interfaces are built, not o
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from apipack_build.rules import Output, PackageRequest
 
 from . import service
+from ._names import module_name
 
 #: the image's user; numeric, so Kubernetes can check ``runAsNonRoot`` without /etc/passwd
 UID = 10001
@@ -54,10 +56,50 @@ def outputs(request: PackageRequest) -> list[Output]:
         Output("Dockerfile", "python/deploy/Dockerfile.j2", context),
         Output(".dockerignore", "python/deploy/dockerignore.j2", context),
         Output("docker-compose.yml", "python/deploy/docker-compose.yml.j2", context),
-        Output("k8s/deployment.yaml", "python/deploy/k8s/deployment.yaml.j2", context),
-        Output("k8s/service.yaml", "python/deploy/k8s/service.yaml.j2", context),
-        Output("k8s/ingress.yaml", "python/deploy/k8s/ingress.yaml.j2", context),
+        Output("kubernetes/deployment.yaml", "python/deploy/k8s/deployment.yaml.j2", context),
+        Output("kubernetes/service.yaml", "python/deploy/k8s/service.yaml.j2", context),
+        Output("kubernetes/ingress.yaml", "python/deploy/k8s/ingress.yaml.j2", context),
+        *_platform_outputs(request, context),
     ]
+
+
+def _platform_outputs(request: PackageRequest, context: dict[str, Any]) -> list[Output]:
+    """The files of each cloud platform in ``deployment.platforms`` (``apipack deploy``)."""
+    platforms = set(request.settings.deployment.get("platforms", ()))
+    folder = "python/deploy/platforms"
+    outputs: list[Output] = []
+    if platforms & {"heroku", "aws-lambda"}:
+        requirements = {"source": context["source"], "lambda": "aws-lambda" in platforms}
+        outputs.append(Output("requirements.txt", f"{folder}/requirements.txt.j2", requirements))
+    if "heroku" in platforms:
+        outputs += [
+            Output("Procfile", f"{folder}/Procfile.j2", {"name": context["name"]}),
+            Output("app.json", f"{folder}/app.json.j2", {"app_json": _heroku_app(context)}),
+        ]
+    if "aws-lambda" in platforms:
+        outputs += [
+            Output(
+                "lambda_handler.py",
+                f"{folder}/lambda_handler.py.j2",
+                {"source": context["source"], "module": context["module"]},
+            ),
+            Output("template.yaml", f"{folder}/template.yaml.j2", context),
+        ]
+    if "gcp-cloud-run" in platforms:
+        outputs.append(Output("service.yaml", f"{folder}/service.yaml.j2", context))
+    return outputs
+
+
+def _heroku_app(context: dict[str, Any]) -> dict[str, Any]:
+    """Heroku's app.json: the Python buildpack, one web dyno, the service's settings."""
+    environment = {k: v for k, v in context["environment"].items() if k not in ("PORT", "HOST")}
+    return {
+        "name": context["label"][:30],
+        "description": context["description"] or context["name"],
+        "buildpacks": [{"url": "heroku/python"}],
+        "formation": {"web": {"quantity": 1, "size": "basic"}},
+        "env": {key: {"value": value, "required": False} for key, value in environment.items()},
+    }
 
 
 def _context(request: PackageRequest) -> dict[str, Any]:
@@ -69,6 +111,7 @@ def _context(request: PackageRequest) -> dict[str, Any]:
     return {
         "source": package.source,
         "name": package.name,
+        "module": module_name(package),
         "description": package.description,
         "version": package.version,
         "label": label,
@@ -83,13 +126,22 @@ def _context(request: PackageRequest) -> dict[str, Any]:
         "port": port,
         "grpc_port": grpc_port,
         "environment": _environment(port, grpc_port if grpc else None),
-        "replicas": int(deployment.get("replicas", 1)),
+        "replicas": _replicas(deployment),
+        "readme": request.settings.include_docs,
+        "tests": request.settings.include_tests,
         "uid": UID,
-        "python_image": PYTHON_IMAGE,
+        "python_image": deployment.get("docker", {}).get("base_image") or PYTHON_IMAGE,
         "python_versions": CI_PYTHON_VERSIONS,
         "health_probe": HEALTH_PROBE,
         "ollama_image": OLLAMA_IMAGE,
     }
+
+
+def _replicas(deployment: Mapping[str, Any]) -> int:
+    """``deployment.kubernetes.replicas`` (the APIpack README's spelling), else
+    ``deployment.replicas``."""
+    kubernetes = deployment.get("kubernetes") or {}
+    return int(kubernetes.get("replicas") or deployment.get("replicas", 1))
 
 
 def _environment(port: int, grpc_port: int | None) -> dict[str, str]:

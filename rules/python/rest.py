@@ -17,7 +17,7 @@ from apipack_build.rules import (
 )
 
 from . import _examples, _models, _openapi
-from ._names import camel, local_name, module_name
+from ._names import camel, local_name, module_name, unique_names
 from ._types import annotation
 from ._values import json_value, python_value
 from .core import expectation
@@ -35,6 +35,9 @@ _ROUTE_MODULE_NAMES = (
 )
 _INIT_MODULE_NAMES = ("annotations", "router")
 _TEST_MODULE_NAMES = ("client", "test_rejects_invalid_input", "base64", "pytest")
+_INTEGRATION_MODULE_NAMES = ("test_health", "server", "free_port")
+#: names a locust user class defines itself
+_LOAD_MODULE_NAMES = ("client", "host", "wait_time", "tasks", "environment", "on_start", "on_stop")
 
 
 def function_outputs(request: FunctionRequest) -> list[Output]:
@@ -92,6 +95,29 @@ def _test_context(package: Package, function: Function) -> dict[str, Any]:
         ],
         "invalid_body": _examples.invalid_arguments(function.parameters),
         "upload": _upload(function),
+    }
+
+
+def _integration_context(package: Package) -> dict[str, Any]:
+    """Every example of every function, called on the running service."""
+    calls = [(f, e) for f in package.functions for e in f.examples]
+    tests = unique_names(
+        (f"test_{f.name}_{e.name}" for f, e in calls), taken=_INTEGRATION_MODULE_NAMES
+    )
+    return {
+        "source": package.source,
+        "module": module_name(package),
+        "examples": [
+            {
+                "test": test,
+                "path": f"/{function.name}",
+                "body": _examples.json_arguments(function, example.input),
+                **expectation(
+                    function.output_ref, example.has_output, example.output, as_json=True
+                ),
+            }
+            for test, (function, example) in zip(tests, calls, strict=True)
+        ],
     }
 
 
@@ -164,6 +190,28 @@ def package_outputs(request: PackageRequest) -> list[Output]:
             f"src/{module}/rest/openapi.json",
             "python/rest/openapi.json.j2",
             {"document": _openapi.document(package)},
+        ),
+        Output(
+            "tests/integration/test_rest_server.py",
+            "python/rest/test_server.py.j2",
+            _integration_context(package),
+        ),
+        Output(
+            "tests/load/locustfile.py",
+            "python/rest/locustfile.py.j2",
+            {
+                "source": source,
+                "name": package.name,
+                "user": f"{camel(package.name.replace('-', '_'))}User",
+                "tasks": [
+                    {
+                        "name": local_name(f.name, _LOAD_MODULE_NAMES),
+                        "path": f"/{f.name}",
+                        "body": _examples.sample_arguments(f),
+                    }
+                    for f in package.functions
+                ],
+            },
         ),
         Output(
             "tests/test_rest_service.py",
