@@ -3,7 +3,7 @@ Fastify REST service and a commander CLI."""
 
 from apipack_build.rules import Language, Rule
 
-from . import _filters, core
+from . import _filters, cli, core, rest
 
 LANGUAGE = Language(
     name="typescript",
@@ -20,4 +20,4 @@ LANGUAGE = Language(
     fences=("typescript", "ts"),
 )
 
-RULES: list[Rule] = [core.RULE]
+RULES: list[Rule] = [core.RULE, rest.RULE, cli.RULE]

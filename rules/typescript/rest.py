@@ -1,0 +1,88 @@
+"""typescript.rest: a Fastify 5 service with one ``POST /<function>`` route per function and the
+same OpenAPI 3.1 document as every target's (built by the Python rules' document builder for
+now; it moves to a module shared by the languages later)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from apipack_build.rules import Function, FunctionRequest, Output, PackageRequest, Rule
+
+# shared with the Python target until they move to a module of their own (one contract)
+from ..python import _examples as _py_examples
+from ..python import _openapi
+from ..python._values import json_value
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def function_outputs(request: FunctionRequest) -> list[Output]:
+    package, function = request.package, request.function
+    return [
+        Output(
+            f"test/rest_{function.name}.test.ts",
+            "typescript/rest/test_route.ts.j2",
+            {
+                "source": package.source,
+                "function": function.name,
+                "examples": [_example(function, i, e) for i, e in enumerate(function.examples, 1)],
+                "invalid": _compact(_py_examples.invalid_arguments(function.parameters)),
+            },
+        )
+    ]
+
+
+def _example(function: Function, index: int, example: Any) -> dict[str, Any]:
+    has_output = example.has_output
+    return {
+        "title": example.name or f"example {index}",
+        "body": _compact(_py_examples.json_arguments(function, example.input)),
+        "has_output": has_output,
+        "expected": _compact(json_value(function.output_ref, example.output)) if has_output else "",
+    }
+
+
+def package_outputs(request: PackageRequest) -> list[Output]:
+    package, source = request.package, request.package.source
+    service = {"source": source}
+    return [
+        Output(
+            "openapi.json",
+            "typescript/rest/openapi.json.j2",
+            {"document": _openapi.document(package)},
+        ),
+        Output(
+            "src/rest/app.ts",
+            "typescript/rest/app.ts.j2",
+            {
+                "source": source,
+                "functions": [
+                    {"name": f.name, "offers": _openapi.success_media_types(f)}
+                    for f in package.functions
+                ],
+            },
+        ),
+        Output("src/rest/server.ts", "typescript/rest/server.ts.j2", service),
+        Output("src/rest/negotiate.ts", "typescript/rest/negotiate.ts.j2", service),
+        Output("src/service/config.ts", "typescript/service/config.ts.j2", service),
+        Output("src/service/errors.ts", "typescript/service/errors.ts.j2", service),
+        Output("src/service/metrics.ts", "typescript/service/metrics.ts.j2", service),
+        Output(
+            "test/rest_service.test.ts",
+            "typescript/rest/test_service.ts.j2",
+            {"source": source, "name": package.name, "version": package.version},
+        ),
+    ]
+
+
+RULE = Rule(
+    name="typescript.rest",
+    language="typescript",
+    interface="rest",
+    version="1",
+    function_outputs=function_outputs,
+    package_outputs=package_outputs,
+)
