@@ -57,6 +57,8 @@ def test_the_package_tests_pass(built: BuiltTs) -> None:
     tests = built.npm("test")
     assert tests.returncode == 0, tests.stdout + tests.stderr
     assert "# fail 0" in tests.stdout
+    for name in ("POST /scale", "scale"):  # the REST and the CLI tests ran and passed too
+        assert re.search(rf"^ok \d+ - {name} rejects invalid input$", tests.stdout, re.M)
 
 
 @pytest.mark.parametrize(
