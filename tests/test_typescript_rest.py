@@ -121,6 +121,40 @@ def test_a_failing_function_is_a_validation_error(server: str) -> None:
     }
 
 
+def test_uploads_take_files_and_form_fields(server: str) -> None:
+    """POST /<fn>/upload, as the shared OpenAPI document declares it: bytes as files (or text),
+    flags as true or false in any case, dicts as JSON text; urlencoded forms too."""
+    response = httpx.post(
+        f"{server}/checksum/upload",
+        files={"data": ("data.bin", "héllo".encode())},
+        data={"tags": '{"a": 2}', "upper": "TRUE"},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    assert response.json() == {"result": {"length": 6, "sum": 27, "A": 12}}
+    raw = httpx.post(
+        f"{server}/reverse_bytes/upload",
+        files={"data": ("d", b"abc"), "sep": ("s", b"--")},
+        data={"repeat": "2"},
+        headers={"Accept": "application/octet-stream"},
+        timeout=30,
+    )
+    assert raw.status_code == 200, raw.text
+    assert raw.content == b"cba--cba"
+    form = httpx.post(f"{server}/reverse_bytes/upload", data={"data": "abc"}, timeout=30)
+    assert form.json() == {"result": "Y2Jh"}
+    flag = httpx.post(
+        f"{server}/checksum/upload",
+        files={"data": ("d", b"x")},
+        data={"upper": "maybe"},
+        timeout=30,
+    )
+    assert flag.status_code == 422 and flag.json()["error"]["code"] == "VALIDATION_ERROR"
+    as_json = httpx.post(f"{server}/checksum/upload", json={"data": "eA=="}, timeout=30)
+    assert as_json.status_code == 415
+    assert as_json.json()["error"]["code"] == "UNSUPPORTED_MEDIA_TYPE"
+
+
 def test_health_and_request_ids(server: str) -> None:
     health = httpx.get(f"{server}/health", timeout=30)
     assert health.json() == {"status": "ok", "name": "kitchen-sink", "version": "1.2.3"}

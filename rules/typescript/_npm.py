@@ -18,7 +18,13 @@ from typing import Any
 #: interface (None: every package) -> ("dependencies" | "devDependencies") -> name -> version
 PINS: dict[str | None, dict[str, dict[str, str]]] = {
     None: {"devDependencies": {"@types/node": "20.19.43", "typescript": "5.9.3"}},
-    "rest": {"dependencies": {"fastify": "5.12.8", "prom-client": "15.1.3"}},
+    "rest": {
+        "dependencies": {
+            "@fastify/multipart": "10.1.9",
+            "fastify": "5.12.8",
+            "prom-client": "15.1.3",
+        }
+    },
     "cli": {"dependencies": {"commander": "14.0.3"}},
 }
 NODE_ENGINES = ">=20"

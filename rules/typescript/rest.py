@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from apipack_build.rules import Function, FunctionRequest, Output, PackageRequest, Rule
+from apipack_build.rules import Function, FunctionRequest, Output, PackageRequest, Rule, TypeRef
 
 # shared with the Python target until they move to a module of their own (one contract)
 from ..python import _examples as _py_examples
@@ -45,6 +45,20 @@ def _example(function: Function, index: int, example: Any) -> dict[str, Any]:
     }
 
 
+def _form(function: Function) -> dict[str, list[str]]:
+    """How ``POST /<fn>/upload`` reads each field, as the Python service does."""
+
+    def scalar(ref: TypeRef) -> str:
+        return (ref.item if ref.kind == "optional" else ref).kind
+
+    params = function.parameters
+    return {
+        "files": [p.name for p in params if _openapi.file_parameter(p.type_ref)],
+        "flags": [p.name for p in params if scalar(p.type_ref) == "bool"],
+        "json": [p.name for p in params if scalar(p.type_ref) not in ("string", "bytes", "bool")],
+    }
+
+
 def package_outputs(request: PackageRequest) -> list[Output]:
     package, source = request.package, request.package.source
     service = {"source": source}
@@ -60,12 +74,17 @@ def package_outputs(request: PackageRequest) -> list[Output]:
             {
                 "source": source,
                 "functions": [
-                    {"name": f.name, "offers": _openapi.success_media_types(f)}
+                    {
+                        "name": f.name,
+                        "offers": _openapi.success_media_types(f),
+                        "form": _form(f) if _openapi.takes_files(f) else None,
+                    }
                     for f in package.functions
                 ],
             },
         ),
         Output("src/rest/server.ts", "typescript/rest/server.ts.j2", service),
+        Output("src/rest/form.ts", "typescript/rest/form.ts.j2", service),
         Output("src/rest/negotiate.ts", "typescript/rest/negotiate.ts.j2", service),
         Output("src/service/config.ts", "typescript/service/config.ts.j2", service),
         Output("src/service/errors.ts", "typescript/service/errors.ts.j2", service),
