@@ -30,6 +30,7 @@ def function_outputs(request: FunctionRequest) -> list[Output]:
                 "function": function.name,
                 "examples": [_example(function, i, e) for i, e in enumerate(function.examples, 1)],
                 "invalid": _compact(_py_examples.invalid_arguments(function.parameters)),
+                "upload": _upload(function),
             },
         )
     ]
@@ -40,6 +41,37 @@ def _example(function: Function, index: int, example: Any) -> dict[str, Any]:
     return {
         "title": example.name or f"example {index}",
         "body": _compact(_py_examples.json_arguments(function, example.input)),
+        "has_output": has_output,
+        "expected": _compact(json_value(function.output_ref, example.output)) if has_output else "",
+    }
+
+
+def _upload(function: Function) -> dict[str, Any] | None:
+    """A multipart request made from the first example, for a function that takes files."""
+    if not _openapi.takes_files(function) or not function.examples:
+        return None
+    example = function.examples[0]
+    form = _form(function)
+    files, fields = [], []
+    for p in function.parameters:
+        value = example.input.get(p.name)
+        if value is None:
+            continue
+        if p.name in form["files"]:
+            data = value.encode("utf-8") if isinstance(value, str) else bytes(value)
+            files.append((p.name, list(data)))
+        elif p.name in form["flags"]:
+            fields.append((p.name, "true" if value else "false"))
+        elif p.name in form["json"]:
+            fields.append((p.name, _compact(json_value(p.type_ref, value))))
+        else:
+            fields.append((p.name, value))
+    if not files:
+        return None
+    has_output = example.has_output
+    return {
+        "files": files,
+        "fields": fields,
         "has_output": has_output,
         "expected": _compact(json_value(function.output_ref, example.output)) if has_output else "",
     }
