@@ -1,6 +1,9 @@
-"""TypeScript: its reserved words are checked now; its rules come with the TypeScript target."""
+"""TypeScript: an npm package (ESM, strict TypeScript compiled by tsc) with the functions, a
+Fastify REST service and a commander CLI."""
 
-from apipack_build.rules import Language
+from apipack_build.rules import Language, Rule
+
+from . import _filters, cli, core, rest
 
 LANGUAGE = Language(
     name="typescript",
@@ -12,5 +15,9 @@ LANGUAGE = Language(
         "protected public static yield await arguments eval any boolean number string symbol "
         "never unknown undefined".split()
     ),
+    filters=_filters.FILTERS,
     ignore=("node_modules/**", "dist/**"),
+    fences=("typescript", "ts"),
 )
+
+RULES: list[Rule] = [core.RULE, rest.RULE, cli.RULE]

@@ -1,0 +1,72 @@
+"""typescript.cli: a commander program with one command per function, driven by the same
+function table (``src/calls.ts``) as every interface."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from apipack_build.rules import Example, Function, FunctionRequest, Output, PackageRequest, Rule
+
+from ..python._examples import wrong_value
+from ..python._values import json_value
+from ._cli_args import argv, option_string
+from ._filters import ts_string
+from ._names import command_name
+
+
+def function_outputs(request: FunctionRequest) -> list[Output]:
+    package, function = request.package, request.function
+    first = function.parameters[0] if function.parameters else None
+    invalid = (
+        [ts_string(f"{option_string(first.name)}={wrong_value(first.type_ref)}")]
+        if first is not None
+        else [ts_string("--no-such-option")]
+    )
+    return [
+        Output(
+            f"test/cli_{function.name}.test.ts",
+            "typescript/cli/test_command.ts.j2",
+            {
+                "source": package.source,
+                "command": command_name(function.name),
+                "examples": [_example(function, i, e) for i, e in enumerate(function.examples, 1)],
+                "invalid": invalid,
+            },
+        )
+    ]
+
+
+def _example(function: Function, index: int, example: Example) -> dict[str, Any]:
+    expected = json_value(function.output_ref, example.output) if example.has_output else None
+    return {
+        "title": example.name or f"example {index}",
+        "argv": argv(function, example.input, f"example{index}"),
+        "has_output": example.has_output,
+        "expected": json.dumps(expected, ensure_ascii=False, separators=(",", ":")),
+    }
+
+
+def package_outputs(request: PackageRequest) -> list[Output]:
+    package = request.package
+    return [
+        Output(
+            "src/cli/main.ts",
+            "typescript/cli/main.ts.j2",
+            {
+                "source": package.source,
+                "name": package.name,
+                "description": " ".join(package.description.split()),
+            },
+        )
+    ]
+
+
+RULE = Rule(
+    name="typescript.cli",
+    language="typescript",
+    interface="cli",
+    version="1",
+    function_outputs=function_outputs,
+    package_outputs=package_outputs,
+)

@@ -1,0 +1,153 @@
+"""typescript.core: the npm package itself — functions, runtime types, package.json with its
+lockfile, tsconfig, README and the functions' direct tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apipack_build.rules import Function, FunctionRequest, Output, Package, PackageRequest, Rule
+
+from . import _npm, readme
+from ._names import local_name, scripts
+from ._types import annotation, descriptor, literal
+
+#: names a generated test module imports itself
+_TEST_MODULE_NAMES = ("test", "FUNCTIONS", "encode", "assertClose", "info", "result")
+
+
+def function_outputs(request: FunctionRequest) -> list[Output]:
+    package, function = request.package, request.function
+    source = request.implementation.source
+    return [
+        Output(
+            f"src/functions/{function.name}.ts",
+            "typescript/core/function.ts.j2",
+            {"implementation": source if source.endswith("\n") else source + "\n"},
+        ),
+        Output(
+            f"test/{function.name}.test.ts",
+            "typescript/core/test_function.ts.j2",
+            {
+                "source": package.source,
+                "function": function.name,
+                "local": local_name(function.name, _TEST_MODULE_NAMES),
+                "examples": [
+                    {
+                        "title": example.name or f"example {index}",
+                        "arguments": arguments(function, example.input),
+                        "has_output": example.has_output,
+                        "expected": literal(function.output_ref, example.output),
+                    }
+                    for index, example in enumerate(function.examples, 1)
+                ],
+            },
+        ),
+    ]
+
+
+def arguments(function: Function, values: dict[str, Any]) -> list[str]:
+    """Positional arguments as TypeScript: the given values, else the default, else null."""
+    result = []
+    for p in function.parameters:
+        if p.name in values:
+            result.append(literal(p.type_ref, values[p.name]))
+        elif p.has_default:
+            result.append(literal(p.type_ref, p.default))
+        else:
+            result.append("null")
+    return result
+
+
+def function_info(function: Function) -> dict[str, Any]:
+    return {
+        "name": function.name,
+        "description": function.description,
+        "output": descriptor(function.output_ref),
+        "parameters": [
+            {
+                "name": p.name,
+                "description": p.description,
+                "descriptor": descriptor(p.type_ref),
+                "annotation": annotation(p.type_ref),
+                "required": p.required,
+                "default": literal(p.type_ref, p.default) if p.has_default else None,
+            }
+            for p in function.parameters
+        ],
+    }
+
+
+def package_json(package: Package, interfaces: tuple[str, ...]) -> dict[str, Any]:
+    deps = _npm.direct(interfaces)
+    bins = {s["name"]: s["target"] for s in scripts(package, interfaces)}
+    manifest: dict[str, Any] = {
+        "name": package.name,
+        "version": package.version,
+        "description": " ".join(package.description.split()),
+        "type": "module",
+        "engines": {"node": _npm.NODE_ENGINES},
+        "main": "dist/src/index.js",
+        "types": "dist/src/index.d.ts",
+        "exports": {".": {"types": "./dist/src/index.d.ts", "default": "./dist/src/index.js"}},
+        "files": ["dist/src", "openapi.json"] if "rest" in interfaces else ["dist/src"],
+        "scripts": {
+            "build": "tsc -p .",
+            "typecheck": "tsc --noEmit -p .",
+            "test": "tsc -p . && node --test dist/test/",
+            **({"start": "node dist/src/rest/server.js"} if "rest" in interfaces else {}),
+        },
+        **{group: pins for group, pins in deps.items() if pins},
+    }
+    if bins:
+        manifest["bin"] = bins
+    return manifest
+
+
+def package_outputs(request: PackageRequest) -> list[Output]:
+    package, source = request.package, request.package.source
+    manifest = package_json(package, request.interfaces)
+    deps = {g: manifest.get(g, {}) for g in ("dependencies", "devDependencies")}
+    names = [f.name for f in package.functions]
+    return [
+        Output("package.json", "typescript/core/json.j2", {"value": manifest}),
+        Output(
+            "package-lock.json",
+            "typescript/core/json.j2",
+            {"value": _npm.lockfile(package.name, package.version, deps)},
+        ),
+        Output("tsconfig.json", "typescript/core/tsconfig.json.j2", {}),
+        Output(".gitignore", "typescript/core/gitignore.j2", {}),
+        Output(
+            "src/functions/index.ts",
+            "typescript/core/functions_index.ts.j2",
+            {"source": source, "functions": names},
+        ),
+        Output(
+            "src/index.ts",
+            "typescript/core/index.ts.j2",
+            {
+                "source": source,
+                "name": package.name,
+                "version": package.version,
+                "description_lines": package.description.strip().splitlines(),
+            },
+        ),
+        Output("src/types.ts", "typescript/core/types.ts.j2", {"source": source}),
+        Output(
+            "src/calls.ts",
+            "typescript/core/calls.ts.j2",
+            {"source": source, "functions": [function_info(f) for f in package.functions]},
+        ),
+        Output("test/assert.ts", "typescript/core/assert.ts.j2", {"source": source}),
+        Output("README.md", "typescript/core/README.md.j2", readme.context(request)),
+    ]
+
+
+RULE = Rule(
+    name="typescript.core",
+    language="typescript",
+    interface=None,
+    version="1",
+    function_outputs=function_outputs,
+    package_outputs=package_outputs,
+)
