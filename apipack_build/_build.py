@@ -153,17 +153,25 @@ class Build:
             registry().languages,
             remote=self.plan.llm.remote,
         )
+        failed: TaskFailed | None = None
         try:
             with self._llm_slot():
                 asker.ask(need, self.plan.llm.resolution.digest)
         except ApipackError as exc:
-            return TaskFailed(str(exc))
+            failed = TaskFailed(str(exc))
         finally:
             self.plan.llm.cache.close()
-        # doit swallows what an action prints: the reporter shows the remote cache's warnings
+        # doit swallows what an action prints: the reporter shows the caches' warnings
         remote = self.plan.llm.remote
-        warnings = remote.take_warnings() if remote is not None else []
-        return {"llm": vars(asker.stats), "warnings": warnings}
+        warnings = [*self.plan.llm.cache.warnings, *(remote.take_warnings() if remote else [])]
+        self.plan.llm.cache.warnings.clear()
+        values = {"llm": vars(asker.stats), "warnings": warnings}
+        if failed is not None:
+            # doit keeps no values of a failed task: the requests it made travel with the
+            # failure (pickled whole from a worker process), so the summary counts them too
+            failed.values = values
+            return failed
+        return values
 
     @contextlib.contextmanager
     def _llm_slot(self) -> Iterator[None]:

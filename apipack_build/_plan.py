@@ -187,7 +187,7 @@ def make_plan(
     finally:
         if llm.remote is not None:
             show_warnings(llm.remote.take_warnings())
-    llm.needs = needs
+    llm.needs, llm.languages = needs, reg.languages
     rule_settings = RuleSettings(deployment=settings.deployment.model_dump())
     tasks: list[RenderTask] = []
     for target in inputs.targets:

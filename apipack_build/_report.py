@@ -52,6 +52,7 @@ class Reporter:
         summary.tasks_total += 1
         summary.tasks_run += 1
         values = task.values or {}
+        self._count(values)
         summary.files_deleted += len(values.get("deleted", ()))
         for path in values.get("kept", ()):
             print(
@@ -59,23 +60,29 @@ class Reporter:
                 file=sys.stderr,
             )
         summary.files_written += len(values.get("written", ()))
+        for path, digest in (values.get("outputs") or {}).items():
+            target = self.build._target(path)
+            if target.exists():
+                self.build.hasher.remember(target, digest)
+
+    def _count(self, values: dict[str, Any]) -> None:
+        """The LLM use and warnings a task reports, whether it succeeded or failed."""
+        summary = self.build.summary
         for warning in values.get("warnings", ()):
             if warning not in self.warned:  # each worker process may meet the same failure
                 self.warned.add(warning)
                 show_warnings([warning])
         llm = values.get("llm") or {}
         summary.llm_calls += llm.get("calls", 0)
+        summary.llm_requests += llm.get("requests", 0)
         summary.llm_prompt_tokens += llm.get("prompt_tokens", 0)
         summary.llm_completion_tokens += llm.get("completion_tokens", 0)
         summary.llm_seconds += llm.get("seconds", 0.0)
-        for path, digest in (values.get("outputs") or {}).items():
-            target = self.build._target(path)
-            if target.exists():
-                self.build.hasher.remember(target, digest)
 
     def add_failure(self, task: Any, fail: Any) -> None:
         summary = self.build.summary
         summary.tasks_total += 1
+        self._count(getattr(fail, "values", None) or {})
         if isinstance(fail, UnmetDependency):  # not run: a task it needs failed (named already)
             summary.tasks_skipped += 1
             return

@@ -20,6 +20,7 @@ class Summary:
     files_unchanged: int = 0
     files_deleted: int = 0
     llm_calls: int = 0
+    llm_requests: int = 0  # calls, their retries, and the requests that failed
     llm_cache_hits: int = 0
     llm_remote_hits: int = 0
     llm_lock_hits: int = 0
@@ -41,7 +42,9 @@ class Summary:
             f"{name}: {self.tasks_total} tasks: {self.tasks_run} run, "
             f"{self.tasks_up_to_date} up to date{failed}; files: {self.files_written} written, "
             f"{self.files_unchanged} unchanged, {self.files_deleted} deleted; "
-            f"LLM: {self.llm_calls} calls, {self.llm_cache_hits} cache hits, "
+            f"LLM: {self.llm_calls} calls, "
+            + (f"{self.llm_requests} requests, " if self.llm_requests != self.llm_calls else "")
+            + f"{self.llm_cache_hits} cache hits, "
             + (f"{self.llm_remote_hits} remote hits, " if self.llm_remote_hits else "")
             + f"{self.llm_lock_hits} lock hits; "
             f"{self.seconds:.2f} s"

@@ -104,6 +104,7 @@ class _Base:
         self.settings = settings
         self.model = settings.model
         self.sleep = sleep
+        self.requests = 0  # HTTP requests sent, retries and failures included
         timeout = httpx.Timeout(settings.timeout, connect=min(CONNECT_TIMEOUT, settings.timeout))
         self.client = httpx.Client(
             base_url=settings.base_url.rstrip("/"),
@@ -127,6 +128,7 @@ class _Base:
             last = attempt == attempts - 1
             try:
                 request = self.client.build_request(method, path, **kwargs)
+                self.requests += 1
                 response = self.client.send(request, stream=stream)
             except httpx.TimeoutException as exc:
                 if last:

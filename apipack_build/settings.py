@@ -45,6 +45,9 @@ class LLMSettings(_Section):
     concurrency: int = Field(1, ge=1, description="LLM requests in flight at once")
     stream: bool = Field(True, description="stream Ollama replies (keeps long replies alive)")
     repair_attempts: int = Field(2, ge=0, description="requests to fix an invalid reply")
+    max_reply_bytes: int = Field(
+        200_000, gt=0, description="a longer reply (or cached answer) is invalid"
+    )
     remote_cache: str = Field(
         "",
         description="URL of an HTTP cache (nginx WebDAV, bazel-remote) shared by a team or CI "
