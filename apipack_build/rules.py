@@ -44,6 +44,9 @@ class Language:
     #: why *source* does not implement *function* in this language, or None if it does;
     #: applied to hand-written code and to every LLM reply before it is cached
     check_code: Callable[[str, Function], str | None] | None = None
+    #: names a package or function must not take, because in this language they would shadow
+    #: a module of its standard library or a dependency of the generated package
+    shadowed_names: frozenset[str] = frozenset()
     #: False for a language that describes functions rather than runs them (documentation):
     #: its rules get an empty implementation, and no LLM is asked for one
     needs_code: bool = True

@@ -153,6 +153,8 @@ class Vocabulary(BaseModel):
 
     languages: dict[str, frozenset[str]]  # language -> reserved words
     interfaces: frozenset[str]
+    #: language -> module names a package or function would shadow (standard library, deps)
+    shadowed: dict[str, frozenset[str]] = Field(default_factory=dict)
 
 
 def load_spec(path: Path, project_root: Path, vocabulary: Vocabulary) -> Package:
@@ -210,12 +212,14 @@ class _Checker:
                 (("functions", i), f) for i, f in enumerate(raw.functions)
             ]
             self.check_package_name(("project", "name"), name)
+            self.check_shadowing(("project", "name"), name.replace("-", "_"), "project")
         else:
             assert isinstance(raw, SingleFunctionFile)
             name, description, version = raw.name, raw.description, "0.1.0"
             # exclude_unset keeps "was this written?" (defaults, outputs) through the copy
             fields = raw.model_dump(include=set(RawFunction.model_fields), exclude_unset=True)
             functions = [((), RawFunction.model_validate(fields))]
+            self.check_shadowing(("name",), name, "function")
         checked = [self.function(loc, f) for loc, f in functions]
         self.check_unique([(loc, f.name) for loc, f in functions], "function")
         languages = self.languages(raw)
@@ -268,6 +272,18 @@ class _Checker:
                 f"choose another name",
             )
 
+    def check_shadowing(self, loc: tuple[str | int, ...], name: str, what: str) -> None:
+        """A package or function named like a standard or dependency module would replace it
+        for whoever installs the generated package (``pip install`` of a package ``pydantic``)."""
+        clashes = sorted(lang for lang, names in self.vocabulary.shadowed.items() if name in names)
+        if clashes and IDENTIFIER.match(name):
+            self.fail(
+                loc,
+                f"{what} name '{name}' would shadow the module '{name}' of the standard library "
+                f"or of a dependency in {', '.join(clashes)}; choose a more specific name "
+                f"(did you mean '{name}_tools' or 'my_{name}'?)",
+            )
+
     def check_package_name(self, loc: tuple[str | int, ...], name: str) -> None:
         if not PACKAGE_NAME.match(name) or len(name) > MAX_NAME or name.endswith(("-", "_")):
             self.fail(
@@ -300,6 +316,8 @@ class _Checker:
 
     def function(self, loc: tuple[str | int, ...], raw: RawFunction) -> Function:
         self.check_identifier((*loc, "name"), raw.name, "function")
+        if loc:  # a single-function file's name is its package's, checked once as such
+            self.check_shadowing((*loc, "name"), raw.name, "function")
         output = self.type_of((*loc, "output_type"), raw.output_type)
         params = self.parameters(loc, raw)
         by_name = {p.name: p for p in params}
