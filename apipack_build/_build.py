@@ -24,7 +24,7 @@ from filelock import FileLock, Timeout
 from . import _manifest
 from ._doitrun import DEFAULT_NAMESPACE, checker_factory, reporter_class
 from ._fastpath import FINGERPRINT_FILE
-from ._fsio import FileHasher, confined, joined, write_atomic
+from ._fsio import FileHasher, confined, joined, sweep_temporaries, write_atomic
 from ._hashing import bytes_hash, content_hash
 from ._llmstep import Asker, Need
 from ._llmstore import write_lock
@@ -67,9 +67,14 @@ class Build:
     # -- locking --
 
     def lock(self) -> None:
-        """Hold this project's build lock until the process ends (or ``unlock``)."""
+        """Hold this project's build lock until the process ends (or ``unlock``); then, as no
+        other build can be writing, clear what a killed one left: damaged state and the
+        temporary files of interrupted writes."""
         self._lock = acquire_state_lock(self.state)
         set_aside_damaged_state(self.state)
+        sweep_temporaries(self.output)
+        sweep_temporaries(self.state, recursive=False)
+        sweep_temporaries(self.plan.llm.lock_path.parent, recursive=False)
 
     def unlock(self) -> None:
         if self._lock is not None:
@@ -325,7 +330,17 @@ def acquire_state_lock(state: Path) -> FileLock:
 
 def set_aside_damaged_state(state: Path) -> None:
     """doit would die with a traceback on a damaged database. Keys are content hashes and
-    outputs are compared by content, so starting afresh loses nothing but time."""
+    outputs are compared by content, so starting afresh loses nothing but time. A damaged
+    manifest is set aside too: files it recorded are then left in place, never deleted."""
+    manifest = state / "manifest.json"
+    problem = _manifest.damage(manifest)
+    if problem is not None:
+        manifest.replace(manifest.with_name("manifest.json.damaged"))
+        print(
+            f"apipack: {STATE_DIR}/manifest.json was damaged ({problem}); set it aside as "
+            f"manifest.json.damaged",
+            file=sys.stderr,
+        )
     path = state / "doit.sqlite3"
     if not path.is_file():
         return

@@ -14,6 +14,7 @@ from doit.exceptions import UnmetDependency
 
 from ._remote import show_warnings
 from ._summary import Summary
+from .errors import redact
 
 if TYPE_CHECKING:
     from ._build import Build
@@ -71,7 +72,7 @@ class Reporter:
         for warning in values.get("warnings", ()):
             if warning not in self.warned:  # each worker process may meet the same failure
                 self.warned.add(warning)
-                show_warnings([warning])
+                show_warnings([redact(warning)])
         llm = values.get("llm") or {}
         summary.llm_calls += llm.get("calls", 0)
         summary.llm_requests += llm.get("requests", 0)
@@ -90,7 +91,7 @@ class Reporter:
         message = fail.get_msg().strip() if hasattr(fail, "get_msg") else str(fail)
         if not os.environ.get("APIPACK_DEBUG") and "Traceback" in message:
             message = message.strip().splitlines()[-1]
-        summary.failures.append(f"task {task.name} failed: {message}")
+        summary.failures.append(redact(f"task {task.name} failed: {message}"))
 
     def skip_uptodate(self, task: Any) -> None:
         if not task.actions:

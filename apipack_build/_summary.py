@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
+from .errors import redact
+
 
 @dataclass
 class Summary:
@@ -53,6 +55,7 @@ class Summary:
 
 def summary_bytes(summary: Summary) -> bytes:
     data = asdict(summary)
+    data["failures"] = [redact(failure) for failure in summary.failures]
     data["seconds"] = round(data["seconds"], 3)
     data["llm_seconds"] = round(data["llm_seconds"], 3)
     return (json.dumps(data, indent=2, sort_keys=True) + "\n").encode("utf-8")

@@ -17,7 +17,7 @@ from . import _fastpath, _manifest
 from ._hashing import bytes_hash
 from ._lookup import LAST_BUILD, STATE_DIR, template_dirs
 from .engine import prepare, resolve_targets
-from .errors import ApipackError, BuildError, ConfigError, LLMError
+from .errors import ApipackError, BuildError, ConfigError, LLMError, redact
 from .settings import Settings, describe, find_project_file
 from .spec import IDENTIFIER, spec_json_schema
 
@@ -185,7 +185,7 @@ def cmd_validate(args: argparse.Namespace, cwd: Path) -> int:
 
     effective, specs = resolve_targets(args.files, cwd)
     files = spec_files(effective, specs)
-    packages = load_packages(files, effective.root, registry())
+    packages = load_packages(files, effective.root, registry(), effective.settings)
     for package in packages:
         count = len(package.functions)
         print(f"{package.source}: ok ({count} function{'s' if count != 1 else ''})")
@@ -345,12 +345,13 @@ def cmd_health(args: argparse.Namespace, cwd: Path) -> int:
     finally:
         provider.close()
     version = f" (version {status.version})" if status.version else ""
+    where = f"{llm.provider} at {redact(llm.base_url)}"
     if not status.reachable:
-        print(f"server: {llm.provider} at {llm.base_url}: unreachable: {status.detail}")
+        print(f"server: {where}: unreachable: {redact(status.detail)}")
         return LLMError.exit_code
-    print(f"server: {llm.provider} at {llm.base_url}: reachable{version}")
+    print(f"server: {where}: reachable{version}")
     if not status.model_present:
-        print(f"model: {llm.model}: missing: {status.detail}")
+        print(f"model: {llm.model}: missing: {redact(status.detail)}")
         return LLMError.exit_code
     digest = f", digest {status.digest}" if status.digest else ""
     print(f"model: {llm.model}: present{digest}")
@@ -406,8 +407,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args, Path.cwd())
     except ApipackError as exc:
+        text = redact(str(exc))
         print(
-            exc if "\n" in str(exc) or ":" in str(exc).split(" ")[0] else f"apipack: {exc}",
+            text if "\n" in text or ":" in text.split(" ")[0] else f"apipack: {text}",
             file=sys.stderr,
         )
         return exc.exit_code
@@ -418,7 +420,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("APIPACK_DEBUG"):
             raise
         print(
-            f"apipack: internal error: {type(exc).__name__}: {exc} "
+            f"apipack: internal error: {type(exc).__name__}: {redact(str(exc))} "
             f"(set APIPACK_DEBUG=1 for a traceback, and please report it)",
             file=sys.stderr,
         )

@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from .errors import LLMError
+from .errors import LLMError, redact
 from .settings import LLMSettings
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -117,7 +117,7 @@ class _Base:
         return {}
 
     def _where(self) -> str:
-        return f"{self.name} at {self.settings.base_url}"
+        return f"{self.name} at {redact(self.settings.base_url)}"
 
     def _send(
         self, method: str, path: str, *, stream: bool = False, **kwargs: Any

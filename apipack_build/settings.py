@@ -19,7 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from ._types import did_you_mean
 from ._validation import validate_model
 from ._yamlsrc import Located, load_located
-from .errors import ConfigError, Problem, SpecError
+from .errors import ConfigError, Problem, SpecError, redact
+from .spec import DEFAULT_LIMIT
 
 PROJECT_FILES = ("apipack.yml", "project.apipack.yml")
 PROVIDER_GROUP = "apipack.providers"  # entry points: provider name -> provider class
@@ -91,6 +92,12 @@ class Settings(_Section):
     jobs: int = Field(1, ge=1, description="tasks run in parallel")
     offline: bool = Field(False, description="never call a model; fail if a response is missing")
     cache_dir: str = Field(".apipack/cache", description="LLM response cache folder")
+    max_spec_bytes: int = Field(
+        DEFAULT_LIMIT, gt=0, description="a larger spec file is refused (split it into several)"
+    )
+    max_implementation_bytes: int = Field(
+        DEFAULT_LIMIT, gt=0, description="a larger hand-written implementation file is refused"
+    )
     llm: LLMSettings = Field(default_factory=LLMSettings)
     deployment: DeploymentSettings = Field(default_factory=DeploymentSettings)
 
@@ -250,5 +257,5 @@ def describe(effective: Effective) -> list[str]:
         for part in dotted.split("."):
             value = value[part]
         shown = ", ".join(value) if isinstance(value, list) else value
-        lines.append(f"{dotted} = {shown}  # {effective.origins[dotted]}")
+        lines.append(redact(f"{dotted} = {shown}  # {effective.origins[dotted]}"))
     return lines

@@ -157,15 +157,46 @@ class Vocabulary(BaseModel):
     shadowed: dict[str, frozenset[str]] = Field(default_factory=dict)
 
 
-def load_spec(path: Path, project_root: Path, vocabulary: Vocabulary) -> Package:
+#: the largest spec and implementation file read, unless settings say otherwise
+DEFAULT_LIMIT = 1_000_000
+
+
+def load_spec(
+    path: Path,
+    project_root: Path,
+    vocabulary: Vocabulary,
+    *,
+    max_bytes: int = DEFAULT_LIMIT,
+    max_implementation_bytes: int = DEFAULT_LIMIT,
+) -> Package:
     """Load and check one spec file; raise SpecError with every problem in it."""
     shown = _display_path(path, project_root)
     try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise SpecError(
+                [
+                    Problem(
+                        shown,
+                        1,
+                        1,
+                        "",
+                        f"the spec is {size} bytes, more than max_spec_bytes ({max_bytes}); "
+                        f"split it into several files",
+                    )
+                ]
+            )
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError([Problem(shown, 1, 1, "", f"cannot read spec: {exc}")]) from None
+    except UnicodeDecodeError as exc:
+        message = f"cannot read spec: not UTF-8 text (byte {exc.start})"
+        raise SpecError([Problem(shown, 1, 1, "", message)]) from None
+    except OSError as exc:
+        message = f"cannot read spec: {exc.strerror or type(exc).__name__}"
+        raise SpecError([Problem(shown, 1, 1, "", message)]) from None
     located = load_located(text, shown)
-    return _Checker(located, path, project_root, vocabulary).package()
+    checker = _Checker(located, path, project_root, vocabulary)
+    checker.max_implementation_bytes = max_implementation_bytes
+    return checker.package()
 
 
 def _display_path(path: Path, root: Path) -> str:
@@ -179,6 +210,7 @@ class _Checker:
     def __init__(self, located: Located, path: Path, root: Path, vocabulary: Vocabulary):
         self.located, self.path, self.root, self.vocabulary = located, path, root, vocabulary
         self.problems: list[Problem] = []
+        self.max_implementation_bytes = DEFAULT_LIMIT
 
     def fail(self, loc: tuple[str | int, ...], message: str, *, key: bool = False) -> None:
         self.problems.append(self.located.problem(loc, message, key=key))
@@ -468,6 +500,12 @@ class _Checker:
         if not target.is_file():
             where = "" if shown == rel else f" (looked for {shown})"
             self.fail(loc, f"implementation file '{rel}' does not exist{where}")
+        elif (size := target.stat().st_size) > self.max_implementation_bytes:
+            self.fail(
+                loc,
+                f"implementation file '{rel}' is {size} bytes, more than "
+                f"max_implementation_bytes ({self.max_implementation_bytes})",
+            )
         return shown
 
     def check_language(self, loc: tuple[str | int, ...], lang: str, *, key: bool = False) -> bool:
