@@ -9,8 +9,10 @@ keyed on the plan, so a no-op build runs nothing at all.
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -282,6 +284,8 @@ class Build:
         """Run the graph in this process through doit's own command line; what it reports goes
         to *out* (default: the current ``sys.stdout``)."""
         self.lock()
+        if jobs > 1:
+            _workers_exit_with_parent()
         try:
             config = {**self.doit_config(), "outfile": out or sys.stdout}
             namespace = {"task_apipack": lambda: self.tasks(), "DOIT_CONFIG": config}
@@ -326,6 +330,30 @@ def acquire_state_lock(state: Path) -> FileLock:
                 f"for {LOCK_TIMEOUT:.0f} s; giving up"
             ) from None
     return lock
+
+
+_WATCHING = False
+PARENT_POLL = 0.5  # seconds between a worker's looks at whether its parent still lives
+
+
+def _workers_exit_with_parent() -> None:
+    """doit's worker processes (``-n N``) wait on a queue their parent feeds: if the parent is
+    killed they would wait, holding the state database open, forever. Each forked worker
+    watches its parent and exits when it is gone."""
+    global _WATCHING
+    if _WATCHING:
+        return
+    _WATCHING = True
+
+    def watch(parent: int) -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL)
+        os._exit(1)
+
+    def in_child() -> None:
+        threading.Thread(target=watch, args=(os.getppid(),), daemon=True).start()
+
+    os.register_at_fork(after_in_child=in_child)
 
 
 def set_aside_damaged_state(state: Path) -> None:

@@ -374,3 +374,61 @@ def test_size_limits_on_specs_and_implementation_files(tmp_path: Path) -> None:
     done = apipack(project, None, "validate", APIPACK_MAX_IMPLEMENTATION_BYTES="100")
     assert done.returncode == 2
     assert "implementation: implementation file 'impl.py' is 370 bytes" in done.stderr
+
+
+# ---- kill -9 ----
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.add(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="reads /proc")
+def test_doit_workers_exit_when_generate_is_killed(tmp_path: Path, fake: FakeLLM) -> None:
+    import signal
+    import time
+
+    from helpers import tool
+
+    project = project_in(tmp_path / "p")
+    fake.faults.extend([Fault(delay=10)] * LLM_FUNCTIONS)
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("APIPACK_") and k != "OLLAMA_HOST"
+    }
+    env.update(HOME=str(project / ".home"), APIPACK_LLM_BASE_URL=fake.url)
+    build = subprocess.Popen(
+        [tool("apipack"), "generate", "-n", "2"],
+        cwd=project,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while fake.chat_count < 2 and time.monotonic() < deadline:  # both workers are asking
+            time.sleep(0.1)
+        workers = _children(build.pid)
+        assert fake.chat_count >= 2 and workers
+    finally:
+        build.send_signal(signal.SIGKILL)
+        build.wait()
+    deadline = time.monotonic() + 20
+    while any(Path(f"/proc/{pid}").exists() for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    alive = [pid for pid in workers if Path(f"/proc/{pid}/stat").is_file()]
+    # a worker gone but not yet reaped by its new parent is a zombie: it holds nothing open
+    alive = [
+        p for p in alive if Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    ]
+    for pid in alive:
+        os.kill(pid, signal.SIGKILL)
+    assert alive == []
