@@ -81,7 +81,7 @@ def test_half_sent_body_gets_408(server: str) -> None:
     with _connect(server) as client:
         client.sendall(
             b"POST /scale HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            b"Content-Length: 100\r\n\r\n{\"values\": ["
+            b'Content-Length: 100\r\n\r\n{"values": ['
         )
         answer = _read_all(client)
     head, _, body = answer.partition(b"\r\n\r\n")
