@@ -99,9 +99,10 @@ class ResponseCache:
         value = _intact(raw)
         if value is None:
             self.cache.delete(key)
-            self.warnings.append(
-                f"dropped the cached reply for {label or key}: the cache entry is damaged"
-            )
+            if not _before_hashes(raw):  # an older apipack's entry is simply replaced
+                self.warnings.append(
+                    f"dropped the cached reply for {label or key}: the cache entry is damaged"
+                )
         return value
 
     def put(self, key: str, request: str, value: dict[str, Any]) -> None:
@@ -186,6 +187,15 @@ def _intact(raw: Any) -> dict[str, Any] | None:
         return None
     body = {k: v for k, v in value.items() if k != "hash"}
     return body if value.get("hash") == content_hash(body) else None
+
+
+def _before_hashes(raw: Any) -> bool:
+    """Whether *raw* is an entry as apipack wrote them before values carried their hash."""
+    try:
+        value = json.loads(raw) if isinstance(raw, str) else None
+    except ValueError:
+        return False
+    return isinstance(value, dict) and "hash" not in value and isinstance(value.get("code"), str)
 
 
 def read_lock(path: Path) -> dict[tuple[str, str, str], dict[str, Any]]:

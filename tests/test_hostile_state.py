@@ -136,7 +136,9 @@ def test_a_poisoned_lock_entry_is_asked_again(tmp_path: Path, fake: FakeLLM) -> 
     assert "def shout(text: str) -> str:" in (fresh / "apipack.lock").read_text()
 
 
-@pytest.mark.parametrize("damage", ["not json", '{"code": "def shout(text: str) -> str: ..."}'])
+@pytest.mark.parametrize(
+    "damage", ["not json", '{"code": "def shout(text: str) -> str: ...", "hash": "xxh3:0"}']
+)
 def test_a_damaged_cache_value_is_dropped_and_asked_again(
     tmp_path: Path, fake: FakeLLM, damage: str
 ) -> None:
