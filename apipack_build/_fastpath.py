@@ -268,7 +268,10 @@ def answer(
     effective, specs = resolve_targets(targets, cwd, overrides)
     output = (effective.root / effective.settings.output).resolve()
     offline = effective.settings.offline if offline is None else offline
-    found = up_to_date(effective, specs, offline=offline, output=output)
+    try:
+        found = up_to_date(effective, specs, offline=offline, output=output)
+    except (ValueError, TypeError, KeyError, AttributeError, OSError):
+        found = None  # damaged state: the full path checks, and repairs, everything
     if found is None:
         return None
     tasks, files, llm_functions = found

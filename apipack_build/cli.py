@@ -369,12 +369,11 @@ def cmd_cache(args: argparse.Namespace, cwd: Path) -> int:
             items = cache.items()
             print(f"entries: {len(items)}")
             print(f"bytes: {cache.volume()}")
-            last = effective.root / STATE_DIR / LAST_BUILD
-            if last.is_file():
-                data = json.loads(last.read_text(encoding="utf-8"))
+            last = _last_build(effective.root / STATE_DIR / LAST_BUILD)
+            if last is not None:
                 print(
-                    f"last build: {data['llm_cache_hits']} cache hits, {data['llm_lock_hits']} "
-                    f"lock hits, {data['llm_calls']} LLM calls (misses)"
+                    f"last build: {last['llm_cache_hits']} cache hits, {last['llm_lock_hits']} "
+                    f"lock hits, {last['llm_calls']} LLM calls (misses)"
                 )
         elif args.cache_command == "export":
             print(f"exported {cache.export(args.file)} entries to {args.file}")
@@ -386,6 +385,17 @@ def cmd_cache(args: argparse.Namespace, cwd: Path) -> int:
     finally:
         cache.close()
     return 0
+
+
+def _last_build(path: Path) -> dict[str, int] | None:
+    """The LLM counts of the last build's summary; None if there is none or it is damaged
+    (it is rewritten by the next build)."""
+    names = ("llm_cache_hits", "llm_lock_hits", "llm_calls")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {name: int(data[name]) for name in names}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 COMMANDS = {

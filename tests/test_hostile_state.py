@@ -434,3 +434,31 @@ def test_doit_workers_exit_when_generate_is_killed(tmp_path: Path, fake: FakeLLM
     for pid in alive:
         os.kill(pid, signal.SIGKILL)
     assert alive == []
+
+
+STATE_FILES = [
+    ".apipack/fingerprint.json",
+    ".apipack/filestat.json",
+    ".apipack/manifest.json",
+    ".apipack/last-build.json",
+    ".apipack/doit.sqlite3",
+    ".apipack/cache/cache.db",
+]
+
+
+@pytest.mark.parametrize("relative", STATE_FILES)
+@pytest.mark.parametrize(
+    "garbage", [b"\x00\xff\xfe\x89 not text", b'{"version": 2, "key": 1, "files": [1]}']
+)
+def test_no_damaged_state_file_is_an_internal_error(
+    tmp_path: Path, fake: FakeLLM, relative: str, garbage: bytes
+) -> None:
+    project = built(fake, project_in(tmp_path / "p"))
+    expected = tree(project / "generated")
+    (project / relative).write_bytes(garbage)
+    for args in (["check"], ["cache", "stats"], ["generate"], ["check"]):
+        done = apipack(project, fake, *args)
+        assert done.returncode in (0, 1), f"{args}: {done.stdout}{done.stderr}"
+    assert apipack(project, fake, "check").returncode == 0
+    assert tree(project / "generated") == expected
+    assert apipack(project, fake, "clean").returncode == 0
