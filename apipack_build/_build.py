@@ -76,7 +76,8 @@ class Build:
         set_aside_damaged_state(self.state)
         sweep_temporaries(self.output)
         sweep_temporaries(self.state, recursive=False)
-        sweep_temporaries(self.plan.llm.lock_path.parent, recursive=False)
+        lock_file = self.plan.llm.lock_path
+        sweep_temporaries(lock_file.parent, recursive=False, of=lock_file.name)
 
     def unlock(self) -> None:
         if self._lock is not None:

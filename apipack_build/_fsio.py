@@ -69,15 +69,16 @@ def is_temporary(name: str) -> bool:
     return TEMPORARY.match(name) is not None
 
 
-def sweep_temporaries(folder: Path, *, recursive: bool = True) -> int:
-    """Delete the temporary files an interrupted ``write_atomic`` left in *folder*."""
+def sweep_temporaries(folder: Path, *, recursive: bool = True, of: str = "") -> int:
+    """Delete the temporary files an interrupted ``write_atomic`` left in *folder* (only those
+    of the file named *of*, if given: a folder that is not apipack's own)."""
     if not folder.is_dir():
         return 0
     swept = 0
     walk = os.walk(folder) if recursive else [(str(folder), [], os.listdir(folder))]
     for parent, _, files in walk:
         for name in files:
-            if is_temporary(name):
+            if is_temporary(name) and name.startswith(f".{of}." if of else "."):
                 Path(parent, name).unlink(missing_ok=True)
                 swept += 1
     return swept

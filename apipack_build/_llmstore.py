@@ -93,7 +93,12 @@ class ResponseCache:
     def get(self, key: str, label: str = "") -> dict[str, Any] | None:
         """The value stored under *key*, or None; a damaged value is dropped (and warned of,
         naming *label*, the function it was looked up for)."""
-        raw = self.cache.get(key)
+        try:
+            raw = self.cache.get(key)
+        except sqlite3.DatabaseError as exc:  # damaged past its header: found only now
+            self.close()
+            self._set_aside(str(exc))
+            return None
         if raw is None:
             return None
         value = _intact(raw)

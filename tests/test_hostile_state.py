@@ -243,9 +243,14 @@ def test_temporary_files_of_a_killed_write_are_swept(tmp_path: Path, fake: FakeL
     done = apipack(project, fake, "check")
     assert done.returncode == 0, done.stdout + done.stderr
     assert ".tmp" not in done.stdout
+    lock_left = project / ".apipack.lock.k1ll3d_x.tmp"
+    lock_left.write_text("half a lock")
+    not_ours = project / ".notes.k1ll3d_x.tmp"  # the project folder is not apipack's alone
+    not_ours.write_text("mine")
     done, _ = generate(project, fake, "--refresh", "shout")
     assert done.returncode == 0, done.stderr
     assert not left.exists() and tree(project / "generated") == clean_tree
+    assert not lock_left.exists() and not_ours.read_text() == "mine"
     left.write_text("half a file")
     users.write_text("mine")
     assert apipack(project, fake, "clean").returncode == 0
