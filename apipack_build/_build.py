@@ -9,8 +9,10 @@ keyed on the plan, so a no-op build runs nothing at all.
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +26,7 @@ from filelock import FileLock, Timeout
 from . import _manifest
 from ._doitrun import DEFAULT_NAMESPACE, checker_factory, reporter_class
 from ._fastpath import FINGERPRINT_FILE
-from ._fsio import FileHasher, confined, joined, write_atomic
+from ._fsio import FileHasher, confined, joined, sweep_temporaries, write_atomic
 from ._hashing import bytes_hash, content_hash
 from ._llmstep import Asker, Need
 from ._llmstore import write_lock
@@ -67,9 +69,15 @@ class Build:
     # -- locking --
 
     def lock(self) -> None:
-        """Hold this project's build lock until the process ends (or ``unlock``)."""
+        """Hold this project's build lock until the process ends (or ``unlock``); then, as no
+        other build can be writing, clear what a killed one left: damaged state and the
+        temporary files of interrupted writes."""
         self._lock = acquire_state_lock(self.state)
         set_aside_damaged_state(self.state)
+        sweep_temporaries(self.output)
+        sweep_temporaries(self.state, recursive=False)
+        lock_file = self.plan.llm.lock_path
+        sweep_temporaries(lock_file.parent, recursive=False, of=lock_file.name)
 
     def unlock(self) -> None:
         if self._lock is not None:
@@ -153,17 +161,25 @@ class Build:
             registry().languages,
             remote=self.plan.llm.remote,
         )
+        failed: TaskFailed | None = None
         try:
             with self._llm_slot():
                 asker.ask(need, self.plan.llm.resolution.digest)
         except ApipackError as exc:
-            return TaskFailed(str(exc))
+            failed = TaskFailed(str(exc))
         finally:
             self.plan.llm.cache.close()
-        # doit swallows what an action prints: the reporter shows the remote cache's warnings
+        # doit swallows what an action prints: the reporter shows the caches' warnings
         remote = self.plan.llm.remote
-        warnings = remote.take_warnings() if remote is not None else []
-        return {"llm": vars(asker.stats), "warnings": warnings}
+        warnings = [*self.plan.llm.cache.warnings, *(remote.take_warnings() if remote else [])]
+        self.plan.llm.cache.warnings.clear()
+        values = {"llm": vars(asker.stats), "warnings": warnings}
+        if failed is not None:
+            # doit keeps no values of a failed task: the requests it made travel with the
+            # failure (pickled whole from a worker process), so the summary counts them too
+            failed.values = values
+            return failed
+        return values
 
     @contextlib.contextmanager
     def _llm_slot(self) -> Iterator[None]:
@@ -269,6 +285,8 @@ class Build:
         """Run the graph in this process through doit's own command line; what it reports goes
         to *out* (default: the current ``sys.stdout``)."""
         self.lock()
+        if jobs > 1:
+            _workers_exit_with_parent()
         try:
             config = {**self.doit_config(), "outfile": out or sys.stdout}
             namespace = {"task_apipack": lambda: self.tasks(), "DOIT_CONFIG": config}
@@ -315,9 +333,43 @@ def acquire_state_lock(state: Path) -> FileLock:
     return lock
 
 
+_WATCHING = False
+PARENT_POLL = 0.5  # seconds between a worker's looks at whether its parent still lives
+
+
+def _workers_exit_with_parent() -> None:
+    """doit's worker processes (``-n N``) wait on a queue their parent feeds: if the parent is
+    killed they would wait, holding the state database open, forever. Each forked worker
+    watches its parent and exits when it is gone."""
+    global _WATCHING
+    if _WATCHING:
+        return
+    _WATCHING = True
+
+    def watch(parent: int) -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL)
+        os._exit(1)
+
+    def in_child() -> None:
+        threading.Thread(target=watch, args=(os.getppid(),), daemon=True).start()
+
+    os.register_at_fork(after_in_child=in_child)
+
+
 def set_aside_damaged_state(state: Path) -> None:
     """doit would die with a traceback on a damaged database. Keys are content hashes and
-    outputs are compared by content, so starting afresh loses nothing but time."""
+    outputs are compared by content, so starting afresh loses nothing but time. A damaged
+    manifest is set aside too: files it recorded are then left in place, never deleted."""
+    manifest = state / "manifest.json"
+    problem = _manifest.damage(manifest)
+    if problem is not None:
+        manifest.replace(manifest.with_name("manifest.json.damaged"))
+        print(
+            f"apipack: {STATE_DIR}/manifest.json was damaged ({problem}); set it aside as "
+            f"manifest.json.damaged",
+            file=sys.stderr,
+        )
     path = state / "doit.sqlite3"
     if not path.is_file():
         return

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from . import _manifest
 from ._build import Build
+from ._fsio import is_temporary
 from ._hashing import bytes_hash
 
 # kinds, in the order they are reported
@@ -72,7 +73,7 @@ def _unknown_files(build: Build, known: set[str]) -> list[str]:
         rel_folder = os.path.relpath(folder, build.output).replace(os.sep, "/")
         for name in sorted(files):
             path = name if rel_folder == "." else f"{rel_folder}/{name}"
-            if path in known:
+            if path in known or is_temporary(name):  # a killed write's: generate sweeps it
                 continue
             parts = path.split("/")
             package = "/".join(parts[:2])

@@ -280,7 +280,10 @@ def answer(
     if not effective.settings.templates.cache_enabled:
         return None  # `templates.cache_enabled: false`: plan and check every task
     offline = effective.settings.offline if offline is None else offline
-    found = up_to_date(effective, specs, offline=offline, output=output)
+    try:
+        found = up_to_date(effective, specs, offline=offline, output=output)
+    except (ValueError, TypeError, KeyError, AttributeError, OSError):
+        found = None  # damaged state: the full path checks, and repairs, everything
     if found is None:
         return None
     tasks, files, llm_functions = found

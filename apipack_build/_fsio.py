@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -43,8 +44,15 @@ def confined(root: Path, relative: str) -> Path:
     return target
 
 
+#: ``write_atomic``'s temporary files: ``.NAME.`` + mkstemp's 8 random characters + ``.tmp``
+TEMPORARY = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp\Z")
+
+
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write via a temporary file in the same folder and rename: readers never see half a file."""
+    """Write via a temporary file in the same folder and rename: readers never see half a file.
+
+    A process killed between the two leaves the temporary file (named as ``TEMPORARY``) behind;
+    ``sweep_temporaries`` removes them while the build lock is held."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -55,6 +63,25 @@ def write_atomic(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def is_temporary(name: str) -> bool:
+    return TEMPORARY.match(name) is not None
+
+
+def sweep_temporaries(folder: Path, *, recursive: bool = True, of: str = "") -> int:
+    """Delete the temporary files an interrupted ``write_atomic`` left in *folder* (only those
+    of the file named *of*, if given: a folder that is not apipack's own)."""
+    if not folder.is_dir():
+        return 0
+    swept = 0
+    walk = os.walk(folder) if recursive else [(str(folder), [], os.listdir(folder))]
+    for parent, _, files in walk:
+        for name in files:
+            if is_temporary(name) and name.startswith(f".{of}." if of else "."):
+                Path(parent, name).unlink(missing_ok=True)
+                swept += 1
+    return swept
 
 
 def _signature(stat: os.stat_result) -> list[int]:

@@ -25,7 +25,7 @@ from typing import Any
 from ._fsio import write_atomic
 from ._hashing import content_hash
 from ._llmstore import ResponseCache, read_lock
-from ._remote import RemoteCache
+from ._remote import RemoteCache, show_warnings
 from ._render import Renderer
 from ._verify import verify
 from .errors import LLMError
@@ -64,6 +64,7 @@ class Answer:
 @dataclass
 class LLMStats:
     calls: int = 0
+    requests: int = 0  # HTTP requests: calls, their retries, and failed ones
     cache_hits: int = 0
     remote_hits: int = 0
     lock_hits: int = 0
@@ -149,21 +150,32 @@ class Asker:
         language = self.languages[need.language]
         messages = list(need.messages)
         provider = self.provider_factory()
-        problem = ""
+        problem: str | None = ""
         replies: list[str] = []
         for _ in range(self.settings.repair_attempts + 1):
             if replies:  # this request sends the last reply back with what was wrong
                 self.stats.repairs += 1
+            sent = getattr(provider, "requests", 0)
             try:
                 reply = provider.chat(messages)
             except LLMError as exc:
+                self.stats.calls += 1  # a call made is counted, answered or not
                 raise LLMError(
                     f"{need.label}: {self.settings.provider} model {self.settings.model}: {exc}"
                 ) from None
+            finally:
+                # retries included; a provider that does not count its requests makes one
+                self.stats.requests += max(getattr(provider, "requests", 0) - sent, 1)
             self._count(reply)
-            replies.append(reply.text)
-            code = extract_code(reply.text, language.fences)
-            problem = _problem(reply, code, need.function, language) or self._verify(code, need)
+            limit = self.settings.max_reply_bytes
+            text = reply.text if len(reply.text) <= limit else reply.text[:limit]
+            replies.append(text)
+            code = extract_code(text, language.fences)
+            problem = (
+                _reply_problem(reply, limit)
+                or code_problem(code, need.function, language, limit)
+                or self._verify(code, need)
+            )
             if not problem:
                 key = cache_key(need.request_key, digest)
                 self.cache.put(
@@ -171,7 +183,7 @@ class Asker:
                     need.request_key,
                     {
                         "code": code,
-                        "raw": reply.text,
+                        "raw": text,
                         "model": self.settings.model,
                         "digest": digest,
                         "prompt_tokens": reply.prompt_tokens,
@@ -183,7 +195,7 @@ class Asker:
                     self.remote.store(remote_entry(need, self.settings, key, digest, code))
                 return Answer(code, "model", key, digest)
             messages += [
-                Message("assistant", reply.text),
+                Message("assistant", text),
                 Message("user", repair_prompt(problem, need, language)),
             ]
         saved = self._save_failure(need, replies)
@@ -233,12 +245,22 @@ def remote_entry(
     }
 
 
-def _problem(reply: Reply, code: str, function: Function, language: Language) -> str:
+def _reply_problem(reply: Reply, limit: int) -> str | None:
     if reply.done_reason == "length":
         return "the reply was cut off (done_reason 'length'); raise llm.max_tokens"
-    if language.check_code is None:
-        return ""
-    return language.check_code(code, function) or ""
+    size = len(reply.text.encode("utf-8"))
+    if size > limit:
+        return f"the reply is {size} bytes, more than llm.max_reply_bytes ({limit})"
+    return None
+
+
+def code_problem(code: str, function: Function, language: Language, limit: int) -> str | None:
+    """Why *code* cannot be *function*'s body: the one check of a fresh reply and of every
+    answer taken from the cache, the remote cache or the lock."""
+    size = len(code.encode("utf-8"))
+    if size > limit:
+        return f"the code is {size} bytes, more than llm.max_reply_bytes ({limit})"
+    return None if language.check_code is None else language.check_code(code, function)
 
 
 def repair_prompt(problem: str, need: Need, language: Language) -> str:
@@ -285,10 +307,11 @@ def resolve(
             unavailable = str(exc)
     answers: dict[tuple[str, str, str], Answer] = {}
     asks: dict[str, list[Need]] = {}
+    known = _Known(cache, languages, settings.max_reply_bytes, remote)
     for need in needs:
         ident = (need.package, need.function.name, need.language)
         if need.function.name not in refresh:
-            answer = _known(need, digest, cache, lock.get(ident), languages[need.language], remote)
+            answer = known.answer(need, digest, lock.get(ident))
             if answer is not None:
                 answers[ident] = answer
                 if answer.source == "cache":
@@ -299,6 +322,8 @@ def resolve(
                     stats.lock_hits += 1
                 continue
         asks.setdefault(need.request_key, []).append(need)
+    show_warnings(cache.warnings)
+    cache.warnings.clear()
     if asks and digest is None:
         missing = sorted(n.label for group in asks.values() for n in group)
         raise LLMError(
@@ -308,78 +333,96 @@ def resolve(
     return Resolution(answers, asks, digest or "", stats, lock)
 
 
-def _known(
-    need: Need,
-    digest: str | None,
-    cache: ResponseCache,
-    entry: dict[str, Any] | None,
-    language: Language,
-    remote: RemoteCache | None = None,
-) -> Answer | None:
-    if digest is not None:
-        key = cache_key(need.request_key, digest)
-        value = cache.get(key)
-        if value is not None:
+@dataclass
+class _Known:
+    """Answers already given: each is checked exactly as a fresh reply is before it is used,
+    and one that fails is dropped with a warning naming the function and where it came from."""
+
+    cache: ResponseCache
+    languages: dict[str, Language]
+    limit: int
+    remote: RemoteCache | None = None
+
+    def usable(self, need: Need, code: Any, source: str) -> bool:
+        problem = (
+            code_problem(code, need.function, self.languages[need.language], self.limit)
+            if isinstance(code, str)
+            else "it holds no code"
+        )
+        if problem is not None:
+            self.cache.warnings.append(f"ignored the {source} entry for {need.label}: {problem}")
+        return problem is None
+
+    def from_cache(self, need: Need, key: str, value: dict[str, Any], digest: str) -> Answer | None:
+        if value.get("request") != need.request_key:
+            self.cache.warnings.append(
+                f"ignored the cache entry for {need.label}: it answers another request"
+            )
+        elif self.usable(need, value["code"], "cache"):
             return Answer(value["code"], "cache", key, digest)
-        shared = _from_remote(need, "key", key, cache, language, remote)
-        if shared is not None:
-            return shared
-    if (
-        entry is not None
-        and entry.get("request") == need.request_key
-        and (digest is None or entry.get("digest") == digest)
-    ):
-        code = str(entry.get("code", ""))
-        if language.check_code is None or language.check_code(code, need.function) is None:
-            key = str(entry.get("key") or cache_key(need.request_key, str(entry.get("digest"))))
+        self.cache.drop(key)
+        return None
+
+    def answer(self, need: Need, digest: str | None, entry: dict[str, Any] | None) -> Answer | None:
+        """Cache, then remote cache, then lock; offline, the caches' request-key indexes."""
+        cache = self.cache
+        if digest is not None:
+            key = cache_key(need.request_key, digest)
+            value = cache.get(key, need.label)
+            found = None if value is None else self.from_cache(need, key, value, digest)
+            if found is None:
+                found = self.from_remote(need, "key", key)
+            if found is not None:
+                return found
+        if (
+            entry is not None
+            and entry.get("request") == need.request_key
+            and (digest is None or entry.get("digest") == digest)
+            and self.usable(need, entry.get("code"), "apipack.lock")
+        ):
+            code, locked = str(entry["code"]), str(entry.get("digest", ""))
+            key = str(entry.get("key") or cache_key(need.request_key, locked))
+            if key != cache_key(need.request_key, locked):
+                key = cache_key(need.request_key, locked)  # a key is never taken on trust
             cache.put(
                 key,
                 need.request_key,
-                {
-                    "code": code,
-                    "model": entry.get("model"),
-                    "digest": entry.get("digest"),
-                    "from": "lock",
-                },
+                {"code": code, "model": entry.get("model"), "digest": locked, "from": "lock"},
             )
-            return Answer(code, "lock", key, str(entry.get("digest", "")))
-    if digest is None:
-        found = cache.by_request(need.request_key)
-        if found is not None:
-            key, value = found
-            return Answer(value["code"], "cache", key, str(value.get("digest", "")))
-        return _from_remote(need, "request", need.request_key, cache, language, remote)
-    return None
+            return Answer(code, "lock", key, locked)
+        if digest is None:
+            indexed = cache.by_request(need.request_key, need.label)
+            if indexed is not None:
+                key, value = indexed
+                found = self.from_cache(need, key, value, str(value.get("digest", "")))
+                if found is not None:
+                    return found
+            return self.from_remote(need, "request", need.request_key)
+        return None
 
-
-def _from_remote(
-    need: Need,
-    field: str,
-    ident: str,
-    cache: ResponseCache,
-    language: Language,
-    remote: RemoteCache | None,
-) -> Answer | None:
-    """A body from the shared remote cache, validated like a lock entry, then kept locally."""
-    if remote is None:
-        return None
-    entry = remote.lookup(field, ident, need.label)
-    if entry is None:
-        return None
-    key, code = cache_key(need.request_key, entry["digest"]), entry["code"]
-    if entry["request"] != need.request_key or entry["key"] != key:
-        remote.ignore(need.label, "it answers another request")
-        return None
-    problem = None if language.check_code is None else language.check_code(code, need.function)
-    if problem is not None:
-        remote.ignore(need.label, f"its code is not valid: {problem}")
-        return None
-    cache.put(
-        key,
-        need.request_key,
-        {"code": code, "model": entry["model"], "digest": entry["digest"], "from": "remote"},
-    )
-    return Answer(code, "remote", key, entry["digest"])
+    def from_remote(self, need: Need, field: str, ident: str) -> Answer | None:
+        """A body from the shared remote cache, checked like any other, then kept locally."""
+        remote = self.remote
+        if remote is None:
+            return None
+        entry = remote.lookup(field, ident, need.label)
+        if entry is None:
+            return None
+        key, code = cache_key(need.request_key, entry["digest"]), entry["code"]
+        if entry["request"] != need.request_key or entry["key"] != key:
+            remote.ignore(need.label, "it answers another request")
+            return None
+        language = self.languages[need.language]
+        problem = code_problem(code, need.function, language, self.limit)
+        if problem is not None:
+            remote.ignore(need.label, f"its code is not valid: {problem}")
+            return None
+        self.cache.put(
+            key,
+            need.request_key,
+            {"code": code, "model": entry["model"], "digest": entry["digest"], "from": "remote"},
+        )
+        return Answer(code, "remote", key, entry["digest"])
 
 
 class LLMStep:
@@ -397,6 +440,7 @@ class LLMStep:
         self.provider_factory = provider_factory
         self.remote = remote
         self.needs: list[Need] = []
+        self.languages: dict[str, Language] = {}  # the installed languages, set with the needs
         self.resolution = Resolution({}, {}, "", LLMStats(), {})
         self._provider: tuple[int, Provider] | None = None
 
@@ -428,9 +472,15 @@ class LLMStep:
         if known is not None:
             return known
         key = cache_key(need.request_key, self.resolution.digest)
-        value = self.cache.get(key)
-        if value is None:
-            raise LLMError(f"{need.label}: no response in the cache for key {key}")
+        value = self.cache.get(key, need.label)
+        limit = self.settings.max_reply_bytes
+        problem = (
+            "no response in the cache"
+            if value is None
+            else code_problem(value["code"], need.function, self.languages[need.language], limit)
+        )
+        if value is None or problem is not None:
+            raise LLMError(f"{need.label}: the reply cached under {key} cannot be used: {problem}")
         return Answer(value["code"], "model", key, self.resolution.digest)
 
     def lock_entries(

@@ -8,6 +8,8 @@ key, with a request-key index for builds that cannot learn the model digest. The
 from __future__ import annotations
 
 import json
+import shutil
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,8 @@ import diskcache
 import yaml
 
 from ._fsio import write_atomic
+from ._hashing import content_hash
+from ._yamlsrc import refuse_aliases
 from .errors import ApipackError
 
 CACHE_ARCHIVE_VERSION = 1
@@ -33,32 +37,92 @@ LOCK_FIELDS = (
 )
 
 
+class _TextOnlyDisk(diskcache.Disk):  # type: ignore[misc]
+    """diskcache's storage, refusing pickles: a shared cache must not run code when read.
+
+    apipack stores text keys and JSON text values only, which diskcache keeps unpickled; a
+    pickled key or value can only have been put there by someone else, and reads as missing.
+    """
+
+    def get(self, key: Any, raw: bool) -> Any:
+        return super().get(key, raw) if raw else None
+
+    def fetch(self, mode: int, filename: str | None, value: Any, read: bool) -> Any:
+        return (
+            None
+            if mode == diskcache.core.MODE_PICKLE
+            else super().fetch(mode, filename, value, read)
+        )
+
+
 class ResponseCache:
-    """Validated replies in diskcache, as JSON text (never pickles); safe across processes."""
+    """Validated replies in diskcache, as JSON text (never pickles); safe across processes.
+
+    Each value carries ``hash``, the ``content_hash`` of the rest of the value: an entry damaged
+    on disk (or written by hand) reads as missing and is dropped with a warning. A cache whose
+    database is damaged is set aside as ``<folder>.damaged`` and started afresh: it only ever
+    saves time. Warnings are queued in ``warnings`` for the caller to show.
+    """
 
     def __init__(self, folder: Path):
         self.folder = folder
         self._cache: diskcache.Cache | None = None
+        self.warnings: list[str] = []
 
     @property
     def cache(self) -> diskcache.Cache:
         if self._cache is None:
             self.folder.mkdir(parents=True, exist_ok=True)
-            self._cache = diskcache.Cache(str(self.folder))
+            try:
+                self._cache = diskcache.Cache(str(self.folder), disk=_TextOnlyDisk)
+            except sqlite3.DatabaseError as exc:
+                self._set_aside(str(exc))
+                self._cache = diskcache.Cache(str(self.folder), disk=_TextOnlyDisk)
         return self._cache
 
-    def get(self, key: str) -> dict[str, Any] | None:
-        raw = self.cache.get(key)
-        return json.loads(raw) if isinstance(raw, str) else None
+    def _set_aside(self, problem: str) -> None:
+        damaged = self.folder.with_name(self.folder.name + ".damaged")
+        shutil.rmtree(damaged, ignore_errors=True)
+        self.folder.replace(damaged)
+        self.folder.mkdir(parents=True)
+        self.warnings.append(
+            f"the LLM response cache {self.folder.name} was damaged ({problem}); set it aside "
+            f"as {damaged.name} and starting a new one"
+        )
+
+    def get(self, key: str, label: str = "") -> dict[str, Any] | None:
+        """The value stored under *key*, or None; a damaged value is dropped (and warned of,
+        naming *label*, the function it was looked up for)."""
+        try:
+            raw = self.cache.get(key)
+        except sqlite3.DatabaseError as exc:  # damaged past its header: found only now
+            self.close()
+            self._set_aside(str(exc))
+            return None
+        if raw is None:
+            return None
+        value = _intact(raw)
+        if value is None:
+            self.cache.delete(key)
+            if not _before_hashes(raw):  # an older apipack's entry is simply replaced
+                self.warnings.append(
+                    f"dropped the cached reply for {label or key}: the cache entry is damaged"
+                )
+        return value
 
     def put(self, key: str, request: str, value: dict[str, Any]) -> None:
-        self.cache.set(key, json.dumps({**value, "request": request}, sort_keys=True))
+        body = {k: v for k, v in value.items() if k != "hash"}
+        body["request"] = request
+        self.cache.set(key, json.dumps({**body, "hash": content_hash(body)}, sort_keys=True))
         if request:
             self.cache.set(f"request:{request}", key)
 
-    def by_request(self, request: str) -> tuple[str, dict[str, Any]] | None:
+    def drop(self, key: str) -> None:
+        self.cache.delete(key)
+
+    def by_request(self, request: str, label: str = "") -> tuple[str, dict[str, Any]] | None:
         key = self.cache.get(f"request:{request}")
-        value = self.get(key) if isinstance(key, str) else None
+        value = self.get(key, label) if isinstance(key, str) else None
         return (key, value) if isinstance(key, str) and value is not None else None
 
     def items(self) -> list[tuple[str, dict[str, Any]]]:
@@ -118,20 +182,73 @@ class ResponseCache:
             self._cache = None
 
 
+def _intact(raw: Any) -> dict[str, Any] | None:
+    """A stored value if it is JSON text of a mapping whose ``hash`` matches the rest."""
+    try:
+        value = json.loads(raw) if isinstance(raw, str) else None
+    except ValueError:
+        return None
+    if not isinstance(value, dict) or not isinstance(value.get("code"), str):
+        return None
+    body = {k: v for k, v in value.items() if k != "hash"}
+    return body if value.get("hash") == content_hash(body) else None
+
+
+def _before_hashes(raw: Any) -> bool:
+    """Whether *raw* is an entry as apipack wrote them before values carried their hash."""
+    try:
+        value = json.loads(raw) if isinstance(raw, str) else None
+    except ValueError:
+        return False
+    return isinstance(value, dict) and "hash" not in value and isinstance(value.get("code"), str)
+
+
 def read_lock(path: Path) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """The entries of ``apipack.lock`` by (package, function, language); {} if there is none.
+
+    A lock that cannot be read is an error naming the file and what to do, never a guess: the
+    lock is committed, so version control has a good copy. What an entry holds is trusted no
+    more than a cache entry: the LLM step checks each before use.
+    """
     if not path.is_file():
         return {}
+    shown = path.name
+    advice = "restore it from version control, or delete it to ask the model again"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ApipackError(
+            f"{shown}: cannot read the lock: not UTF-8 text (byte {exc.start}); {advice}"
+        ) from None
+    except OSError as exc:
+        raise ApipackError(f"{shown}: cannot read the lock ({exc.strerror}); {advice}") from None
+    refuse_aliases(text, shown)
     try:
         # libyaml when present: a lock of a thousand functions loads ten times faster
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}
-        entries = data.get("entries") or []
-        return {(e["package"], e["function"], e["language"]): e for e in entries}
-    except (yaml.YAMLError, AttributeError, KeyError, TypeError) as exc:
+        data = yaml.load(text, Loader=loader)
+    except yaml.YAMLError as exc:
+        raise ApipackError(f"{shown}: cannot read the lock ({exc}); {advice}") from None
+    if data is None:
+        return {}
+    version = data.get("version") if isinstance(data, dict) else None
+    if version != LOCK_VERSION:
         raise ApipackError(
-            f"{path.name}: cannot read the lock ({exc}); restore it from version "
-            f"control or delete it to ask the model again"
-        ) from None
+            f"{shown}: lock version {version!r} is not {LOCK_VERSION}, the one this apipack "
+            f"reads; a newer apipack wrote it (upgrade apipack), or {advice}"
+        )
+    entries = data.get("entries") or []
+    found = {}
+    for index, entry in enumerate(entries if isinstance(entries, list) else [None]):
+        if not isinstance(entry, dict) or not all(
+            isinstance(entry.get(name), str) for name in LOCK_FIELDS
+        ):
+            raise ApipackError(
+                f"{shown}: cannot read the lock (entry {index} is not a mapping of "
+                f"{', '.join(LOCK_FIELDS)} to strings); {advice}"
+            )
+        found[(entry["package"], entry["function"], entry["language"])] = entry
+    return found
 
 
 class _LockDumper(yaml.SafeDumper):

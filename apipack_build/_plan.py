@@ -19,6 +19,7 @@ from ._hashing import HASH_FORMAT, content_hash
 from ._llmstep import LLMStep, Need, prompt_messages, request_key, resolve
 from ._llmstore import ResponseCache
 from ._lookup import LOCK_FILE, template_dirs
+from ._outdir import output_folder
 from ._registry import Registry, registry
 from ._remote import RemoteCache, show_warnings
 from ._render import Renderer
@@ -35,7 +36,7 @@ from .rules import (
 from .rules import (
     Settings as RuleSettings,
 )
-from .settings import Effective
+from .settings import Effective, Settings
 from .spec import PACKAGE_NAME, Function, Package, load_spec
 
 SPEC_SUFFIXES = (".yml", ".yaml")
@@ -88,13 +89,20 @@ def spec_files(effective: Effective, explicit: Sequence[Path] = ()) -> list[Path
         return sorted({p.resolve() for p in explicit})
     root = effective.root
     found: set[Path] = set()
+    outside: list[Problem] = []
     for pattern in effective.settings.specs:
-        matches = [Path(m) for m in glob.glob(pattern, root_dir=root, recursive=True)]
-        found.update(
-            (root / m).resolve()
-            for m in matches
-            if m.suffix in SPEC_SUFFIXES and (root / m).is_file()
-        )
+        for match in sorted(glob.glob(pattern, root_dir=root, recursive=True)):
+            path = root / match
+            if path.suffix not in SPEC_SUFFIXES or not path.is_file():
+                continue
+            if not path.resolve().is_relative_to(root):
+                # never read, so never quoted in an error: it may be any file of the machine
+                message = "a link to a file outside the project folder; not read"
+                outside.append(Problem(Path(match).as_posix(), 1, 1, "", message))
+                continue
+            found.add(path.resolve())
+    if outside:
+        raise SpecError(outside)
     if not found:
         origin = effective.origins.get("specs", "default")
         raise ConfigError(
@@ -148,13 +156,23 @@ def gather(packages: list[Package], effective: Effective) -> Package:
     )
 
 
-def load_packages(paths: Sequence[Path], root: Path, reg: Registry) -> list[Package]:
+def load_packages(
+    paths: Sequence[Path], root: Path, reg: Registry, settings: Settings | None = None
+) -> list[Package]:
     """Load every spec; report the problems of all files at once."""
     packages, problems = [], []
     vocabulary = reg.vocabulary()
+    limits = (
+        {
+            "max_bytes": settings.max_spec_bytes,
+            "max_implementation_bytes": settings.max_implementation_bytes,
+        }
+        if settings is not None
+        else {}
+    )
     for path in paths:
         try:
-            packages.append(load_spec(path, root, vocabulary))
+            packages.append(load_spec(path, root, vocabulary, **limits))
         except SpecError as exc:
             problems.extend(exc.problems)
     if problems:
@@ -187,7 +205,7 @@ class _Inputs:
 def _read_inputs(effective: Effective, explicit_specs: Sequence[Path]) -> _Inputs:
     reg = registry_for(effective)
     specs = spec_files(effective, explicit_specs)
-    packages = load_packages(specs, effective.root, reg)
+    packages = load_packages(specs, effective.root, reg, effective.settings)
     if effective.settings.name:
         packages = [gather(packages, effective)]
     targets = _build_targets(packages, effective, reg)
@@ -214,6 +232,7 @@ def make_plan(
 ) -> Plan:
     root = effective.root
     settings = effective.settings
+    output = output_folder(effective)  # before reading specs: it may be where they are
     inputs = _read_inputs(effective, explicit_specs)
     reg, renderer, needs = inputs.registry, inputs.renderer, inputs.needs
     llm = LLMStep(
@@ -238,7 +257,7 @@ def make_plan(
     finally:
         if llm.remote is not None:
             show_warnings(llm.remote.take_warnings())
-    llm.needs = needs
+    llm.needs, llm.languages = needs, reg.languages
     rule_settings = RuleSettings(
         deployment=settings.deployment.model_dump(),
         output=settings.output_options.model_dump(),
@@ -254,7 +273,7 @@ def make_plan(
     dirs = tuple(PackageDir(t.folder, reg.languages[t.language].ignore) for t in inputs.targets)
     return Plan(
         effective,
-        (root / settings.output).resolve(),
+        output,
         tuple(tasks),
         dirs,
         renderer,

@@ -33,6 +33,7 @@ class Registry:
     def vocabulary(self) -> Vocabulary:
         return Vocabulary(
             languages={name: lang.reserved_words for name, lang in self.languages.items()},
+            shadowed={name: lang.shadowed_names for name, lang in self.languages.items()},
             interfaces=frozenset(r.interface for r in self.rules if r.interface),
         )
 

@@ -14,6 +14,7 @@ from doit.exceptions import UnmetDependency
 
 from ._remote import show_warnings
 from ._summary import Summary
+from .errors import redact
 
 if TYPE_CHECKING:
     from ._build import Build
@@ -52,6 +53,7 @@ class Reporter:
         summary.tasks_total += 1
         summary.tasks_run += 1
         values = task.values or {}
+        self._count(values)
         summary.files_deleted += len(values.get("deleted", ()))
         for path in values.get("kept", ()):
             print(
@@ -59,25 +61,31 @@ class Reporter:
                 file=sys.stderr,
             )
         summary.files_written += len(values.get("written", ()))
-        for warning in values.get("warnings", ()):
-            if warning not in self.warned:  # each worker process may meet the same failure
-                self.warned.add(warning)
-                show_warnings([warning])
-        llm = values.get("llm") or {}
-        summary.llm_calls += llm.get("calls", 0)
-        summary.llm_prompt_tokens += llm.get("prompt_tokens", 0)
-        summary.llm_completion_tokens += llm.get("completion_tokens", 0)
-        summary.llm_seconds += llm.get("seconds", 0.0)
-        summary.llm_verified += llm.get("verified", 0)
-        summary.llm_repairs += llm.get("repairs", 0)
         for path, digest in (values.get("outputs") or {}).items():
             target = self.build._target(path)
             if target.exists():
                 self.build.hasher.remember(target, digest)
 
+    def _count(self, values: dict[str, Any]) -> None:
+        """The LLM use and warnings a task reports, whether it succeeded or failed."""
+        summary = self.build.summary
+        for warning in values.get("warnings", ()):
+            if warning not in self.warned:  # each worker process may meet the same failure
+                self.warned.add(warning)
+                show_warnings([redact(warning)])
+        llm = values.get("llm") or {}
+        summary.llm_calls += llm.get("calls", 0)
+        summary.llm_requests += llm.get("requests", 0)
+        summary.llm_prompt_tokens += llm.get("prompt_tokens", 0)
+        summary.llm_completion_tokens += llm.get("completion_tokens", 0)
+        summary.llm_seconds += llm.get("seconds", 0.0)
+        summary.llm_verified += llm.get("verified", 0)
+        summary.llm_repairs += llm.get("repairs", 0)
+
     def add_failure(self, task: Any, fail: Any) -> None:
         summary = self.build.summary
         summary.tasks_total += 1
+        self._count(getattr(fail, "values", None) or {})
         if isinstance(fail, UnmetDependency):  # not run: a task it needs failed (named already)
             summary.tasks_skipped += 1
             return
@@ -85,7 +93,7 @@ class Reporter:
         message = fail.get_msg().strip() if hasattr(fail, "get_msg") else str(fail)
         if not os.environ.get("APIPACK_DEBUG") and "Traceback" in message:
             message = message.strip().splitlines()[-1]
-        summary.failures.append(f"task {task.name} failed: {message}")
+        summary.failures.append(redact(f"task {task.name} failed: {message}"))
 
     def skip_uptodate(self, task: Any) -> None:
         if not task.actions:

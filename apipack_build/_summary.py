@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
+from .errors import redact
+
 
 @dataclass
 class Summary:
@@ -20,6 +22,7 @@ class Summary:
     files_unchanged: int = 0
     files_deleted: int = 0
     llm_calls: int = 0
+    llm_requests: int = 0  # calls, their retries, and the requests that failed
     llm_cache_hits: int = 0
     llm_remote_hits: int = 0
     llm_lock_hits: int = 0
@@ -43,7 +46,9 @@ class Summary:
             f"{name}: {self.tasks_total} tasks: {self.tasks_run} run, "
             f"{self.tasks_up_to_date} up to date{failed}; files: {self.files_written} written, "
             f"{self.files_unchanged} unchanged, {self.files_deleted} deleted; "
-            f"LLM: {self.llm_calls} calls, {self.llm_cache_hits} cache hits, "
+            f"LLM: {self.llm_calls} calls, "
+            + (f"{self.llm_requests} requests, " if self.llm_requests != self.llm_calls else "")
+            + f"{self.llm_cache_hits} cache hits, "
             + (f"{self.llm_remote_hits} remote hits, " if self.llm_remote_hits else "")
             + f"{self.llm_lock_hits} lock hits"
             + (f", {self.llm_verified} verified" if self.llm_verified else "")
@@ -55,6 +60,7 @@ class Summary:
 
 def summary_bytes(summary: Summary) -> bytes:
     data = asdict(summary)
+    data["failures"] = [redact(failure) for failure in summary.failures]
     data["seconds"] = round(data["seconds"], 3)
     data["llm_seconds"] = round(data["llm_seconds"], 3)
     return (json.dumps(data, indent=2, sort_keys=True) + "\n").encode("utf-8")

@@ -6,6 +6,7 @@ The engine only parses and checks these; rules map them to the types of their la
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -117,6 +118,11 @@ def value_problem(ref: TypeRef, value: Any) -> str | None:
     ok = _ACCEPTS[kind]
     if not ok(value):
         return f"expected {ref}, got {describe_value(value)}"
+    if isinstance(value, float) and not math.isfinite(value):
+        return (
+            f"expected a finite {ref}, got {describe_value(value)}: JSON, and so no interface, "
+            f"can carry NaN or infinity"
+        )
     if kind == "list":
         for index, item in enumerate(value):
             inner = value_problem(ref.item, item)

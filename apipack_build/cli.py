@@ -17,7 +17,7 @@ from . import _fastpath, _manifest
 from ._hashing import bytes_hash
 from ._lookup import LAST_BUILD, STATE_DIR, template_dirs
 from .engine import prepare, resolve_targets
-from .errors import ApipackError, BuildError, ConfigError, LLMError
+from .errors import ApipackError, BuildError, ConfigError, LLMError, redact
 from .settings import Settings, describe, find_project_file
 from .spec import IDENTIFIER, spec_json_schema
 
@@ -229,7 +229,7 @@ def cmd_validate(args: argparse.Namespace, cwd: Path) -> int:
 
     effective, specs = resolve_targets(args.files, cwd)
     files = spec_files(effective, specs)
-    packages = load_packages(files, effective.root, registry_for(effective))
+    packages = load_packages(files, effective.root, registry_for(effective), effective.settings)
     for package in packages:
         count = len(package.functions)
         print(f"{package.source}: ok ({count} function{'s' if count != 1 else ''})")
@@ -411,12 +411,13 @@ def cmd_health(args: argparse.Namespace, cwd: Path) -> int:
     finally:
         provider.close()
     version = f" (version {status.version})" if status.version else ""
+    where = f"{llm.provider} at {redact(llm.base_url)}"
     if not status.reachable:
-        print(f"server: {llm.provider} at {llm.base_url}: unreachable: {status.detail}")
+        print(f"server: {where}: unreachable: {redact(status.detail)}")
         return LLMError.exit_code
-    print(f"server: {llm.provider} at {llm.base_url}: reachable{version}")
+    print(f"server: {where}: reachable{version}")
     if not status.model_present:
-        print(f"model: {llm.model}: missing: {status.detail}")
+        print(f"model: {llm.model}: missing: {redact(status.detail)}")
         return LLMError.exit_code
     digest = f", digest {status.digest}" if status.digest else ""
     print(f"model: {llm.model}: present{digest}")
@@ -434,12 +435,11 @@ def cmd_cache(args: argparse.Namespace, cwd: Path) -> int:
             items = cache.items()
             print(f"entries: {len(items)}")
             print(f"bytes: {cache.volume()}")
-            last = effective.root / STATE_DIR / LAST_BUILD
-            if last.is_file():
-                data = json.loads(last.read_text(encoding="utf-8"))
+            last = _last_build(effective.root / STATE_DIR / LAST_BUILD)
+            if last is not None:
                 print(
-                    f"last build: {data['llm_cache_hits']} cache hits, {data['llm_lock_hits']} "
-                    f"lock hits, {data['llm_calls']} LLM calls (misses)"
+                    f"last build: {last['llm_cache_hits']} cache hits, {last['llm_lock_hits']} "
+                    f"lock hits, {last['llm_calls']} LLM calls (misses)"
                 )
         elif args.cache_command == "export":
             print(f"exported {cache.export(args.file)} entries to {args.file}")
@@ -518,6 +518,17 @@ def cmd_deploy(args: argparse.Namespace, cwd: Path) -> int:
     return 0
 
 
+def _last_build(path: Path) -> dict[str, int] | None:
+    """The LLM counts of the last build's summary; None if there is none or it is damaged
+    (it is rewritten by the next build)."""
+    names = ("llm_cache_hits", "llm_lock_hits", "llm_calls")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {name: int(data[name]) for name in names}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 COMMANDS = {
     "init": cmd_init,
     "validate": cmd_validate,
@@ -539,8 +550,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args, Path.cwd())
     except ApipackError as exc:
+        text = redact(str(exc))
         print(
-            exc if "\n" in str(exc) or ":" in str(exc).split(" ")[0] else f"apipack: {exc}",
+            text if "\n" in text or ":" in text.split(" ")[0] else f"apipack: {text}",
             file=sys.stderr,
         )
         return exc.exit_code
@@ -551,7 +563,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("APIPACK_DEBUG"):
             raise
         print(
-            f"apipack: internal error: {type(exc).__name__}: {exc} "
+            f"apipack: internal error: {type(exc).__name__}: {redact(str(exc))} "
             f"(set APIPACK_DEBUG=1 for a traceback, and please report it)",
             file=sys.stderr,
         )

@@ -15,7 +15,16 @@ Third-party exceptions are mapped into this tree at the module that talks to the
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#@\s]*@")
+
+
+def redact(text: str) -> str:
+    """*text* with the userinfo (``user:pass@``) of every URL in it replaced by ``***@``: what
+    apipack shows or stores never carries the credentials a URL was given with."""
+    return _USERINFO.sub(r"\1***@", text)
 
 
 class ApipackError(Exception):

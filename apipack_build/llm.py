@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from .errors import LLMError
+from .errors import LLMError, redact
 from .settings import LLMSettings
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -104,6 +104,7 @@ class _Base:
         self.settings = settings
         self.model = settings.model
         self.sleep = sleep
+        self.requests = 0  # HTTP requests sent, retries and failures included
         timeout = httpx.Timeout(settings.timeout, connect=min(CONNECT_TIMEOUT, settings.timeout))
         self.client = httpx.Client(
             base_url=settings.base_url.rstrip("/"),
@@ -116,7 +117,7 @@ class _Base:
         return {}
 
     def _where(self) -> str:
-        return f"{self.name} at {self.settings.base_url}"
+        return f"{self.name} at {redact(self.settings.base_url)}"
 
     def _send(
         self, method: str, path: str, *, stream: bool = False, **kwargs: Any
@@ -127,6 +128,7 @@ class _Base:
             last = attempt == attempts - 1
             try:
                 request = self.client.build_request(method, path, **kwargs)
+                self.requests += 1
                 response = self.client.send(request, stream=stream)
             except httpx.TimeoutException as exc:
                 if last:

@@ -61,6 +61,9 @@ class Language:
     #: how to run an LLM's body against the function's examples (None: it has none), before the
     #: body is cached; None for a language whose bodies apipack cannot run
     example_run: Callable[[str, Function], ExampleRun | None] | None = None
+    #: names a package or function must not take, because in this language they would shadow
+    #: a module of its standard library or a dependency of the generated package
+    shadowed_names: frozenset[str] = frozenset()
     #: False for a language that describes functions rather than runs them (documentation):
     #: its rules get an empty implementation, and no LLM is asked for one
     needs_code: bool = True

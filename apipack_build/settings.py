@@ -19,7 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from ._types import did_you_mean
 from ._validation import validate_model
 from ._yamlsrc import Located, load_located
-from .errors import ConfigError, Problem, SpecError
+from .errors import ConfigError, Problem, SpecError, redact
+from .spec import DEFAULT_LIMIT
 
 PROJECT_FILES = ("apipack.yml", "project.apipack.yml")
 PROVIDER_GROUP = "apipack.providers"  # entry points: provider name -> provider class
@@ -50,6 +51,9 @@ class LLMSettings(_Section):
     )
     verify_timeout: float = Field(
         20.0, gt=0, description="seconds one reply may take to run all its examples"
+    )
+    max_reply_bytes: int = Field(
+        200_000, gt=0, description="a longer reply (or cached answer) is invalid"
     )
     remote_cache: str = Field(
         "",
@@ -143,6 +147,12 @@ class Settings(_Section):
     jobs: int = Field(1, ge=1, description="tasks run in parallel")
     offline: bool = Field(False, description="never call a model; fail if a response is missing")
     cache_dir: str = Field(".apipack/cache", description="LLM response cache folder")
+    max_spec_bytes: int = Field(
+        DEFAULT_LIMIT, gt=0, description="a larger spec file is refused (split it into several)"
+    )
+    max_implementation_bytes: int = Field(
+        DEFAULT_LIMIT, gt=0, description="a larger hand-written implementation file is refused"
+    )
     llm: LLMSettings = Field(default_factory=LLMSettings)
     deployment: DeploymentSettings = Field(default_factory=DeploymentSettings)
     templates: TemplateSettings = Field(default_factory=TemplateSettings)
@@ -370,5 +380,5 @@ def describe(effective: Effective) -> list[str]:
         for part in dotted.split("."):
             value = value[part]
         shown = ", ".join(value) if isinstance(value, list) else value
-        lines.append(f"{written_as(dotted)} = {shown}  # {effective.origins[dotted]}")
+        lines.append(redact(f"{written_as(dotted)} = {shown}  # {effective.origins[dotted]}"))
     return lines

@@ -183,17 +183,50 @@ class Vocabulary(BaseModel):
 
     languages: dict[str, frozenset[str]]  # language -> reserved words
     interfaces: frozenset[str]
+    #: language -> module names a package or function would shadow (standard library, deps)
+    shadowed: dict[str, frozenset[str]] = Field(default_factory=dict)
 
 
-def load_spec(path: Path, project_root: Path, vocabulary: Vocabulary) -> Package:
+#: the largest spec and implementation file read, unless settings say otherwise
+DEFAULT_LIMIT = 1_000_000
+
+
+def load_spec(
+    path: Path,
+    project_root: Path,
+    vocabulary: Vocabulary,
+    *,
+    max_bytes: int = DEFAULT_LIMIT,
+    max_implementation_bytes: int = DEFAULT_LIMIT,
+) -> Package:
     """Load and check one spec file; raise SpecError with every problem in it."""
     shown = _display_path(path, project_root)
     try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise SpecError(
+                [
+                    Problem(
+                        shown,
+                        1,
+                        1,
+                        "",
+                        f"the spec is {size} bytes, more than max_spec_bytes ({max_bytes}); "
+                        f"split it into several files",
+                    )
+                ]
+            )
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError([Problem(shown, 1, 1, "", f"cannot read spec: {exc}")]) from None
+    except UnicodeDecodeError as exc:
+        message = f"cannot read spec: not UTF-8 text (byte {exc.start})"
+        raise SpecError([Problem(shown, 1, 1, "", message)]) from None
+    except OSError as exc:
+        message = f"cannot read spec: {exc.strerror or type(exc).__name__}"
+        raise SpecError([Problem(shown, 1, 1, "", message)]) from None
     located = load_located(text, shown)
-    return _Checker(located, path, project_root, vocabulary).package()
+    checker = _Checker(located, path, project_root, vocabulary)
+    checker.max_implementation_bytes = max_implementation_bytes
+    return checker.package()
 
 
 def _display_path(path: Path, root: Path) -> str:
@@ -207,6 +240,7 @@ class _Checker:
     def __init__(self, located: Located, path: Path, root: Path, vocabulary: Vocabulary):
         self.located, self.path, self.root, self.vocabulary = located, path, root, vocabulary
         self.problems: list[Problem] = []
+        self.max_implementation_bytes = DEFAULT_LIMIT
 
     def fail(self, loc: tuple[str | int, ...], message: str, *, key: bool = False) -> None:
         self.problems.append(self.located.problem(loc, message, key=key))
@@ -240,12 +274,14 @@ class _Checker:
                 (("functions", i), f) for i, f in enumerate(raw.functions)
             ]
             self.check_package_name(("project", "name"), name)
+            self.check_shadowing(("project", "name"), name.replace("-", "_"), "project")
         else:
             assert isinstance(raw, SingleFunctionFile)
             name, description, version = raw.name, raw.description, "0.1.0"
             # exclude_unset keeps "was this written?" (defaults, outputs) through the copy
             fields = raw.model_dump(include=set(RawFunction.model_fields), exclude_unset=True)
             functions = [((), RawFunction.model_validate(fields))]
+            self.check_shadowing(("name",), name, "function")
         checked = [self.function(loc, f) for loc, f in functions]
         self.check_unique([(loc, f.name) for loc, f in functions], "function")
         languages = self.languages(raw)
@@ -298,6 +334,18 @@ class _Checker:
                 f"choose another name",
             )
 
+    def check_shadowing(self, loc: tuple[str | int, ...], name: str, what: str) -> None:
+        """A package or function named like a standard or dependency module would replace it
+        for whoever installs the generated package (``pip install`` of a package ``pydantic``)."""
+        clashes = sorted(lang for lang, names in self.vocabulary.shadowed.items() if name in names)
+        if clashes and IDENTIFIER.match(name):
+            self.fail(
+                loc,
+                f"{what} name '{name}' would shadow the module '{name}' of the standard library "
+                f"or of a dependency in {', '.join(clashes)}; choose a more specific name "
+                f"(did you mean '{name}_tools' or 'my_{name}'?)",
+            )
+
     def check_package_name(self, loc: tuple[str | int, ...], name: str) -> None:
         if not PACKAGE_NAME.match(name) or len(name) > MAX_NAME or name.endswith(("-", "_")):
             self.fail(
@@ -330,6 +378,8 @@ class _Checker:
 
     def function(self, loc: tuple[str | int, ...], raw: RawFunction) -> Function:
         self.check_identifier((*loc, "name"), raw.name, "function")
+        if loc:  # a single-function file's name is its package's, checked once as such
+            self.check_shadowing((*loc, "name"), raw.name, "function")
         output = self.type_of((*loc, "output_type"), raw.output_type)
         params = self.parameters(loc, raw)
         by_name = {p.name: p for p in params}
@@ -500,6 +550,12 @@ class _Checker:
         if not target.is_file():
             where = "" if shown == rel else f" (looked for {shown})"
             self.fail(loc, f"implementation file '{rel}' does not exist{where}")
+        elif (size := target.stat().st_size) > self.max_implementation_bytes:
+            self.fail(
+                loc,
+                f"implementation file '{rel}' is {size} bytes, more than "
+                f"max_implementation_bytes ({self.max_implementation_bytes})",
+            )
         return shown
 
     def check_language(self, loc: tuple[str | int, ...], lang: str, *, key: bool = False) -> bool:

@@ -1,6 +1,7 @@
 """Python: a package with the functions module, a FastAPI REST app and an argparse CLI."""
 
 import keyword
+import sys
 
 from apipack_build.rules import Language, Rule
 
@@ -10,6 +11,7 @@ from . import (
     _implementation,
     _options,
     _protoc,
+    _stack,
     _verify,
     cli,
     core,
@@ -38,6 +40,7 @@ LANGUAGE = Language(
     check_code=_implementation.check_code,
     example_run=_verify.example_run,
     artifacts=_artifacts.ARTIFACTS,
+    shadowed_names=frozenset(sys.stdlib_module_names) | _stack.DEPENDENCY_MODULES,
 )
 
 RULES: list[Rule] = [

@@ -2,6 +2,10 @@
 
 The signature is exact: the spec's parameter names in order, their annotations and defaults, and
 the return annotation, as ``signature()`` writes them (the same text the LLM prompt shows).
+
+Importing the generated package must do nothing but define things: at module level only imports,
+functions, classes and constant assignments (a docstring, ``try``/``if`` blocks of those) are
+allowed. A constant's value may call only the pure constructors in ``PURE_CALLS``.
 """
 
 from __future__ import annotations
@@ -28,12 +32,50 @@ def signature(function: Function | dict[str, Any]) -> str:
     return f"def {data['name']}({', '.join(params)}) -> {annotation_of(data['output_type'])}:"
 
 
+#: calls a module-level constant may make: they build values and do nothing else
+PURE_CALLS = frozenset(
+    {
+        "bytes",
+        "bytes.maketrans",
+        "collections.namedtuple",
+        "namedtuple",
+        "datetime.timedelta",
+        "timedelta",
+        "decimal.Decimal",
+        "Decimal",
+        "dict",
+        "float",
+        "frozenset",
+        "int",
+        "list",
+        "logging.getLogger",
+        "range",
+        "re.compile",
+        "set",
+        "str",
+        "str.maketrans",
+        "tuple",
+        "typing.TypeVar",
+        "TypeVar",
+    }
+)
+
+
 def check_code(source: str, function: Function) -> str | None:
     """Why *source* is not a Python implementation of *function*, or None."""
     try:
         tree = ast.parse(source)
     except SyntaxError as exc:
         return f"it is not valid Python: {exc.msg} (line {exc.lineno})"
+    except ValueError as exc:  # e.g. a null byte
+        return f"it is not valid Python: {exc}"
+    for statement in tree.body:
+        problem = _module_level_problem(statement)
+        if problem:
+            return (
+                f"line {statement.lineno}: {problem}; at module level only imports, functions, "
+                f"classes and constant assignments are allowed (importing must run nothing)"
+            )
     found = [
         node
         for node in tree.body
@@ -51,6 +93,51 @@ def check_code(source: str, function: Function) -> str | None:
         return f"{problem}; the signature must be exactly `{signature(function)}`"
     if _is_trivial(node.body):
         return f"the body of '{function.name}' does nothing (only a docstring, pass or ...)"
+    return None
+
+
+def _module_level_problem(statement: ast.stmt) -> str | None:
+    if isinstance(
+        statement, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    ):
+        return None
+    if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
+        return None  # a docstring
+    if isinstance(statement, (ast.Assign, ast.AnnAssign)):
+        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+        if not all(_is_name_target(t) for t in targets):
+            return "an assignment to something other than a name"
+        return _impure_call(statement.value) if statement.value is not None else None
+    if isinstance(statement, ast.Try):
+        blocks = [statement.body, statement.orelse, statement.finalbody]
+        blocks += [handler.body for handler in statement.handlers]
+        return next((p for block in blocks for s in block if (p := _module_level_problem(s))), None)
+    if isinstance(statement, ast.If):
+        if _impure_call(statement.test):
+            return _impure_call(statement.test)
+        blocks = [statement.body, statement.orelse]
+        return next((p for block in blocks for s in block if (p := _module_level_problem(s))), None)
+    if isinstance(statement, ast.Pass):
+        return None
+    if isinstance(statement, ast.Expr):
+        return f"`{ast.unparse(statement)[:60]}` runs code at import"
+    return f"a `{type(statement).__name__.lower()}` statement runs code at import"
+
+
+def _is_name_target(target: ast.expr) -> bool:
+    if isinstance(target, ast.Name):
+        return True
+    return isinstance(target, (ast.Tuple, ast.List)) and all(
+        _is_name_target(t) for t in target.elts
+    )
+
+
+def _impure_call(value: ast.expr) -> str | None:
+    for node in ast.walk(value):
+        if isinstance(node, (ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr)):
+            return f"`{ast.unparse(node)}` runs code at import"
+        if isinstance(node, ast.Call) and ast.unparse(node.func) not in PURE_CALLS:
+            return f"`{ast.unparse(node)[:60]}` calls `{ast.unparse(node.func)[:40]}` at import"
     return None
 
 

@@ -32,6 +32,38 @@ TEST_DEPENDENCIES = ("httpx>=0.27", "hypothesis>=6", "pytest>=8", "pytest-cov>=5
 #: the load test's runner (``tests/load/locustfile.py``), an extra of its own: it is large
 LOAD_DEPENDENCIES = ("locust>=2.30",)
 
+#: the modules those distributions (and what they pull in) install: a generated package named
+#: like one of them would replace it on ``pip install``
+DEPENDENCY_MODULES = frozenset(
+    {
+        "anyio",
+        "fastapi",
+        "google",
+        "graphql",
+        "grpc",
+        "grpc_health",
+        "h11",
+        "httpcore",
+        "httpx",
+        "multipart",
+        "mypy",
+        "pkg_resources",
+        "pluggy",
+        "prometheus_client",
+        "pydantic",
+        "pydantic_core",
+        "pytest",
+        "python_multipart",
+        "ruff",
+        "setuptools",
+        "starlette",
+        "strawberry",
+        "typing_extensions",
+        "uvicorn",
+        "websockets",
+    }
+)
+
 #: checkers the generated CI runs, with the stubs they need per interface
 LINT_DEPENDENCIES = ("mypy>=1.10", "ruff>=0.6")
 INTERFACE_LINT_DEPENDENCIES: dict[str, tuple[str, ...]] = {
