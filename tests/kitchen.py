@@ -154,8 +154,10 @@ def generate(
     *extra: str,
     interfaces: tuple[str, ...] = ALL_INTERFACES,
     spec: str = "specs/kitchen.yml",
+    language: str = "python",
 ) -> subprocess.CompletedProcess[str]:
-    """``apipack generate`` of the Python package of *spec* in *project*, into ``generated``."""
+    """``apipack generate`` of the *language* package of *spec* in *project*, into
+    ``generated``."""
     env = {**os.environ, "HOME": str(project / "home")}  # no user settings or templates
     return run(
         [
@@ -163,7 +165,7 @@ def generate(
             "generate",
             spec,
             "-l",
-            "python",
+            language,
             "-i",
             ",".join(interfaces),
             "-o",

@@ -18,8 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 from filelock import FileLock
-from helpers import tool
-from kitchen import SPEC, run
+from kitchen import SPEC, generate, run
 
 NPM_CACHE = Path.home() / ".cache" / "apipack-tests" / "npm"
 
@@ -130,22 +129,7 @@ def generate_ts(
 ) -> subprocess.CompletedProcess[str]:
     (project / "specs").mkdir(parents=True, exist_ok=True)
     (project / "specs/kitchen.yml").write_text(source, encoding="utf-8")
-    env = {**os.environ, "HOME": str(project / "home")}
-    return run(
-        [
-            tool("apipack"),
-            "generate",
-            "specs/kitchen.yml",
-            "-l",
-            "typescript",
-            "-i",
-            ",".join(interfaces),
-            "-o",
-            "generated",
-        ],
-        project,
-        env=env,
-    )
+    return generate(project, interfaces=interfaces, language="typescript")
 
 
 @dataclass(frozen=True)
