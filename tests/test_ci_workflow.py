@@ -13,11 +13,9 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 from fake_llm import FakeLLM
 from helpers import Project, tool
@@ -64,13 +62,6 @@ def test_workflow_cache_key_and_steps() -> None:
     runs = [step["run"] for step in job["steps"] if "run" in step]
     assert any(r.startswith("apipack generate --offline --summary-json") for r in runs)
     assert "apipack check" in runs
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeLLM]:
-    server = FakeLLM().start()
-    yield server
-    server.stop()
 
 
 def test_workflow_steps_build_from_the_lock_and_publish_the_summary(

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +21,6 @@ from fake_llm import FakeLLM, Fault
 from helpers import LLM_FUNCTIONS, LLM_SPEC, run_apipack, tree
 
 FUNCTIONS = "python/llm-tools/src/llm_tools/functions"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeLLM]:
-    server = FakeLLM().start()
-    yield server
-    server.stop()
 
 
 def project_in(folder: Path, spec: str = LLM_SPEC) -> Path:

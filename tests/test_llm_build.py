@@ -11,7 +11,6 @@ import json
 import subprocess
 import textwrap
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +19,6 @@ from fake_llm import FakeLLM, Fault
 from helpers import LLM_FUNCTIONS, LLM_SPEC, run_apipack, tree
 
 SPEC = LLM_SPEC
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeLLM]:
-    server = FakeLLM().start()
-    yield server
-    server.stop()
 
 
 def make_project(folder: Path, spec: str = SPEC) -> Path:

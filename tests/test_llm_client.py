@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 from fake_llm import FakeLLM, Fault
@@ -20,13 +18,6 @@ from apipack_build.llm import (
 from apipack_build.settings import LLMSettings
 
 PROMPT = [Message("user", "Write it.\n```python\ndef f(x: int) -> int:\n    '''doc'''\n```\n")]
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeLLM]:
-    server = FakeLLM().start()
-    yield server
-    server.stop()
 
 
 def ollama(fake: FakeLLM, **settings: object) -> OllamaProvider:

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import json
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from fake_llm import FakeLLM, Fault
 from helpers import run_apipack
 
@@ -35,13 +33,6 @@ MODULE = "generated/python/words/src/words/functions/word_count.py"
 
 def fenced(code: str) -> Fault:
     return Fault(text=f"```python\n{code}```")
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeLLM]:
-    server = FakeLLM().start()
-    yield server
-    server.stop()
 
 
 def build(folder: Path, fake: FakeLLM, spec: str = SPEC, **env: str) -> tuple[Any, dict[str, Any]]:

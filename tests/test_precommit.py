@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -134,13 +134,6 @@ def test_generate_hook_regenerates_fails_then_passes(project: Project, env: dict
 
     assert "apipack generate" in repo.commit(".", expect=0)
     assert repo.commits() == 2
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeLLM]:
-    server = FakeLLM().start()
-    yield server
-    server.stop()
 
 
 def test_cache_miss_fails_without_calling_the_llm(

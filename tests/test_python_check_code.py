@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -84,13 +83,6 @@ def test_hand_written_bodies_are_refused_with_every_message(tmp_path: Path) -> N
         line = f"specs/{case}.yml: function 'shout' (python): its inline code: "
         assert line + expected(case, message) in lines, done.stderr
     assert not (tmp_path / "generated").exists()
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeLLM]:
-    server = FakeLLM().start()
-    yield server
-    server.stop()
 
 
 @pytest.mark.parametrize(("case", "code", "message"), BAD, ids=[case for case, _, _ in BAD])

@@ -38,13 +38,6 @@ SPEC = LLM_SPEC.split("  - name: given")[0]  # the three the LLM writes
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeLLM]:
-    server = FakeLLM().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def serve(tmp_path: Path) -> Iterator[Callable[..., Nginx]]:
     """``serve(user=None, password=None)``: a fresh nginx with an empty cache."""
     binary = nginx_binary()
