@@ -370,3 +370,11 @@ functions:
           return True
 """
 LLM_FUNCTIONS = 3
+
+
+def llm_project(folder: Path, spec: str = LLM_SPEC) -> Path:
+    """A project in *folder* with *spec* as ``specs/tools.yml`` (default: ``LLM_SPEC``)."""
+    (folder / "specs").mkdir(parents=True)
+    (folder / "specs" / "tools.yml").write_text(spec, encoding="utf-8")
+    (folder / "apipack.yml").write_text("specs: [specs/*.yml]\n", encoding="utf-8")
+    return folder

@@ -18,16 +18,9 @@ from typing import Any
 import diskcache
 import pytest
 from fake_llm import FakeLLM, Fault
-from helpers import LLM_FUNCTIONS, LLM_SPEC, run_apipack, tree
+from helpers import LLM_FUNCTIONS, LLM_SPEC, llm_project, run_apipack, tree
 
 FUNCTIONS = "python/llm-tools/src/llm_tools/functions"
-
-
-def project_in(folder: Path, spec: str = LLM_SPEC) -> Path:
-    (folder / "specs").mkdir(parents=True)
-    (folder / "specs" / "tools.yml").write_text(spec, encoding="utf-8")
-    (folder / "apipack.yml").write_text("specs: [specs/*.yml]\n", encoding="utf-8")
-    return folder
 
 
 def apipack(
@@ -88,7 +81,7 @@ def poisoned(raw: str) -> str:
 def test_a_poisoned_cache_never_reaches_the_output_or_the_lock(
     tmp_path: Path, fake: FakeLLM
 ) -> None:
-    project = built(fake, project_in(tmp_path / "p"))
+    project = built(fake, llm_project(tmp_path / "p"))
     assert rewrite_cache(project, poisoned) == LLM_FUNCTIONS
     (project / "apipack.lock").unlink()
     calls = fake.chat_count
@@ -104,7 +97,7 @@ def test_a_poisoned_cache_never_reaches_the_output_or_the_lock(
 
 
 def test_offline_a_poisoned_cache_is_a_missing_answer(tmp_path: Path, fake: FakeLLM) -> None:
-    project = built(fake, project_in(tmp_path / "p"))
+    project = built(fake, llm_project(tmp_path / "p"))
     rewrite_cache(project, poisoned)
     (project / "apipack.lock").unlink()
     done, _ = generate(project, None, "--offline")
@@ -114,11 +107,11 @@ def test_offline_a_poisoned_cache_is_a_missing_answer(tmp_path: Path, fake: Fake
 
 
 def test_a_poisoned_lock_entry_is_asked_again(tmp_path: Path, fake: FakeLLM) -> None:
-    project = built(fake, project_in(tmp_path / "p"))
+    project = built(fake, llm_project(tmp_path / "p"))
     lock = project / "apipack.lock"
     text = lock.read_text()
     lock.write_text(text.replace("def shout(text: str) -> str:", "def shout(text):\n    pass\n"))
-    fresh = project_in(tmp_path / "clone")
+    fresh = llm_project(tmp_path / "clone")
     (fresh / "apipack.lock").write_bytes(lock.read_bytes())
     calls = fake.chat_count
     done, _ = generate(fresh, fake)
@@ -134,7 +127,7 @@ def test_a_poisoned_lock_entry_is_asked_again(tmp_path: Path, fake: FakeLLM) -> 
 def test_a_damaged_cache_value_is_dropped_and_asked_again(
     tmp_path: Path, fake: FakeLLM, damage: str
 ) -> None:
-    project = built(fake, project_in(tmp_path / "p"))
+    project = built(fake, llm_project(tmp_path / "p"))
     rewrite_cache(project, lambda raw: damage)
     (project / "apipack.lock").unlink()
     calls = fake.chat_count
@@ -145,7 +138,7 @@ def test_a_damaged_cache_value_is_dropped_and_asked_again(
 
 
 def test_a_pickled_cache_value_is_never_unpickled(tmp_path: Path, fake: FakeLLM) -> None:
-    project = built(fake, project_in(tmp_path / "p"))
+    project = built(fake, llm_project(tmp_path / "p"))
     witness = tmp_path / "unpickled"
 
     class Exploit:
@@ -160,7 +153,7 @@ def test_a_pickled_cache_value_is_never_unpickled(tmp_path: Path, fake: FakeLLM)
 
 
 def test_a_damaged_cache_database_is_set_aside(tmp_path: Path, fake: FakeLLM) -> None:
-    project = built(fake, project_in(tmp_path / "p"))
+    project = built(fake, llm_project(tmp_path / "p"))
     (project / ".apipack" / "cache" / "cache.db").write_bytes(b"this is not a database" * 100)
     (project / ".apipack" / "fingerprint.json").unlink()  # else the fast path needs no cache
     done, summary = generate(project, fake)
@@ -189,7 +182,7 @@ def test_a_damaged_cache_database_is_set_aside(tmp_path: Path, fake: FakeLLM) ->
 def test_a_damaged_lock_is_exit_2_naming_the_file(
     tmp_path: Path, fake: FakeLLM, content: bytes, says: str
 ) -> None:
-    project = built(fake, project_in(tmp_path / "p"))
+    project = built(fake, llm_project(tmp_path / "p"))
     (project / "apipack.lock").write_bytes(content)
     for command in ("generate", "check"):
         done = apipack(project, fake, command)
@@ -201,7 +194,7 @@ def test_a_damaged_lock_is_exit_2_naming_the_file(
 def test_a_manifest_naming_a_path_outside_the_output_is_set_aside(
     tmp_path: Path, fake: FakeLLM
 ) -> None:
-    project = built(fake, project_in(tmp_path / "p"))
+    project = built(fake, llm_project(tmp_path / "p"))
     bystander = project / "keep.txt"
     bystander.write_text("mine")
     manifest = project / ".apipack" / "manifest.json"
@@ -219,7 +212,7 @@ def test_a_manifest_naming_a_path_outside_the_output_is_set_aside(
 
 
 def test_a_manifest_that_is_not_json_is_set_aside(tmp_path: Path, fake: FakeLLM) -> None:
-    project = built(fake, project_in(tmp_path / "p"))
+    project = built(fake, llm_project(tmp_path / "p"))
     (project / ".apipack" / "manifest.json").write_bytes(b"\xff\xfe{")
     done, _ = generate(project, fake)
     assert done.returncode == 0, done.stderr
@@ -227,7 +220,7 @@ def test_a_manifest_that_is_not_json_is_set_aside(tmp_path: Path, fake: FakeLLM)
 
 
 def test_temporary_files_of_a_killed_write_are_swept(tmp_path: Path, fake: FakeLLM) -> None:
-    project = built(fake, project_in(tmp_path / "p"))
+    project = built(fake, llm_project(tmp_path / "p"))
     clean_tree = tree(project / "generated")
     left = project / "generated" / FUNCTIONS / ".shout.py.g3p_th2a.tmp"
     left.write_text("half a file")
@@ -253,7 +246,7 @@ def test_temporary_files_of_a_killed_write_are_swept(tmp_path: Path, fake: FakeL
 
 
 def test_a_reply_with_module_level_code_is_repaired(tmp_path: Path, fake: FakeLLM) -> None:
-    project = project_in(tmp_path / "p", LLM_SPEC.split("  - name: count_vowels")[0])
+    project = llm_project(tmp_path / "p", LLM_SPEC.split("  - name: count_vowels")[0])
     evil = (
         "```python\nimport os\nos.system('echo pwned')\n\n"
         "def shout(text: str) -> str:\n    return text.upper()\n```"
@@ -270,7 +263,7 @@ def test_a_reply_with_module_level_code_is_repaired(tmp_path: Path, fake: FakeLL
 
 
 def test_a_reply_over_the_size_limit_is_invalid(tmp_path: Path, fake: FakeLLM) -> None:
-    project = project_in(tmp_path / "p", LLM_SPEC.split("  - name: count_vowels")[0])
+    project = llm_project(tmp_path / "p", LLM_SPEC.split("  - name: count_vowels")[0])
     padding = "# " + "x" * 4000 + "\n"
     big = f"```python\n{padding}def shout(text: str) -> str:\n    return text.upper()\n```"
     fake.faults.extend([Fault(text=big)] * 2)
@@ -284,7 +277,7 @@ def test_a_reply_over_the_size_limit_is_invalid(tmp_path: Path, fake: FakeLLM) -
 
 
 def test_failed_requests_are_counted(tmp_path: Path, fake: FakeLLM) -> None:
-    project = project_in(tmp_path / "p", LLM_SPEC.split("  - name: count_vowels")[0])
+    project = llm_project(tmp_path / "p", LLM_SPEC.split("  - name: count_vowels")[0])
     fake.faults.extend([Fault(status=500)] * 4)
     done, summary = generate(project, fake, APIPACK_LLM_RETRIES="3")
     assert done.returncode == 1
@@ -297,7 +290,7 @@ def test_failed_requests_are_counted(tmp_path: Path, fake: FakeLLM) -> None:
 
 
 def test_credentials_in_urls_are_never_shown_or_stored(tmp_path: Path, fake: FakeLLM) -> None:
-    project = project_in(tmp_path / "p")
+    project = llm_project(tmp_path / "p")
     secret = "hunter2secret"
     url = f"http://alice:{secret}@127.0.0.1:9"
     done, _ = generate(project, None, APIPACK_LLM_BASE_URL=url)
@@ -311,7 +304,7 @@ def test_credentials_in_urls_are_never_shown_or_stored(tmp_path: Path, fake: Fak
     working = fake.url.replace("http://", f"http://alice:{secret}@")
     fake.faults.append(Fault(status=400))
     done, summary = generate(
-        project_in(tmp_path / "q", LLM_SPEC.split("  - name: count_vowels")[0]),
+        llm_project(tmp_path / "q", LLM_SPEC.split("  - name: count_vowels")[0]),
         None,
         APIPACK_LLM_BASE_URL=working,
     )
@@ -335,7 +328,7 @@ def test_credentials_in_urls_are_never_shown_or_stored(tmp_path: Path, fake: Fak
 def test_output_folders_that_cannot_work_are_refused(
     tmp_path: Path, output: str, says: str
 ) -> None:
-    project = project_in(tmp_path / "p")
+    project = llm_project(tmp_path / "p")
     (project / ".home").mkdir()
     before = tree(project)
     for command in ("generate", "check", "clean"):
@@ -348,7 +341,7 @@ def test_output_folders_that_cannot_work_are_refused(
 def test_a_spec_linked_from_outside_the_project_is_not_read(tmp_path: Path) -> None:
     secret = tmp_path / "secret.yml"
     secret.write_text("password: correct-horse-battery-staple\n")
-    project = project_in(tmp_path / "p")
+    project = llm_project(tmp_path / "p")
     (project / "specs" / "linked.yml").symlink_to(secret)
     done = apipack(project, None, "validate")
     assert done.returncode == 2
@@ -357,7 +350,7 @@ def test_a_spec_linked_from_outside_the_project_is_not_read(tmp_path: Path) -> N
 
 
 def test_size_limits_on_specs_and_implementation_files(tmp_path: Path) -> None:
-    project = project_in(tmp_path / "p")
+    project = llm_project(tmp_path / "p")
     done = apipack(project, None, "validate", APIPACK_MAX_SPEC_BYTES="100")
     assert done.returncode == 2
     assert "specs/tools.yml:1:1: the spec is" in done.stderr
@@ -398,7 +391,7 @@ def test_doit_workers_exit_when_generate_is_killed(tmp_path: Path, fake: FakeLLM
 
     from helpers import tool
 
-    project = project_in(tmp_path / "p")
+    project = llm_project(tmp_path / "p")
     fake.faults.extend([Fault(delay=10)] * LLM_FUNCTIONS)
     env = {
         k: v for k, v in os.environ.items() if not k.startswith("APIPACK_") and k != "OLLAMA_HOST"
@@ -450,7 +443,7 @@ STATE_FILES = [
 def test_no_damaged_state_file_is_an_internal_error(
     tmp_path: Path, fake: FakeLLM, relative: str, garbage: bytes
 ) -> None:
-    project = built(fake, project_in(tmp_path / "p"))
+    project = built(fake, llm_project(tmp_path / "p"))
     expected = tree(project / "generated")
     (project / relative).write_bytes(garbage)
     for args in (["check"], ["cache", "stats"], ["generate"], ["check"]):

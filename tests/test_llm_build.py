@@ -16,16 +16,9 @@ from typing import Any
 
 import pytest
 from fake_llm import FakeLLM, Fault
-from helpers import LLM_FUNCTIONS, LLM_SPEC, run_apipack, tree
+from helpers import LLM_FUNCTIONS, LLM_SPEC, llm_project, run_apipack, tree
 
 SPEC = LLM_SPEC
-
-
-def make_project(folder: Path, spec: str = SPEC) -> Path:
-    (folder / "specs").mkdir(parents=True)
-    (folder / "specs" / "tools.yml").write_text(spec, encoding="utf-8")
-    (folder / "apipack.yml").write_text("specs: [specs/*.yml]\n", encoding="utf-8")
-    return folder
 
 
 def run(
@@ -48,7 +41,7 @@ def apipack_cmd(
 
 
 def test_only_changed_functions_hit_the_model(tmp_path: Path, fake: FakeLLM) -> None:
-    project = make_project(tmp_path / "p")
+    project = llm_project(tmp_path / "p")
     done, summary = run(project, fake)
     assert done.returncode == 0, done.stderr
     assert fake.chat_count == LLM_FUNCTIONS
@@ -73,7 +66,7 @@ def test_only_changed_functions_hit_the_model(tmp_path: Path, fake: FakeLLM) -> 
 
 
 def test_prompt_edit_and_new_digest_ask_again(tmp_path: Path, fake: FakeLLM) -> None:
-    project = make_project(tmp_path / "p")
+    project = llm_project(tmp_path / "p")
     run(project, fake)
     builtin = Path(__file__).parents[1] / "templates" / "prompts" / "python.j2"
     override = project / "templates" / "prompts" / "python.j2"
@@ -90,10 +83,10 @@ def test_prompt_edit_and_new_digest_ask_again(tmp_path: Path, fake: FakeLLM) -> 
 
 
 def test_lock_alone_rebuilds_with_no_calls_and_same_bytes(tmp_path: Path, fake: FakeLLM) -> None:
-    project = make_project(tmp_path / "p")
+    project = llm_project(tmp_path / "p")
     run(project, fake)
     before = tree(project / "generated")
-    clone = make_project(tmp_path / "clone")
+    clone = llm_project(tmp_path / "clone")
     (clone / "apipack.lock").write_bytes((project / "apipack.lock").read_bytes())
     calls = fake.chat_count
     done, summary = run(clone, fake)
@@ -101,7 +94,7 @@ def test_lock_alone_rebuilds_with_no_calls_and_same_bytes(tmp_path: Path, fake: 
     assert fake.chat_count == calls and summary["llm_lock_hits"] == LLM_FUNCTIONS
     assert tree(clone / "generated") == before
     # and with no server at all, offline
-    other = make_project(tmp_path / "offline")
+    other = llm_project(tmp_path / "offline")
     (other / "apipack.lock").write_bytes((project / "apipack.lock").read_bytes())
     done, _ = run(other, None, "--offline", APIPACK_LLM_BASE_URL="http://127.0.0.1:9")
     assert done.returncode == 0, done.stderr
@@ -111,7 +104,7 @@ def test_lock_alone_rebuilds_with_no_calls_and_same_bytes(tmp_path: Path, fake: 
 def test_offline_with_a_missing_response_fails_before_any_task(
     tmp_path: Path, fake: FakeLLM
 ) -> None:
-    project = make_project(tmp_path / "p")
+    project = llm_project(tmp_path / "p")
     run(project, fake)
     spec = project / "specs" / "tools.yml"
     spec.write_text(spec.read_text().replace("How many vowels", "Count the vowels"))
@@ -126,7 +119,7 @@ def test_offline_with_a_missing_response_fails_before_any_task(
 
 
 def test_refresh_asks_again_for_one_function(tmp_path: Path, fake: FakeLLM) -> None:
-    project = make_project(tmp_path / "p")
+    project = llm_project(tmp_path / "p")
     run(project, fake)
     done, summary = run(project, fake, "--refresh", "shout")
     assert done.returncode == 0, done.stderr
@@ -146,7 +139,7 @@ def test_refresh_asks_again_for_one_function(tmp_path: Path, fake: FakeLLM) -> N
 def test_recoverable_faults(
     tmp_path: Path, fake: FakeLLM, fault_list: list[Fault], calls: int
 ) -> None:
-    project = make_project(tmp_path / "p", SPEC.split("  - name: count_vowels")[0])
+    project = llm_project(tmp_path / "p", SPEC.split("  - name: count_vowels")[0])
     fake.faults.extend(fault_list)
     done, summary = run(project, fake)
     assert done.returncode == 0, done.stderr
@@ -155,7 +148,7 @@ def test_recoverable_faults(
 
 
 def test_wrong_signature_is_repaired(tmp_path: Path, fake: FakeLLM) -> None:
-    project = make_project(tmp_path / "p", SPEC.split("  - name: count_vowels")[0])
+    project = llm_project(tmp_path / "p", SPEC.split("  - name: count_vowels")[0])
     fake.faults.append(Fault(text="```python\ndef shout(words):\n    return words\n```"))
     done, summary = run(project, fake)
     assert done.returncode == 0, done.stderr
@@ -176,7 +169,7 @@ def test_wrong_signature_is_repaired(tmp_path: Path, fake: FakeLLM) -> None:
 def test_unfixable_reply_fails_that_function_only(
     tmp_path: Path, fake: FakeLLM, fault: Fault
 ) -> None:
-    project = make_project(tmp_path / "p")
+    project = llm_project(tmp_path / "p")
     # a bad reply is sent back for repair twice; a broken stream is not a reply to repair
     fake.faults.extend([fault] * (1 if fault.error_mid_stream else 3))
     done, _ = run(project, fake, APIPACK_LLM_RETRIES="0", APIPACK_LLM_REPAIR_ATTEMPTS="2")
@@ -202,7 +195,7 @@ def test_unfixable_reply_fails_that_function_only(
 
 
 def test_server_down_and_model_missing_are_clear(tmp_path: Path, fake: FakeLLM) -> None:
-    project = make_project(tmp_path / "p")
+    project = llm_project(tmp_path / "p")
     done, _ = run(project, None, APIPACK_LLM_BASE_URL="http://127.0.0.1:9", APIPACK_LLM_RETRIES="0")
     assert done.returncode == 3
     assert "cannot reach ollama" in done.stderr and "llm-tools.shout (python)" in done.stderr
@@ -214,7 +207,7 @@ def test_server_down_and_model_missing_are_clear(tmp_path: Path, fake: FakeLLM) 
 
 
 def test_reply_slower_than_the_timeout(tmp_path: Path, fake: FakeLLM) -> None:
-    project = make_project(tmp_path / "p", SPEC.split("  - name: count_vowels")[0])
+    project = llm_project(tmp_path / "p", SPEC.split("  - name: count_vowels")[0])
     fake.faults.append(Fault(delay=3))
     done, _ = run(project, fake, APIPACK_LLM_TIMEOUT="1", APIPACK_LLM_RETRIES="0")
     assert done.returncode == 1
@@ -222,14 +215,14 @@ def test_reply_slower_than_the_timeout(tmp_path: Path, fake: FakeLLM) -> None:
 
 
 def test_non_streamed_ollama_and_openai_provider(tmp_path: Path, fake: FakeLLM) -> None:
-    project = make_project(tmp_path / "p")
+    project = llm_project(tmp_path / "p")
     done, _ = run(project, fake, APIPACK_LLM_STREAM="false")
     assert done.returncode == 0, done.stderr
     assert all(c["body"]["stream"] is False for c in fake.chats)
     assert all(c["body"]["options"]["num_ctx"] == 8192 for c in fake.chats)
 
     secret = "sk-test-" + "x" * 24
-    other = make_project(tmp_path / "openai")
+    other = llm_project(tmp_path / "openai")
     done, _ = run(other, fake, APIPACK_LLM_PROVIDER="openai", OPENAI_API_KEY=secret)
     assert done.returncode == 0, done.stderr
     openai_chats = [c for c in fake.chats if c["path"] == "/v1/chat/completions"]
@@ -242,7 +235,7 @@ def test_non_streamed_ollama_and_openai_provider(tmp_path: Path, fake: FakeLLM) 
 
 def test_two_builds_sharing_one_cache_at_once(tmp_path: Path, fake: FakeLLM) -> None:
     cache = tmp_path / "shared-cache"
-    projects = [make_project(tmp_path / name) for name in ("a", "b")]
+    projects = [llm_project(tmp_path / name) for name in ("a", "b")]
     results: list[tuple[subprocess.CompletedProcess[str], dict[str, int]]] = []
 
     def build(folder: Path) -> None:
@@ -265,7 +258,7 @@ def test_llm_concurrency_setting_with_parallel_jobs(
 ) -> None:
     """With two jobs, ``llm.concurrency`` requests are in flight at once, and never more."""
     fake.faults.extend(Fault(delay=1.0) for _ in range(LLM_FUNCTIONS))  # each long enough to meet
-    project = make_project(tmp_path / "p")
+    project = llm_project(tmp_path / "p")
     done, summary = run(project, fake, "-n", "2", APIPACK_LLM_CONCURRENCY=str(concurrency))
     assert done.returncode == 0, done.stderr
     assert summary["llm_calls"] == LLM_FUNCTIONS
@@ -303,7 +296,7 @@ def test_identical_requests_are_sent_once(tmp_path: Path, fake: FakeLLM) -> None
 
 
 def test_health_reports_server_model_and_digest(tmp_path: Path, fake: FakeLLM) -> None:
-    project = make_project(tmp_path / "p")
+    project = llm_project(tmp_path / "p")
     done = apipack_cmd(project, fake, "health")
     assert done.returncode == 0
     assert "reachable (version 0.0.0-fake)" in done.stdout
@@ -315,7 +308,7 @@ def test_health_reports_server_model_and_digest(tmp_path: Path, fake: FakeLLM) -
 
 
 def test_cache_stats_export_import_prune(tmp_path: Path, fake: FakeLLM) -> None:
-    project = make_project(tmp_path / "p")
+    project = llm_project(tmp_path / "p")
     run(project, fake)
     stats = apipack_cmd(project, fake, "cache", "stats").stdout
     assert f"entries: {LLM_FUNCTIONS}" in stats
@@ -324,7 +317,7 @@ def test_cache_stats_export_import_prune(tmp_path: Path, fake: FakeLLM) -> None:
     archive = tmp_path / "cache.json"
     assert apipack_cmd(project, fake, "cache", "export", str(archive)).returncode == 0
     # a CI runner: no cache, no lock, the archive imported -> no LLM calls
-    runner = make_project(tmp_path / "runner")
+    runner = llm_project(tmp_path / "runner")
     done = apipack_cmd(runner, fake, "cache", "import", str(archive))
     assert f"imported {LLM_FUNCTIONS} entries" in done.stdout
     calls = fake.chat_count
@@ -347,7 +340,7 @@ def test_cache_stats_export_import_prune(tmp_path: Path, fake: FakeLLM) -> None:
 def test_online_no_op_asks_the_server_only_for_the_model_digest(
     tmp_path: Path, fake: FakeLLM
 ) -> None:
-    project = make_project(tmp_path / "p")
+    project = llm_project(tmp_path / "p")
     run(project, fake)
     chats, seen = fake.chat_count, len(fake.other_requests)
     done, summary = run(project, fake)
@@ -391,7 +384,7 @@ def test_llm_written_function_with_dependencies(
         dependencies: {dependencies.replace("LANG", language)}
         """
     )
-    project = make_project(tmp_path / "p", spec)
+    project = llm_project(tmp_path / "p", spec)
     done, summary = run(project, fake)
     assert done.returncode == 0, done.stderr
     assert summary["llm_calls"] == 1

@@ -20,7 +20,7 @@ import httpx
 import pytest
 import yaml
 from fake_llm import FakeLLM, Fault
-from helpers import LLM_FUNCTIONS, LLM_SPEC, run_apipack, tree
+from helpers import LLM_FUNCTIONS, LLM_SPEC, llm_project, run_apipack, tree
 from nginx_cache import NOT_INSTALLED, Nginx, free_port, nginx_binary, start_nginx
 
 from apipack_build._hashing import canonical_json
@@ -59,13 +59,6 @@ def cache_requests(server: Nginx) -> list[Any]:
     return [r for r in server.requests() if r.path.startswith(("/ac/", "/cas/"))]
 
 
-def make_project(folder: Path) -> Path:
-    (folder / "specs").mkdir(parents=True)
-    (folder / "specs" / "tools.yml").write_text(SPEC, encoding="utf-8")
-    (folder / "apipack.yml").write_text("specs: [specs/*.yml]\n", encoding="utf-8")
-    return folder
-
-
 def build(
     folder: Path, fake: FakeLLM | None, remote: str, *args: str, **env: str
 ) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
@@ -91,13 +84,13 @@ def test_a_clean_build_gets_every_body_from_the_remote(
     tmp_path: Path, fake: FakeLLM, serve: Callable[..., Nginx]
 ) -> None:
     remote = serve()
-    first = make_project(tmp_path / "first")
+    first = llm_project(tmp_path / "first", SPEC)
     done, summary = build(first, fake, remote.url, "-n", "2", APIPACK_LLM_CONCURRENCY="2")
     assert done.returncode == 0, done.stderr
     assert summary["llm_calls"] == LLM_FUNCTIONS and not remote_warnings(done), done.stderr
 
     # another machine: no local cache, no lock
-    second = make_project(tmp_path / "second")
+    second = llm_project(tmp_path / "second", SPEC)
     calls = fake.chat_count
     done, summary = build(second, fake, remote.url)
     assert done.returncode == 0, done.stderr
@@ -111,7 +104,7 @@ def test_a_clean_build_gets_every_body_from_the_remote(
     assert summary["tasks_run"] == 0 and not remote_warnings(done)
 
     # offline with the model server gone, no lock: the entries by request key answer
-    third = make_project(tmp_path / "third")
+    third = llm_project(tmp_path / "third", SPEC)
     done, summary = build(
         third, None, remote.url, "--offline", APIPACK_LLM_BASE_URL="http://127.0.0.1:9"
     )
@@ -128,7 +121,7 @@ def test_a_remote_that_is_down_or_not_bazel_remote_only_warns(
         ("down", down, "cannot be reached"),
         ("wrong", fake.url, "with 501"),  # an HTTP server, but not a cache
     ):
-        project = make_project(tmp_path / name)
+        project = llm_project(tmp_path / name, SPEC)
         calls = fake.chat_count
         done, _ = build(project, fake, url)
         assert done.returncode == 0, done.stderr
@@ -148,9 +141,9 @@ def test_the_auth_header_reaches_the_server_and_nothing_else(
     header = {HEADER_VARIABLE: f"Authorization: Basic {token}"}
     runs = []
 
-    first = make_project(tmp_path / "first")
+    first = llm_project(tmp_path / "first", SPEC)
     runs.append(build(first, fake, remote.url, **header))
-    second = make_project(tmp_path / "second")
+    second = llm_project(tmp_path / "second", SPEC)
     runs.append(build(second, fake, remote.url, **header))
     assert [done.returncode for done, _ in runs] == [0, 0], runs[-1][0].stderr
     assert [s["llm_calls"] for _, s in runs] == [LLM_FUNCTIONS, 0]
@@ -160,7 +153,7 @@ def test_the_auth_header_reaches_the_server_and_nothing_else(
     assert all("Authorization" not in chat["headers"] for chat in fake.chats)
 
     # without the header the server refuses: one warning, and the model answers
-    third = make_project(tmp_path / "third")
+    third = llm_project(tmp_path / "third", SPEC)
     done, summary = build(third, fake, remote.url)
     runs.append((done, summary))
     assert done.returncode == 0, done.stderr
@@ -180,7 +173,7 @@ def test_bad_entries_on_the_remote_are_ignored(
     tmp_path: Path, fake: FakeLLM, serve: Callable[..., Nginx]
 ) -> None:
     remote = serve()
-    first = make_project(tmp_path / "first")
+    first = llm_project(tmp_path / "first", SPEC)
     done, _ = build(first, fake, remote.url)
     assert done.returncode == 0, done.stderr
     lock = yaml.safe_load((first / "apipack.lock").read_text())
@@ -203,7 +196,7 @@ def test_bad_entries_on_the_remote_are_ignored(
     # an entry whose blob is not JSON at all
     point("count_vowels", b"\x00\x01 not json")
 
-    second = make_project(tmp_path / "second")
+    second = llm_project(tmp_path / "second", SPEC)
     done, summary = build(second, fake, remote.url)
     assert done.returncode == 0, done.stderr
     assert summary["llm_calls"] == 2 and summary["llm_remote_hits"] == 1
@@ -214,7 +207,7 @@ def test_bad_entries_on_the_remote_are_ignored(
     assert tree(second / "generated") == tree(first / "generated")
 
     # the model's valid answers were written back over the bad entries
-    third = make_project(tmp_path / "third")
+    third = llm_project(tmp_path / "third", SPEC)
     done, summary = build(third, fake, remote.url)
     assert summary["llm_calls"] == 0 and summary["llm_remote_hits"] == LLM_FUNCTIONS
     assert not remote_warnings(done)
@@ -226,7 +219,7 @@ def test_a_blob_corrupted_on_the_server_is_never_used(
     """A plain HTTP cache checks nothing it stores: a blob changed on its disk (bit rot, or a
     hand) is refused by its digest; the model is asked, or the lock answers."""
     remote = serve()
-    first = make_project(tmp_path / "first")
+    first = llm_project(tmp_path / "first", SPEC)
     done, _ = build(first, fake, remote.url)
     assert done.returncode == 0, done.stderr
     halve = next(
@@ -247,7 +240,7 @@ def test_a_blob_corrupted_on_the_server_is_never_used(
         return all(b"tampered" not in p.read_bytes() for p in project.rglob("*") if p.is_file())
 
     corrupt()
-    second = make_project(tmp_path / "second")
+    second = llm_project(tmp_path / "second", SPEC)
     calls = fake.chat_count
     done, summary = build(second, fake, remote.url)
     assert done.returncode == 0, done.stderr
@@ -258,13 +251,13 @@ def test_a_blob_corrupted_on_the_server_is_never_used(
     assert tree(second / "generated") == tree(first / "generated") and clean_of_it(second)
 
     # the model's answer was written over the damaged blob: the next clone reads all three
-    third = make_project(tmp_path / "third")
+    third = llm_project(tmp_path / "third", SPEC)
     done, summary = build(third, fake, remote.url)
     assert summary["llm_remote_hits"] == LLM_FUNCTIONS and not remote_warnings(done)
 
     # damaged again, in a clone that has the lock: the lock answers, the model is not asked
     corrupt()
-    fourth = make_project(tmp_path / "fourth")
+    fourth = llm_project(tmp_path / "fourth", SPEC)
     (fourth / "apipack.lock").write_bytes((first / "apipack.lock").read_bytes())
     calls = fake.chat_count
     done, summary = build(fourth, fake, remote.url)
@@ -277,7 +270,7 @@ def test_a_blob_corrupted_on_the_server_is_never_used(
 def test_a_server_stopped_mid_build_only_warns(
     tmp_path: Path, fake: FakeLLM, serve: Callable[..., Nginx]
 ) -> None:
-    reference = make_project(tmp_path / "reference")
+    reference = llm_project(tmp_path / "reference", SPEC)
     done, _ = build(reference, fake, "")
     assert done.returncode == 0, done.stderr
 
@@ -298,7 +291,7 @@ def test_a_server_stopped_mid_build_only_warns(
 
     watcher = threading.Thread(target=stop_after_the_first_write)
     watcher.start()
-    project = make_project(tmp_path / "project")
+    project = llm_project(tmp_path / "project", SPEC)
     calls = fake.chat_count
     done, summary = build(project, fake, remote.url)
     watcher.join()
