@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 
 import pytest
 import yaml
@@ -14,38 +15,21 @@ from kitchen import SPEC, Built, run, serving
 pytestmark = pytest.mark.slow
 
 
+def package_pytest(kitchen: Built, *args: str) -> subprocess.CompletedProcess[str]:
+    """The package's own pytest, in its folder and virtual environment."""
+    command = [kitchen.bin("python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", *args]
+    return run(command, kitchen.package)
+
+
 def test_integration_tests_start_the_service_and_call_it(kitchen: Built) -> None:
-    result = run(
-        [
-            kitchen.bin("python"),
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "tests/integration/",
-        ],
-        kitchen.package,
-    )
+    result = package_pytest(kitchen, "tests/integration/")
     assert result.returncode == 0, result.stdout + result.stderr
     assert " passed" in result.stdout.splitlines()[-1] and "skipped" not in result.stdout
 
 
 def test_pytest_cov_measures_the_package(kitchen: Built) -> None:
-    result = run(
-        [
-            kitchen.bin("python"),
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "tests/",
-            "--cov=src",
-            "--cov-report=html",
-            "--cov-report=term",
-        ],
-        kitchen.package,
+    result = package_pytest(
+        kitchen, "tests/", "--cov=src", "--cov-report=html", "--cov-report=term"
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "TOTAL" in result.stdout

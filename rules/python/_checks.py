@@ -8,6 +8,17 @@ from apipack_build.rules import TypeRef
 
 from ._filters import py_literal
 
+#: each check key as an expression over the result (``subject``) and its literal (``value``)
+_EXPRESSIONS = {
+    "contains": "{value} in {subject}",
+    "ends_with": "{subject}.endswith({value})",
+    "max": "{subject} <= {value}",
+    "max_length": "len({subject}) <= {value}",
+    "min": "{subject} >= {value}",
+    "min_length": "len({subject}) >= {value}",
+    "starts_with": "{subject}.startswith({value})",
+}
+
 
 def check_expressions(ref: TypeRef, check: dict[str, Any], name: str, as_json: bool) -> list[str]:
     """One boolean expression per key of *check* over the result in *name*; with *as_json*,
@@ -19,22 +30,11 @@ def check_expressions(ref: TypeRef, check: dict[str, Any], name: str, as_json: b
     def text(value: str) -> str:
         return py_literal(value.encode("latin-1") if kind == "bytes" else value)
 
-    found = []
-    for key, value in sorted(check.items()):
-        if key == "starts_with":
-            found.append(f"{subject}.startswith({text(value)})")
-        elif key == "ends_with":
-            found.append(f"{subject}.endswith({text(value)})")
-        elif key == "contains":
-            found.append(f"{text(value)} in {subject}")
-        elif key == "min_length":
-            found.append(f"len({subject}) >= {value}")
-        elif key == "max_length":
-            found.append(f"len({subject}) <= {value}")
-        elif key == "min":
-            found.append(f"{subject} >= {py_literal(value)}")
-        elif key == "max":
-            found.append(f"{subject} <= {py_literal(value)}")
+    shown = {
+        key: text(value) if isinstance(value, str) else py_literal(value)
+        for key, value in check.items()
+    }
+    found = [_EXPRESSIONS[key].format(subject=subject, value=shown[key]) for key in sorted(check)]
     if optional:  # a check speaks of a result that is there
         return [f"{name} is None or {expression}" for expression in found]
     return found
