@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -58,27 +60,41 @@ def survivors(
     python: str, package: Path, module: str, functions: tuple[Function, ...], env: dict[str, str]
 ) -> list[str]:
     """The mutants of *functions* that the package's tests of that function let pass (empty when
-    the suite kills them all). Each mutant is appended to the function's module, which it
-    overrides, and removed again."""
+    the suite kills them all)."""
     found = []
     for function in functions:
-        source = package / "src" / module / "functions" / f"{function.name}.py"
-        original = source.read_text(encoding="utf-8")
-        select = ["-k", function.name, "tests"]
-        try:
-            for label, body in mutants(function).items():
-                mutant = f"\n\ndef {function.name}(*args: object, **kwargs: object) -> object:\n"
-                source.write_text(original + mutant + f"    {body}\n", encoding="utf-8")
-                done = subprocess.run(
-                    [python, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *select],
-                    cwd=package,
-                    env={**os.environ, **env, "PYTHONDONTWRITEBYTECODE": "1"},
-                    capture_output=True,
-                    text=True,
-                    timeout=600,
-                )
-                if done.returncode in (0, 5):  # passed, or no test of it ran at all
-                    found.append(f"{function.name}: {label} ({body}) survived")
-        finally:
-            source.write_text(original, encoding="utf-8")
+        for label, body in mutants(function).items():
+            with replaced(package, module, function.name, body):
+                done = pytest_run(python, package, ["-x", "-k", function.name, "tests"], env)
+            if done.returncode in (0, 5):  # passed, or no test of it ran at all
+                found.append(f"{function.name}: {label} ({body}) survived")
     return found
+
+
+@contextmanager
+def replaced(package: Path, module: str, name: str, body: str) -> Iterator[None]:
+    """Function *name* of the package with *body* instead of its own, for the duration: the
+    mutant is appended to the function's module, which it overrides, and removed again. It takes
+    any arguments, so only behaviour changes."""
+    source = package / "src" / module / "functions" / f"{name}.py"
+    original = source.read_text(encoding="utf-8")
+    mutant = f"\n\ndef {name}(*args: object, **kwargs: object) -> object:\n    {body}\n"
+    source.write_text(original + mutant, encoding="utf-8")
+    try:
+        yield
+    finally:
+        source.write_text(original, encoding="utf-8")
+
+
+def pytest_run(
+    python: str, package: Path, args: list[str], env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """The package's own tests, run with *args* in *package* (no cache or bytecode left)."""
+    return subprocess.run(
+        [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+        cwd=package,
+        env={**os.environ, **env, "PYTHONDONTWRITEBYTECODE": "1"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )

@@ -76,3 +76,19 @@ def test_html_to_pdf_gives_a_pdf_with_the_text() -> None:
     text = pypdf.PdfReader(io.BytesIO(data)).pages[0].extract_text()
     assert "Invoice" in text
     assert '"Tea" for two - café' in text
+
+
+@pytest.mark.parametrize(("function", "example"), _cases())
+def test_example_gives_the_same_result_every_call(function: Function, example: Example) -> None:
+    # the generated tests of every interface compare its answer with a direct call's
+    call = _load(function)
+    assert call(**example.input) == call(**example.input)
+
+
+def test_html_to_pdf_does_not_stamp_the_time_of_the_call() -> None:
+    package = load_spec(ROOT / "specs/html_to_pdf.yml", ROOT, registry().vocabulary())
+    (function,) = package.functions
+    data = _load(function)("<p>x</p>")
+    metadata = pypdf.PdfReader(io.BytesIO(data)).metadata
+    assert metadata is not None and metadata.creation_date is not None
+    assert metadata.creation_date.year == 2000

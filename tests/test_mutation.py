@@ -7,8 +7,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from kitchen import Built
-from mutation import survivors
+from kitchen import ALL_INTERFACES, Built, generate, run
+from mutation import pytest_run, replaced, survivors
 
 from apipack_build._registry import registry
 from apipack_build.spec import load_spec
@@ -25,3 +25,104 @@ def test_the_kitchen_suite_kills_every_mutant(kitchen: Built, tmp_path: Path) ->
     found = survivors(kitchen.bin("python"), package, "kitchen_sink", spec.functions, env)
     killed = 3 * len(spec.functions) - len(found)
     assert found == [], f"kill rate {killed}/{3 * len(spec.functions)}"
+
+
+#: functions without examples (their tests are property tests) and one whose examples give no
+#: output (its interface tests compare with a direct call)
+PROPERTIES = """
+project:
+  name: props
+  description: Functions a spec gives no examples of.
+  version: 0.1.0
+functions:
+  - name: totals
+    description: Counts and sums the values, scaled; a label adds a key.
+    parameters:
+      - {name: values, type: "list[float]"}
+      - {name: scale, type: int, default: 1}
+      - {name: label, type: "optional[string]"}
+    output_type: "dict[string, float]"
+    code: |
+      def totals(
+          values: list[float], scale: int = 1, label: str | None = None
+      ) -> dict[str, float]:
+          result = {"count": float(len(values)), "sum": sum(values) * scale}
+          if label is not None:
+              result[label] = 0.0
+          return result
+  - name: pack
+    description: Joins data, words and a summary of the rest.
+    parameters:
+      - {name: data, type: bytes}
+      - {name: upper, type: bool}
+      - {name: words, type: "list[string]"}
+      - {name: sep, type: "optional[bytes]"}
+      - {name: sizes, type: "optional[dict[string, list[int]]]"}
+      - {name: ratio, type: float, default: 0.5}
+    output_type: bytes
+    code: |
+      def pack(
+          data: bytes,
+          upper: bool,
+          words: list[str],
+          sep: bytes | None = None,
+          sizes: dict[str, list[int]] | None = None,
+          ratio: float = 0.5,
+      ) -> bytes:
+          text = " ".join(words).upper() if upper else " ".join(words)
+          count = sum(len(items) for items in (sizes or {}).values())
+          summary = f"{count} {ratio!r}".encode()
+          return (sep or b"|").join([data, text.encode(), summary])
+  - name: greet
+    description: Greets someone.
+    parameters:
+      - {name: name, type: string}
+    output_type: string
+    code: |
+      def greet(name: str) -> str:
+          return f"Hello, {name}!"
+    examples:
+      - name: checked
+        input: {name: Ann}
+        check: {starts_with: "Hello, "}
+      - name: implied
+        input: {name: Bob}
+"""
+
+
+def test_a_function_that_raises_fails_its_tests_through_every_interface(
+    kitchen: Built, tmp_path: Path
+) -> None:
+    project = tmp_path / "props"
+    (project / "specs").mkdir(parents=True)
+    (project / "specs/props.yml").write_text(PROPERTIES, encoding="utf-8")
+    done = generate(project, spec="specs/props.yml")
+    assert done.returncode == 0, done.stdout + done.stderr
+    package = project / "generated/python/props"
+    spec = load_spec(project / "specs/props.yml", project, registry().vocabulary())
+    # the kitchen's environment has every interface's libraries; this package is on the path
+    python, env = kitchen.bin("python"), {"PYTHONPATH": str(package / "src")}
+    modules = {
+        function.name: [f"tests/test_{function.name}.py"]
+        + [f"tests/test_{interface}_{function.name}.py" for interface in ALL_INTERFACES]
+        for function in spec.functions
+    }
+
+    correct = pytest_run(python, package, [m for ms in modules.values() for m in ms], env)
+    assert correct.returncode == 0, correct.stdout[-3000:]
+    # the property tests are code people read: lint-clean with the package's own settings
+    for check in (["ruff", "check", "--no-cache"], ["ruff", "format", "--no-cache", "--check"]):
+        done = run([python, "-m", *check, "."], package)
+        assert done.returncode == 0, done.stdout
+    done = run([python, "-m", "mypy"], package)
+    assert done.returncode == 0, done.stdout
+
+    for function in spec.functions:
+        with replaced(package, "props", function.name, 'raise RuntimeError("mutant")'):
+            done = pytest_run(python, package, ["-rf", *modules[function.name]], env)
+        failed = {
+            line.split("::")[0].split()[-1]
+            for line in done.stdout.splitlines()
+            if line.startswith("FAILED ")
+        }
+        assert failed == set(modules[function.name]), done.stdout[-3000:]

@@ -8,7 +8,7 @@ from apipack_build.rules import Function, FunctionRequest, Output, Package, Pack
 
 from . import _cli_args, _examples
 from ._names import command_name, local_name, module_name
-from .core import expectation
+from .core import compared, reference_context
 
 #: lowercase names a command module defines or imports itself
 _COMMAND_MODULE_NAMES = (
@@ -31,7 +31,17 @@ _MAIN_MODULE_NAMES = (
     "print_result",
     "sys",
 )
-_TEST_MODULE_NAMES = ("json", "main", "pytest", "test_rejects_invalid_input")
+_TEST_MODULE_NAMES = (
+    "OPTIONS",
+    "command_line",
+    "contextlib",
+    "io",
+    "json",
+    "main",
+    "pytest",
+    "test_answers_valid_input",
+    "test_rejects_invalid_input",
+)
 
 
 def function_outputs(request: FunctionRequest) -> list[Output]:
@@ -85,16 +95,22 @@ def _test_context(package: Package, function: Function) -> dict[str, Any]:
                 "test": test,
                 "argv": words,
                 "uses_files": any("file" in word for word in words),
-                **expectation(function.output_ref, example, as_json=True),
+                **compared(function, example, as_json=True),
             }
         )
     return {
         "source": package.source,
         "module": module_name(package),
         "name": package.name,
+        "function": function.name,
         "command": command_name(function.name),
         "examples": examples,
         "invalid_argv": _invalid_argv(function),
+        "options": {
+            p.name: (_cli_args.option_string(p.name), _cli_args.style(p))
+            for p in function.parameters
+        },
+        **reference_context(function, "cli", _TEST_MODULE_NAMES, as_json=True),
     }
 
 

@@ -73,6 +73,64 @@ def _test_context(package: Package, function: Function) -> dict[str, Any]:
     }
 
 
+#: names the interface tests import to compare with a direct call, or define for property tests
+REFERENCE_NAMES = (
+    "REJECTED",
+    "Any",
+    "carried",
+    "command_line",
+    "direct",
+    "given",
+    "settings",
+    "st",
+)
+#: cases per property test of an interface: each is a request, the CLI's a whole command run
+PROPERTY_CASES = {"cli": 10}
+_PROPERTY_CASES = 15
+
+
+def reference_context(
+    function: Function, interface: str, taken: Iterable[str], as_json: bool
+) -> dict[str, Any]:
+    """What an interface's test module needs to compare its answers with direct calls: the
+    function under a *local* name; for a function without examples, ``arguments``, a Hypothesis
+    strategy giving every parameter a value (so a call means the same on every interface), and
+    ``cases``; ``compares`` when the module needs ``direct``."""
+    return {
+        "local": local_name(function.name, (*taken, *REFERENCE_NAMES)),
+        "as_json": as_json,
+        "compares": not function.examples or any(not e.has_output for e in function.examples),
+        "arguments": "" if function.examples else _strategies_source(function.parameters),
+        "cases": PROPERTY_CASES.get(interface, _PROPERTY_CASES),
+        "imports": _reference_imports(function, interface, as_json),
+    }
+
+
+def _reference_imports(function: Function, interface: str, as_json: bool) -> list[str]:
+    """What the test module takes from the package's ``testing`` module."""
+    if function.examples:
+        return ["direct"]
+    names = ["REJECTED", "direct"]
+    if interface == "cli":
+        names.append("command_line")
+    elif as_json:  # arguments travel as JSON
+        names.append("carried")
+    return sorted(names, key=lambda name: (not name.isupper(), name))
+
+
+def compared(function: Function, example: Example, as_json: bool) -> dict[str, Any]:
+    """:func:`expectation`, and for an example without output ``direct``: the arguments of the
+    direct call whose result the interface must answer as well."""
+    direct = None
+    if not example.has_output:
+        direct = {
+            p.name: python_value(p.type_ref, example.input[p.name])
+            for p in function.parameters
+            if p.name in example.input
+        }
+    return {**expectation(function.output_ref, example, as_json), "direct": direct}
+
+
 def _strategies_source(parameters: Iterable[Parameter]) -> str:
     """``{"name": st.text(...), ...}``: a Python dict of Hypothesis strategies."""
     items = [f"{py_literal(p.name)}: {strategy(p.type_ref)}" for p in parameters]
@@ -92,11 +150,18 @@ def expectation(output: TypeRef, example: Example, as_json: bool) -> dict[str, A
             "assertion": "type",
             "expected": None,
             "type_check": type_check(output, "result", as_json=as_json),
+            "direct": None,
             **checks,
         }
     value = example.output
     expected = json_value(output, value) if as_json else python_value(output, value)
-    return {"assertion": assertion(expected), "expected": expected, "type_check": "", **checks}
+    return {
+        "assertion": assertion(expected),
+        "expected": expected,
+        "type_check": "",
+        "direct": None,
+        **checks,
+    }
 
 
 def package_outputs(request: PackageRequest) -> list[Output]:
@@ -142,6 +207,17 @@ def package_outputs(request: PackageRequest) -> list[Output]:
             {"source": package.source, "functions": names},
         ),
         Output(f"src/{module}/py.typed", "python/core/py.typed.j2", {}),
+        *(
+            [
+                Output(
+                    f"src/{module}/testing.py",
+                    "python/core/testing.py.j2",
+                    {"source": package.source, "cli": "cli" in request.interfaces},
+                )
+            ]
+            if request.settings.include_tests
+            else []
+        ),
         Output("README.md", "python/core/README.md.j2", readme.output(request)),
         *service.outputs(request),
         *deploy.outputs(request),

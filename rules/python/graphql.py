@@ -53,7 +53,14 @@ def argument_name(name: str) -> str:
     return f"{name}_" if name in _GRAPHQL_RENAMED else name
 
 
-_TEST_MODULE_NAMES = ("client", "query", "pytest", "test_rejects_invalid_input")
+_TEST_MODULE_NAMES = (
+    "NAMES",
+    "client",
+    "query",
+    "pytest",
+    "test_answers_valid_input",
+    "test_rejects_invalid_input",
+)
 #: GraphQL type names a result type must not take
 _TYPE_NAMES = ("Base64", "Boolean", "Float", "ID", "Int", "Int64", "JSON", "Query", "String")
 
@@ -233,11 +240,17 @@ def _test_context(package: Package, function: Function) -> dict[str, Any]:
             {
                 "test": test,
                 **operation(function, example.input),
-                **core.expectation(function.output_ref, example, as_json=True),
+                **core.compared(function, example, as_json=True),
             }
             for test, example in _examples.named(function, _TEST_MODULE_NAMES)
         ],
         "invalid": _invalid_operation(function),
+        # the property test passes every argument
+        "every": {
+            "query": _query(function, list(function.parameters)),
+            "names": {p.name: argument_name(p.name) for p in function.parameters},
+        },
+        **core.reference_context(function, "graphql", _TEST_MODULE_NAMES, as_json=True),
     }
 
 

@@ -27,7 +27,7 @@ from apipack_build.rules import (
 from . import _examples, _proto, _protoc
 from ._names import camel, local_name, module_name
 from ._values import python_value
-from .core import expectation
+from .core import compared, reference_context
 
 #: lowercase names the server module defines or imports itself
 _SERVER_MODULE_NAMES = (
@@ -54,12 +54,18 @@ _SERVER_MODULE_NAMES = (
     "sys",
 )
 _TEST_MODULE_NAMES = (
+    "FIELDS",
+    "METHOD",
     "annotations",
+    "build",
     "channel",
     "grpc",
     "messages",
     "pytest",
+    "send",
+    "test_answers_valid_input",
     "test_rejects_invalid_input",
+    "value",
 )
 
 
@@ -249,10 +255,12 @@ def _test_context(package: Package, function: Function) -> dict[str, Any]:
                     for p in function.parameters
                     if p.name in example.input
                 },
-                **expectation(function.output_ref, example, as_json=False),
+                **compared(function, example, as_json=False),
             }
             for test, example in _examples.named(function, _TEST_MODULE_NAMES)
         ],
+        "fields": field_of,
+        **reference_context(function, "grpc", _TEST_MODULE_NAMES, as_json=False),
         # a request without a required argument, or one that is not a message at all
         "missing": required[0] if required else "",
     }

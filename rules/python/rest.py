@@ -20,7 +20,7 @@ from . import _examples, _models, _openapi
 from ._names import camel, local_name, module_name, unique_names
 from ._types import annotation
 from ._values import json_value, python_value
-from .core import expectation
+from .core import compared, expectation, reference_context
 
 #: lowercase names a route module defines or imports itself
 _ROUTE_MODULE_NAMES = (
@@ -34,7 +34,13 @@ _ROUTE_MODULE_NAMES = (
     "run_in_threadpool",
 )
 _INIT_MODULE_NAMES = ("annotations", "router")
-_TEST_MODULE_NAMES = ("client", "test_rejects_invalid_input", "base64", "pytest")
+_TEST_MODULE_NAMES = (
+    "client",
+    "test_answers_valid_input",
+    "test_rejects_invalid_input",
+    "base64",
+    "pytest",
+)
 _INTEGRATION_MODULE_NAMES = ("test_health", "server", "free_port")
 #: names a locust user class defines itself
 _LOAD_MODULE_NAMES = ("client", "host", "wait_time", "tasks", "environment", "on_start", "on_stop")
@@ -89,12 +95,13 @@ def _test_context(package: Package, function: Function) -> dict[str, Any]:
             {
                 "test": test,
                 "body": _examples.json_arguments(function, example.input),
-                **expectation(function.output_ref, example, as_json=True),
+                **compared(function, example, as_json=True),
             }
             for test, example in _examples.named(function, _TEST_MODULE_NAMES)
         ],
         "invalid_body": _examples.invalid_arguments(function.parameters),
         "upload": _upload(function),
+        **reference_context(function, "rest", _TEST_MODULE_NAMES, as_json=True),
     }
 
 
@@ -151,7 +158,7 @@ def _upload(function: Function) -> dict[str, Any] | None:
     return {
         "files": files,
         "fields": fields,
-        **expectation(function.output_ref, example, as_json=True),
+        **compared(function, example, as_json=True),
     }
 
 

@@ -29,7 +29,13 @@ from ._types import annotation
 
 #: lowercase names a handler module defines or imports itself
 _HANDLER_MODULE_NAMES = ("annotations", "call", "handle", "partial", "run_in_threadpool")
-_TEST_MODULE_NAMES = ("client", "pytest", "test_rejects_invalid_input")
+_TEST_MODULE_NAMES = (
+    "client",
+    "pytest",
+    "request",
+    "test_answers_valid_input",
+    "test_rejects_invalid_input",
+)
 
 
 def function_outputs(request: FunctionRequest) -> list[Output]:
@@ -77,11 +83,12 @@ def _test_context(package: Package, function: Function) -> dict[str, Any]:
                 "test": test,
                 "id": test,
                 "data": _examples.json_arguments(function, example.input),
-                **core.expectation(function.output_ref, example, as_json=True),
+                **core.compared(function, example, as_json=True),
             }
             for test, example in _examples.named(function, _TEST_MODULE_NAMES)
         ],
         "invalid_data": _examples.invalid_arguments(function.parameters),
+        **core.reference_context(function, "websocket", _TEST_MODULE_NAMES, as_json=True),
     }
 
 

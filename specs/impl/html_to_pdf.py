@@ -1,5 +1,6 @@
 import html as html_lib
 import re
+from datetime import datetime, timezone
 
 from fpdf import FPDF
 
@@ -34,6 +35,8 @@ def _latin1(text: str) -> str:
 def html_to_pdf(html: str, landscape: bool = False) -> bytes:
     """Render simple HTML (headings, paragraphs, lists, tables, bold/italic) to an A4 PDF."""
     pdf = FPDF(orientation="L" if landscape else "P", format="A4")
+    # a fixed date instead of now: the same HTML gives the same bytes on every call
+    pdf.set_creation_date(datetime(2000, 1, 1, tzinfo=timezone.utc))
     pdf.add_page()
     pdf.write_html(_latin1(html))
     return bytes(pdf.output())
