@@ -28,6 +28,7 @@ def test_package_tree(kitchen: Built) -> None:
         ".dockerignore",
         "src/kitchen_sink/__init__.py",
         "src/kitchen_sink/py.typed",
+        "src/kitchen_sink/testing.py",
         "src/kitchen_sink/functions/describe.py",
         "src/kitchen_sink/service/app.py",
         "src/kitchen_sink/rest/routes/scale.py",

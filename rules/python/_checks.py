@@ -1,4 +1,5 @@
-"""A spec example's ``check:`` as Python assertions over a result."""
+"""A spec example's ``check:`` as Python assertions over a result; :func:`check_values`, how a
+check's values read against the result's type, is shared with the other languages."""
 
 from __future__ import annotations
 
@@ -20,26 +21,33 @@ _EXPRESSIONS = {
 }
 
 
+def result_kind(ref: TypeRef) -> str:
+    """The kind of a result that is there (a check says nothing of a null one)."""
+    return ref.item.kind if ref.kind == "optional" else ref.kind
+
+
+def check_values(ref: TypeRef, check: dict[str, Any]) -> dict[str, Any]:
+    """*check* by key, sorted, with a text value against a bytes result as bytes (Latin-1: one
+    character, one byte)."""
+    as_bytes = result_kind(ref) == "bytes"
+    return {
+        key: value.encode("latin-1") if as_bytes and isinstance(value, str) else value
+        for key, value in sorted(check.items())
+    }
+
+
 def check_expressions(ref: TypeRef, check: dict[str, Any], name: str, as_json: bool) -> list[str]:
     """One boolean expression per key of *check* over the result in *name*; with *as_json*,
     a bytes result is its base64 text, decoded here (the module must ``import base64``)."""
-    optional = ref.kind == "optional"
-    kind = ref.item.kind if optional else ref.kind
-    subject = f"base64.b64decode({name})" if kind == "bytes" and as_json else name
-
-    def text(value: str) -> str:
-        return py_literal(value.encode("latin-1") if kind == "bytes" else value)
-
-    shown = {
-        key: text(value) if isinstance(value, str) else py_literal(value)
-        for key, value in check.items()
-    }
-    found = [_EXPRESSIONS[key].format(subject=subject, value=shown[key]) for key in sorted(check)]
-    if optional:  # a check speaks of a result that is there
+    subject = f"base64.b64decode({name})" if needs_base64(ref, check, as_json) else name
+    found = [
+        _EXPRESSIONS[key].format(subject=subject, value=py_literal(value))
+        for key, value in check_values(ref, check).items()
+    ]
+    if ref.kind == "optional":  # a check speaks of a result that is there
         return [f"{name} is None or {expression}" for expression in found]
     return found
 
 
 def needs_base64(ref: TypeRef, check: dict[str, Any], as_json: bool) -> bool:
-    kind = ref.item.kind if ref.kind == "optional" else ref.kind
-    return bool(check) and kind == "bytes" and as_json
+    return bool(check) and result_kind(ref) == "bytes" and as_json

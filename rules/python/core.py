@@ -212,7 +212,7 @@ def package_outputs(request: PackageRequest) -> list[Output]:
                 Output(
                     f"src/{module}/testing.py",
                     "python/core/testing.py.j2",
-                    {"source": package.source, "cli": "cli" in request.interfaces},
+                    {"source": package.source},
                 )
             ]
             if request.settings.include_tests

@@ -10,6 +10,7 @@ from apipack_build.rules import Example, Function, FunctionRequest, Output, Pack
 
 from ..python._examples import wrong_value
 from ..python._values import json_value
+from ._checks import check_context
 from ._cli_args import argv, option_string
 from ._filters import ts_string
 from ._names import command_name
@@ -44,6 +45,7 @@ def _example(function: Function, index: int, example: Example) -> dict[str, Any]
         "argv": argv(function, example.input, f"example{index}"),
         "has_output": example.has_output,
         "expected": json.dumps(expected, ensure_ascii=False, separators=(",", ":")),
+        **check_context(function.output_ref, example, as_json=True),
     }
 
 

@@ -8,11 +8,20 @@ from typing import Any
 from apipack_build.rules import Function, FunctionRequest, Output, Package, PackageRequest, Rule
 
 from . import _npm, readme
+from ._checks import check_context
 from ._names import local_name, scripts
 from ._types import annotation, descriptor, literal
 
 #: names a generated test module imports itself
-_TEST_MODULE_NAMES = ("test", "FUNCTIONS", "encode", "assertClose", "info", "result")
+_TEST_MODULE_NAMES = (
+    "test",
+    "FUNCTIONS",
+    "encode",
+    "assertCheck",
+    "assertClose",
+    "info",
+    "result",
+)
 
 
 def function_outputs(request: FunctionRequest) -> list[Output]:
@@ -37,6 +46,7 @@ def function_outputs(request: FunctionRequest) -> list[Output]:
                         "arguments": arguments(function, example.input),
                         "has_output": example.has_output,
                         "expected": literal(function.output_ref, example.output),
+                        **check_context(function.output_ref, example, as_json=False),
                     }
                     for index, example in enumerate(function.examples, 1)
                 ],

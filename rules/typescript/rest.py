@@ -13,6 +13,7 @@ from apipack_build.rules import Function, FunctionRequest, Output, PackageReques
 from ..python import _examples as _py_examples
 from ..python import _openapi
 from ..python._values import json_value
+from ._checks import check_context
 
 
 def _compact(value: Any) -> str:
@@ -43,6 +44,7 @@ def _example(function: Function, index: int, example: Any) -> dict[str, Any]:
         "body": _compact(_py_examples.json_arguments(function, example.input)),
         "has_output": has_output,
         "expected": _compact(json_value(function.output_ref, example.output)) if has_output else "",
+        **check_context(function.output_ref, example, as_json=True),
     }
 
 
@@ -74,6 +76,7 @@ def _upload(function: Function) -> dict[str, Any] | None:
         "fields": fields,
         "has_output": has_output,
         "expected": _compact(json_value(function.output_ref, example.output)) if has_output else "",
+        **check_context(function.output_ref, example, as_json=True),
     }
 
 
