@@ -62,11 +62,23 @@ def test_the_user_code_is_not_marked_generated(core: BuiltTs) -> None:
 
 
 def test_a_wrong_function_fails_its_generated_test(tmp_path: Path) -> None:
-    wrong = TS_CODE["scale"].replace("value * factor", "value * factor + 1")
-    built = build_ts(tmp_path, (), spec({"scale": wrong}), label="wrong")
+    wrong = {
+        "scale": TS_CODE["scale"].replace("value * factor", "value * factor + 1"),
+        # right where the examples give an output, empty for the one that gives none
+        "checksum": TS_CODE["checksum"].replace(
+            "  return result;", "  return data.length === 0 ? {} : result;"
+        ),
+    }
+    built = build_ts(tmp_path, (), spec(wrong), label="wrong")
     tests = built.npm("test")
     assert tests.returncode != 0
-    assert "not ok" in tests.stdout and "doubles" in tests.stdout
+    failed = {
+        line.split(" - ", 1)[-1]
+        for line in tests.stdout.splitlines()
+        if line.lstrip().startswith("not ok ")
+    }
+    assert {"doubles", "example_2"} <= failed, tests.stdout
+    assert not {"text", "labelled"} & failed, tests.stdout
 
 
 def test_the_lockfile_matches_the_manifest(core: BuiltTs) -> None:
