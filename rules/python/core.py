@@ -74,7 +74,7 @@ def _test_context(package: Package, function: Function) -> dict[str, Any]:
 
 
 #: names the interface tests import to compare with a direct call, or define for property tests
-REFERENCE_NAMES = (
+_REFERENCE_NAMES = (
     "REJECTED",
     "Any",
     "carried",
@@ -84,9 +84,9 @@ REFERENCE_NAMES = (
     "settings",
     "st",
 )
-#: cases per property test of an interface: each is a request, the CLI's a whole command run
-PROPERTY_CASES = {"cli": 10}
+#: cases per property test of an interface: each a request, or on the CLI a whole command run
 _PROPERTY_CASES = 15
+_CLI_PROPERTY_CASES = 10
 
 
 def reference_context(
@@ -97,11 +97,11 @@ def reference_context(
     strategy giving every parameter a value (so a call means the same on every interface), and
     ``cases``; ``compares`` when the module needs ``direct``."""
     return {
-        "local": local_name(function.name, (*taken, *REFERENCE_NAMES)),
+        "local": local_name(function.name, (*taken, *_REFERENCE_NAMES)),
         "as_json": as_json,
         "compares": not function.examples or any(not e.has_output for e in function.examples),
         "arguments": "" if function.examples else _strategies_source(function.parameters),
-        "cases": PROPERTY_CASES.get(interface, _PROPERTY_CASES),
+        "cases": _CLI_PROPERTY_CASES if interface == "cli" else _PROPERTY_CASES,
         "imports": _reference_imports(function, interface, as_json),
     }
 
