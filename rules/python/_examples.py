@@ -9,7 +9,7 @@ from typing import Any
 from apipack_build.rules import Example, Function, Parameter, TypeRef
 
 from ._names import unique_names
-from ._values import json_value
+from ._values import json_value, python_value
 
 
 def named(function: Function, taken: Iterable[str] = ()) -> list[tuple[str, Example]]:
@@ -22,6 +22,15 @@ def json_arguments(function: Function, values: dict[str, Any]) -> dict[str, Any]
     """The arguments among *values* as they travel in JSON (bytes as base64), in spec order."""
     return {
         p.name: json_value(p.type_ref, values[p.name])
+        for p in function.parameters
+        if p.name in values
+    }
+
+
+def python_arguments(function: Function, values: dict[str, Any]) -> dict[str, Any]:
+    """The arguments among *values* as a Python caller passes them (bytes as bytes)."""
+    return {
+        p.name: python_value(p.type_ref, values[p.name])
         for p in function.parameters
         if p.name in values
     }

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from apipack_build.rules import ExampleRun, Function
 
+from ._examples import python_arguments
 from ._filters import py_literal
-from ._values import python_value
 from .core import expectation
 
 RUNNER = Path(__file__).with_name("_example_runner.py")
@@ -20,11 +20,7 @@ def example_run(code: str, function: Function) -> ExampleRun | None:
         return None
     cases = []
     for example in function.examples:
-        arguments = {
-            p.name: python_value(p.type_ref, example.input[p.name])
-            for p in function.parameters
-            if p.name in example.input
-        }
+        arguments = python_arguments(function, example.input)
         expected = expectation(function.output_ref, example, as_json=False)
         case = (
             example.name,

@@ -121,13 +121,7 @@ def _reference_imports(function: Function, interface: str, as_json: bool) -> lis
 def compared(function: Function, example: Example, as_json: bool) -> dict[str, Any]:
     """:func:`expectation`, and for an example without output ``direct``: the arguments of the
     direct call whose result the interface must answer as well."""
-    direct = None
-    if not example.has_output:
-        direct = {
-            p.name: python_value(p.type_ref, example.input[p.name])
-            for p in function.parameters
-            if p.name in example.input
-        }
+    direct = None if example.has_output else _examples.python_arguments(function, example.input)
     return {**expectation(function.output_ref, example, as_json), "direct": direct}
 
 
