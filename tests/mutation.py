@@ -76,10 +76,17 @@ def replaced(package: Path, module: str, name: str, body: str) -> Iterator[None]
     """Function *name* of the package with *body* instead of its own, for the duration: the
     mutant is appended to the function's module, which it overrides, and removed again. It takes
     any arguments, so only behaviour changes."""
-    source = package / "src" / module / "functions" / f"{name}.py"
-    original = source.read_text(encoding="utf-8")
     mutant = f"\n\ndef {name}(*args: object, **kwargs: object) -> object:\n    {body}\n"
-    source.write_text(original + mutant, encoding="utf-8")
+    with appended(package / "src" / module / "functions" / f"{name}.py", mutant):
+        yield
+
+
+@contextmanager
+def appended(source: Path, text: str) -> Iterator[None]:
+    """*text* at the end of the module *source* for the duration, where its definitions
+    override the module's own."""
+    original = source.read_text(encoding="utf-8")
+    source.write_text(original + text, encoding="utf-8")
     try:
         yield
     finally:

@@ -5,10 +5,12 @@ bundled examples get the same check in ``test_bundled_examples_build.py``.)"""
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from kitchen import ALL_INTERFACES, Built, generate, run
-from mutation import pytest_run, replaced, survivors
+from mutation import appended, pytest_run, replaced, survivors
 
 from apipack_build._registry import registry
 from apipack_build.spec import load_spec
@@ -90,39 +92,107 @@ functions:
 """
 
 
-def test_a_function_that_raises_fails_its_tests_through_every_interface(
-    kitchen: Built, tmp_path: Path
-) -> None:
-    project = tmp_path / "props"
-    (project / "specs").mkdir(parents=True)
+#: an interface that changes what the function returned, keeping its type and what the checks
+#: ask: only a comparison with a direct call tells it from a right one
+ALTERED = """
+
+def _altered(value: object) -> object:
+    if isinstance(value, str):
+        return value + "!"
+    if isinstance(value, bytes):
+        return value + b"!"
+    return {**value, "altered": 1.0}  # type: ignore[dict-item]
+"""
+#: per interface: the module to append to, and what overrides the way it answers
+ALTERING = {
+    "cli": (
+        "cli/_output.py",
+        """
+_print_result = print_result
+
+
+def print_result(result, *, as_json):
+    _print_result(_altered(result), as_json=as_json)
+""",
+    ),
+    **{
+        interface: (
+            "service/calls.py",
+            f"""
+_call = call
+
+
+def call(interface, function, fn, /, **arguments):
+    result = _call(interface, function, fn, **arguments)
+    return _altered(result) if interface == "{interface}" else result
+""",
+        )
+        for interface in ("graphql", "grpc", "rest", "websocket")
+    },
+}
+
+
+@dataclass(frozen=True)
+class Props:
+    package: Path
+    python: str
+    env: dict[str, str]
+    #: function -> its test modules: the direct one, then one per interface
+    modules: dict[str, list[str]]
+
+    def failed(self, modules: list[str]) -> set[str]:
+        """Those of *modules* with a failing test."""
+        done = pytest_run(self.python, self.package, ["-rf", *modules], self.env)
+        return {
+            line.split("::")[0].split()[-1]
+            for line in done.stdout.splitlines()
+            if line.startswith("FAILED ")
+        }
+
+
+@pytest.fixture(scope="module")
+def props(kitchen: Built, tmp_path_factory: pytest.TempPathFactory) -> Props:
+    project = tmp_path_factory.mktemp("props")
+    (project / "specs").mkdir()
     (project / "specs/props.yml").write_text(PROPERTIES, encoding="utf-8")
     done = generate(project, spec="specs/props.yml")
     assert done.returncode == 0, done.stdout + done.stderr
     package = project / "generated/python/props"
     spec = load_spec(project / "specs/props.yml", project, registry().vocabulary())
     # the kitchen's environment has every interface's libraries; this package is on the path
-    python, env = kitchen.bin("python"), {"PYTHONPATH": str(package / "src")}
-    modules = {
-        function.name: [f"tests/test_{function.name}.py"]
-        + [f"tests/test_{interface}_{function.name}.py" for interface in ALL_INTERFACES]
-        for function in spec.functions
-    }
+    return Props(
+        package,
+        kitchen.bin("python"),
+        {"PYTHONPATH": str(package / "src")},
+        {
+            function.name: [f"tests/test_{function.name}.py"]
+            + [f"tests/test_{interface}_{function.name}.py" for interface in ALL_INTERFACES]
+            for function in spec.functions
+        },
+    )
 
-    correct = pytest_run(python, package, [m for ms in modules.values() for m in ms], env)
+
+def test_a_function_that_raises_fails_its_tests_through_every_interface(props: Props) -> None:
+    every = [module for modules in props.modules.values() for module in modules]
+    correct = pytest_run(props.python, props.package, every, props.env)
     assert correct.returncode == 0, correct.stdout[-3000:]
     # the property tests are code people read: lint-clean with the package's own settings
     for check in (["ruff", "check", "--no-cache"], ["ruff", "format", "--no-cache", "--check"]):
-        done = run([python, "-m", *check, "."], package)
+        done = run([props.python, "-m", *check, "."], props.package)
         assert done.returncode == 0, done.stdout
-    done = run([python, "-m", "mypy"], package)
+    done = run([props.python, "-m", "mypy"], props.package)
     assert done.returncode == 0, done.stdout
 
-    for function in spec.functions:
-        with replaced(package, "props", function.name, 'raise RuntimeError("mutant")'):
-            done = pytest_run(python, package, ["-rf", *modules[function.name]], env)
-        failed = {
-            line.split("::")[0].split()[-1]
-            for line in done.stdout.splitlines()
-            if line.startswith("FAILED ")
-        }
-        assert failed == set(modules[function.name]), done.stdout[-3000:]
+    for function, modules in props.modules.items():
+        with replaced(props.package, "props", function, 'raise RuntimeError("mutant")'):
+            assert props.failed(modules) == set(modules)
+
+
+@pytest.mark.parametrize("interface", ALL_INTERFACES)
+def test_an_interface_answering_otherwise_than_a_direct_call_fails(
+    props: Props, interface: str
+) -> None:
+    path, override = ALTERING[interface]
+    modules = [f"tests/test_{interface}_{function}.py" for function in props.modules]
+    with appended(props.package / "src/props" / path, ALTERED + override):
+        assert props.failed(modules) == set(modules)
