@@ -177,6 +177,16 @@ def generate(
     )
 
 
+def generate_spec(project: Path, name: str, text: str) -> Path:
+    """The Python package *name*, with every interface, generated in *project* from the spec
+    *text* (written as ``specs/<name>.yml``)."""
+    (project / "specs").mkdir(parents=True, exist_ok=True)
+    (project / f"specs/{name}.yml").write_text(text, encoding="utf-8")
+    done = generate(project, spec=f"specs/{name}.yml")
+    assert done.returncode == 0, done.stdout + done.stderr
+    return project / "generated/python" / name
+
+
 def build(base: Path, interfaces: tuple[str, ...] = ALL_INTERFACES) -> Built:
     """The package built and installed under *base* (shared by all workers of a run)."""
     root = base / ("kitchen-" + "-".join(interfaces))

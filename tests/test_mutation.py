@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from kitchen import ALL_INTERFACES, Built, generate, run
+from kitchen import ALL_INTERFACES, Built, generate_spec, run
 from mutation import appended, pytest_run, replaced, survivors
 
 from apipack_build._registry import registry
@@ -153,11 +153,7 @@ class Props:
 @pytest.fixture(scope="module")
 def props(kitchen: Built, tmp_path_factory: pytest.TempPathFactory) -> Props:
     project = tmp_path_factory.mktemp("props")
-    (project / "specs").mkdir()
-    (project / "specs/props.yml").write_text(PROPERTIES, encoding="utf-8")
-    done = generate(project, spec="specs/props.yml")
-    assert done.returncode == 0, done.stdout + done.stderr
-    package = project / "generated/python/props"
+    package = generate_spec(project, "props", PROPERTIES)
     spec = load_spec(project / "specs/props.yml", project, registry().vocabulary())
     # the kitchen's environment has every interface's libraries; this package is on the path
     return Props(

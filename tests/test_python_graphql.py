@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from kitchen import Built, answers_http, free_port, generate, run, running, serving
+from kitchen import Built, answers_http, free_port, generate_spec, run, running, serving
 
 pytestmark = pytest.mark.slow
 
@@ -169,12 +169,7 @@ functions:
 
 @pytest.fixture(scope="module")
 def tricky(kitchen: Built, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    project = tmp_path_factory.mktemp("tricky")
-    (project / "specs").mkdir()
-    (project / "specs/tricky.yml").write_text(TRICKY, encoding="utf-8")
-    result = generate(project, spec="specs/tricky.yml")
-    assert result.returncode == 0, result.stdout + result.stderr
-    return project / "generated/python/tricky"
+    return generate_spec(tmp_path_factory.mktemp("tricky"), "tricky", TRICKY)
 
 
 def test_tricky_package_passes_its_tests_and_checkers(kitchen: Built, tricky: Path) -> None:
