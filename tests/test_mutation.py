@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from helpers import run_apipack
 from kitchen import ALL_INTERFACES, Built, generate_spec, run
 from mutation import appended, pytest_run, replaced, survivors
 
@@ -134,6 +135,7 @@ def call(interface, function, fn, /, **arguments):
 
 @dataclass(frozen=True)
 class Props:
+    project: Path
     package: Path
     python: str
     env: dict[str, str]
@@ -157,6 +159,7 @@ def props(kitchen: Built, tmp_path_factory: pytest.TempPathFactory) -> Props:
     spec = load_spec(project / "specs/props.yml", project, registry().vocabulary())
     # the kitchen's environment has every interface's libraries; this package is on the path
     return Props(
+        project,
         package,
         kitchen.bin("python"),
         {"PYTHONPATH": str(package / "src")},
@@ -182,6 +185,12 @@ def test_a_function_that_raises_fails_its_tests_through_every_interface(props: P
     for function, modules in props.modules.items():
         with replaced(props.package, "props", function, 'raise RuntimeError("mutant")'):
             assert props.failed(modules) == set(modules)
+
+    # what the tools left behind (Hypothesis's caches, mypy's) is neither extra nor stale
+    interfaces = ",".join(ALL_INTERFACES)
+    args = ("specs/props.yml", "-l", "python", "-i", interfaces, "-o", "generated")
+    done = run_apipack(props.project, "check", *args)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 @pytest.mark.parametrize("interface", ALL_INTERFACES)

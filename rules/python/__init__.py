@@ -29,6 +29,7 @@ LANGUAGE = Language(
         "**/__pycache__/**",
         "**/*.pyc",
         ".pytest_cache/**",
+        ".hypothesis/**",  # Hypothesis keeps caches there even without an example database
         "**/*.egg-info/**",
         ".venv/**",
         "build/**",
