@@ -165,7 +165,8 @@ class Build:
             remote=self.plan.llm.remote,
         )
         failed: TaskFailed | None = None
-        meter = metering(self.plan.llm.provider(), self.progress, self.plan.llm.task_name(need))
+        name = f"{self.basename}:{self.plan.llm.task_name(need)}"  # as doit's reporter names it
+        meter = metering(self.plan.llm.provider(), self.progress, name)
         try:
             with self._llm_slot(), meter:
                 asker.ask(need, self.plan.llm.resolution.digest)

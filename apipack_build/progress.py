@@ -7,7 +7,7 @@ finishes. ``--quiet`` shows neither.
 
 doit's reporter runs in its main process whatever ``-n`` is, so task events arrive here even from
 worker processes; tokens do not, as a reply streams inside a task's action. Each LLM request
-therefore sends its running token count as a UDP datagram to 127.0.0.1, where a thread of the
+therefore sends its tokens per second so far as a UDP datagram to 127.0.0.1, where a thread of the
 main process receives them and redraws the line; a datagram lost costs one redraw, nothing else.
 """
 
@@ -53,8 +53,8 @@ class Progress:
         self.total = self.done = 0
         self.llm_total = self.llm_done = 0
         self.started = time.perf_counter()
-        self.waiting: dict[str, float] = {}  # LLM task -> when it started
-        self.tokens: dict[str, int] = {}  # LLM task -> tokens received so far
+        self.waiting: set[str] = set()  # LLM tasks started and not finished
+        self.rates: dict[str, float] = {}  # LLM task -> tokens per second of its reply so far
         self.lock = threading.Lock()
         self.shown = False
         self._stop = threading.Event()
@@ -81,7 +81,7 @@ class Progress:
     def started_task(self, name: str) -> None:
         with self.lock:
             if _llm(name):
-                self.waiting[name] = time.perf_counter()
+                self.waiting.add(name)
             self._draw()
         # started here, not earlier: doit forks its workers before the first task starts, and
         # a process must not fork while this thread may hold the stream's lock
@@ -94,8 +94,8 @@ class Progress:
             self.done += 1
             if _llm(name):
                 self.llm_done += 1
-                self.waiting.pop(name, None)
-                self.tokens.pop(name, None)
+                self.waiting.discard(name)
+                self.rates.pop(name, None)
                 if not self.live:
                     self._plain(name, values or {}, failed)
             self._draw()
@@ -118,25 +118,25 @@ class Progress:
     def _plain(self, name: str, values: dict[str, Any], failed: bool) -> None:
         llm = values.get("llm") or {}
         tokens, seconds = llm.get("completion_tokens", 0), llm.get("seconds", 0.0)
-        how = "failed" if failed else f"{tokens} tokens in {seconds:.1f} s"
+        rate = f", {tokens / seconds:.0f} tok/s" if seconds >= 0.05 else ""
+        how = "failed" if failed else f"{tokens} tokens in {seconds:.1f} s{rate}"
         self.stream.write(
             f"apipack: LLM {function_label(name)}: {how} [{self.llm_done}/{self.llm_total}]\n"
         )
         self.stream.flush()
 
     def line(self, now: float) -> str:
-        """The live line, e.g. ``[12/40] LLM: tools.shout (python) 31 tok/s; 4.2 s, ~9 s left``."""
+        """The live line, e.g. ``apipack [12/40] 4.2 s, ~9 s left · LLM: shout 31 tok/s, halve``
+        (what does not fit the terminal is cut from the end, so the counts come first)."""
         elapsed = now - self.started
-        parts = [f"apipack [{self.done}/{self.total}]"]
+        line = f"apipack [{self.done}/{self.total}] {elapsed:.1f} s{self._estimate(elapsed)}"
         if self.waiting:
             shown = []
-            for name, since in sorted(self.waiting.items()):
-                tokens = self.tokens.get(name)
-                rate = f" {tokens / max(now - since, 1e-3):.0f} tok/s" if tokens else ""
-                shown.append(f"{function_label(name)}{rate}")
-            parts.append("LLM: " + ", ".join(shown))
-        parts.append(f"{elapsed:.1f} s" + self._estimate(elapsed))
-        return " · ".join(parts)
+            for name in sorted(self.waiting):
+                rate = self.rates.get(name)
+                shown.append(name.rsplit("/", 1)[-1] + (f" {rate:.0f} tok/s" if rate else ""))
+            line += " · LLM: " + ", ".join(shown)
+        return line
 
     def _estimate(self, elapsed: float) -> str:
         """Time left at the pace so far: of LLM functions when the build asks the LLM (they
@@ -168,25 +168,26 @@ class Progress:
                 if data:
                     try:
                         message = json.loads(data)
-                        name, tokens = str(message["task"]), int(message["tokens"])
+                        name, rate = str(message["task"]), float(message["rate"])
                     except (ValueError, KeyError, TypeError):
                         continue
                     if name in self.waiting:
-                        self.tokens[name] = tokens
+                        self.rates[name] = rate
                 if not self._stop.is_set():
                     self._draw()
 
 
 @contextlib.contextmanager
 def metering(provider: Any, progress: Progress | None, name: str) -> Iterator[None]:
-    """While *provider* answers LLM task *name*, send its running token count to the live
-    display (from whichever process runs the task). Providers that stream call ``on_chunk``."""
+    """While *provider* answers LLM task *name*, send its tokens per second so far to the live
+    display (from whichever process runs the task). Providers that stream call ``on_chunk``;
+    the clock starts here, once the request holds its LLM slot."""
     address = progress.address if progress is not None else None
     if address is None:
         yield
         return
     sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    last = 0.0
+    began = last = time.perf_counter()
 
     def on_chunk(count: int) -> None:
         nonlocal last
@@ -194,8 +195,9 @@ def metering(provider: Any, progress: Progress | None, name: str) -> Iterator[No
         if now - last < SEND_EVERY:
             return
         last = now
+        message = {"task": name, "rate": count / (now - began)}
         with contextlib.suppress(OSError):
-            sender.sendto(json.dumps({"task": name, "tokens": count}).encode(), address)
+            sender.sendto(json.dumps(message).encode(), address)
 
     setattr(provider, "on_chunk", on_chunk)  # noqa: B010 - providers need not declare it
     try:
