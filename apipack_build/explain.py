@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._fsio import write_atomic
-from ._hashing import content_hash
+from ._hashing import bytes_hash, content_hash
 from ._lookup import LAST_BUILD, STATE_DIR
 from .errors import ApipackError, ConfigError
 
@@ -41,6 +41,7 @@ RECORD_FORMAT = 1
 MANIFEST_TASK = "_manifest"
 
 RAN, UP_TO_DATE, FAILED, NOT_RUN = "ran", "up to date", "failed", "not run"
+WHOLE = "#"  # a function's entry: the hash of all its fields together
 
 #: what each kind of input is called, in the order causes are listed
 KINDS = {
@@ -83,7 +84,7 @@ def record(build: Build) -> None:
     """Write ``.apipack/explain.json`` for *build*: each task's inputs, status and causes."""
     path = build.state / RECORD_FILE
     previous = read_record(path)
-    current = _Recorder(build).record()
+    current = _Recorder(build, previous).record()
     for name, task in current["tasks"].items():
         if task["status"] in (RAN, FAILED):
             task["causes"] = causes(previous, current, name)
@@ -93,20 +94,27 @@ def record(build: Build) -> None:
 
 
 class _Recorder:
-    """The named inputs of every task of one build (each function and setting hashed once)."""
+    """The named inputs of every task of one build. What many tasks share — a function's spec
+    fields, settings, a rule's version and code, a template's hash, a set of template names — is
+    stored once and referred to, which keeps the record small and its making quick."""
 
-    def __init__(self, build: Build):
+    def __init__(self, build: Build, previous: Mapping[str, Any] | None):
         self.build = build
+        self.previous: Mapping[str, Any] = previous["functions"] if previous else {}
         self.functions: dict[str, dict[str, str]] = {}
+        self.packages: dict[str, dict[str, str]] = {}
         self.settings: dict[str, str] = {}
-        self.llm: dict[str, str] = {}
+        self.rules: dict[str, dict[str, str]] = {}
+        self.templates: dict[str, str] = {}
+        self.template_sets: dict[tuple[str, ...], int] = {}
+        self.prompts: dict[str, str] = {}  # request key -> hash of the prompt
+        self._settings_seen: set[int] = set()
 
     def record(self) -> dict[str, Any]:
         from ._llmstep import LLMStep
 
         build = self.build
         outcomes = build.outcomes
-        self.llm = self._llm_settings()
         tasks: dict[str, dict[str, Any]] = {}
         for need in build.plan.llm.needs:
             name = LLMStep.task_name(need)
@@ -114,9 +122,7 @@ class _Recorder:
                 "kind": "llm",
                 "key": _trim(need.request_key),
                 "function": self._function(need.package, need.function),
-                "spec": "",
-                "files": [],
-                "inputs": self._need_inputs(need),
+                "inputs": {"prompt": self._prompt(need)},
                 "status": outcomes.get(name, UP_TO_DATE),  # else answered without asking
             }
         resolved = []
@@ -130,9 +136,6 @@ class _Recorder:
         tasks[MANIFEST_TASK] = {
             "kind": "manifest",
             "key": "",
-            "function": "",
-            "spec": "",
-            "files": [],
             "inputs": {
                 "task-keys": _short([[t.name, t.key] for t in resolved]),
                 "lock": self._lock_hash(),
@@ -143,67 +146,92 @@ class _Recorder:
             "format": RECORD_FORMAT,
             "functions": self.functions,
             "settings": self.settings,
-            "llm": self.llm,
+            "llm": self._llm_settings(),
+            "rules": self.rules,
+            "templates": self.templates,
+            "template_sets": [list(names) for names in self.template_sets],
             "tasks": tasks,
         }
 
     def _render_task(self, task: RenderTask, status: str) -> dict[str, Any]:
-        inputs: dict[str, str] = {"outputs": _short([f.path for f in task.files])}
-        for planned in task.files:
-            for name, digest in self.build.plan.renderer.template_hashes(planned.template):
-                inputs[f"template:{name}"] = _trim(digest)
-        function_id, source = "", ""
+        entry: dict[str, Any] = {
+            "kind": "render",
+            "key": _trim(task.key) if task.key else "",
+            "templates": self._template_set(task),
+            "status": status,
+        }
+        # the files themselves are in the manifest; the list's hash tells a change
+        paths = "\n".join(f.path for f in task.files)
+        inputs: dict[str, str] = {"outputs": _trim(bytes_hash(paths.encode("utf-8")))}
         origin = task.origin
         if origin is not None:
-            from ._registry import registry
-
             rule, package = origin.rule, origin.request.package
-            source = package.source
-            inputs[f"rule:{rule.name}"] = rule.version
-            inputs[f"rule-code:{rule.name}"] = _short(registry().code_hash(rule))
-            self._rule_settings(origin.request.settings.deployment, "deployment")
-            self._rule_settings(origin.request.settings.output, "output")
+            entry["spec"], entry["rule"] = package.source, rule.name
+            self._rule(rule)
+            self._rule_settings(origin.request.settings)
             if origin.function is None:
                 inputs.update(self._package_inputs(package))
             else:
-                function_id = self._function(package.name, origin.function)
+                entry["function"] = self._function(package.name, origin.function)
                 inputs.update(_implementation_inputs(origin.function.name, origin.implementation))
                 if origin.need is not None:
-                    inputs["prompt"] = self._need_inputs(origin.need)["prompt"]
-        return {
-            "kind": "render",
-            "key": _trim(task.key) if task.key else "",
-            "function": function_id,
-            "spec": source,
-            "files": [f.path for f in task.files],
-            "inputs": inputs,
-            "status": status,
-        }
+                    inputs["prompt"] = self._prompt(origin.need)
+        entry["inputs"] = inputs
+        return entry
+
+    def _template_set(self, task: RenderTask) -> int:
+        renderer = self.build.plan.renderer
+        names = set()
+        for planned in task.files:
+            for name, digest in renderer.template_hashes(planned.template):
+                self.templates[name] = _trim(digest)
+                names.add(name)
+        return self.template_sets.setdefault(tuple(sorted(names)), len(self.template_sets))
+
+    def _rule(self, rule: Any) -> None:
+        if rule.name not in self.rules:
+            from ._registry import registry
+
+            self.rules[rule.name] = {
+                f"rule:{rule.name}": rule.version,
+                f"rule-code:{rule.name}": _trim(registry().code_hash(rule)),
+            }
 
     def _function(self, package: str, function: Function) -> str:
-        """Hash *function*'s spec fields once; its id in the record."""
+        """Hash *function*'s spec fields once (each field only if the whole changed since the
+        last record); its id in the record."""
         ident = f"{package}/{function.name}"
-        if ident not in self.functions:
-            fields = function.model_dump(mode="json", exclude={"code", "implementation"})
-            self.functions[ident] = {
-                f"spec:{function.name}.{field}": _short(value)
-                for field, value in sorted(fields.items())
-            }
+        if ident in self.functions:
+            return ident
+        fields = function.model_dump(mode="json", exclude={"code", "implementation"})
+        whole = _short(fields)
+        before = self.previous.get(ident)
+        if isinstance(before, dict) and before.get(WHOLE) == whole:
+            self.functions[ident] = before
+        else:
+            hashed = {f"spec:{function.name}.{k}": _short(v) for k, v in sorted(fields.items())}
+            self.functions[ident] = {WHOLE: whole, **hashed}
         return ident
 
     def _package_inputs(self, package: Package) -> dict[str, str]:
-        fields = package.model_dump(mode="json", exclude={"functions", "source"})
-        inputs = {f"spec:{field}": _short(value) for field, value in sorted(fields.items())}
-        ids = [self._function(package.name, f) for f in package.functions]
-        inputs["spec:functions"] = _short(
-            [[ident, self.functions[ident]] for ident in ids]
-            + [[f.name, f.code, f.implementation] for f in package.functions]
-        )
-        return inputs
+        if package.name not in self.packages:
+            fields = package.model_dump(mode="json", exclude={"functions", "source"})
+            inputs = {f"spec:{field}": _short(value) for field, value in sorted(fields.items())}
+            ids = [self._function(package.name, f) for f in package.functions]
+            inputs["spec:functions"] = _short(
+                [[ident, self.functions[ident][WHOLE]] for ident in ids]
+                + [[f.name, f.code, f.implementation] for f in package.functions]
+            )
+            self.packages[package.name] = inputs
+        return self.packages[package.name]
 
-    def _rule_settings(self, values: Mapping[str, Any], group: str) -> None:
-        for name, value in values.items():
-            self.settings[f"setting:{group}.{name}"] = _short(value)
+    def _rule_settings(self, settings: Any) -> None:
+        if id(settings) in self._settings_seen:  # one object for every task of a build
+            return
+        self._settings_seen.add(id(settings))
+        for group, values in (("deployment", settings.deployment), ("output", settings.output)):
+            for name, value in values.items():
+                self.settings[f"setting:{group}.{name}"] = _short(value)
 
     def _llm_settings(self) -> dict[str, str]:
         from .llm import sampling_options
@@ -218,40 +246,48 @@ class _Recorder:
             found["model-digest"] = llm.resolution.digest
         return found
 
-    def _need_inputs(self, need: Need) -> dict[str, str]:
-        return {"prompt": _short([vars(m) for m in need.messages])}
+    def _prompt(self, need: Need) -> str:
+        if need.request_key not in self.prompts:
+            text = "\0".join(f"{m.role}\0{m.content}" for m in need.messages)
+            self.prompts[need.request_key] = _trim(bytes_hash(text.encode("utf-8")))
+        return self.prompts[need.request_key]
 
     def _lock_hash(self) -> str:
+        """The lock as the build left it (a build with no LLM has none)."""
         try:
-            entries = self.build.lock_entries()
-        except ApipackError:  # a reply that never came: the lock was not written
+            return _trim(bytes_hash(self.build.plan.llm.lock_path.read_bytes()))
+        except OSError:
             return ""
-        return _short([[*ident, entry] for ident, entry in sorted(entries.items())])
 
 
 def _implementation_inputs(function: str, implementation: Any) -> dict[str, str]:
     if implementation is None or implementation.origin == "none":
         return {}
+    digest = _trim(bytes_hash(implementation.source.encode("utf-8")))
     if implementation.origin == "file":
-        return {f"implementation:{implementation.path}": _short(implementation.source)}
+        return {f"implementation:{implementation.path}": digest}
     if implementation.origin == "llm":
-        return {"llm-reply": _short(implementation.source)}
-    return {f"spec:{function}.code": _short(implementation.source)}
+        return {"llm-reply": digest}
+    return {f"spec:{function}.code": digest}
 
 
 # -- deciding causes --
 
 
 def effective_inputs(record: Mapping[str, Any], name: str) -> dict[str, str]:
-    """A task's inputs with the shared ones (its function's spec fields, settings) merged in."""
+    """A task's inputs with the shared ones it refers to merged in."""
     task = record["tasks"][name]
     merged: dict[str, str] = {}
     if task["kind"] == "llm":
         merged.update(record["llm"])
     elif task["kind"] == "render":
         merged.update(record["settings"])
-    if task["function"]:
+        merged.update(record["rules"].get(task.get("rule", ""), {}))
+        for template in record["template_sets"][task["templates"]]:
+            merged[f"template:{template}"] = record["templates"][template]
+    if task.get("function"):
         merged.update(record["functions"].get(task["function"], {}))
+        merged.pop(WHOLE, None)
     merged.update(task["inputs"])
     return merged
 
@@ -320,9 +356,11 @@ def read_record(path: Path) -> dict[str, Any] | None:
         return None
     if not isinstance(data, dict) or data.get("format") != RECORD_FORMAT:
         return None
-    for part in ("tasks", "functions", "settings", "llm"):
+    for part in ("tasks", "functions", "settings", "llm", "rules", "templates"):
         if not isinstance(data.get(part), dict):
             return None
+    if not isinstance(data.get("template_sets"), list):
+        return None
     return data
 
 
@@ -347,9 +385,10 @@ def explain(
             f"no build recorded in {STATE_DIR}/{RECORD_FILE}; run `apipack generate` first"
         )
     fast = _fast_path(state / LAST_BUILD)
+    files = _files_by_task(state, root, output)
     names = sorted(record_["tasks"])
     if query is not None:
-        names = _matching(record_, names, query, root, output, cwd or root)
+        names = _matching(record_, files, names, query, root, output, cwd or root)
         if not names:
             raise ConfigError(
                 f"'{query}' is neither a function nor a file of the last build "
@@ -360,7 +399,9 @@ def explain(
         task = record_["tasks"][name]
         status = UP_TO_DATE if fast else task["status"]
         reasons = () if fast or status not in (RAN, FAILED) else tuple(task.get("causes", ()))
-        found.append(Explanation(name, status, reasons, tuple(task["files"]), task["spec"]))
+        found.append(
+            Explanation(name, status, reasons, tuple(files.get(name, ())), task.get("spec", ""))
+        )
     return found, fast
 
 
@@ -372,8 +413,20 @@ def _fast_path(path: Path) -> bool:
         return False
 
 
+def _files_by_task(state: Path, root: Path, output: Path) -> dict[str, list[str]]:
+    """The files each task wrote, from the manifest (output-relative, sorted)."""
+    from . import _manifest
+
+    found: dict[str, list[str]] = {}
+    entries = _manifest.read(state / "manifest.json", _manifest.output_id(output.resolve(), root))
+    for path, entry in sorted(entries.items()):
+        found.setdefault(entry.task, []).append(path)
+    return found
+
+
 def _matching(
     record_: Mapping[str, Any],
+    files: Mapping[str, list[str]],
     names: Iterable[str],
     query: str,
     root: Path,
@@ -385,12 +438,13 @@ def _matching(
 
     def matches(name: str) -> bool:
         task = record_["tasks"][name]
-        function = task["function"]
+        function = task.get("function", "")
+        templates = record_["template_sets"][task["templates"]] if "templates" in task else ()
         return bool(
             name == query
             or (function and (function in wanted or function.split("/", 1)[1] == query))
-            or wanted & set(task["files"])
-            or task["spec"] in wanted
+            or wanted & {*files.get(name, ()), *templates}
+            or task.get("spec") in wanted
             or any(k.split(":", 1)[-1] in wanted for k in task["inputs"] if ":" in k)
         )
 
