@@ -42,6 +42,8 @@ MANIFEST_TASK = "_manifest"
 
 RAN, UP_TO_DATE, FAILED, NOT_RUN = "ran", "up to date", "failed", "not run"
 WHOLE = "#"  # a function's entry: the hash of all its fields together
+#: what reading a record that is well-formed JSON but not what a build wrote may raise
+DAMAGE = (KeyError, TypeError, IndexError, AttributeError, ValueError)
 
 #: what each kind of input is called, in the order causes are listed
 KINDS = {
@@ -84,13 +86,22 @@ def record(build: Build) -> None:
     """Write ``.apipack/explain.json`` for *build*: each task's inputs, status and causes."""
     path = build.state / RECORD_FILE
     previous = read_record(path)
-    current = _Recorder(build, previous).record()
-    for name, task in current["tasks"].items():
-        if task["status"] in (RAN, FAILED):
-            task["causes"] = causes(previous, current, name)
+    try:
+        current = _Recorder(build, previous).record()
+        _decide(previous, current)
+    except DAMAGE:  # a record edited or damaged by hand: as if there were none
+        previous = None
+        current = _Recorder(build, previous).record()
+        _decide(previous, current)
     current["removed"] = sorted(set(previous["tasks"]) - set(current["tasks"])) if previous else []
     text = json.dumps(current, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     write_atomic(path, (text + "\n").encode("utf-8"))
+
+
+def _decide(previous: Mapping[str, Any] | None, current: dict[str, Any]) -> None:
+    for name, task in current["tasks"].items():
+        if task["status"] in (RAN, FAILED):
+            task["causes"] = causes(previous, current, name)
 
 
 class _Recorder:
@@ -354,14 +365,14 @@ def read_record(path: Path) -> dict[str, Any] | None:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(data, dict) or data.get("format") != RECORD_FORMAT:
-        return None
-    for part in ("tasks", "functions", "settings", "llm", "rules", "templates"):
-        if not isinstance(data.get(part), dict):
-            return None
-    if not isinstance(data.get("template_sets"), list):
-        return None
-    return data
+    tables = ("tasks", "functions", "settings", "llm", "rules", "templates")
+    well_formed = (
+        isinstance(data, dict)
+        and data.get("format") == RECORD_FORMAT
+        and all(isinstance(data.get(table), dict) for table in tables)
+        and isinstance(data.get("template_sets"), list)
+    )
+    return data if well_formed else None
 
 
 @dataclass(frozen=True)
@@ -386,21 +397,27 @@ def explain(
         )
     fast = _fast_path(state / LAST_BUILD)
     files = _files_by_task(state, root, output)
-    names = sorted(record_["tasks"])
-    if query is not None:
-        names = _matching(record_, files, names, query, root, output, cwd or root)
-        if not names:
-            raise ConfigError(
-                f"'{query}' is neither a function nor a file of the last build "
-                f"(a generated file, a spec, an implementation file or a template)"
-            )
-    found = []
-    for name in names:
-        task = record_["tasks"][name]
-        status = UP_TO_DATE if fast else task["status"]
-        reasons = () if fast or status not in (RAN, FAILED) else tuple(task.get("causes", ()))
-        found.append(
-            Explanation(name, status, reasons, tuple(files.get(name, ())), task.get("spec", ""))
+    try:
+        names = sorted(record_["tasks"])
+        if query is not None:
+            names = _matching(record_, files, names, query, root, output, cwd or root)
+        found = []
+        for name in names:
+            task = record_["tasks"][name]
+            status = UP_TO_DATE if fast else str(task["status"])
+            reasons = () if fast or status not in (RAN, FAILED) else tuple(task.get("causes", ()))
+            spec = str(task.get("spec", ""))
+            found.append(Explanation(name, status, reasons, tuple(files.get(name, ())), spec))
+            for cause in reasons:
+                describe(cause)  # a damaged cause fails here, not half-way through the report
+    except DAMAGE:
+        raise ConfigError(
+            f"{STATE_DIR}/{RECORD_FILE} is damaged; the next `apipack generate` rewrites it"
+        ) from None
+    if query is not None and not names:
+        raise ConfigError(
+            f"'{query}' is neither a function nor a file of the last build "
+            f"(a generated file, a spec, an implementation file or a template)"
         )
     return found, fast
 

@@ -210,3 +210,18 @@ def test_the_report_is_deterministic_and_portable(built: Project, tmp_path: Path
     record = (built.state / "explain.json").read_text()
     assert str(tmp_path) not in record
     assert TEMPLATES["text/_header.j2"] not in record  # hashes, not texts
+
+
+def test_a_damaged_record_is_reported_and_rewritten(built: Project) -> None:
+    tables = {name: {} for name in ("functions", "settings", "llm", "rules", "templates")}
+    beta = {"tools/text/docs/beta": {"kind": "render"}}  # no status, no templates
+    damaged = {"format": 1, "tasks": beta, "template_sets": [], **tables}
+    (built.state / "explain.json").write_text(json.dumps(damaged))
+    done = built.apipack("explain", expect=2)
+    assert ".apipack/explain.json is damaged; the next `apipack generate` rewrites it" in (
+        done.stderr
+    )
+    built.edit("specs/tools.yml", "Second", "The second")
+    built.generate()  # the build neither fails nor trusts it
+    found = causes(explain(built))
+    assert found["tools/text/docs/beta"] == [("first-build", "")]
