@@ -38,9 +38,9 @@ if TYPE_CHECKING:
 
 RECORD_FILE = "explain.json"
 RECORD_FORMAT = 1
-MANIFEST_TASK = "_manifest"
+MANIFEST_TASK = "_manifest"  # as ``_build`` names it (not imported: that loads doit)
 
-RAN, UP_TO_DATE, FAILED, NOT_RUN = "ran", "up to date", "failed", "not run"
+RAN, UP_TO_DATE, FAILED, NOT_RUN, REMOVED = "ran", "up to date", "failed", "not run", "removed"
 WHOLE = "#"  # a function's entry: the hash of all its fields together
 #: what reading a record that is well-formed JSON but not what a build wrote may raise
 DAMAGE = (KeyError, TypeError, IndexError, AttributeError, ValueError)
@@ -410,6 +410,8 @@ def explain(
             found.append(Explanation(name, status, reasons, tuple(files.get(name, ())), spec))
             for cause in reasons:
                 describe(cause)  # a damaged cause fails here, not half-way through the report
+        if query is None and not fast:  # tasks the build before had, and this one has not
+            found += [Explanation(str(n), REMOVED, (), (), "") for n in record_["removed"]]
     except DAMAGE:
         raise ConfigError(
             f"{STATE_DIR}/{RECORD_FILE} is damaged; the next `apipack generate` rewrites it"
@@ -514,7 +516,7 @@ def report_lines(found: list[Explanation], fast: bool, everything: bool) -> list
     else:
         lines.append(
             f"apipack explain: the last build ran {sum(e.status == RAN for e in found)} "
-            f"of {len(found)} task(s)"
+            f"of {sum(e.status != REMOVED for e in found)} task(s)"
         )
     for item in found if everything else ran:
         lines.append(f"{item.task}: {item.status}")

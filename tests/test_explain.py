@@ -133,6 +133,12 @@ def test_a_new_function_and_the_package_tasks_it_reaches(built: Project) -> None
     text = built.apipack("explain", "specs/tools.yml").stdout
     assert "the package's functions changed: delta (added)" in text
 
+    built.write_spec({"alpha": "First", "beta": "Second", "gamma": "Third"})
+    built.generate()
+    text = built.apipack("explain").stdout
+    assert "\ntools/text/docs/delta: removed\n" in text
+    assert "the package's functions changed: delta (removed)" in text
+
 
 def llm_build(folder: Path, fake: FakeLLM) -> Path:
     project = llm_project(folder)
