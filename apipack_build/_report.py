@@ -15,7 +15,8 @@ from doit.exceptions import UnmetDependency
 from ._remote import show_warnings
 from ._summary import Summary
 from .errors import redact
-from .explain import FAILED, RAN, UP_TO_DATE, record
+from .explain import FAILED, RAN, UP_TO_DATE
+from .explain_record import record
 
 if TYPE_CHECKING:
     from ._build import Build
