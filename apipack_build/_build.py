@@ -35,6 +35,7 @@ from ._plan import Plan, RenderTask
 from ._registry import registry
 from ._summary import Summary, summary_bytes
 from .errors import ApipackError, BuildError, BusyError
+from .progress import Progress, metering
 
 MANIFEST_TASK = "_manifest"
 LOCK_TIMEOUT = 900.0
@@ -65,6 +66,8 @@ class Build:
         self._lock: FileLock | None = None
         self._resolved: dict[str, RenderTask] = {}
         self._targets: dict[str, Path] = {}
+        self.outcomes: dict[str, str] = {}  # task name -> how it ended, for `apipack explain`
+        self.progress: Progress | None = None  # the live display, when the command line asks
 
     # -- locking --
 
@@ -91,7 +94,7 @@ class Build:
             "dep_file": str(self.state / "doit.sqlite3"),
             "backend": "sqlite3",
             "check_file_uptodate": checker_factory(lambda path: self.hasher),
-            "reporter": reporter_class({self.basename: self}),
+            "reporter": reporter_class({self.basename: self}, progress=self.progress),
             "default_tasks": [self.basename],
             "continue": True,  # one function's failure must not stop the others
             "verbosity": 0,
@@ -162,8 +165,10 @@ class Build:
             remote=self.plan.llm.remote,
         )
         failed: TaskFailed | None = None
+        name = f"{self.basename}:{self.plan.llm.task_name(need)}"  # as doit's reporter names it
+        meter = metering(self.plan.llm.provider(), self.progress, name)
         try:
-            with self._llm_slot():
+            with self._llm_slot(), meter:
                 asker.ask(need, self.plan.llm.resolution.digest)
         except ApipackError as exc:
             failed = TaskFailed(str(exc))

@@ -22,6 +22,7 @@ from doit.reporter import ConsoleReporter
 from ._fsio import FileHasher, write_atomic
 from ._report import Reporter
 from ._summary import Summary, summary_bytes
+from .progress import Progress
 
 if TYPE_CHECKING:
     from ._build import Build
@@ -53,8 +54,10 @@ class RunReporter:
         *,
         summary_json: Path | None = None,
         on_complete: Callable[[], None] | None = None,
+        progress: Progress | None = None,
     ):
         self.builds = dict(builds)
+        self.progress = progress
         self.projects = {
             name: Reporter(build, outstream, label="" if name == DEFAULT_NAMESPACE else name)
             for name, build in self.builds.items()
@@ -78,23 +81,35 @@ class RunReporter:
         for reporter in self.projects.values():
             reporter.initialize(tasks, selected_tasks)
         self.others.initialize(tasks, selected_tasks)
+        if self.progress is not None:
+            self.progress.initialize([n for n, t in tasks.items() if t.actions])
 
     def get_status(self, task: Any) -> None:
         (self._project(task) or self.others).get_status(task)
 
     def execute_task(self, task: Any) -> None:
+        if self.progress is not None and task.actions:
+            self.progress.started_task(task.name)
         (self._project(task) or self.others).execute_task(task)
 
+    def _finished(self, task: Any, values: Any, failed: bool = False) -> None:
+        if self.progress is not None and task.actions:
+            self.progress.finished_task(task.name, values, failed)
+
     def add_success(self, task: Any) -> None:
+        self._finished(task, task.values)
         (self._project(task) or self.others).add_success(task)
 
     def add_failure(self, task: Any, fail: Any) -> None:
+        self._finished(task, getattr(fail, "values", None), failed=True)
         (self._project(task) or self.others).add_failure(task, fail)
 
     def skip_uptodate(self, task: Any) -> None:
+        self._finished(task, None)
         (self._project(task) or self.others).skip_uptodate(task)
 
     def skip_ignore(self, task: Any) -> None:
+        self._finished(task, None)
         (self._project(task) or self.others).skip_ignore(task)
 
     def teardown_task(self, task: Any) -> None:
@@ -107,6 +122,8 @@ class RunReporter:
         self.errors.append(msg.strip())
 
     def complete_run(self) -> None:
+        if self.progress is not None:
+            self.progress.close()  # before anything else is printed
         for reporter in self.met.values():
             reporter.complete_run()
         for build in self.builds.values():  # the checker may have hashed files of any of them
@@ -128,13 +145,19 @@ def reporter_class(
     *,
     summary_json: Path | None = None,
     on_complete: Callable[[], None] | None = None,
+    progress: Progress | None = None,
 ) -> type:
     """A reporter class for ``DOIT_CONFIG`` (doit instantiates it with (outstream, options))."""
 
     class BoundRunReporter(RunReporter):
         def __init__(self, outstream: IO[str], options: Mapping[str, Any]) -> None:
             super().__init__(
-                builds, outstream, options, summary_json=summary_json, on_complete=on_complete
+                builds,
+                outstream,
+                options,
+                summary_json=summary_json,
+                on_complete=on_complete,
+                progress=progress,
             )
 
     return BoundRunReporter

@@ -50,6 +50,17 @@ class PlannedFile:
 
 
 @dataclass(frozen=True)
+class Origin:
+    """What a task's contexts were built from, so ``apipack explain`` can name what changed."""
+
+    rule: Rule
+    request: PackageRequest
+    function: Function | None = None  # None for a package-level task
+    implementation: Implementation | None = None
+    need: Need | None = None  # when the LLM wrote the implementation
+
+
+@dataclass(frozen=True)
 class RenderTask:
     name: str  # e.g. "document-tools/python/rest/word_count"
     rule: str
@@ -58,6 +69,7 @@ class RenderTask:
     #: LLM tasks this one waits for; then ``resolve`` gives the task with its real key and files
     after: tuple[str, ...] = ()
     resolve: Callable[[], RenderTask] | None = None
+    origin: Origin | None = None
 
 
 @dataclass(frozen=True)
@@ -439,22 +451,26 @@ def _rule_tasks(
     base = f"{package.name}/{language}/{rule.interface or 'core'}"
     tasks = []
     if rule.package_outputs is not None:
+        outputs = rule.package_outputs(request)
         tasks.append(
-            _task(f"{base}/_package", rule, rule.package_outputs(request), folder, renderer)
+            _task(f"{base}/_package", rule, outputs, folder, renderer, Origin(rule, request))
         )
     for function in package.functions if rule.function_outputs is not None else ():
         name = f"{base}/{function.name}"
         impl = implementations[(package.name, function.name, language)]
-        if isinstance(impl, Need):
+        need = impl if isinstance(impl, Need) else None
+        if need is not None:
             answer = llm.resolution.answers.get((package.name, function.name, language))
             if answer is None:  # the model answers during the build: render after it
-                tasks.append(_deferred(name, rule, request, function, impl, folder, renderer, llm))
+                tasks.append(_deferred(name, rule, request, function, need, folder, renderer, llm))
                 continue
             impl = Implementation("llm", answer.code)
+        assert isinstance(impl, Implementation)
         outputs = rule.function_outputs(  # type: ignore[misc]
             FunctionRequest(package, function, language, impl, request.settings)
         )
-        tasks.append(_task(name, rule, outputs, folder, renderer))
+        origin = Origin(rule, request, function, impl, need)
+        tasks.append(_task(name, rule, outputs, folder, renderer, origin))
     return [t for t in tasks if t.files]
 
 
@@ -479,7 +495,9 @@ def _deferred(
         )
 
     def resolve_now() -> RenderTask:
-        return _task(name, rule, outputs(llm.answer_for(need).code), folder, renderer)
+        code = llm.answer_for(need).code
+        origin = Origin(rule, request, function, Implementation("llm", code), need)
+        return _task(name, rule, outputs(code), folder, renderer, origin)
 
     placeholder = _task(name, rule, outputs(""), folder, renderer)
     return RenderTask(
@@ -488,7 +506,12 @@ def _deferred(
 
 
 def _task(
-    name: str, rule: Rule, outputs: Sequence[Output], folder: str, renderer: Renderer
+    name: str,
+    rule: Rule,
+    outputs: Sequence[Output],
+    folder: str,
+    renderer: Renderer,
+    origin: Origin | None = None,
 ) -> RenderTask:
     for output in outputs:
         pure = PurePosixPath(output.path)
@@ -515,7 +538,7 @@ def _task(
             ],
         }
     )
-    return RenderTask(name, rule.name, key, files)
+    return RenderTask(name, rule.name, key, files, origin=origin)
 
 
 def _check_unique_paths(tasks: Sequence[RenderTask]) -> None:

@@ -15,6 +15,8 @@ from doit.exceptions import UnmetDependency
 from ._remote import show_warnings
 from ._summary import Summary
 from .errors import redact
+from .explain import FAILED, RAN, UP_TO_DATE
+from .explain_record import record
 
 if TYPE_CHECKING:
     from ._build import Build
@@ -49,6 +51,7 @@ class Reporter:
     def add_success(self, task: Any) -> None:
         if not task.actions:  # doit's group task for the basename: not a unit of work
             return
+        self._outcome(task, RAN)
         summary = self.build.summary
         summary.tasks_total += 1
         summary.tasks_run += 1
@@ -89,6 +92,7 @@ class Reporter:
         if isinstance(fail, UnmetDependency):  # not run: a task it needs failed (named already)
             summary.tasks_skipped += 1
             return
+        self._outcome(task, FAILED)
         summary.tasks_failed += 1
         message = fail.get_msg().strip() if hasattr(fail, "get_msg") else str(fail)
         if not os.environ.get("APIPACK_DEBUG") and "Traceback" in message:
@@ -98,8 +102,12 @@ class Reporter:
     def skip_uptodate(self, task: Any) -> None:
         if not task.actions:
             return
+        self._outcome(task, UP_TO_DATE)
         self.build.summary.tasks_total += 1
         self.build.summary.tasks_up_to_date += 1
+
+    def _outcome(self, task: Any, status: str) -> None:
+        self.build.outcomes[task.name.split(":", 1)[-1]] = status
 
     def skip_ignore(self, task: Any) -> None:
         self.build.summary.tasks_total += 1
@@ -124,3 +132,4 @@ class Reporter:
         if not self.build.quiet:
             self.out.write(summary.line(self.label) + "\n")
         self.build.write_summary()
+        record(self.build)

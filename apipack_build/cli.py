@@ -113,6 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="never call a model; fail before building if a response is missing",
     )
     gen.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress and no summary line (errors are still shown)",
+    )
+    gen.add_argument(
         "--refresh",
         action="append",
         default=[],
@@ -163,6 +169,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="exit 1 listing stale, missing, hand-edited or extra files; writes nothing",
     )
     sub.add_parser("clean", parents=[targets], help="delete generated files and build state")
+    explain = sub.add_parser(
+        "explain", help="why each task of the last build ran (which input changed), or not"
+    )
+    explain.add_argument(
+        "target",
+        nargs="?",
+        metavar="FILE|FUNCTION",
+        help="only the tasks of this function, generated file, spec, implementation or template",
+    )
+    explain.add_argument("--json", action="store_true", help="print the explanation as JSON")
     sub.add_parser("templates", help="list templates and where each comes from")
     sub.add_parser("config", parents=[targets], help="print effective settings and their origins")
     sub.add_parser(
@@ -259,9 +275,14 @@ def cmd_generate(args: argparse.Namespace, cwd: Path) -> int:
         cwd=cwd,
         overrides=_overrides(args),
         summary_json=args.summary_json,
+        quiet=args.quiet,
         offline=True if args.dry_run else args.offline,
         refresh=args.refresh,
     )
+    if not args.quiet:
+        from .progress import Progress
+
+        build.progress = Progress.for_stderr()
     if args.dry_run:
         from . import _diff
 
@@ -297,7 +318,7 @@ def _nothing_changed(args: argparse.Namespace, cwd: Path) -> bool:
         _overrides(args),
         offline=True if args.offline else None,
         summary_json=args.summary_json,
-        echo=True,
+        echo=not args.quiet,
     )
     return found is not None
 
@@ -363,6 +384,19 @@ def cmd_clean(args: argparse.Namespace, cwd: Path) -> int:
     finally:
         build.unlock()
     print(f"apipack: deleted {len(deleted)} generated file(s)")
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace, cwd: Path) -> int:
+    from . import explain
+
+    effective, _ = resolve_targets([], cwd)
+    output = effective.root / effective.settings.output
+    found, fast = explain.explain(effective.root, output, args.target, cwd)
+    if args.json:
+        print(json.dumps(explain.report_json(found, fast), indent=2, sort_keys=True))
+    else:
+        print("\n".join(explain.report_lines(found, fast, everything=args.target is not None)))
     return 0
 
 
@@ -537,6 +571,7 @@ COMMANDS = {
     "deploy": cmd_deploy,
     "check": cmd_check,
     "clean": cmd_clean,
+    "explain": cmd_explain,
     "templates": cmd_templates,
     "config": cmd_config,
     "schema": cmd_schema,

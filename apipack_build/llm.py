@@ -94,6 +94,8 @@ def sampling_options(settings: LLMSettings) -> dict[str, Any]:
 
 class _Base:
     name = "base"
+    #: called with the number of chunks received so far as a reply streams (live progress)
+    on_chunk: Callable[[int], None] | None = None
 
     def __init__(
         self,
@@ -235,7 +237,11 @@ class OllamaProvider(_Base):
         response = self._send("POST", "/api/chat", json=body, stream=True)
         try:
             self._check(response)
-            chunks = list(self._events(response))
+            chunks = []
+            for chunk in self._events(response):
+                chunks.append(chunk)
+                if self.on_chunk is not None:
+                    self.on_chunk(len(chunks))
         except httpx.TimeoutException:
             raise LLMUnavailable(
                 f"{self._where()} stopped answering mid-reply (timeout "

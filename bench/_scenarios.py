@@ -26,6 +26,7 @@ LABELS = {
     "noop_offline": "no-op, --offline (as CI runs)",
     "touch": "touch every spec, no change",
     "edit_one": "one function edited",
+    "explain": "`apipack explain` of that edit",
     "edit_template": "one template edited",
     "edit_prompt": "prompt edited (every function asked again)",
     "two_languages": "2 languages",
@@ -78,6 +79,19 @@ class Apipack:
         counts["apipack_seconds"] = counts.pop("seconds", 0.0)  # the time doit's run took
         return Sample(run.seconds, run.max_rss_mb, counts)
 
+    def explain(self, label: str) -> Sample:
+        """``apipack explain --json`` of the last build; counts the tasks it says ran."""
+        log = self.logs / f"{label}.log"
+        env = clean_env(self.logs.parent / "home")
+        command = [sys.executable, "-m", "apipack_build.cli", "explain", "--json"]
+        run = launch(command, cwd=self.project.root, env=env, log=log)
+        if run.returncode != 0:
+            raise BenchError(f"apipack explain exited {run.returncode}:\n{run.tail()}")
+        tasks = json.loads(log.read_text(encoding="utf-8"))["tasks"]
+        return Sample(
+            run.seconds, run.max_rss_mb, {"tasks_run": sum(t["status"] == "ran" for t in tasks)}
+        )
+
 
 def _step(
     apipack: Apipack,
@@ -122,6 +136,9 @@ def run_scenarios(
     measure("noop_offline", None, "--offline")
     measure("touch", lambda index: _synth.touch_specs(project, index))
     measure("edit_one", lambda index: _synth.edit_one_function(project, index))
+    progress(f"N={n}: {LABELS['explain']}")
+    samples = repeats("explain").take(lambda index: apipack.explain(f"explain-{index}"))
+    results.append(Measurement("explain", n, samples))
     measure("edit_template", lambda index: _synth.override_template(project, index))
     _synth.remove_overrides(project)
     apipack.generate("edit_template-restore")

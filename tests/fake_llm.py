@@ -38,6 +38,7 @@ class Fault:
     error_mid_stream: str | None = None
     done_reason: str = "stop"
     retry_after: str | None = None
+    stream_delay: float = 0.0  # seconds between streamed chunks (Ollama, streaming only)
 
 
 @dataclass
@@ -149,18 +150,26 @@ class FakeLLM:
                     final["message"] = {"role": "assistant", "content": text}
                     self._json(200, final)
                     return
+                # two chunks, or with a stream delay one per 8 characters, as a slow model sends
                 half = len(text) // 2
-                lines = [{"message": {"content": text[:half]}, "done": False}]
+                pieces = [text[:half], text[half:]]
+                if fault.stream_delay:
+                    pieces = [text[i : i + 8] for i in range(0, len(text), 8)] or [""]
+                lines = [{"message": {"content": pieces[0]}, "done": False}]
                 if fault.error_mid_stream:
                     lines.append({"error": fault.error_mid_stream})
                 else:
-                    lines += [{"message": {"content": text[half:]}, "done": False}, final]
-                payload = "".join(json.dumps(line) + "\n" for line in lines).encode()
+                    lines += [{"message": {"content": p}, "done": False} for p in pieces[1:]]
+                    lines.append(final)
+                payload = [(json.dumps(line) + "\n").encode() for line in lines]
                 self.send_response(200)
                 self.send_header("content-type", "application/x-ndjson")
-                self.send_header("content-length", str(len(payload)))
+                self.send_header("content-length", str(sum(map(len, payload))))
                 self.end_headers()
-                self.wfile.write(payload)
+                for line in payload:
+                    self.wfile.write(line)
+                    self.wfile.flush()
+                    time.sleep(fault.stream_delay)
 
             def _json(self, status: int, data: Any, headers: dict[str, str] | None = None) -> None:
                 payload = json.dumps(data).encode()

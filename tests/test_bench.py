@@ -65,6 +65,7 @@ def test_bench_runs_end_to_end(tmp_path: Path) -> None:
     assert counts("noop_offline")["tasks_run"] == 0 and counts("noop_offline")["llm_calls"] == 0
     assert counts("touch")["tasks_run"] == 0
     assert counts("edit_one")["llm_calls"] == 1
+    assert counts("explain")["tasks_run"] >= 1  # the edited function's tasks, and more
     assert counts("edit_template")["files_written"] == 3  # one CLI command module per function
     assert counts("edit_prompt")["llm_calls"] == 3
     assert counts("doit_noop")["tasks_run"] == 0

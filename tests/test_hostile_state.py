@@ -90,7 +90,7 @@ def test_a_poisoned_cache_never_reaches_the_output_or_the_lock(
     # each function is asked again, with one warning naming it and the cache
     assert fake.chat_count == calls + LLM_FUNCTIONS and summary["llm_calls"] == LLM_FUNCTIONS
     assert "ignored the cache entry for llm-tools.shout (python)" in done.stderr
-    assert done.stderr.count("llm-tools.shout (python)") == 1
+    assert done.stderr.count("ignored the cache entry for llm-tools.shout (python)") == 1
     shout = (project / "generated" / FUNCTIONS / "shout.py").read_text()
     assert "def shout(text: str) -> str:" in shout and "add_one" not in shout
     assert "add_one" not in (project / "apipack.lock").read_text()

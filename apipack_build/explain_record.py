@@ -1,0 +1,320 @@
+"""Recording what ``apipack explain`` reads: each task's named inputs, status and causes.
+
+Run once per build, at its end, in doit's main process (``_report``); the format of the record
+and the names of the inputs are described in ``explain``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from ._fsio import write_atomic
+from ._hashing import bytes_hash, content_hash
+from .errors import ApipackError
+from .explain import (
+    DAMAGE,
+    FAILED,
+    KINDS,
+    MANIFEST_TASK,
+    NOT_RUN,
+    RAN,
+    RECORD_FILE,
+    RECORD_FORMAT,
+    UP_TO_DATE,
+    WHOLE,
+    read_record,
+)
+
+if TYPE_CHECKING:
+    from ._build import Build
+    from ._llmstep import Need
+    from ._plan import RenderTask
+    from .spec import Function, Package
+
+
+def _short(value: Any) -> str:
+    return _trim(content_hash(value))
+
+
+def _trim(digest: str) -> str:
+    """A stored hash: enough of it to tell a change, not enough to bloat the record."""
+    return "#" + digest.split(":", 1)[-1][:16]
+
+
+# -- recording (at the end of a build, in doit's main process) --
+
+
+def record(build: Build) -> None:
+    """Write ``.apipack/explain.json`` for *build*: each task's inputs, status and causes."""
+    path = build.state / RECORD_FILE
+    previous = read_record(path)
+    try:
+        current = _Recorder(build, previous).record()
+        _decide(previous, current)
+    except DAMAGE:  # a record edited or damaged by hand: as if there were none
+        previous = None
+        current = _Recorder(build, previous).record()
+        _decide(previous, current)
+    current["removed"] = sorted(set(previous["tasks"]) - set(current["tasks"])) if previous else []
+    text = json.dumps(current, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    write_atomic(path, (text + "\n").encode("utf-8"))
+
+
+def _decide(previous: Mapping[str, Any] | None, current: dict[str, Any]) -> None:
+    for name, task in current["tasks"].items():
+        if task["status"] in (RAN, FAILED):
+            task["causes"] = causes(previous, current, name)
+
+
+class _Recorder:
+    """The named inputs of every task of one build. What many tasks share — a function's spec
+    fields, settings, a rule's version and code, a template's hash, a set of template names — is
+    stored once and referred to, which keeps the record small and its making quick."""
+
+    def __init__(self, build: Build, previous: Mapping[str, Any] | None):
+        self.build = build
+        self.previous: Mapping[str, Any] = previous["functions"] if previous else {}
+        self.functions: dict[str, dict[str, str]] = {}
+        self.packages: dict[str, dict[str, str]] = {}
+        self.settings: dict[str, str] = {}
+        self.rules: dict[str, dict[str, str]] = {}
+        self.templates: dict[str, str] = {}
+        self.template_sets: dict[tuple[str, ...], int] = {}
+        self.prompts: dict[str, str] = {}  # request key -> hash of the prompt
+        self._settings_seen: set[int] = set()
+
+    def record(self) -> dict[str, Any]:
+        from ._llmstep import LLMStep
+
+        build = self.build
+        outcomes = build.outcomes
+        tasks: dict[str, dict[str, Any]] = {}
+        for need in build.plan.llm.needs:
+            name = LLMStep.task_name(need)
+            tasks[name] = {
+                "kind": "llm",
+                "key": _trim(need.request_key),
+                "function": self._function(need.package, need.function),
+                "inputs": {"prompt": self._prompt(need)},
+                "status": outcomes.get(name, UP_TO_DATE),  # else answered without asking
+            }
+        resolved = []
+        for planned in build.plan.tasks:
+            try:
+                task = build.resolved(planned)
+            except ApipackError:  # its LLM reply never came: the task did not run
+                task = planned
+            resolved.append(task)
+            tasks[task.name] = self._render_task(task, outcomes.get(task.name, NOT_RUN))
+        tasks[MANIFEST_TASK] = {
+            "kind": "manifest",
+            "key": "",
+            "inputs": {
+                "task-keys": _short([[t.name, t.key] for t in resolved]),
+                "lock": self._lock_hash(),
+            },
+            "status": outcomes.get(MANIFEST_TASK, NOT_RUN),
+        }
+        return {
+            "format": RECORD_FORMAT,
+            "functions": self.functions,
+            "settings": self.settings,
+            "llm": self._llm_settings(),
+            "rules": self.rules,
+            "templates": self.templates,
+            "template_sets": [list(names) for names in self.template_sets],
+            "tasks": tasks,
+        }
+
+    def _render_task(self, task: RenderTask, status: str) -> dict[str, Any]:
+        entry: dict[str, Any] = {
+            "kind": "render",
+            "key": _trim(task.key) if task.key else "",
+            "templates": self._template_set(task),
+            "status": status,
+        }
+        # the files themselves are in the manifest; the list's hash tells a change
+        paths = "\n".join(f.path for f in task.files)
+        inputs: dict[str, str] = {"outputs": _trim(bytes_hash(paths.encode("utf-8")))}
+        origin = task.origin
+        if origin is not None:
+            rule, package = origin.rule, origin.request.package
+            entry["spec"], entry["rule"] = package.source, rule.name
+            self._rule(rule)
+            self._rule_settings(origin.request.settings)
+            if origin.function is None:
+                inputs.update(self._package_inputs(package))
+            else:
+                entry["function"] = self._function(package.name, origin.function)
+                inputs.update(_implementation_inputs(origin.function.name, origin.implementation))
+                if origin.need is not None:
+                    inputs["prompt"] = self._prompt(origin.need)
+        entry["inputs"] = inputs
+        return entry
+
+    def _template_set(self, task: RenderTask) -> int:
+        renderer = self.build.plan.renderer
+        names = set()
+        for planned in task.files:
+            for name, digest in renderer.template_hashes(planned.template):
+                self.templates[name] = _trim(digest)
+                names.add(name)
+        return self.template_sets.setdefault(tuple(sorted(names)), len(self.template_sets))
+
+    def _rule(self, rule: Any) -> None:
+        if rule.name not in self.rules:
+            from ._registry import registry
+
+            self.rules[rule.name] = {
+                f"rule:{rule.name}": rule.version,
+                f"rule-code:{rule.name}": _trim(registry().code_hash(rule)),
+            }
+
+    def _function(self, package: str, function: Function) -> str:
+        """Hash *function*'s spec fields once (each field only if the whole changed since the
+        last record); its id in the record."""
+        ident = f"{package}/{function.name}"
+        if ident in self.functions:
+            return ident
+        fields = function.model_dump(mode="json", exclude={"code", "implementation"})
+        whole = _short(fields)
+        before = self.previous.get(ident)
+        if isinstance(before, dict) and before.get(WHOLE) == whole:
+            self.functions[ident] = before
+        else:
+            hashed = {f"spec:{function.name}.{k}": _short(v) for k, v in sorted(fields.items())}
+            self.functions[ident] = {WHOLE: whole, **hashed}
+        return ident
+
+    def _package_inputs(self, package: Package) -> dict[str, str]:
+        if package.name not in self.packages:
+            fields = package.model_dump(mode="json", exclude={"functions", "source"})
+            inputs = {f"spec:{field}": _short(value) for field, value in sorted(fields.items())}
+            ids = [self._function(package.name, f) for f in package.functions]
+            inputs["spec:functions"] = _short(
+                [[ident, self.functions[ident][WHOLE]] for ident in ids]
+                + [[f.name, f.code, f.implementation] for f in package.functions]
+            )
+            self.packages[package.name] = inputs
+        return self.packages[package.name]
+
+    def _rule_settings(self, settings: Any) -> None:
+        if id(settings) in self._settings_seen:  # one object for every task of a build
+            return
+        self._settings_seen.add(id(settings))
+        for group, values in (("deployment", settings.deployment), ("output", settings.output)):
+            for name, value in values.items():
+                self.settings[f"setting:{group}.{name}"] = _short(value)
+
+    def _llm_settings(self) -> dict[str, str]:
+        from .llm import sampling_options
+
+        llm = self.build.plan.llm
+        found = {
+            f"setting:llm.{name}": json.dumps(value)
+            for name, value in sampling_options(llm.settings).items()
+        }
+        found["model"] = f"{llm.settings.provider} {llm.settings.model}"
+        if llm.resolution.digest:  # unknown offline: then nothing was asked either
+            found["model-digest"] = llm.resolution.digest
+        return found
+
+    def _prompt(self, need: Need) -> str:
+        if need.request_key not in self.prompts:
+            text = "\0".join(f"{m.role}\0{m.content}" for m in need.messages)
+            self.prompts[need.request_key] = _trim(bytes_hash(text.encode("utf-8")))
+        return self.prompts[need.request_key]
+
+    def _lock_hash(self) -> str:
+        """The lock as the build left it (a build with no LLM has none)."""
+        try:
+            return _trim(bytes_hash(self.build.plan.llm.lock_path.read_bytes()))
+        except OSError:
+            return ""
+
+
+def _implementation_inputs(function: str, implementation: Any) -> dict[str, str]:
+    if implementation is None or implementation.origin == "none":
+        return {}
+    digest = _trim(bytes_hash(implementation.source.encode("utf-8")))
+    if implementation.origin == "file":
+        return {f"implementation:{implementation.path}": digest}
+    if implementation.origin == "llm":
+        return {"llm-reply": digest}
+    return {f"spec:{function}.code": digest}
+
+
+# -- deciding causes --
+
+
+def effective_inputs(record: Mapping[str, Any], name: str) -> dict[str, str]:
+    """A task's inputs with the shared ones it refers to merged in."""
+    task = record["tasks"][name]
+    merged: dict[str, str] = {}
+    if task["kind"] == "llm":
+        merged.update(record["llm"])
+    elif task["kind"] == "render":
+        merged.update(record["settings"])
+        merged.update(record["rules"].get(task.get("rule", ""), {}))
+        for template in record["template_sets"][task["templates"]]:
+            merged[f"template:{template}"] = record["templates"][template]
+    if task.get("function"):
+        merged.update(record["functions"].get(task["function"], {}))
+        merged.pop(WHOLE, None)
+    merged.update(task["inputs"])
+    return merged
+
+
+def causes(
+    previous: Mapping[str, Any] | None, current: Mapping[str, Any], name: str
+) -> list[dict[str, Any]]:
+    """Why task *name* of *current* ran, given the record of the build before."""
+    task = current["tasks"][name]
+    if previous is None:
+        return [_cause("first-build")]
+    if name not in previous["tasks"]:
+        return [_cause("new")]
+    old, new = effective_inputs(previous, name), effective_inputs(current, name)
+    changed = sorted(
+        (k for k in old.keys() | new.keys() if old.get(k) != new.get(k)), key=_cause_order
+    )
+    if changed:
+        found = [_cause(_kind(k), k, old.get(k), new.get(k)) for k in changed]
+        if "spec:functions" in changed:
+            found[changed.index("spec:functions")]["detail"] = ", ".join(
+                _changed_functions(previous["functions"], current["functions"])
+            )
+        return found
+    if task["kind"] == "llm":
+        return [_cause("cache-miss")]
+    if task["key"] != previous["tasks"][name]["key"]:
+        return [_cause("context")]
+    return [_cause("unchanged")]
+
+
+def _kind(component: str) -> str:
+    return component.split(":", 1)[0]
+
+
+def _cause_order(component: str) -> tuple[int, str]:
+    kind = _kind(component)
+    return (list(KINDS).index(kind) if kind in KINDS else len(KINDS), component)
+
+
+def _cause(
+    kind: str, component: str = "", old: str | None = None, new: str | None = None
+) -> dict[str, Any]:
+    return {"kind": kind, "input": component, "old": old, "new": new, "detail": ""}
+
+
+def _changed_functions(
+    old: Mapping[str, Mapping[str, str]], new: Mapping[str, Mapping[str, str]]
+) -> list[str]:
+    return [
+        ident.split("/", 1)[-1]
+        + (" (added)" if ident not in old else " (removed)" if ident not in new else "")
+        for ident in sorted(old.keys() | new.keys())
+        if old.get(ident) != new.get(ident)
+    ]
