@@ -105,7 +105,7 @@ def kitchen(tmp_path_factory: pytest.TempPathFactory) -> Built:
 
 
 #: the interfaces the TypeScript target has today
-TS_INTERFACES = ("rest", "cli")
+TS_INTERFACES = ("rest", "graphql", "websocket", "cli")
 
 
 @pytest.fixture(scope="session")

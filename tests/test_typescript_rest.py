@@ -180,13 +180,18 @@ def test_metrics_have_the_python_targets_names(ts_server: str) -> None:
 
 
 def test_logs_are_json_lines_with_the_request_id(ts_built: BuiltTs, tmp_path: Path) -> None:
-    """pino writes JSON lines to stdout; each call's line carries the request's id."""
+    """pino writes JSON lines to stderr, as the Python service does; each call's line carries
+    the request's id; stdout stays empty."""
     url = f"http://127.0.0.1:{(port := free_port())}"
-    log = tmp_path / "stdout.log"
+    log, out = tmp_path / "stderr.log", tmp_path / "stdout.log"
     env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port)}
-    with log.open("wb") as stdout:
+    with log.open("wb") as stderr, out.open("wb") as stdout:
         process = subprocess.Popen(
-            ["node", "dist/src/rest/server.js"], cwd=ts_built.package, env=env, stdout=stdout
+            ["node", "dist/src/rest/server.js"],
+            cwd=ts_built.package,
+            env=env,
+            stdout=stdout,
+            stderr=stderr,
         )
         try:
             ready, deadline = answers_http(url), time.monotonic() + 30
@@ -198,6 +203,7 @@ def test_logs_are_json_lines_with_the_request_id(ts_built: BuiltTs, tmp_path: Pa
         finally:
             process.terminate()
             process.wait(timeout=10)
+    assert out.read_text("utf-8") == ""
     lines = [json.loads(line) for line in log.read_text("utf-8").splitlines() if line.strip()]
     calls = [line for line in lines if line.get("msg") == "call"]
     assert len(calls) == 1

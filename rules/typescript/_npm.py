@@ -26,6 +26,20 @@ PINS: dict[str | None, dict[str, dict[str, str]]] = {
         }
     },
     "cli": {"dependencies": {"commander": "14.0.3"}},
+    # the WebSocket, GraphQL and gRPC interfaces (issue 13a)
+    "websocket": {
+        "dependencies": {"@fastify/websocket": "11.3.7"},
+        "devDependencies": {"@types/ws": "8.18.2"},
+    },
+    "graphql": {"dependencies": {"graphql": "16.15.0", "graphql-yoga": "5.24.1"}},
+    "grpc": {
+        "dependencies": {
+            "@grpc/grpc-js": "1.14.7",
+            "@grpc/proto-loader": "0.8.1",
+            "@grpc/reflection": "1.0.4",
+            "grpc-health-check": "2.1.0",
+        }
+    },
 }
 NODE_ENGINES = ">=20"
 

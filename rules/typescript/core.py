@@ -89,7 +89,7 @@ def package_json(package: Package, interfaces: tuple[str, ...]) -> dict[str, Any
         "main": "dist/src/index.js",
         "types": "dist/src/index.d.ts",
         "exports": {".": {"types": "./dist/src/index.d.ts", "default": "./dist/src/index.js"}},
-        "files": ["dist/src", "openapi.json"] if "rest" in interfaces else ["dist/src"],
+        "files": ["dist/src", *_shipped(interfaces)],
         "scripts": {
             "build": "tsc -p .",
             "typecheck": "tsc --noEmit -p .",
@@ -101,6 +101,15 @@ def package_json(package: Package, interfaces: tuple[str, ...]) -> dict[str, Any
     if bins:
         manifest["bin"] = bins
     return manifest
+
+
+def _shipped(interfaces: tuple[str, ...]) -> list[str]:
+    """The documents the package reads at run time, beside dist/."""
+    return [path for interface, path in _DOCUMENTS if interface in interfaces]
+
+
+#: (interface, path): the interface's document, shipped in the npm package
+_DOCUMENTS = (("rest", "openapi.json"), ("graphql", "schema.graphql"))
 
 
 def package_outputs(request: PackageRequest) -> list[Output]:

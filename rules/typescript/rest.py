@@ -4,19 +4,14 @@ now; it moves to a module shared by the languages later)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from apipack_build.rules import Function, FunctionRequest, Output, PackageRequest, Rule, TypeRef
 
-# shared with the Python target until they move to a module of their own (one contract)
-from ..python import _examples as _py_examples
+# shared with the Python target until it moves to a module of its own (one contract)
 from ..python import _openapi
 from ..python._values import json_value
-
-
-def _compact(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+from ._examples import compact, expected, invalid_arguments, json_arguments, title
 
 
 def function_outputs(request: FunctionRequest) -> list[Output]:
@@ -29,7 +24,7 @@ def function_outputs(request: FunctionRequest) -> list[Output]:
                 "source": package.source,
                 "function": function.name,
                 "examples": [_example(function, i, e) for i, e in enumerate(function.examples, 1)],
-                "invalid": _compact(_py_examples.invalid_arguments(function.parameters)),
+                "invalid": compact(invalid_arguments(function.parameters)),
                 "upload": _upload(function),
             },
         )
@@ -37,12 +32,11 @@ def function_outputs(request: FunctionRequest) -> list[Output]:
 
 
 def _example(function: Function, index: int, example: Any) -> dict[str, Any]:
-    has_output = example.has_output
     return {
-        "title": example.name or f"example {index}",
-        "body": _compact(_py_examples.json_arguments(function, example.input)),
-        "has_output": has_output,
-        "expected": _compact(json_value(function.output_ref, example.output)) if has_output else "",
+        "title": title(example, index),
+        "body": compact(json_arguments(function, example.input)),
+        "has_output": example.has_output,
+        "expected": expected(function, example),
     }
 
 
@@ -63,17 +57,16 @@ def _upload(function: Function) -> dict[str, Any] | None:
         elif p.name in form["flags"]:
             fields.append((p.name, "true" if value else "false"))
         elif p.name in form["json"]:
-            fields.append((p.name, _compact(json_value(p.type_ref, value))))
+            fields.append((p.name, compact(json_value(p.type_ref, value))))
         else:
             fields.append((p.name, value))
     if not files:
         return None
-    has_output = example.has_output
     return {
         "files": files,
         "fields": fields,
-        "has_output": has_output,
-        "expected": _compact(json_value(function.output_ref, example.output)) if has_output else "",
+        "has_output": example.has_output,
+        "expected": expected(function, example),
     }
 
 
@@ -105,6 +98,8 @@ def package_outputs(request: PackageRequest) -> list[Output]:
             "typescript/rest/app.ts.j2",
             {
                 "source": source,
+                # the other HTTP interfaces, mounted in the same Fastify app
+                **{i: i in request.interfaces for i in ("websocket", "graphql")},
                 "functions": [
                     {
                         "name": f.name,
