@@ -1,6 +1,6 @@
 """The conformance cases of ``conformance.py``, run against every language's service built from
 the kitchen-sink spec, on the interfaces each has: Python (one process serving HTTP and gRPC, and
-the CLI) and TypeScript (REST and the CLI)."""
+the CLI) and TypeScript (the same five, one process serving HTTP and gRPC)."""
 
 from __future__ import annotations
 
@@ -44,9 +44,11 @@ def python_service(kitchen: Built, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 @pytest.fixture(scope="module")
-def typescript_service(ts_built: BuiltTs, ts_server: str) -> Service:
+def typescript_service(ts_built: BuiltTs, ts_server: str, ts_grpc_port: int) -> Service:
     return Service(
-        http=ts_server, grpc="", cli=["node", str(ts_built.package / "dist/src/cli/main.js")]
+        http=ts_server,
+        grpc=f"127.0.0.1:{ts_grpc_port}",
+        cli=["node", str(ts_built.package / "dist/src/cli/main.js")],
     )
 
 

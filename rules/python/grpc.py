@@ -127,7 +127,7 @@ def _spec_note(param: Parameter, unset: str, declaration: str) -> str:
     return note
 
 
-def _proto_context(package: Package) -> dict[str, Any]:
+def proto_context(package: Package) -> dict[str, Any]:
     rpcs = _rpcs(package)
     wrappers: dict[str, str] = {}
     for rpc in rpcs:
@@ -151,7 +151,7 @@ def _proto_context(package: Package) -> dict[str, Any]:
 def package_outputs(request: PackageRequest) -> list[Output]:
     package = request.package
     module = module_name(package)
-    proto = _proto_context(package)
+    proto = proto_context(package)
     folder = f"src/{module}/grpc"
     stubs = f"src/{module}/{_proto.VERSION}"
     outputs = [

@@ -109,7 +109,7 @@ def _shipped(interfaces: tuple[str, ...]) -> list[str]:
 
 
 #: (interface, path): the interface's document, shipped in the npm package
-_DOCUMENTS = (("rest", "openapi.json"), ("graphql", "schema.graphql"))
+_DOCUMENTS = (("rest", "openapi.json"), ("graphql", "schema.graphql"), ("grpc", "proto"))
 
 
 def package_outputs(request: PackageRequest) -> list[Output]:

@@ -110,7 +110,11 @@ def package_outputs(request: PackageRequest) -> list[Output]:
                 ],
             },
         ),
-        Output("src/rest/server.ts", "typescript/rest/server.ts.j2", service),
+        Output(
+            "src/rest/server.ts",
+            "typescript/rest/server.ts.j2",
+            {**service, "grpc": "grpc" in request.interfaces},
+        ),
         Output("src/rest/form.ts", "typescript/rest/form.ts.j2", service),
         Output("src/rest/negotiate.ts", "typescript/rest/negotiate.ts.j2", service),
         Output("src/service/config.ts", "typescript/service/config.ts.j2", service),
