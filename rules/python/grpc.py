@@ -72,12 +72,12 @@ def _files(package: Package) -> dict[str, str]:
 
 
 def _rpcs(package: Package) -> list[dict[str, Any]]:
-    names = _rpc_names(tuple(f.name for f in package.functions))
+    names = rpc_names(tuple(f.name for f in package.functions))
     return [_rpc(function, names[function.name]) for function in package.functions]
 
 
 @functools.lru_cache(maxsize=4)  # asked once per function of the same package
-def _rpc_names(functions: tuple[str, ...]) -> dict[str, str]:
+def rpc_names(functions: tuple[str, ...]) -> dict[str, str]:
     return dict(zip(functions, _proto.rpc_names(list(functions)), strict=True))
 
 
@@ -226,7 +226,7 @@ def function_outputs(request: FunctionRequest) -> list[Output]:
 
 def _test_context(package: Package, function: Function) -> dict[str, Any]:
     module = module_name(package)
-    rpc = _rpc(function, _rpc_names(tuple(f.name for f in package.functions))[function.name])
+    rpc = _rpc(function, rpc_names(tuple(f.name for f in package.functions))[function.name])
     field_of = {f["parameter"]: f["name"] for f in rpc["fields"]}
     required = [
         f["name"]

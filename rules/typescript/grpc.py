@@ -6,58 +6,94 @@ from __future__ import annotations
 
 from typing import Any
 
-from apipack_build.rules import Output, PackageRequest, Parameter, Rule
+from apipack_build.rules import Function, FunctionRequest, Output, Package, PackageRequest, Rule
 
 from ..python import _proto
 from ..python import grpc as _py_grpc
+from ._examples import compact, expected, json_arguments, title
 from ._types import descriptor
 
 #: where the package keeps its .proto, beside dist/ (read at run time)
 PROTO_FOLDER = "proto"
 
 
-def _field(param: Parameter, name: str) -> dict[str, Any]:
-    """How the request field *name* holds *param*: see ``Field`` in src/grpc/server.ts."""
-    declaration, unset = _proto.parameter_type(param)
-    ref = param.type_ref
-    wrapped = declaration.text in declaration.wrappers
-    held = ref.item if ref.kind == "optional" and wrapped and unset == _proto.NULL else ref
+def _rpc(package: Package, function: Function) -> dict[str, Any]:
+    """The rpc of *function*, named as ``python.grpc`` names it, and how its fields hold the
+    parameters (see ``Field`` in src/grpc/convert.ts)."""
+    names = _proto.field_names([p.name for p in function.parameters])
+    fields, missing = [], ""
+    for param, name in zip(function.parameters, names, strict=True):
+        declaration, unset = _proto.parameter_type(param)
+        ref = param.type_ref
+        wrapped = declaration.text in declaration.wrappers
+        held = ref.item if ref.kind == "optional" and wrapped and unset == _proto.NULL else ref
+        fields.append(
+            {
+                "name": name,
+                "parameter": param.name,
+                "descriptor": descriptor(held),
+                "wrapped": wrapped,
+                "unset": unset,
+            }
+        )
+        if not missing and unset == _proto.REQUIRED and declaration.text.startswith("optional"):
+            missing = name  # an empty request lacks it (see test_rpc.ts.j2)
     return {
-        "name": name,
-        "parameter": param.name,
-        "descriptor": descriptor(held),
-        "wrapped": wrapped,
-        "unset": unset,
+        "name": _py_grpc.rpc_names(tuple(f.name for f in package.functions))[function.name],
+        "function": function.name,
+        "fields": fields,
+        "missing": missing,
     }
+
+
+def function_outputs(request: FunctionRequest) -> list[Output]:
+    package, function = request.package, request.function
+    rpc = _rpc(package, function)
+    return [
+        Output(
+            f"test/grpc_{function.name}.test.ts",
+            "typescript/grpc/test_rpc.ts.j2",
+            {
+                "source": package.source,
+                "rpc": rpc["name"],
+                "missing": rpc["missing"],
+                "examples": [
+                    {
+                        "title": title(e, i),
+                        "body": compact(json_arguments(function, e.input)),
+                        "has_output": e.has_output,
+                        "expected": expected(function, e),
+                    }
+                    for i, e in enumerate(function.examples, 1)
+                ],
+            },
+        )
+    ]
 
 
 def package_outputs(request: PackageRequest) -> list[Output]:
     package, source = request.package, request.package.source
     proto = _py_grpc.proto_context(package)
-    rpcs = [
-        {
-            "name": rpc["name"],
-            "function": function.name,
-            "fields": [
-                _field(p, f["name"])
-                for p, f in zip(function.parameters, rpc["fields"], strict=True)
-            ],
-        }
-        for rpc, function in zip(proto["rpcs"], package.functions, strict=True)
-    ]
     proto_path = f"{PROTO_FOLDER}/{proto['proto_path']}"
+    common = {"source": source}
     return [
         Output(proto_path, "python/grpc/service.proto.j2", proto),
+        Output(
+            "src/grpc/convert.ts",
+            "typescript/grpc/convert.ts.j2",
+            {**common, "rpcs": [_rpc(package, f) for f in package.functions]},
+        ),
         Output(
             "src/grpc/server.ts",
             "typescript/grpc/server.ts.j2",
             {
-                "source": source,
+                **common,
                 "service": f"{proto['package']}.{proto['service']}",
                 "proto_path": proto_path,
-                "rpcs": rpcs,
             },
         ),
+        Output("test/grpc_client.ts", "typescript/grpc/client.ts.j2", common),
+        Output("test/grpc_health.test.ts", "typescript/grpc/test_health.ts.j2", common),
     ]
 
 
@@ -66,5 +102,6 @@ RULE = Rule(
     language="typescript",
     interface="grpc",
     version="1",
+    function_outputs=function_outputs,
     package_outputs=package_outputs,
 )
