@@ -4,15 +4,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
-from apipack_build.rules import Example, Function
+from apipack_build.rules import Example, Function, FunctionRequest, Output
 
 # one contract: the same JSON arguments and invalid input as the Python target's tests
 from ..python._examples import invalid_arguments, json_arguments
 from ..python._values import json_value
 
-__all__ = ["compact", "expected", "invalid_arguments", "json_arguments", "title"]
+__all__ = ["compact", "example_tests", "expected", "invalid_arguments", "json_arguments"]
 
 
 def compact(value: Any) -> str:
@@ -28,3 +29,42 @@ def expected(function: Function, example: Example) -> str:
     if not example.has_output:
         return ""
     return compact(json_value(function.output_ref, example.output))
+
+
+def example_tests(
+    request: FunctionRequest,
+    interface: str,
+    template: str,
+    body: Callable[[str, dict[str, Any]], Any],
+    invalid: Any,
+    **context: Any,
+) -> Output:
+    """``test/<interface>_<function>.test.ts``: the function's examples sent over *interface*
+    (each request made by *body*), and the *invalid* request it must refuse."""
+    function = request.function
+    return Output(
+        f"test/{interface}_{function.name}.test.ts",
+        f"typescript/{interface}/{template}",
+        {
+            "source": request.package.source,
+            "function": function.name,
+            "examples": _cases(function, body),
+            "invalid": compact(invalid),
+            **context,
+        },
+    )
+
+
+def _cases(function: Function, body: Callable[[str, dict[str, Any]], Any]) -> list[dict[str, Any]]:
+    """Each example as a generated test sends it: a title, an id, the request *body* makes of
+    the id and the example's input (as compact JSON), and the result expected."""
+    return [
+        {
+            "title": title(example, index),
+            "id": f"example-{index}",
+            "body": compact(body(f"example-{index}", example.input)),
+            "has_output": example.has_output,
+            "expected": expected(function, example),
+        }
+        for index, example in enumerate(function.examples, 1)
+    ]

@@ -4,40 +4,26 @@ function, the custom scalars ``Int64``, ``Base64`` and ``JSON`` as Python's."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from apipack_build.rules import Example, Function, FunctionRequest, Output, PackageRequest, Rule
+from apipack_build.rules import FunctionRequest, Output, PackageRequest, Rule
 
 from ..python import graphql as _py_graphql
-from ._examples import compact, expected, title
+from ._examples import example_tests
 
 #: the SDL's path in the package; src/graphql/schema.ts reads it at run time
 SDL_PATH = "schema.graphql"
 
 
 def function_outputs(request: FunctionRequest) -> list[Output]:
-    package, function = request.package, request.function
+    function = request.function
     return [
-        Output(
-            f"test/graphql_{function.name}.test.ts",
-            "typescript/graphql/test_field.ts.j2",
-            {
-                "source": package.source,
-                "function": function.name,
-                "examples": [_example(function, i, e) for i, e in enumerate(function.examples, 1)],
-                "invalid": compact(_py_graphql.invalid_operation(function)),
-            },
+        example_tests(
+            request,
+            "graphql",
+            "test_field.ts.j2",
+            lambda _, given: _py_graphql.operation(function, given),
+            _py_graphql.invalid_operation(function),
         )
     ]
-
-
-def _example(function: Function, index: int, example: Example) -> dict[str, Any]:
-    return {
-        "title": title(example, index),
-        "body": compact(_py_graphql.operation(function, example.input)),
-        "has_output": example.has_output,
-        "expected": expected(function, example),
-    }
 
 
 def package_outputs(request: PackageRequest) -> list[Output]:

@@ -10,7 +10,7 @@ from apipack_build.rules import Function, FunctionRequest, Output, Package, Pack
 
 from ..python import _proto
 from ..python import grpc as _py_grpc
-from ._examples import compact, expected, json_arguments, title
+from ._examples import example_tests, json_arguments
 from ._types import descriptor
 
 #: where the package keeps its .proto, beside dist/ (read at run time)
@@ -50,23 +50,14 @@ def function_outputs(request: FunctionRequest) -> list[Output]:
     package, function = request.package, request.function
     rpc = _rpc(package, function)
     return [
-        Output(
-            f"test/grpc_{function.name}.test.ts",
-            "typescript/grpc/test_rpc.ts.j2",
-            {
-                "source": package.source,
-                "rpc": rpc["name"],
-                "missing": rpc["missing"],
-                "examples": [
-                    {
-                        "title": title(e, i),
-                        "body": compact(json_arguments(function, e.input)),
-                        "has_output": e.has_output,
-                        "expected": expected(function, e),
-                    }
-                    for i, e in enumerate(function.examples, 1)
-                ],
-            },
+        example_tests(
+            request,
+            "grpc",
+            "test_rpc.ts.j2",
+            lambda _, given: json_arguments(function, given),
+            None,  # the rpc's test sends bytes: an empty request, or one that is no message
+            rpc=rpc["name"],
+            missing=rpc["missing"],
         )
     ]
 

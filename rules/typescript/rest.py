@@ -11,33 +11,21 @@ from apipack_build.rules import Function, FunctionRequest, Output, PackageReques
 # shared with the Python target until it moves to a module of its own (one contract)
 from ..python import _openapi
 from ..python._values import json_value
-from ._examples import compact, expected, invalid_arguments, json_arguments, title
+from ._examples import compact, example_tests, expected, invalid_arguments, json_arguments
 
 
 def function_outputs(request: FunctionRequest) -> list[Output]:
-    package, function = request.package, request.function
+    function = request.function
     return [
-        Output(
-            f"test/rest_{function.name}.test.ts",
-            "typescript/rest/test_route.ts.j2",
-            {
-                "source": package.source,
-                "function": function.name,
-                "examples": [_example(function, i, e) for i, e in enumerate(function.examples, 1)],
-                "invalid": compact(invalid_arguments(function.parameters)),
-                "upload": _upload(function),
-            },
+        example_tests(
+            request,
+            "rest",
+            "test_route.ts.j2",
+            lambda _, given: json_arguments(function, given),
+            invalid_arguments(function.parameters),
+            upload=_upload(function),
         )
     ]
-
-
-def _example(function: Function, index: int, example: Any) -> dict[str, Any]:
-    return {
-        "title": title(example, index),
-        "body": compact(json_arguments(function, example.input)),
-        "has_output": example.has_output,
-        "expected": expected(function, example),
-    }
 
 
 def _upload(function: Function) -> dict[str, Any] | None:

@@ -6,48 +6,41 @@ from __future__ import annotations
 
 from typing import Any
 
-from apipack_build.rules import Example, Function, FunctionRequest, Output, PackageRequest, Rule
+from apipack_build.rules import FunctionRequest, Output, PackageRequest, Rule
 
-from ._examples import compact, expected, invalid_arguments, json_arguments, title
+from ._examples import example_tests, invalid_arguments, json_arguments
 
 
 def function_outputs(request: FunctionRequest) -> list[Output]:
-    package, function = request.package, request.function
+    function = request.function
+
+    def message(message_id: str, given: dict[str, Any]) -> dict[str, Any]:
+        return {"type": function.name, "id": message_id, "data": json_arguments(function, given)}
+
     invalid = invalid_arguments(function.parameters)
     return [
-        Output(
-            f"test/websocket_{function.name}.test.ts",
-            "typescript/websocket/test_message.ts.j2",
-            {
-                "source": package.source,
-                "function": function.name,
-                "examples": [_example(function, i, e) for i, e in enumerate(function.examples, 1)],
-                "invalid": compact({"type": function.name, "id": "bad", "data": invalid}),
-            },
+        example_tests(
+            request,
+            "websocket",
+            "test_message.ts.j2",
+            message,
+            {"type": function.name, "id": "bad", "data": invalid},
         )
     ]
 
 
-def _example(function: Function, index: int, example: Example) -> dict[str, Any]:
-    data = json_arguments(function, example.input)
-    message_id = f"example-{index}"
-    return {
-        "title": title(example, index),
-        "id": message_id,
-        "message": compact({"type": function.name, "id": message_id, "data": data}),
-        "has_output": example.has_output,
-        "expected": expected(function, example),
-    }
+#: the package's files: path -> template in typescript/websocket/
+_FILES = {
+    "src/websocket/protocol.ts": "protocol.ts.j2",
+    "src/websocket/route.ts": "route.ts.j2",
+    "test/exchange.ts": "exchange.ts.j2",
+    "test/websocket.test.ts": "test_protocol.ts.j2",
+}
 
 
 def package_outputs(request: PackageRequest) -> list[Output]:
-    service = {"source": request.package.source}
-    return [
-        Output("src/websocket/protocol.ts", "typescript/websocket/protocol.ts.j2", service),
-        Output("src/websocket/route.ts", "typescript/websocket/route.ts.j2", service),
-        Output("test/exchange.ts", "typescript/websocket/exchange.ts.j2", service),
-        Output("test/websocket.test.ts", "typescript/websocket/test_protocol.ts.j2", service),
-    ]
+    context = {"source": request.package.source}
+    return [Output(path, f"typescript/websocket/{name}", context) for path, name in _FILES.items()]
 
 
 RULE = Rule(
