@@ -38,6 +38,8 @@ PINS: dict[str | None, dict[str, dict[str, str]]] = {
             "@grpc/proto-loader": "0.8.1",
             "@grpc/reflection": "1.0.4",
             "grpc-health-check": "2.1.0",
+            # its descriptor extension, to serve protoc's map entry names (see descriptors.ts)
+            "protobufjs": "7.6.6",
         }
     },
 }

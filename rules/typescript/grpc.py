@@ -83,6 +83,7 @@ def package_outputs(request: PackageRequest) -> list[Output]:
                 "proto_path": proto_path,
             },
         ),
+        Output("src/grpc/descriptors.ts", "typescript/grpc/descriptors.ts.j2", common),
         Output("buf.yaml", "typescript/grpc/buf.yaml.j2", {**common, "folder": PROTO_FOLDER}),
         Output("test/grpc_client.ts", "typescript/grpc/client.ts.j2", common),
         Output("test/grpc_health.test.ts", "typescript/grpc/test_health.ts.j2", common),
