@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +17,7 @@ import grpc
 import httpx
 import pytest
 from kitchen import Built
-from ts_kitchen import BuiltTs
+from ts_kitchen import BuiltTs, build_ts
 from websockets.sync.client import connect
 
 pytestmark = pytest.mark.slow
@@ -183,3 +184,17 @@ def test_grpc_calls_through_stubs_compiled_from_the_shipped_proto(
             )
         assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert refused.value.details() == "repeat must be 0 to 100, not 101"
+
+
+def test_a_package_without_rest_serves_the_other_interfaces(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """The app, its server and settings are the service's, built for any server interface: a
+    package of gRPC, GraphQL and WebSocket alone compiles and passes its own tests."""
+    built = build_ts(tmp_path_factory.mktemp("no-rest"), ("graphql", "grpc", "websocket"))
+    tests = built.npm("test")
+    assert tests.returncode == 0, tests.stdout + tests.stderr
+    assert "# fail 0" in tests.stdout
+    assert not (built.package / "openapi.json").exists()
+    for name in ("ws scale", "graphql scale", "grpc Scale"):
+        assert re.search(rf"^ok \d+ - {name} rejects invalid input$", tests.stdout, re.M), name

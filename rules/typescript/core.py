@@ -7,7 +7,7 @@ from typing import Any
 
 from apipack_build.rules import Function, FunctionRequest, Output, Package, PackageRequest, Rule
 
-from . import _npm, readme
+from . import _npm, readme, service
 from ._names import local_name, scripts
 from ._types import annotation, descriptor, literal
 
@@ -94,7 +94,7 @@ def package_json(package: Package, interfaces: tuple[str, ...]) -> dict[str, Any
             "build": "tsc -p .",
             "typecheck": "tsc --noEmit -p .",
             "test": "tsc -p . && node --test dist/test/",
-            **({"start": "node dist/src/rest/server.js"} if "rest" in interfaces else {}),
+            **({"start": f"node {service.SERVER}"} if service.built(interfaces) else {}),
         },
         **{group: pins for group, pins in deps.items() if pins},
     }
@@ -149,6 +149,7 @@ def package_outputs(request: PackageRequest) -> list[Output]:
         ),
         Output("test/assert.ts", "typescript/core/assert.ts.j2", {"source": source}),
         Output("README.md", "typescript/core/README.md.j2", readme.context(request)),
+        *service.outputs(request),
     ]
 
 

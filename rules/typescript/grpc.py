@@ -15,6 +15,12 @@ from ._types import descriptor
 
 #: where the package keeps its .proto, beside dist/ (read at run time)
 PROTO_FOLDER = "proto"
+#: files that depend on nothing but the spec's name: path -> template in typescript/grpc/
+_STATIC = {
+    "src/grpc/descriptors.ts": "descriptors.ts.j2",
+    "test/grpc_client.ts": "client.ts.j2",
+    "test/grpc_health.test.ts": "test_health.ts.j2",
+}
 
 
 def _rpc(package: Package, function: Function) -> dict[str, Any]:
@@ -83,10 +89,8 @@ def package_outputs(request: PackageRequest) -> list[Output]:
                 "proto_path": proto_path,
             },
         ),
-        Output("src/grpc/descriptors.ts", "typescript/grpc/descriptors.ts.j2", common),
         Output("buf.yaml", "typescript/grpc/buf.yaml.j2", {**common, "folder": PROTO_FOLDER}),
-        Output("test/grpc_client.ts", "typescript/grpc/client.ts.j2", common),
-        Output("test/grpc_health.test.ts", "typescript/grpc/test_health.ts.j2", common),
+        *(Output(path, f"typescript/grpc/{name}", common) for path, name in _STATIC.items()),
     ]
 
 
