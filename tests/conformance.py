@@ -18,10 +18,13 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import struct
 import subprocess
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -235,3 +238,34 @@ def _cli(service: Service, arguments: dict[str, Any]) -> str:
     assert done.returncode in (1, 2) and len(lines) == 1 and not done.stdout, done
     assert "Traceback" not in done.stderr
     return "VALIDATION_ERROR"
+
+
+def schemathesis_requests(url: str, folder: Path) -> int:
+    """How many requests schemathesis generated from the service's ``/openapi.json`` (seeded,
+    so every run sends the same), once none got a server error, a response outside the
+    document's schemas, or an undeclared status or content type; its state stays in *folder*."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "schemathesis.cli",
+            "run",
+            f"{url}/openapi.json",
+            "--checks",
+            "not_a_server_error,response_schema_conformance,status_code_conformance,"
+            "content_type_conformance",
+            "--max-examples",
+            "60",
+            "--seed",
+            "1",
+            "--no-color",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=folder,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    generated = re.search(r"(\d+) generated", result.stdout)
+    assert generated, result.stdout[-2000:]
+    return int(generated.group(1))

@@ -104,8 +104,8 @@ def kitchen(tmp_path_factory: pytest.TempPathFactory) -> Built:
     return build(base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base)
 
 
-#: the interfaces the TypeScript target has today
-TS_INTERFACES = ("rest", "cli")
+#: the interfaces the TypeScript target has: all five, as the Python target's
+TS_INTERFACES = ("rest", "graphql", "websocket", "grpc", "cli")
 
 
 @pytest.fixture(scope="session")
@@ -116,11 +116,24 @@ def ts_built(tmp_path_factory: pytest.TempPathFactory) -> BuiltTs:
 
 
 @pytest.fixture(scope="session")
-def ts_server(ts_built: BuiltTs, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Its REST service on 127.0.0.1: the base URL."""
+def ts_grpc_port() -> int:
+    """The port of the gRPC server in ``ts_server``'s process."""
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def ts_server(
+    ts_built: BuiltTs, ts_grpc_port: int, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """Its service on 127.0.0.1 (HTTP, and gRPC on ``ts_grpc_port``): the base URL."""
     url = f"http://127.0.0.1:{(port := free_port())}"
     log = tmp_path_factory.mktemp("ts-rest") / "server.log"
-    env = {"HOST": "127.0.0.1", "PORT": str(port), "LOG_LEVEL": "INFO"}
+    env = {
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "GRPC_PORT": str(ts_grpc_port),
+        "LOG_LEVEL": "INFO",
+    }
     command = ["node", "dist/src/rest/server.js"]
     with running(command, ts_built.package, env, answers_http(url), log):
         yield url

@@ -1,12 +1,14 @@
 """The conformance cases of ``conformance.py``, run against every language's service built from
 the kitchen-sink spec, on the interfaces each has: Python (one process serving HTTP and gRPC, and
-the CLI) and TypeScript (REST and the CLI)."""
+the CLI) and TypeScript (the same five, one process serving HTTP and gRPC)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from conformance import (
     ACCEPT_CASES,
@@ -20,6 +22,7 @@ from conformance import (
 from conftest import TS_INTERFACES
 from kitchen import Built, free_port, serving
 from ts_kitchen import BuiltTs
+from websockets.sync.client import connect
 
 pytestmark = pytest.mark.slow
 
@@ -44,9 +47,11 @@ def python_service(kitchen: Built, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 @pytest.fixture(scope="module")
-def typescript_service(ts_built: BuiltTs, ts_server: str) -> Service:
+def typescript_service(ts_built: BuiltTs, ts_server: str, ts_grpc_port: int) -> Service:
     return Service(
-        http=ts_server, grpc="", cli=["node", str(ts_built.package / "dist/src/cli/main.js")]
+        http=ts_server,
+        grpc=f"127.0.0.1:{ts_grpc_port}",
+        cli=["node", str(ts_built.package / "dist/src/cli/main.js")],
     )
 
 
@@ -105,3 +110,40 @@ def test_ints_inside_a_dict_are_64_bits_too(
     service: Service, interface: str, weight: int, code: str
 ) -> None:
     assert nested_int_error_code(service, interface, weight) == code
+
+
+@pytest.mark.parametrize("language", sorted(SERVED))
+def test_the_error_envelope(service: Service) -> None:
+    """Arguments that do not match the schema: 422, the envelope with the client's request id,
+    and details saying where, as FastAPI reports them."""
+    response = httpx.post(
+        f"{service.http}/scale",
+        json={"values": [1, "3"]},
+        headers={"X-Request-ID": "conformance-1"},
+        timeout=30,
+    )
+    assert response.status_code == 422
+    body = response.json()
+    assert set(body) == {"error", "timestamp", "request_id"}
+    assert body["request_id"] == "conformance-1" == response.headers["x-request-id"]
+    error = body["error"]
+    assert (error["code"], error["message"]) == ("VALIDATION_ERROR", "the request is not valid")
+    assert [detail["loc"] for detail in error["details"]] == [["values", 1]]
+    assert {"msg", "type"} <= set(error["details"][0])
+
+
+@pytest.mark.parametrize("language", sorted(SERVED))
+def test_health_metrics_and_ping(service: Service) -> None:
+    health = httpx.get(f"{service.http}/health", timeout=30).json()
+    assert health == {"status": "ok", "name": "kitchen-sink", "version": "1.2.3"}
+    for path in ("/health/live", "/health/ready"):
+        assert httpx.get(f"{service.http}{path}", timeout=30).json() == {"status": "ok"}
+    url = service.http.replace("http://", "ws://", 1) + "/ws"
+    with connect(url, open_timeout=10) as ws:
+        ws.send(json.dumps({"type": "ping", "id": 3, "data": {"timestamp": "t"}}))
+        pong = json.loads(ws.recv(timeout=30))
+    assert (pong["type"], pong["id"], pong["data"]["timestamp"]) == ("pong", 3, "t")
+    assert set(pong["data"]) == {"server_timestamp", "timestamp"}
+    metrics = httpx.get(f"{service.http}/metrics", timeout=30).text
+    for name in ("api_requests_total", "api_request_duration_seconds", "http_requests_total"):
+        assert f"# TYPE {name} " in metrics, name

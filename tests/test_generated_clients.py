@@ -24,6 +24,7 @@ import httpx
 import pytest
 import thirdparty
 from kitchen import Built, free_port, serving
+from ts_kitchen import BuiltTs
 
 pytestmark = pytest.mark.slow
 
@@ -185,25 +186,41 @@ GRPC_CASES = [
 ]
 
 
-def test_grpcurl_calls_every_rpc_through_reflection(served: Served, tmp_path: Path) -> None:
+@pytest.fixture(params=["python", "typescript"])
+def grpc_address(request: pytest.FixtureRequest) -> str:
+    """Where the kitchen-sink service of each language answers gRPC."""
+    if request.param == "python":
+        served: Served = request.getfixturevalue("served")
+        return served.grpc
+    request.getfixturevalue("ts_server")  # the one process serving HTTP and gRPC
+    return f"127.0.0.1:{request.getfixturevalue('ts_grpc_port')}"
+
+
+def test_grpcurl_calls_every_rpc_through_reflection(grpc_address: str, tmp_path: Path) -> None:
     grpcurl = [thirdparty.grpcurl(), "-plaintext"]  # never -proto: reflection only
-    listed = run([*grpcurl, served.grpc, "list"], tmp_path).stdout.split()
+    listed = run([*grpcurl, grpc_address, "list"], tmp_path).stdout.split()
     assert {SERVICE, "grpc.health.v1.Health"} <= set(listed)
-    methods = run([*grpcurl, served.grpc, "list", SERVICE], tmp_path).stdout.split()
+    methods = run([*grpcurl, grpc_address, "list", SERVICE], tmp_path).stdout.split()
     assert sorted(methods) == sorted(f"{SERVICE}.{rpc}" for rpc, _, _ in GRPC_CASES)
     for rpc, request, expected in GRPC_CASES:
         answer = run(
-            [*grpcurl, "-d", json.dumps(request), served.grpc, f"{SERVICE}/{rpc}"], tmp_path
+            [*grpcurl, "-d", json.dumps(request), grpc_address, f"{SERVICE}/{rpc}"], tmp_path
         )
         assert json.loads(answer.stdout) == expected, rpc
-    check = run([*grpcurl, served.grpc, "grpc.health.v1.Health/Check"], tmp_path)
+    check = run([*grpcurl, grpc_address, "grpc.health.v1.Health/Check"], tmp_path)
     assert json.loads(check.stdout) == {"status": "SERVING"}
-    listing = run([*grpcurl, served.grpc, "grpc.health.v1.Health/List"], tmp_path)
+    listing = run([*grpcurl, grpc_address, "grpc.health.v1.Health/List"], tmp_path)
     assert json.loads(listing.stdout) == {
         "statuses": {"": {"status": "SERVING"}, SERVICE: {"status": "SERVING"}}
     }
     refused = subprocess.run(
-        [*grpcurl, "-d", '{"data": "YWJj", "repeat": 101}', served.grpc, f"{SERVICE}/ReverseBytes"],
+        [
+            *grpcurl,
+            "-d",
+            '{"data": "YWJj", "repeat": 101}',
+            grpc_address,
+            f"{SERVICE}/ReverseBytes",
+        ],
         capture_output=True,
         text=True,
         timeout=60,
@@ -213,10 +230,10 @@ def test_grpcurl_calls_every_rpc_through_reflection(served: Served, tmp_path: Pa
     assert "repeat must be 0 to 100, not 101" in refused.stdout + refused.stderr
 
 
-def test_health_watch_answers(served: Served) -> None:
+def test_health_watch_answers(grpc_address: str) -> None:
     """``Watch`` streams the status; with ``Check`` and ``List`` every method of the health
     service answers (and the fixture checks the log holds no traceback)."""
-    with grpc.insecure_channel(served.grpc) as channel:
+    with grpc.insecure_channel(grpc_address) as channel:
         watch = channel.unary_stream("/grpc.health.v1.Health/Watch")
         stream = watch(b"", timeout=30)  # HealthCheckRequest(service="")
         first = next(stream)
@@ -229,4 +246,15 @@ def test_buf_lint_standard_passes(kitchen: Built, tmp_path: Path) -> None:
     proto = package / "src/kitchen_sink/v1/kitchen_sink.proto"
     assert "package kitchen_sink.v1;" in proto.read_text("utf-8")
     done = run([thirdparty.buf(), "lint"], package, BUF_CACHE_DIR=str(tmp_path / "buf"))
+    assert done.stdout == ""
+
+
+def test_buf_lint_passes_on_the_typescript_package_too(
+    kitchen: Built, ts_built: BuiltTs, tmp_path: Path
+) -> None:
+    """The TypeScript package ships the Python package's .proto, byte for byte."""
+    proto = ts_built.package / "proto/kitchen_sink/v1/kitchen_sink.proto"
+    python = kitchen.package / "src/kitchen_sink/v1/kitchen_sink.proto"
+    assert proto.read_bytes() == python.read_bytes()
+    done = run([thirdparty.buf(), "lint"], ts_built.package, BUF_CACHE_DIR=str(tmp_path / "buf"))
     assert done.stdout == ""

@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from conformance import schemathesis_requests
 from helpers import tool
 from kitchen import answers_http, free_port, run
 from ts_kitchen import BuiltTs, spec
@@ -126,7 +127,7 @@ def test_uploads_take_files_and_form_fields(ts_server: str) -> None:
 def test_health_and_request_ids(ts_server: str) -> None:
     health = httpx.get(f"{ts_server}/health", timeout=30)
     assert health.json() == {"status": "ok", "name": "kitchen-sink", "version": "1.2.3"}
-    assert re.fullmatch(r"[0-9a-f-]{36}", health.headers["x-request-id"])
+    assert re.fullmatch(r"[0-9a-f]{32}", health.headers["x-request-id"])
     for path in ("/health/live", "/health/ready"):
         assert httpx.get(f"{ts_server}{path}", timeout=30).json() == {"status": "ok"}
     missing = httpx.get(f"{ts_server}/nowhere", timeout=30)
@@ -180,13 +181,18 @@ def test_metrics_have_the_python_targets_names(ts_server: str) -> None:
 
 
 def test_logs_are_json_lines_with_the_request_id(ts_built: BuiltTs, tmp_path: Path) -> None:
-    """pino writes JSON lines to stdout; each call's line carries the request's id."""
+    """pino writes JSON lines to stderr, as the Python service does; each call's line carries
+    the request's id; stdout stays empty."""
     url = f"http://127.0.0.1:{(port := free_port())}"
-    log = tmp_path / "stdout.log"
+    log, out = tmp_path / "stderr.log", tmp_path / "stdout.log"
     env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port)}
-    with log.open("wb") as stdout:
+    with log.open("wb") as stderr, out.open("wb") as stdout:
         process = subprocess.Popen(
-            ["node", "dist/src/rest/server.js"], cwd=ts_built.package, env=env, stdout=stdout
+            ["node", "dist/src/rest/server.js"],
+            cwd=ts_built.package,
+            env=env,
+            stdout=stdout,
+            stderr=stderr,
         )
         try:
             ready, deadline = answers_http(url), time.monotonic() + 30
@@ -198,11 +204,13 @@ def test_logs_are_json_lines_with_the_request_id(ts_built: BuiltTs, tmp_path: Pa
         finally:
             process.terminate()
             process.wait(timeout=10)
+    assert out.read_text("utf-8") == ""
     lines = [json.loads(line) for line in log.read_text("utf-8").splitlines() if line.strip()]
-    calls = [line for line in lines if line.get("msg") == "call"]
+    calls = [line for line in lines if line.get("message") == "call"]
     assert len(calls) == 1
     assert calls[0]["request_id"] == "log-me"
     assert (calls[0]["function"], calls[0]["status"]) == ("scale", "ok")
+    assert calls[0]["level"] == "INFO" and "timestamp" in calls[0]  # the Python service's keys
 
 
 def test_adding_typescript_to_a_python_project_writes_only_typescript(tmp_path: Path) -> None:
@@ -224,3 +232,9 @@ def test_adding_typescript_to_a_python_project_writes_only_typescript(tmp_path: 
     after = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in python.rglob("*") if p.is_file()}
     assert after == before
     assert (tmp_path / "generated/typescript/kitchen-sink/package-lock.json").is_file()
+
+
+def test_schemathesis_finds_no_server_error_and_no_schema_break(
+    ts_server: str, tmp_path: Path
+) -> None:
+    assert schemathesis_requests(ts_server, tmp_path) >= 200

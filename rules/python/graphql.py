@@ -160,7 +160,7 @@ def graphql_annotation(ref: TypeRef) -> str:
 # ---- the SDL ----
 
 
-def _sdl_context(package: Package) -> dict[str, Any]:
+def sdl_context(package: Package) -> dict[str, Any]:
     """The types in the order the printer writes them (by name), and the query's fields."""
     names = result_types(package)
     refs = [p.type_ref for f in package.functions for p in f.parameters]
@@ -244,7 +244,7 @@ def _test_context(package: Package, function: Function) -> dict[str, Any]:
             }
             for test, example in _examples.named(function, _TEST_MODULE_NAMES)
         ],
-        "invalid": _invalid_operation(function),
+        "invalid": invalid_operation(function),
         # the property test passes every argument
         "every": {
             "query": _query(function, list(function.parameters)),
@@ -274,7 +274,7 @@ def _query(function: Function, params: list[Parameter]) -> str:
     return f"query ({declared}) {{ {function.name}({passed}) {{ result }} }}"
 
 
-def _invalid_operation(function: Function) -> dict[str, Any]:
+def invalid_operation(function: Function) -> dict[str, Any]:
     """A query that must fail validation: a wrongly typed first argument, or an unknown one."""
     if not function.parameters:
         return {
@@ -340,7 +340,7 @@ def package_outputs(request: PackageRequest) -> list[Output]:
         Output(
             f"src/{module}/graphql/schema.graphql",
             "python/graphql/schema.graphql.j2",
-            _sdl_context(package),
+            sdl_context(package),
         ),
         Output(
             "tests/test_graphql_schema.py",

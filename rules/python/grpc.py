@@ -78,12 +78,12 @@ def _files(package: Package) -> dict[str, str]:
 
 
 def _rpcs(package: Package) -> list[dict[str, Any]]:
-    names = _rpc_names(tuple(f.name for f in package.functions))
+    names = rpc_names(tuple(f.name for f in package.functions))
     return [_rpc(function, names[function.name]) for function in package.functions]
 
 
 @functools.lru_cache(maxsize=4)  # asked once per function of the same package
-def _rpc_names(functions: tuple[str, ...]) -> dict[str, str]:
+def rpc_names(functions: tuple[str, ...]) -> dict[str, str]:
     return dict(zip(functions, _proto.rpc_names(list(functions)), strict=True))
 
 
@@ -133,7 +133,7 @@ def _spec_note(param: Parameter, unset: str, declaration: str) -> str:
     return note
 
 
-def _proto_context(package: Package) -> dict[str, Any]:
+def proto_context(package: Package) -> dict[str, Any]:
     rpcs = _rpcs(package)
     wrappers: dict[str, str] = {}
     for rpc in rpcs:
@@ -157,7 +157,7 @@ def _proto_context(package: Package) -> dict[str, Any]:
 def package_outputs(request: PackageRequest) -> list[Output]:
     package = request.package
     module = module_name(package)
-    proto = _proto_context(package)
+    proto = proto_context(package)
     folder = f"src/{module}/grpc"
     stubs = f"src/{module}/{_proto.VERSION}"
     outputs = [
@@ -232,7 +232,7 @@ def function_outputs(request: FunctionRequest) -> list[Output]:
 
 def _test_context(package: Package, function: Function) -> dict[str, Any]:
     module = module_name(package)
-    rpc = _rpc(function, _rpc_names(tuple(f.name for f in package.functions))[function.name])
+    rpc = _rpc(function, rpc_names(tuple(f.name for f in package.functions))[function.name])
     field_of = {f["parameter"]: f["name"] for f in rpc["fields"]}
     required = [
         f["name"]

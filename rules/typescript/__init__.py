@@ -1,9 +1,9 @@
 """TypeScript: an npm package (ESM, strict TypeScript compiled by tsc) with the functions, a
-Fastify REST service and a commander CLI."""
+Fastify service (REST, WebSocket, GraphQL) with gRPC in the same process and a commander CLI."""
 
 from apipack_build.rules import Language, Rule
 
-from . import _filters, cli, core, rest
+from . import _filters, cli, core, graphql, grpc, rest, websocket
 
 LANGUAGE = Language(
     name="typescript",
@@ -20,4 +20,4 @@ LANGUAGE = Language(
     fences=("typescript", "ts"),
 )
 
-RULES: list[Rule] = [core.RULE, rest.RULE, cli.RULE]
+RULES: list[Rule] = [core.RULE, rest.RULE, cli.RULE, websocket.RULE, graphql.RULE, grpc.RULE]

@@ -6,6 +6,11 @@ from collections.abc import Iterable
 
 from apipack_build.rules import Package
 
+#: the interfaces a server serves; ``service.py`` renders the server for any of them
+SERVER_INTERFACES = frozenset({"rest", "graphql", "websocket", "grpc"})
+#: the server program, installed as ``<name>-server`` and run by ``npm start``
+SERVER = "dist/src/rest/server.js"
+
 
 def local_name(name: str, taken: Iterable[str]) -> str:
     """*name*, or ``_name`` when the module already uses *name* (spec names never start with
@@ -18,8 +23,8 @@ def scripts(package: Package, interfaces: tuple[str, ...]) -> list[dict[str, str
     found = []
     if "cli" in interfaces:
         found.append({"name": package.name, "target": "dist/src/cli/main.js"})
-    if "rest" in interfaces:
-        found.append({"name": f"{package.name}-server", "target": "dist/src/rest/server.js"})
+    if SERVER_INTERFACES.intersection(interfaces):
+        found.append({"name": f"{package.name}-server", "target": SERVER})
     return found
 
 

@@ -15,17 +15,34 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-#: interface (None: every package) -> ("dependencies" | "devDependencies") -> name -> version
+from ._names import SERVER_INTERFACES
+
+#: the key of what every server interface needs
+SERVICE = "service"
+#: interface (None: every package; SERVICE: every server) -> ("dependencies" |
+#: "devDependencies") -> name -> version
 PINS: dict[str | None, dict[str, dict[str, str]]] = {
     None: {"devDependencies": {"@types/node": "20.19.43", "typescript": "5.9.3"}},
-    "rest": {
+    # the Fastify app and its metrics, for any server interface (see service.py)
+    SERVICE: {"dependencies": {"fastify": "5.12.8", "prom-client": "15.1.3"}},
+    "rest": {"dependencies": {"@fastify/multipart": "10.1.9"}},
+    "cli": {"dependencies": {"commander": "14.0.3"}},
+    # the WebSocket, GraphQL and gRPC interfaces (issue 13a)
+    "websocket": {
+        "dependencies": {"@fastify/websocket": "11.3.7"},
+        "devDependencies": {"@types/ws": "8.18.2"},
+    },
+    "graphql": {"dependencies": {"graphql": "16.15.0", "graphql-yoga": "5.24.1"}},
+    "grpc": {
         "dependencies": {
-            "@fastify/multipart": "10.1.9",
-            "fastify": "5.12.8",
-            "prom-client": "15.1.3",
+            "@grpc/grpc-js": "1.14.7",
+            "@grpc/proto-loader": "0.8.1",
+            "@grpc/reflection": "1.0.4",
+            "grpc-health-check": "2.1.0",
+            # its descriptor extension, to serve protoc's map entry names (see descriptors.ts)
+            "protobufjs": "7.6.6",
         }
     },
-    "cli": {"dependencies": {"commander": "14.0.3"}},
 }
 NODE_ENGINES = ">=20"
 
@@ -33,7 +50,9 @@ NODE_ENGINES = ">=20"
 def direct(interfaces: Iterable[str]) -> dict[str, dict[str, str]]:
     """The package's dependencies and devDependencies, for the interfaces it is built with."""
     result: dict[str, dict[str, str]] = {"dependencies": {}, "devDependencies": {}}
-    for key in (None, *sorted(set(interfaces))):
+    chosen = set(interfaces)
+    served = [SERVICE] if SERVER_INTERFACES.intersection(chosen) else []
+    for key in (None, *served, *sorted(chosen)):
         for group, pins in PINS.get(key, {}).items():
             result[group].update(pins)
     return {group: dict(sorted(pins.items())) for group, pins in result.items()}

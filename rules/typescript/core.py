@@ -7,7 +7,7 @@ from typing import Any
 
 from apipack_build.rules import Function, FunctionRequest, Output, Package, PackageRequest, Rule
 
-from . import _npm, readme
+from . import _npm, readme, service
 from ._checks import check_context
 from ._names import local_name, scripts
 from ._types import annotation, descriptor, literal
@@ -99,18 +99,27 @@ def package_json(package: Package, interfaces: tuple[str, ...]) -> dict[str, Any
         "main": "dist/src/index.js",
         "types": "dist/src/index.d.ts",
         "exports": {".": {"types": "./dist/src/index.d.ts", "default": "./dist/src/index.js"}},
-        "files": ["dist/src", "openapi.json"] if "rest" in interfaces else ["dist/src"],
+        "files": ["dist/src", *_shipped(interfaces)],
         "scripts": {
             "build": "tsc -p .",
             "typecheck": "tsc --noEmit -p .",
             "test": "tsc -p . && node --test dist/test/",
-            **({"start": "node dist/src/rest/server.js"} if "rest" in interfaces else {}),
+            **({"start": f"node {service.SERVER}"} if service.built(interfaces) else {}),
         },
         **{group: pins for group, pins in deps.items() if pins},
     }
     if bins:
         manifest["bin"] = bins
     return manifest
+
+
+def _shipped(interfaces: tuple[str, ...]) -> list[str]:
+    """The documents the package reads at run time, beside dist/."""
+    return [path for interface, path in _DOCUMENTS if interface in interfaces]
+
+
+#: (interface, path): the interface's document, shipped in the npm package
+_DOCUMENTS = (("rest", "openapi.json"), ("graphql", "schema.graphql"), ("grpc", "proto"))
 
 
 def package_outputs(request: PackageRequest) -> list[Output]:
@@ -150,6 +159,7 @@ def package_outputs(request: PackageRequest) -> list[Output]:
         ),
         Output("test/assert.ts", "typescript/core/assert.ts.j2", {"source": source}),
         Output("README.md", "typescript/core/README.md.j2", readme.context(request)),
+        *service.outputs(request),
     ]
 
 
