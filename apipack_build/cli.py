@@ -13,16 +13,18 @@ from typing import TYPE_CHECKING, Any
 
 # Only light modules here: a no-op `generate` answers from the fast path before doit, Jinja,
 # httpx or diskcache are loaded; each command imports the heavy parts it uses.
-from . import _fastpath, _manifest
-from ._hashing import bytes_hash
-from ._lookup import LAST_BUILD, STATE_DIR, template_dirs
-from .engine import prepare, resolve_targets
+from .base import manifest
+from .base.hashing import bytes_hash
+from .base.lookup import LAST_BUILD, STATE_DIR, template_dirs
+from .engine import prepare
 from .errors import ApipackError, BuildError, ConfigError, LLMError, redact
+from .load.project import resolve_targets
+from .run import fastpath
 from .settings import Settings, describe, find_project_file
 from .spec import IDENTIFIER, spec_json_schema
 
 if TYPE_CHECKING:
-    from ._build import Build
+    from .run.build import Build
 
 
 def _split(values: list[str] | None) -> list[str] | None:
@@ -224,8 +226,8 @@ def cmd_init(args: argparse.Namespace, cwd: Path) -> int:
 
 
 def cmd_validate(args: argparse.Namespace, cwd: Path) -> int:
-    from ._plan import load_packages, spec_files
-    from ._template_rules import registry_for
+    from .load.template_rules import registry_for
+    from .plan.plan import load_packages, spec_files
 
     effective, specs = resolve_targets(args.files, cwd)
     files = spec_files(effective, specs)
@@ -245,7 +247,7 @@ def cmd_validate(args: argparse.Namespace, cwd: Path) -> int:
 
 
 def _ship_platforms() -> tuple[str, ...]:
-    from ._ship import PLATFORMS
+    from .run.ship import PLATFORMS
 
     return tuple(PLATFORMS)
 
@@ -263,35 +265,35 @@ def cmd_generate(args: argparse.Namespace, cwd: Path) -> int:
         refresh=args.refresh,
     )
     if args.dry_run:
-        from . import _diff
+        from .run import diff
 
-        changes = _diff.diff(build)
+        changes = diff.diff(build)
         verbs = {
-            _diff.MISSING: "create",
-            _diff.STALE: "update",
-            _diff.MODIFIED: "update",
-            _diff.ORPHANED: "delete",
+            diff.MISSING: "create",
+            diff.STALE: "update",
+            diff.MODIFIED: "update",
+            diff.ORPHANED: "delete",
         }
         shown = [c for c in changes if c.kind in verbs]
         for change in shown:
             print(f"would {verbs[change.kind]} {change.describe(build.output_id).split(':')[0]}")
         print(f"apipack: dry run: {len(shown)} file(s) would change; nothing written")
         return 0
-    fingerprint = _fastpath.build_fingerprint(build)
+    fingerprint = fastpath.build_fingerprint(build)
     if not args.fail_on_change:
         build.run(jobs=build.plan.effective.settings.jobs)
-        _fastpath.record_build(build, fingerprint)
+        fastpath.record_build(build, fingerprint)
         return 0
     paths = _writable_paths(build)
     before = _hashes(paths)
     build.run(jobs=build.plan.effective.settings.jobs)
-    _fastpath.record_build(build, fingerprint)
+    fastpath.record_build(build, fingerprint)
     return _report_changes(before, _hashes(paths))
 
 
 def _nothing_changed(args: argparse.Namespace, cwd: Path) -> bool:
     """The fast path: nothing the last build depended on has changed (see ``_fastpath``)."""
-    found = _fastpath.answer(
+    found = fastpath.answer(
         args.targets,
         cwd,
         _overrides(args),
@@ -305,10 +307,10 @@ def _nothing_changed(args: argparse.Namespace, cwd: Path) -> bool:
 def _writable_paths(build: Build) -> dict[str, Path]:
     """Every file this build may write or delete — the files it plans, those the last build
     recorded, and the lock — by the name to show (relative to the project when inside it)."""
-    recorded = _manifest.read(build.manifest_path, build.output_id)
+    recorded = manifest.read(build.manifest_path, build.output_id)
     paths = [build.output / name for name in {*build.plan.files, *recorded}]
     paths.append(build.plan.llm.lock_path)
-    return {_manifest.output_id(path, build.root): path for path in paths}
+    return {manifest.output_id(path, build.root): path for path in paths}
 
 
 def _hashes(paths: dict[str, Path]) -> dict[str, str]:
@@ -334,10 +336,10 @@ def _report_changes(before: dict[str, str], after: dict[str, str]) -> int:
 
 
 def cmd_check(args: argparse.Namespace, cwd: Path) -> int:
-    from . import _diff
+    from .run import diff
 
     build = prepare(args.targets, cwd=cwd, overrides=_overrides(args), offline=True)
-    changes = _diff.diff(build)
+    changes = diff.diff(build)
     for change in changes:
         print(change.describe(build.output_id))
     if changes:
@@ -354,7 +356,7 @@ def cmd_clean(args: argparse.Namespace, cwd: Path) -> int:
     build = prepare(args.targets, cwd=cwd, overrides=_overrides(args), offline=True)
     build.lock()
     try:
-        recorded = _manifest.read(build.manifest_path, build.output_id)
+        recorded = manifest.read(build.manifest_path, build.output_id)
         deleted, kept = build.delete_stale(recorded, {})
         for path in kept:
             print(f"kept {path}: edited by hand", file=sys.stderr)
@@ -367,7 +369,7 @@ def cmd_clean(args: argparse.Namespace, cwd: Path) -> int:
 
 
 def cmd_templates(args: argparse.Namespace, cwd: Path) -> int:
-    from ._template_rules import discover
+    from .load.template_rules import discover
 
     effective, _ = resolve_targets([], cwd)
     for found in discover(effective):
@@ -425,8 +427,8 @@ def cmd_health(args: argparse.Namespace, cwd: Path) -> int:
 
 
 def cmd_cache(args: argparse.Namespace, cwd: Path) -> int:
-    from ._llmstore import ResponseCache
-    from ._plan import llm_needs
+    from .ask.store import ResponseCache
+    from .plan.plan import llm_needs
 
     effective, _ = resolve_targets([], cwd)
     cache = ResponseCache(effective.root / effective.settings.cache_dir)
@@ -455,27 +457,27 @@ def cmd_cache(args: argparse.Namespace, cwd: Path) -> int:
 
 def _generated_folders(targets: Sequence[str], cwd: Path, overrides: dict[str, Any]) -> list[Any]:
     """Generate the project (as ``apipack generate`` does), then its package folders."""
-    from . import _ship
+    from .run import ship
 
     build = prepare(targets, cwd=cwd, overrides=overrides)
-    fingerprint = _fastpath.build_fingerprint(build)
+    fingerprint = fastpath.build_fingerprint(build)
     build.run(jobs=build.plan.effective.settings.jobs)
-    _fastpath.record_build(build, fingerprint)
+    fastpath.record_build(build, fingerprint)
     return [
-        _ship.PackageFolder(folder.path.split("/")[0], build.output / folder.path)
+        ship.PackageFolder(folder.path.split("/")[0], build.output / folder.path)
         for folder in build.plan.packages
     ]
 
 
 def cmd_build(args: argparse.Namespace, cwd: Path) -> int:
-    from . import _ship
-    from ._registry import registry
+    from .load.registry import registry
+    from .run import ship
 
     if args.package and args.config:
         raise ConfigError("give a PACKAGE folder or --config FILE, not both")
     languages = registry().languages
     if args.package:
-        folders = _ship.package_folders(cwd / args.package, sorted(languages))
+        folders = ship.package_folders(cwd / args.package, sorted(languages))
     else:
         folders = _generated_folders([args.config] if args.config else [], cwd, {})
     if args.tag and len(folders) > 1:
@@ -485,23 +487,23 @@ def cmd_build(args: argparse.Namespace, cwd: Path) -> int:
     for folder in folders:
         if args.type == "docker":
             tag = args.tag or f"{folder.name.replace('_', '-')}:latest"
-            _ship.build_image(folder, tag, args.push)
+            ship.build_image(folder, tag, args.push)
             print(f"built image {tag} from {folder.path}{' and pushed it' if args.push else ''}")
         else:
-            made = _ship.build_artifact(folder, languages[folder.language], args.type)
+            made = ship.build_artifact(folder, languages[folder.language], args.type)
             for path in made:
                 print(f"built {path}")
     return 0
 
 
 def cmd_deploy(args: argparse.Namespace, cwd: Path) -> int:
-    from . import _ship
+    from .run import ship
 
     effective, _ = resolve_targets(args.targets, cwd, _overrides(args))
     platforms = sorted({*effective.settings.deployment.platforms, args.platform})
     overrides = {**_overrides(args), "deployment.platforms": platforms}
     folders = _generated_folders(args.targets, cwd, overrides)
-    marker = _ship.PLATFORMS[args.platform].marker
+    marker = ship.PLATFORMS[args.platform].marker
     served = [f for f in folders if (f.path / marker).is_file()]
     if not served:
         raise ConfigError(
@@ -509,7 +511,7 @@ def cmd_deploy(args: argparse.Namespace, cwd: Path) -> int:
             f"(rest, graphql, websocket or grpc)"
         )
     for folder in served:
-        print(_ship.deploy(folder, args.platform, args.apply))
+        print(ship.deploy(folder, args.platform, args.apply))
     if args.platform not in effective.settings.deployment.platforms:
         print(
             f"apipack: to keep these files in later builds, add `deployment: {{platforms: "

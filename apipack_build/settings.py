@@ -16,10 +16,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ._types import did_you_mean
-from ._validation import validate_model
-from ._yamlsrc import Located, load_located
 from .errors import ConfigError, Problem, SpecError, redact
+from .load.types import did_you_mean
+from .load.validation import validate_model
+from .load.yamlsrc import Located, load_located
 from .spec import DEFAULT_LIMIT
 
 PROJECT_FILES = ("apipack.yml", "project.apipack.yml")

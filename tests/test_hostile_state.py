@@ -70,7 +70,7 @@ def rewrite_cache(folder: Path, change: Any) -> int:
 def poisoned(raw: str) -> str:
     """A cache value rewritten to hold another function's code, its hash made to match: a
     shared cache can be poisoned by someone who knows the format."""
-    from apipack_build._hashing import content_hash
+    from apipack_build.base.hashing import content_hash
 
     value = json.loads(raw)
     value.pop("hash", None)

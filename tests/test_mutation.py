@@ -10,7 +10,7 @@ from pathlib import Path
 from kitchen import Built
 from mutation import survivors
 
-from apipack_build._registry import registry
+from apipack_build.load.registry import registry
 from apipack_build.spec import load_spec
 
 

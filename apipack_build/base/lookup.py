@@ -14,6 +14,7 @@ from pathlib import Path
 STATE_DIR = ".apipack"
 TEMPLATE_GROUP = "apipack.templates"  # entry points: name -> a package of template files
 LAST_BUILD = "last-build.json"  # the last build's summary, in STATE_DIR
+FINGERPRINT_FILE = "fingerprint.json"  # what the last build depended on, in STATE_DIR
 LOCK_FILE = "apipack.lock"  # the LLM lock, beside the project file
 
 

@@ -22,17 +22,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._fsio import write_atomic
-from ._hashing import content_hash
-from ._llmstore import ResponseCache, read_lock
-from ._remote import RemoteCache, show_warnings
-from ._render import Renderer
-from ._verify import verify
-from .errors import LLMError
-from .llm import Message, Provider, Reply, sampling_options
-from .rules import Language
-from .settings import LLMSettings
-from .spec import Function, Package
+from ..base.fsio import write_atomic
+from ..base.hashing import content_hash
+from ..base.render import Renderer
+from ..errors import LLMError
+from ..llm import Message, Provider, Reply, sampling_options
+from ..rules import Language
+from ..settings import LLMSettings
+from ..spec import Function, Package
+from .remote import RemoteCache, show_warnings
+from .store import ResponseCache, read_lock
+from .verify import verify
 
 PROMPT_FORMAT = "1"
 _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)

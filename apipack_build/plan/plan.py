@@ -15,29 +15,29 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from ._hashing import HASH_FORMAT, content_hash
-from ._llmstep import LLMStep, Need, prompt_messages, request_key, resolve
-from ._llmstore import ResponseCache
-from ._lookup import LOCK_FILE, template_dirs
-from ._outdir import output_folder
-from ._registry import Registry, registry
-from ._remote import RemoteCache, show_warnings
-from ._render import Renderer
-from ._template_rules import registry_for
-from .errors import ConfigError, Problem, SpecError
-from .llm import Provider, make_provider
-from .rules import (
+from ..ask.remote import RemoteCache, show_warnings
+from ..ask.step import LLMStep, Need, prompt_messages, request_key, resolve
+from ..ask.store import ResponseCache
+from ..base.hashing import HASH_FORMAT, content_hash
+from ..base.lookup import LOCK_FILE, template_dirs
+from ..base.render import Renderer
+from ..errors import ConfigError, Problem, SpecError
+from ..llm import Provider, make_provider
+from ..load.registry import Registry, registry
+from ..load.template_rules import registry_for
+from ..rules import (
     FunctionRequest,
     Implementation,
     Output,
     PackageRequest,
     Rule,
 )
-from .rules import (
+from ..rules import (
     Settings as RuleSettings,
 )
-from .settings import Effective, Settings
-from .spec import PACKAGE_NAME, Function, Package, load_spec
+from ..settings import Effective, Settings
+from ..spec import PACKAGE_NAME, Function, Package, load_spec
+from .outdir import output_folder
 
 SPEC_SUFFIXES = (".yml", ".yaml")
 

@@ -16,10 +16,10 @@ from typing import Any
 import diskcache
 import yaml
 
-from ._fsio import write_atomic
-from ._hashing import content_hash
-from ._yamlsrc import refuse_aliases
-from .errors import ApipackError
+from ..base.fsio import write_atomic
+from ..base.hashing import content_hash
+from ..errors import ApipackError
+from ..load.yamlsrc import refuse_aliases
 
 CACHE_ARCHIVE_VERSION = 1
 LOCK_VERSION = 1

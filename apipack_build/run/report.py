@@ -12,18 +12,18 @@ from typing import IO, TYPE_CHECKING, Any
 
 from doit.exceptions import UnmetDependency
 
-from ._remote import show_warnings
-from ._summary import Summary
-from .errors import redact
+from ..ask.remote import show_warnings
+from ..base.summary import Summary
+from ..errors import redact
 
 if TYPE_CHECKING:
-    from ._build import Build
+    from .graph import TaskGraph
 
 
 class Reporter:
     """Counts what doit did; prints failures (no tracebacks) and one summary line."""
 
-    def __init__(self, build: Build, outstream: IO[str], label: str = ""):
+    def __init__(self, build: TaskGraph, outstream: IO[str], label: str = ""):
         self.build = build
         self.out = outstream
         self.label = label

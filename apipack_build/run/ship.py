@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import BuildError, ConfigError, ToolMissing
-from .rules import Language
+from ..errors import BuildError, ConfigError, ToolMissing
+from ..rules import Language
 
 DOCKER_PROBE_SECONDS = 20
 

@@ -15,8 +15,8 @@ import re
 import tempfile
 from pathlib import Path
 
-from ._hashing import bytes_hash
-from .errors import ConfigError
+from ..errors import ConfigError
+from .hashing import bytes_hash
 
 _STAT_CACHE_VERSION = 1
 

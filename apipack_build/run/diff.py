@@ -10,10 +10,10 @@ import fnmatch
 import os
 from dataclasses import dataclass
 
-from . import _manifest
-from ._build import Build
-from ._fsio import is_temporary
-from ._hashing import bytes_hash
+from ..base import manifest
+from ..base.fsio import is_temporary
+from ..base.hashing import bytes_hash
+from .build import Build
 
 # kinds, in the order they are reported
 MISSING, STALE, MODIFIED, EXTRA, ORPHANED = "missing", "stale", "modified", "extra", "orphaned"
@@ -37,7 +37,7 @@ class Change:
 
 
 def diff(build: Build) -> list[Change]:
-    old = _manifest.read(build.manifest_path, build.output_id)
+    old = manifest.read(build.manifest_path, build.output_id)
     changes: list[Change] = []
     planned = build.plan.files
     for path, (task, planned_file) in sorted(planned.items()):

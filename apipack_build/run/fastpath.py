@@ -27,20 +27,20 @@ from importlib.metadata import EntryPoint, PackageNotFoundError, entry_points, v
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import _manifest
-from ._fsio import FileHasher, joined_str, write_atomic
-from ._hashing import content_hash
-from ._lookup import LAST_BUILD, LOCK_FILE, STATE_DIR, template_dirs
-from ._summary import Summary, summary_bytes
-from .settings import Effective
+from ..base import manifest
+from ..base.fsio import FileHasher, joined_str, write_atomic
+from ..base.hashing import content_hash
+from ..base.lookup import FINGERPRINT_FILE, LAST_BUILD, LOCK_FILE, STATE_DIR, template_dirs
+from ..base.summary import Summary, summary_bytes
+from ..load.project import resolve_targets
+from ..settings import Effective
 
 if TYPE_CHECKING:
-    from ._build import Build
+    from .graph import TaskGraph
 
 FINGERPRINT_VERSION = 2
-FINGERPRINT_FILE = "fingerprint.json"
 ENTRY_POINT_GROUPS = ("apipack.languages", "apipack.rules")
-ENGINE = Path(__file__).resolve().parent
+ENGINE = Path(__file__).resolve().parents[1]  # apipack_build/
 
 
 def _files_below(folder: Path) -> list[Path]:
@@ -126,7 +126,7 @@ def fingerprint(
     )
 
 
-def _outputs_intact(output: Path, files: dict[str, _manifest.Entry], hasher: FileHasher) -> bool:
+def _outputs_intact(output: Path, files: dict[str, manifest.Entry], hasher: FileHasher) -> bool:
     root = str(output)
     return all(hasher.hash(joined_str(root, path)) == entry.hash for path, entry in files.items())
 
@@ -179,7 +179,7 @@ def spec_paths(effective: Effective, explicit: list[Path]) -> list[Path]:
     return sorted(found)
 
 
-def build_fingerprint(build: Build) -> str:
+def build_fingerprint(build: TaskGraph) -> str:
     """The fingerprint of a planned build, taken before it runs: an input edited while it runs
     then fails the next comparison instead of passing for what the build saw."""
     plan = build.plan
@@ -194,7 +194,7 @@ def build_fingerprint(build: Build) -> str:
     )
 
 
-def record_build(build: Build, key: str) -> None:
+def record_build(build: TaskGraph, key: str) -> None:
     """After a successful build: remember its fingerprint for the next one."""
     record(
         build.state / FINGERPRINT_FILE,
@@ -218,7 +218,7 @@ def up_to_date(
     recorded = read(state / FINGERPRINT_FILE)
     if recorded is None:
         return None
-    files = _manifest.read(state / "manifest.json", _manifest.output_id(output, effective.root))
+    files = manifest.read(state / "manifest.json", manifest.output_id(output, effective.root))
     if not files:
         return None
     hasher = FileHasher(state / "filestat.json")
@@ -248,8 +248,8 @@ def up_to_date(
 
 def _same_model(effective: Effective, recorded: dict[str, Any]) -> bool:
     """Does the server still serve the model the last build's answers were keyed on?"""
-    from .errors import LLMError
-    from .llm import make_provider
+    from ..errors import LLMError
+    from ..llm import make_provider
 
     probe = effective.settings.llm.model_copy(update={"retries": 0})
     provider = make_provider(probe)
@@ -272,8 +272,6 @@ def answer(
 ) -> Summary | None:
     """The fast path of ``generate`` (command line and API alike): if nothing the last build
     depended on has changed, its summary — printed if *echo*, and saved like a build's."""
-    from .engine import resolve_targets
-
     started = time.perf_counter()
     effective, specs = resolve_targets(targets, cwd, overrides)
     output = (effective.root / effective.settings.output).resolve()
