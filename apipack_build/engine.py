@@ -6,6 +6,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .base.fsio import FileHasher
+from .base.lookup import STATE_DIR
 from .load.project import resolve_targets
 
 if TYPE_CHECKING:
@@ -31,11 +33,13 @@ def prepare(
     from .run.build import Build  # the heavy part of the engine, loaded when a build is planned
 
     effective, specs = resolve_targets(targets, cwd or Path.cwd(), overrides)
+    hasher = FileHasher(effective.root / STATE_DIR / "filestat.json")
     plan = make_plan(
         effective,
         specs,
         offline=offline,
         refresh=frozenset(refresh),
         provider_factory=provider_factory,
+        hasher=hasher,
     )
-    return Build(plan, summary_json=summary_json, quiet=quiet)
+    return Build(plan, hasher=hasher, summary_json=summary_json, quiet=quiet)

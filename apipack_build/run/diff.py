@@ -46,6 +46,8 @@ def diff(build: Build) -> list[Change]:
         if on_disk is None:
             changes.append(Change(path, MISSING))
             continue
+        if task.reused:
+            continue  # the plan found it holding what its unchanged key makes
         if entry is not None and entry.key == task.key and entry.hash == on_disk:
             continue
         rendered = build.plan.renderer.render(planned_file.template, planned_file.context)

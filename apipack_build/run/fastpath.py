@@ -17,113 +17,23 @@ cannot say — a re-pulled model changes answers, and only the server can tell.
 from __future__ import annotations
 
 import glob
-import importlib.util
 import json
-import re
-import sys
 import time
-from collections.abc import Iterable, Mapping, Sequence
-from importlib.metadata import EntryPoint, PackageNotFoundError, entry_points, version
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..base import manifest
 from ..base.fsio import FileHasher, joined_str, write_atomic
-from ..base.hashing import content_hash
-from ..base.lookup import FINGERPRINT_FILE, LAST_BUILD, LOCK_FILE, STATE_DIR, template_dirs
+from ..base.lookup import FINGERPRINT_FILE, LAST_BUILD, LOCK_FILE, STATE_DIR
 from ..base.summary import Summary, summary_bytes
+from ..load.inputs import FINGERPRINT_VERSION, fingerprint, template_folders
 from ..load.project import resolve_targets
+from ..plan import memo
 from ..settings import Effective
 
 if TYPE_CHECKING:
     from .graph import TaskGraph
-
-FINGERPRINT_VERSION = 2
-ENTRY_POINT_GROUPS = ("apipack.languages", "apipack.rules")
-ENGINE = Path(__file__).resolve().parents[1]  # apipack_build/
-
-
-def _files_below(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-
-
-def _plugins() -> list[EntryPoint]:
-    """Every registered language and rule (one scan of the installed distributions)."""
-    found = entry_points()
-    return sorted(
-        (p for g in ENTRY_POINT_GROUPS for p in found.select(group=g)),
-        key=lambda p: (p.group, p.name, p.value),
-    )
-
-
-def _tool_versions(plugins: list[EntryPoint]) -> list[str]:
-    """The versions of the distributions that provide plugins and of everything they require:
-    a rule may run a tool (a compiler, a formatter) whose output changes with its version."""
-    names = {"doit", "jinja2"}
-    for point in plugins:
-        if point.dist is not None:
-            names.add(point.dist.name)
-            for requirement in point.dist.requires or ():
-                if "extra ==" not in requirement:
-                    names.add(re.split(r"[\s\[<>=!~;(]", requirement, maxsplit=1)[0])
-    found = []
-    for name in sorted(names):
-        try:
-            found.append(f"{name}=={version(name)}")
-        except PackageNotFoundError:
-            found.append(f"{name} missing")
-    return found
-
-
-def _code_roots(plugins: list[EntryPoint]) -> list[Path]:
-    """The engine and the package folder of every plugin, found without importing them."""
-    roots = {ENGINE}
-    for point in plugins:
-        spec = importlib.util.find_spec(point.module)
-        if spec is None or spec.origin is None:
-            continue
-        origin = Path(spec.origin)
-        package = spec.submodule_search_locations or "." in point.module
-        roots.add(origin.parent if package else origin)
-    return sorted(roots)
-
-
-def fingerprint(
-    effective: Effective,
-    hasher: FileHasher,
-    specs: Iterable[Path],
-    implementations: Iterable[str],
-    template_dirs: Iterable[Path],
-    explicit: bool,
-) -> str:
-    """The hash of every input of a build (see the module docstring)."""
-    root = effective.root
-
-    def hashed(paths: Iterable[Path]) -> list[list[str]]:
-        return [[str(p), hasher.hash(p) or "-"] for p in paths]
-
-    plugins = _plugins()
-    code = [
-        p
-        for r in _code_roots(plugins)
-        for p in (_files_below(r) if r.is_dir() else [r])
-        if p.suffix == ".py"
-    ]
-    points = [f"{p.group}:{p.name}={p.value}" for p in plugins]
-    return content_hash(
-        {
-            "format": FINGERPRINT_VERSION,
-            "settings": effective.settings.model_dump(mode="json"),
-            "origins": sorted(k for k, v in effective.origins.items() if v == "command line"),
-            "explicit": explicit,
-            "specs": hashed(sorted(specs)),
-            "implementations": hashed(root / rel for rel in sorted(implementations)),
-            "templates": [hashed(_files_below(folder)) for folder in template_dirs],
-            "code": hashed(code),
-            "entry_points": points,
-            "versions": [sys.version, *_tool_versions(plugins)],
-        }
-    )
 
 
 def _outputs_intact(output: Path, files: dict[str, manifest.Entry], hasher: FileHasher) -> bool:
@@ -183,14 +93,13 @@ def build_fingerprint(build: TaskGraph) -> str:
     """The fingerprint of a planned build, taken before it runs: an input edited while it runs
     then fails the next comparison instead of passing for what the build saw."""
     plan = build.plan
-    dirs = [
-        folder
-        for _, folder in template_dirs(
-            plan.effective.root, auto_discover=plan.effective.settings.templates.auto_discover
-        )
-    ]
     return fingerprint(
-        plan.effective, build.hasher, plan.specs, plan.implementation_files, dirs, plan.partial
+        plan.effective,
+        build.hasher,
+        plan.specs,
+        plan.implementation_files,
+        template_folders(plan.effective),
+        plan.partial,
     )
 
 
@@ -201,12 +110,48 @@ def record_build(build: TaskGraph, key: str) -> None:
         key,
         tasks=build.summary.tasks_total,
         implementations=list(build.plan.implementation_files),
-        llm_functions=len(build.plan.llm.needs),
-        digest=build.plan.llm.resolution.digest,
+        llm_functions=build.plan.llm.bodies,
+        digest=build.plan.llm.digest,
         # the build writes the lock, so its hash is taken after the build, not before
         lock=build.hasher.hash(build.plan.llm.lock_path) or "-",
     )
+    if build.plan.parts:
+        memo.write(build.state / memo.MEMO_FILE, plan_memo(build))
     build.hasher.save()
+
+
+def plan_memo(build: TaskGraph) -> memo.Memo:
+    """What each spec file of a successful build yielded, for the next build's plan."""
+    plan, hasher = build.plan, build.hasher
+    tasks = {task.name: task for task in build.resolved_tasks()}
+    ignores = {d.path: d.ignore for d in plan.packages}
+    locked = build.lock_entries()
+    specs = {}
+    for part in plan.parts:
+        if part.reused is not None:
+            specs[part.spec] = part.reused
+            continue
+        specs[part.spec] = memo.SpecYield(
+            part.hash,
+            part.implementations,
+            tuple(
+                memo.MemoTask(
+                    name,
+                    tasks[name].rule,
+                    tasks[name].key,
+                    {f.path: hasher.hash(build._target(f.path)) or "-" for f in tasks[name].files},
+                )
+                for name in part.tasks
+            ),
+            tuple((folder, ignores[folder]) for folder in part.folders),
+            tuple(entry for ident, entry in sorted(locked.items()) if ident[0] in part.packages),
+        )
+    return memo.Memo(
+        build.output_id,
+        plan.globals_key,
+        hasher.hash(plan.llm.lock_path) or "-",
+        specs,
+    )
 
 
 def up_to_date(
@@ -227,12 +172,7 @@ def up_to_date(
         hasher,
         spec_paths(effective, explicit),
         recorded.get("implementations", []),
-        [
-            folder
-            for _, folder in template_dirs(
-                effective.root, auto_discover=effective.settings.templates.auto_discover
-            )
-        ],
+        template_folders(effective),
         bool(explicit),
     )
     lock = hasher.hash(effective.root / LOCK_FILE) or "-"

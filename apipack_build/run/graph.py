@@ -43,6 +43,7 @@ class TaskGraph:
         self,
         plan: Plan,
         *,
+        hasher: FileHasher | None = None,
         summary_json: Path | None = None,
         quiet: bool = False,
         basename: str = DEFAULT_NAMESPACE,
@@ -54,7 +55,7 @@ class TaskGraph:
         self.output = plan.output
         self.output_id = manifest.output_id(self.output, self.root)
         self.manifest_path = self.state / "manifest.json"
-        self.hasher = FileHasher(self.state / "filestat.json")
+        self.hasher = hasher or FileHasher(self.state / "filestat.json")
         self.summary_json = summary_json
         self.quiet = quiet
         self.summary = Summary()
@@ -95,6 +96,8 @@ class TaskGraph:
             }
         names = []
         for task in self.plan.tasks:
+            if task.reused:
+                continue  # its files hold what its key makes: doit need not look at it
             names.append(task.name)
             yield {
                 "basename": self.basename,
@@ -243,7 +246,7 @@ class TaskGraph:
 
     def _write_lock(self) -> None:
         llm = self.plan.llm
-        if not llm.needs and not llm.lock_path.is_file():
+        if not llm.bodies and not llm.lock_path.is_file():
             return  # no LLM in this project: no lock file to keep
         write_lock(llm.lock_path, self.lock_entries())
 
@@ -351,7 +354,7 @@ class _ManifestCurrent:
             return False
         recorded = manifest.read(self.build.manifest_path, self.build.output_id)
         planned = {f.path for t in self.build.resolved_tasks() for f in t.files}
-        lock_kept = not self.build.plan.llm.needs or self.build.plan.llm.lock_path.is_file()
+        lock_kept = not self.build.plan.llm.bodies or self.build.plan.llm.lock_path.is_file()
         return set(recorded) == planned and lock_kept
 
 

@@ -33,8 +33,11 @@ class Reporter:
 
     def initialize(self, tasks: Any, selected_tasks: Any) -> None:
         stats = self.build.plan.llm.resolution.stats
+        reused = self.build.plan.reused_tasks  # counted as doit counts an up-to-date task
         self.build.summary = Summary(
-            llm_cache_hits=stats.cache_hits,
+            tasks_total=reused,
+            tasks_up_to_date=reused,
+            llm_cache_hits=stats.cache_hits + len(self.build.plan.llm.kept),
             llm_remote_hits=stats.remote_hits,
             llm_lock_hits=stats.lock_hits,
         )
