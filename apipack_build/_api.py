@@ -66,7 +66,7 @@ def generate(
         offline=offline,
         refresh=refresh,
     )
-    fingerprint = fastpath.build_fingerprint(build)
+    fingerprint = fastpath.build_fingerprint(build, targets, cwd, overrides)
     try:
         summary = build.run(
             jobs=build.plan.effective.settings.jobs, out=sys.stdout if echo else io.StringIO()
@@ -89,9 +89,10 @@ def check(
     extra generated file (paths from the project folder); empty when everything is current.
     Writes nothing and never calls a model. Raises ``ApipackError`` subclasses on bad input."""
     targets, cwd = _targets(project, specs)
-    build = prepare(
-        targets, cwd=cwd, overrides=_overrides(languages, interfaces, output, None), offline=True
-    )
+    overrides = _overrides(languages, interfaces, output, None)
+    if fastpath.current(targets, cwd, overrides) is not None:
+        return []
+    build = prepare(targets, cwd=cwd, overrides=overrides, offline=True)
     return [change.describe(build.output_id) for change in diff.diff(build)]
 
 

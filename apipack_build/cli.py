@@ -15,16 +15,17 @@ from typing import TYPE_CHECKING, Any
 # httpx or diskcache are loaded; each command imports the heavy parts it uses.
 from .base import manifest
 from .base.hashing import bytes_hash
-from .base.lookup import LAST_BUILD, STATE_DIR, template_dirs
+from .base.lookup import LAST_BUILD, STATE_DIR, find_project_file, template_dirs
 from .engine import prepare
-from .errors import ApipackError, BuildError, ConfigError, LLMError, redact
+from .errors import ApipackError, BuildError, ConfigError, LLMError, redact, shown
 from .load.project import resolve_targets
 from .run import fastpath
-from .settings import Settings, describe, find_project_file
-from .spec import IDENTIFIER, spec_json_schema
 
 if TYPE_CHECKING:
     from .run.build import Build
+
+DRY_RUN_LINE = "apipack: dry run: {} file(s) would change; nothing written"
+CURRENT_LINE = "apipack: {} generated files are current"
 
 
 def _split(values: list[str] | None) -> list[str] | None:
@@ -122,6 +123,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="ask the model again for this function (repeatable)",
     )
 
+    watch = sub.add_parser(
+        "watch", parents=[targets], help="build, then rebuild on every change until Ctrl-C"
+    )
+    watch.add_argument("-n", "--jobs", type=int, metavar="JOBS", help="tasks in parallel")
+    watch.add_argument(
+        "--offline", action="store_true", default=None, help="never call a model (as generate)"
+    )
+
     build = sub.add_parser(
         "build",
         help="generate, then build each package: a wheel, an sdist or a Docker image",
@@ -186,6 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_init(args: argparse.Namespace, cwd: Path) -> int:
+    from .spec import IDENTIFIER
+
     name = args.name
     if not IDENTIFIER.match(name):
         raise ConfigError(
@@ -254,6 +265,9 @@ def _ship_platforms() -> tuple[str, ...]:
 
 def cmd_generate(args: argparse.Namespace, cwd: Path) -> int:
     args.targets = [*args.targets, *args.spec]
+    if args.dry_run and fastpath.current(args.targets, cwd, _overrides(args)) is not None:
+        print(DRY_RUN_LINE.format(0))
+        return 0
     if not args.dry_run and not args.refresh and _nothing_changed(args, cwd):
         return 0
     build = prepare(
@@ -277,9 +291,9 @@ def cmd_generate(args: argparse.Namespace, cwd: Path) -> int:
         shown = [c for c in changes if c.kind in verbs]
         for change in shown:
             print(f"would {verbs[change.kind]} {change.describe(build.output_id).split(':')[0]}")
-        print(f"apipack: dry run: {len(shown)} file(s) would change; nothing written")
+        print(DRY_RUN_LINE.format(len(shown)))
         return 0
-    fingerprint = fastpath.build_fingerprint(build)
+    fingerprint = fastpath.build_fingerprint(build, args.targets, cwd, _overrides(args))
     if not args.fail_on_change:
         build.run(jobs=build.plan.effective.settings.jobs)
         fastpath.record_build(build, fingerprint)
@@ -338,6 +352,10 @@ def _report_changes(before: dict[str, str], after: dict[str, str]) -> int:
 def cmd_check(args: argparse.Namespace, cwd: Path) -> int:
     from .run import diff
 
+    current = fastpath.current(args.targets, cwd, _overrides(args))
+    if current is not None:
+        print(CURRENT_LINE.format(current))
+        return 0
     build = prepare(args.targets, cwd=cwd, overrides=_overrides(args), offline=True)
     changes = diff.diff(build)
     for change in changes:
@@ -348,8 +366,18 @@ def cmd_check(args: argparse.Namespace, cwd: Path) -> int:
             file=sys.stderr,
         )
         return 1
-    print(f"apipack: {len(build.plan.files)} generated files are current")
+    print(CURRENT_LINE.format(len(build.plan.files)))
     return 0
+
+
+def cmd_watch(args: argparse.Namespace, cwd: Path) -> int:
+    from ._watch import watch
+
+    if len(args.targets) > 1:
+        raise ConfigError("watch: give one project (a folder or a project file)")
+    return watch(
+        Path(args.targets[0] if args.targets else "."), _overrides(args), offline=args.offline
+    )
 
 
 def cmd_clean(args: argparse.Namespace, cwd: Path) -> int:
@@ -388,6 +416,8 @@ def cmd_templates(args: argparse.Namespace, cwd: Path) -> int:
 
 
 def cmd_config(args: argparse.Namespace, cwd: Path) -> int:
+    from .settings import describe
+
     effective, _ = resolve_targets(args.targets, cwd, _overrides(args))
     source = effective.project_file.name if effective.project_file else "none"
     print(f"# project folder: {effective.root.name or effective.root}; project file: {source}")
@@ -397,6 +427,9 @@ def cmd_config(args: argparse.Namespace, cwd: Path) -> int:
 
 
 def cmd_schema(args: argparse.Namespace, cwd: Path) -> int:
+    from .settings import Settings
+    from .spec import spec_json_schema
+
     schema = Settings.model_json_schema() if args.project else spec_json_schema()
     print(json.dumps(schema, indent=2, sort_keys=True))
     return 0
@@ -460,7 +493,7 @@ def _generated_folders(targets: Sequence[str], cwd: Path, overrides: dict[str, A
     from .run import ship
 
     build = prepare(targets, cwd=cwd, overrides=overrides)
-    fingerprint = fastpath.build_fingerprint(build)
+    fingerprint = fastpath.build_fingerprint(build, targets, cwd, overrides)
     build.run(jobs=build.plan.effective.settings.jobs)
     fastpath.record_build(build, fingerprint)
     return [
@@ -538,6 +571,7 @@ COMMANDS = {
     "build": cmd_build,
     "deploy": cmd_deploy,
     "check": cmd_check,
+    "watch": cmd_watch,
     "clean": cmd_clean,
     "templates": cmd_templates,
     "config": cmd_config,
@@ -552,11 +586,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args, Path.cwd())
     except ApipackError as exc:
-        text = redact(str(exc))
-        print(
-            text if "\n" in text or ":" in text.split(" ")[0] else f"apipack: {text}",
-            file=sys.stderr,
-        )
+        print(shown(exc), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("apipack: interrupted", file=sys.stderr)

@@ -6,21 +6,49 @@ the specs (``globals_key``), then each spec file on its own.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import re
 import sys
 from collections.abc import Iterable
+from dataclasses import dataclass
 from importlib.metadata import EntryPoint, PackageNotFoundError, entry_points, version
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ..base.fsio import FileHasher
 from ..base.hashing import content_hash
 from ..base.lookup import template_dirs
-from ..settings import Effective
 
-FINGERPRINT_VERSION = 2
-ENTRY_POINT_GROUPS = ("apipack.languages", "apipack.rules")
+if TYPE_CHECKING:
+    from ..settings import Effective
+
+FINGERPRINT_VERSION = 3
+ENTRY_POINT_GROUPS = ("apipack.languages", "apipack.rules", "apipack.providers")
 ENGINE = Path(__file__).resolve().parents[1]  # apipack_build/
+
+
+@dataclass(frozen=True)
+class SettingsView:
+    """The effective settings as plain JSON, which is all a fingerprint needs: read back from
+    the last build's fingerprint while the settings' own inputs are unchanged
+    (``load.project.settings_source``), a no-op build validates no settings."""
+
+    root: Path
+    settings: dict[str, Any]  # ``Settings.model_dump(mode="json")``
+    command_line: list[str]  # the settings given on the command line
+
+    @classmethod
+    def of(cls, effective: Effective) -> SettingsView:
+        return cls(
+            effective.root,
+            effective.settings.model_dump(mode="json"),
+            sorted(k for k, v in effective.origins.items() if v == "command line"),
+        )
+
+    @property
+    def output(self) -> Path:
+        return (self.root / str(self.settings["output"])).resolve()
 
 
 def _files_below(folder: Path) -> list[Path]:
@@ -68,20 +96,11 @@ def _code_roots(plugins: list[EntryPoint]) -> list[Path]:
     return sorted(roots)
 
 
-def fingerprint(
-    effective: Effective,
-    hasher: FileHasher,
-    specs: Iterable[Path],
-    implementations: Iterable[str],
-    template_dirs: Iterable[Path],
-    explicit: bool,
-) -> str:
-    """The hash of every input of a build (see the module docstring)."""
-    root = effective.root
-
-    def hashed(paths: Iterable[Path]) -> list[list[str]]:
-        return [[str(p), hasher.hash(p) or "-"] for p in paths]
-
+@functools.lru_cache(maxsize=4)
+def _environment(path: tuple[str, ...]) -> tuple[list[Path], list[str], list[str]]:
+    """The code files, entry points and library versions of the installed engine and plugins:
+    one scan of the distributions on *path* (``sys.path``) per process, for a process that
+    builds again and again (``apipack watch``, the API) runs the code it has loaded."""
     plugins = _plugins()
     code = [
         p
@@ -90,28 +109,46 @@ def fingerprint(
         if p.suffix == ".py"
     ]
     points = [f"{p.group}:{p.name}={p.value}" for p in plugins]
+    return code, points, [sys.version, *_tool_versions(plugins)]
+
+
+def fingerprint(
+    view: SettingsView,
+    hasher: FileHasher,
+    specs: Iterable[Path],
+    implementations: Iterable[str],
+    template_dirs: Iterable[Path],
+    explicit: bool,
+) -> str:
+    """The hash of every input of a build (see the module docstring)."""
+    root = view.root
+
+    def hashed(paths: Iterable[Path]) -> list[list[str]]:
+        return [[str(p), hasher.hash(p) or "-"] for p in paths]
+
+    code, points, versions = _environment(tuple(sys.path))
     return content_hash(
         {
             "format": FINGERPRINT_VERSION,
-            "settings": effective.settings.model_dump(mode="json"),
-            "origins": sorted(k for k, v in effective.origins.items() if v == "command line"),
+            "settings": view.settings,
+            "origins": view.command_line,
             "explicit": explicit,
             "specs": hashed(sorted(specs)),
             "implementations": hashed(root / rel for rel in sorted(implementations)),
             "templates": [hashed(_files_below(folder)) for folder in template_dirs],
             "code": hashed(code),
             "entry_points": points,
-            "versions": [sys.version, *_tool_versions(plugins)],
+            "versions": versions,
         }
     )
 
 
-def template_folders(effective: Effective) -> list[Path]:
+def template_folders(view: SettingsView) -> list[Path]:
     """The template folders a build of this project looks in, highest priority first."""
-    auto = effective.settings.templates.auto_discover
-    return [folder for _, folder in template_dirs(effective.root, auto_discover=auto)]
+    auto = bool(view.settings["templates"]["auto_discover"])
+    return [folder for _, folder in template_dirs(view.root, auto_discover=auto)]
 
 
-def globals_key(effective: Effective, hasher: FileHasher) -> str:
+def globals_key(view: SettingsView, hasher: FileHasher) -> str:
     """The fingerprint without spec and implementation files: what every spec's plan reads."""
-    return fingerprint(effective, hasher, [], [], template_folders(effective), False)
+    return fingerprint(view, hasher, [], [], template_folders(view), False)

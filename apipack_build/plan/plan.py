@@ -275,7 +275,11 @@ def make_plan(
     reg = registry_for(effective)
     specs = spec_files(effective, explicit_specs)
     remembered = hasher is not None and not explicit_specs and not settings.name
-    globals_key = inputs.globals_key(effective, hasher) if hasher and remembered else ""
+    globals_key = (
+        inputs.globals_key(inputs.SettingsView.of(effective), hasher)
+        if hasher and remembered
+        else ""
+    )
     reused: dict[str, SpecYield] = {}
     if hasher is not None and remembered and not refresh and settings.templates.cache_enabled:
         reused = _reusable(effective, specs, output, hasher, globals_key, offline, factory)

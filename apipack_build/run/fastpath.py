@@ -20,6 +20,7 @@ import glob
 import json
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,10 +28,10 @@ from ..base import manifest
 from ..base.fsio import FileHasher, joined_str, write_atomic
 from ..base.lookup import FINGERPRINT_FILE, LAST_BUILD, LOCK_FILE, STATE_DIR
 from ..base.summary import Summary, summary_bytes
-from ..load.inputs import FINGERPRINT_VERSION, fingerprint, template_folders
-from ..load.project import resolve_targets
+from ..load.inputs import FINGERPRINT_VERSION, SettingsView, fingerprint, template_folders
+from ..load.project import locate, resolve_targets, settings_source
 from ..plan import memo
-from ..settings import Effective
+from .diff import unknown_files
 
 if TYPE_CHECKING:
     from .graph import TaskGraph
@@ -45,11 +46,14 @@ def record(
     path: Path,
     key: str,
     *,
+    source: str = "-",
+    view: SettingsView | None = None,
     tasks: int,
     implementations: list[str],
     llm_functions: int,
     digest: str = "",
     lock: str = "-",
+    packages: dict[str, list[str]] | None = None,
 ) -> None:
     text = json.dumps(
         {
@@ -60,6 +64,11 @@ def record(
             "llm_functions": llm_functions,
             "digest": digest,
             "lock": lock,
+            "packages": packages or {},  # package folder -> its ignore globs, for `check`
+            # the settings and what they were read from: equal sources, equal settings
+            "source": source,
+            "settings": view.settings if view else None,
+            "command_line": view.command_line if view else [],
         },
         sort_keys=True,
     )
@@ -76,44 +85,60 @@ def read(path: Path) -> dict[str, Any] | None:
     return data
 
 
-def spec_paths(effective: Effective, explicit: list[Path]) -> list[Path]:
+def spec_paths(view: SettingsView, explicit: list[Path]) -> list[Path]:
     """The spec files a build would read, as the planner finds them (no error if none)."""
     if explicit:
         return sorted({p.resolve() for p in explicit})
     found: set[Path] = set()
-    for pattern in effective.settings.specs:
-        for match in glob.glob(pattern, root_dir=effective.root, recursive=True):
-            path = effective.root / match
+    for pattern in view.settings["specs"]:
+        for match in glob.glob(pattern, root_dir=view.root, recursive=True):
+            path = view.root / match
             if path.suffix in (".yml", ".yaml") and path.is_file():
                 found.add(path.resolve())
     return sorted(found)
 
 
-def build_fingerprint(build: TaskGraph) -> str:
+@dataclass(frozen=True)
+class Taken:
+    """A fingerprint taken before a build runs, and the hash of its settings' inputs."""
+
+    key: str
+    source: str
+
+
+def build_fingerprint(
+    build: TaskGraph, targets: Sequence[str | Path], cwd: Path, overrides: Mapping[str, Any]
+) -> Taken:
     """The fingerprint of a planned build, taken before it runs: an input edited while it runs
-    then fails the next comparison instead of passing for what the build saw."""
+    then fails the next comparison instead of passing for what the build saw. *targets*,
+    *cwd* and *overrides* are those the build was prepared with."""
     plan = build.plan
-    return fingerprint(
-        plan.effective,
+    view = SettingsView.of(plan.effective)
+    key = fingerprint(
+        view,
         build.hasher,
         plan.specs,
         plan.implementation_files,
-        template_folders(plan.effective),
+        template_folders(view),
         plan.partial,
     )
+    return Taken(key, settings_source(locate(targets, cwd), overrides))
 
 
-def record_build(build: TaskGraph, key: str) -> None:
+def record_build(build: TaskGraph, taken: Taken) -> None:
     """After a successful build: remember its fingerprint for the next one."""
     record(
         build.state / FINGERPRINT_FILE,
-        key,
+        taken.key,
+        source=taken.source,
+        view=SettingsView.of(build.plan.effective),
         tasks=build.summary.tasks_total,
         implementations=list(build.plan.implementation_files),
         llm_functions=build.plan.llm.bodies,
         digest=build.plan.llm.digest,
         # the build writes the lock, so its hash is taken after the build, not before
         lock=build.hasher.hash(build.plan.llm.lock_path) or "-",
+        packages={d.path: list(d.ignore) for d in build.plan.packages},
     )
     if build.plan.parts:
         memo.write(build.state / memo.MEMO_FILE, plan_memo(build))
@@ -154,44 +179,64 @@ def plan_memo(build: TaskGraph) -> memo.Memo:
     )
 
 
+@dataclass(frozen=True)
+class LastBuild:
+    """What the fingerprint and the manifest say of the last successful build."""
+
+    tasks: int
+    files: dict[str, manifest.Entry]
+    llm_functions: int
+    packages: dict[str, list[str]]  # package folder -> ignore globs
+
+
 def up_to_date(
-    effective: Effective, explicit: list[Path], *, offline: bool, output: Path
-) -> tuple[int, int, int] | None:
-    """(tasks, files, LLM-written functions) of the last build if nothing it depends on has
-    changed since, else None."""
-    state = effective.root / STATE_DIR
+    view: SettingsView, explicit: list[Path], *, offline: bool, output: Path, save: bool = True
+) -> LastBuild | None:
+    """The last build if nothing it depends on has changed since, else None. With *save*, the
+    file hashes it learnt are kept for next time (``check`` writes nothing)."""
+    state = view.root / STATE_DIR
     recorded = read(state / FINGERPRINT_FILE)
     if recorded is None:
         return None
-    files = manifest.read(state / "manifest.json", manifest.output_id(output, effective.root))
+    files = manifest.read(state / "manifest.json", manifest.output_id(output, view.root))
     if not files:
         return None
     hasher = FileHasher(state / "filestat.json")
     key = fingerprint(
-        effective,
+        view,
         hasher,
-        spec_paths(effective, explicit),
+        spec_paths(view, explicit),
         recorded.get("implementations", []),
-        template_folders(effective),
+        template_folders(view),
         bool(explicit),
     )
-    lock = hasher.hash(effective.root / LOCK_FILE) or "-"
+    lock = hasher.hash(view.root / LOCK_FILE) or "-"
     if key != recorded.get("key") or lock != recorded.get("lock"):
         return None
     if not _outputs_intact(output, files, hasher):
         return None
-    if recorded.get("llm_functions") and not offline and not _same_model(effective, recorded):
+    if recorded.get("llm_functions") and not offline and not _same_model(view, recorded):
         return None
-    hasher.save()
-    return int(recorded.get("tasks", 0)), len(files), int(recorded.get("llm_functions", 0))
+    if save:
+        hasher.save()
+    packages = recorded.get("packages")
+    return LastBuild(
+        int(recorded.get("tasks", 0)),
+        files,
+        int(recorded.get("llm_functions", 0)),
+        {str(k): [str(p) for p in v] for k, v in packages.items()}
+        if isinstance(packages, dict)
+        else {},
+    )
 
 
-def _same_model(effective: Effective, recorded: dict[str, Any]) -> bool:
+def _same_model(view: SettingsView, recorded: dict[str, Any]) -> bool:
     """Does the server still serve the model the last build's answers were keyed on?"""
     from ..errors import LLMError
     from ..llm import make_provider
+    from ..settings import LLMSettings
 
-    probe = effective.settings.llm.model_copy(update={"retries": 0})
+    probe = LLMSettings.model_validate({**view.settings["llm"], "retries": 0})
     provider = make_provider(probe)
     try:
         return bool(recorded.get("digest")) and provider.model_digest() == recorded["digest"]
@@ -199,6 +244,41 @@ def _same_model(effective: Effective, recorded: dict[str, Any]) -> bool:
         return False  # unreachable or no such model: the full build says what to do
     finally:
         provider.close()
+
+
+def settings_view(
+    targets: Sequence[str | Path], cwd: Path, overrides: Mapping[str, Any]
+) -> tuple[SettingsView, list[Path]]:
+    """The settings of a command and its explicit spec files: as the last build recorded them
+    while what they are read from is unchanged (no validation, no pydantic), else resolved."""
+    target = locate(targets, cwd)
+    recorded = read(target.root / STATE_DIR / FINGERPRINT_FILE)
+    if (
+        recorded is not None
+        and isinstance(recorded.get("settings"), dict)
+        and recorded.get("source") == settings_source(target, overrides)
+    ):
+        command_line = [str(name) for name in recorded.get("command_line") or []]
+        return SettingsView(target.root, recorded["settings"], command_line), target.specs
+    effective, specs = resolve_targets(targets, cwd, overrides)
+    return SettingsView.of(effective), specs
+
+
+def _last_build(
+    targets: Sequence[str | Path],
+    cwd: Path,
+    overrides: Mapping[str, Any],
+    offline: bool | None,
+    save: bool,
+) -> tuple[SettingsView, LastBuild | None]:
+    view, specs = settings_view(targets, cwd, overrides)
+    if not view.settings["templates"]["cache_enabled"]:
+        return view, None  # `templates.cache_enabled: false`: plan and check every task
+    offline = bool(view.settings["offline"]) if offline is None else offline
+    try:
+        return view, up_to_date(view, specs, offline=offline, output=view.output, save=save)
+    except (ValueError, TypeError, KeyError, AttributeError, OSError):
+        return view, None  # damaged state: the full path checks, and repairs, everything
 
 
 def answer(
@@ -213,30 +293,33 @@ def answer(
     """The fast path of ``generate`` (command line and API alike): if nothing the last build
     depended on has changed, its summary — printed if *echo*, and saved like a build's."""
     started = time.perf_counter()
-    effective, specs = resolve_targets(targets, cwd, overrides)
-    output = (effective.root / effective.settings.output).resolve()
-    if not effective.settings.templates.cache_enabled:
-        return None  # `templates.cache_enabled: false`: plan and check every task
-    offline = effective.settings.offline if offline is None else offline
-    try:
-        found = up_to_date(effective, specs, offline=offline, output=output)
-    except (ValueError, TypeError, KeyError, AttributeError, OSError):
-        found = None  # damaged state: the full path checks, and repairs, everything
+    view, found = _last_build(targets, cwd, overrides, offline, save=True)
     if found is None:
         return None
-    tasks, files, llm_functions = found
     summary = Summary(
-        tasks_total=tasks,
-        tasks_up_to_date=tasks,
-        files_unchanged=files,
-        llm_cache_hits=llm_functions,  # every LLM-written body reused, none asked for
+        tasks_total=found.tasks,
+        tasks_up_to_date=found.tasks,
+        files_unchanged=len(found.files),
+        llm_cache_hits=found.llm_functions,  # every LLM-written body reused, none asked for
         seconds=time.perf_counter() - started,
         fast_path=True,
     )
     if echo:
         print(summary.line())
     text = summary_bytes(summary)
-    write_atomic(effective.root / STATE_DIR / LAST_BUILD, text)
+    write_atomic(view.root / STATE_DIR / LAST_BUILD, text)
     if summary_json is not None:
         write_atomic(summary_json, text)
     return summary
+
+
+def current(targets: Sequence[str | Path], cwd: Path, overrides: Mapping[str, Any]) -> int | None:
+    """The fast path of ``check`` and ``--dry-run``: with nothing changed since the last build
+    (the same fingerprint a no-op ``generate`` compares) and no file beside the generated ones,
+    how many generated files there are, all current; else None. Writes nothing, asks no model."""
+    view, found = _last_build(targets, cwd, overrides, True, save=False)
+    if found is None or not found.packages:
+        return None
+    if unknown_files(view.output, found.packages, set(found.files)):
+        return None  # the full check names them
+    return len(found.files)
