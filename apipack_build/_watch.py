@@ -27,6 +27,7 @@ from .errors import ApipackError, shown
 from .load.project import resolve_targets
 
 QUIET_MS = 50  # a burst of saves closer together than this is one change
+IDLE_MS = 500  # how long the watcher waits before saying "nothing changed" (it then waits again)
 
 
 def watch(
@@ -42,17 +43,23 @@ def watch(
     root = effective.root
     skipped = (root / STATE_DIR, (root / effective.settings.output).resolve())
     rebuild = _builder(project, overrides, offline)
+    armed = False
     try:
-        rebuild()
-        print(f"apipack: watching {os.path.relpath(root)} (Ctrl-C to stop)", flush=True)
-        for _ in watchfiles.watch(
+        for changes in watchfiles.watch(
             root,
             watch_filter=_inputs_only(skipped),
             step=QUIET_MS,
             stop_event=stop,
+            rust_timeout=IDLE_MS,
+            yield_on_timeout=True,  # the first yield says the watcher is armed
             raise_interrupt=False,
         ):
-            rebuild()
+            if not armed:  # build once the watcher is armed: no save can fall in between
+                rebuild()
+                print(f"apipack: watching {os.path.relpath(root)} (Ctrl-C to stop)", flush=True)
+                armed = True
+            elif changes:
+                rebuild()
     except KeyboardInterrupt:
         print("apipack: interrupted; the next build completes this one", file=sys.stderr)
         return 130

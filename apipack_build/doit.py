@@ -77,7 +77,7 @@ class _Session:
         key = (Path.cwd() / path).resolve()
         if key not in self.by_folder:
             try:
-                build = prepare([Path(path)], cwd=Path.cwd())
+                build = prepare([Path(path)], cwd=Path.cwd(), incremental=False)
                 self.hold(build.state)
             except ApipackError as exc:
                 _exit(exc, Path(path))

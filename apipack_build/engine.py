@@ -25,8 +25,12 @@ def prepare(
     offline: bool | None = None,
     refresh: Sequence[str] = (),
     provider_factory: Callable[[], Provider] | None = None,
+    incremental: bool = True,
 ) -> Build:
     """Everything up to running: settings, specs, plan. Raises ApipackError on bad input.
+
+    ``incremental=False`` plans every task (plain doit must see the whole graph: ``doit list``,
+    ``doit clean``); otherwise the tasks of unchanged spec files are taken from the last build.
 
     ``offline=None`` follows the settings (``offline:``, ``APIPACK_OFFLINE``)."""
     from .plan.plan import make_plan
@@ -41,5 +45,6 @@ def prepare(
         refresh=frozenset(refresh),
         provider_factory=provider_factory,
         hasher=hasher,
+        incremental=incremental,
     )
     return Build(plan, hasher=hasher, summary_json=summary_json, quiet=quiet)

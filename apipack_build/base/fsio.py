@@ -131,7 +131,7 @@ class FileHasher:
         files = {
             k: [sig, digest]
             for k, (sig, digest) in sorted(self.entries.items())
-            if Path(k).exists()
+            if os.path.exists(k)  # strings, not paths: thousands of entries per build
         }
         payload = json.dumps({"version": _STAT_CACHE_VERSION, "files": files}, sort_keys=True)
         write_atomic(self.cache_file, payload.encode("utf-8"))

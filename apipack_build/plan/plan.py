@@ -264,6 +264,7 @@ def make_plan(
     refresh: frozenset[str] = frozenset(),
     provider_factory: Callable[[], Provider] | None = None,
     hasher: FileHasher | None = None,
+    incremental: bool = True,
 ) -> Plan:
     """The plan of a build. Given the project's *hasher*, a build of the whole project reuses
     what ``memo`` remembers of each unchanged spec file and remembers what it plans."""
@@ -281,7 +282,8 @@ def make_plan(
         else ""
     )
     reused: dict[str, SpecYield] = {}
-    if hasher is not None and remembered and not refresh and settings.templates.cache_enabled:
+    reuse = incremental and not refresh and settings.templates.cache_enabled
+    if hasher is not None and remembered and reuse:
         reused = _reusable(effective, specs, output, hasher, globals_key, offline, factory)
     fresh = [path for path in specs if _relative(path, root) not in reused]
     read = _read_inputs(effective, reg, fresh)
