@@ -24,7 +24,7 @@ import apipack_build
 from apipack_build.engine import prepare
 from apipack_build.load.registry import registry
 
-EDITS = int(__import__("os").environ.get("T16_EDITS", "200"))
+EDITS = 200
 FROM_NOTHING_EVERY = 25
 
 
