@@ -10,6 +10,7 @@ run in this process (``apipack_build.generate``) with the ``txtrules`` plugin on
 from __future__ import annotations
 
 import json
+import os
 import random
 import shutil
 from collections.abc import Iterator
@@ -33,8 +34,6 @@ def plugin_in_process(
     site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[None]:
     """``txtrules`` importable and registered here; a private HOME; no APIPACK_* settings."""
-    import os
-
     for name in [n for n in os.environ if n.startswith("APIPACK_")]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
