@@ -11,11 +11,11 @@ from typing import Any
 
 import yaml
 
-from apipack_build import _ship
-from apipack_build._registry import registry
-from apipack_build._summary import Summary
+from apipack_build.base.summary import Summary
 from apipack_build.engine import prepare
 from apipack_build.errors import BuildError, ConfigError
+from apipack_build.load.registry import registry
+from apipack_build.run import ship
 
 PathLike = str | os.PathLike[str]
 #: where specs given as mappings are written, inside the project's state folder
@@ -34,11 +34,11 @@ class GeneratedPackage:
 
     def build(self, type: str = "wheel") -> list[Path]:
         """``apipack build PACKAGE --type TYPE`` (wheel or sdist): the files it made."""
-        folder = _ship.PackageFolder(self.language, self.path)
+        folder = ship.PackageFolder(self.language, self.path)
         if type == "docker":
-            _ship.build_image(folder, f"{self.name.replace('_', '-')}:latest", push=False)
+            ship.build_image(folder, f"{self.name.replace('_', '-')}:latest", push=False)
             return []
-        return _ship.build_artifact(folder, registry().languages[self.language], type)
+        return ship.build_artifact(folder, registry().languages[self.language], type)
 
 
 class APIPackEngine:

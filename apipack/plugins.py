@@ -25,8 +25,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import PurePosixPath
 from typing import Any, TypeVar
 
-from apipack_build._registry import register_rules
 from apipack_build.errors import ConfigError
+from apipack_build.load.registry import register_rules
 from apipack_build.rules import FunctionRequest, Output, PackageRequest, Rule
 
 __all__ = ["BaseGenerator", "BasePlugin", "register_generator", "register_plugin", "rules_of"]

@@ -42,8 +42,8 @@ __all__ = [
 
 # Loaded on first use: `apipack generate` with nothing to do must not pay for doit and Jinja.
 _LAZY = {
-    "Build": "._build",
-    "Summary": "._summary",
+    "Build": ".run.build",
+    "Summary": ".base.summary",
     "check": "._api",
     "generate": "._api",
     "prepare": ".engine",
@@ -51,9 +51,9 @@ _LAZY = {
 
 if TYPE_CHECKING:
     from ._api import check, generate
-    from ._build import Build
-    from ._summary import Summary
+    from .base.summary import Summary
     from .engine import prepare
+    from .run.build import Build
 
 
 def __getattr__(name: str) -> Any:

@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import _diff, _fastpath
-from ._summary import Summary
+from .base.summary import Summary
 from .engine import prepare
 from .errors import BuildError, ConfigError
+from .run import diff, fastpath
 
 PathLike = str | os.PathLike[str]
 
@@ -52,7 +52,7 @@ def generate(
     overrides = _overrides(languages, interfaces, output, jobs)
     report = Path(summary_json) if summary_json is not None else None
     if not refresh:
-        fast = _fastpath.answer(
+        fast = fastpath.answer(
             targets, cwd, overrides, offline=offline, summary_json=report, echo=echo
         )
         if fast is not None:
@@ -66,14 +66,14 @@ def generate(
         offline=offline,
         refresh=refresh,
     )
-    fingerprint = _fastpath.build_fingerprint(build)
+    fingerprint = fastpath.build_fingerprint(build, targets, cwd, overrides)
     try:
         summary = build.run(
             jobs=build.plan.effective.settings.jobs, out=sys.stdout if echo else io.StringIO()
         )
     except BuildError as exc:
         raise BuildError("\n".join([*build.summary.failures, str(exc)])) from None
-    _fastpath.record_build(build, fingerprint)
+    fastpath.record_build(build, fingerprint)
     return summary
 
 
@@ -89,10 +89,11 @@ def check(
     extra generated file (paths from the project folder); empty when everything is current.
     Writes nothing and never calls a model. Raises ``ApipackError`` subclasses on bad input."""
     targets, cwd = _targets(project, specs)
-    build = prepare(
-        targets, cwd=cwd, overrides=_overrides(languages, interfaces, output, None), offline=True
-    )
-    return [change.describe(build.output_id) for change in _diff.diff(build)]
+    overrides = _overrides(languages, interfaces, output, None)
+    if fastpath.current(targets, cwd, overrides) is not None:
+        return []
+    build = prepare(targets, cwd=cwd, overrides=overrides, offline=True)
+    return [change.describe(build.output_id) for change in diff.diff(build)]
 
 
 def _targets(project: PathLike, specs: Sequence[PathLike]) -> tuple[list[Path], Path]:

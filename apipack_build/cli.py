@@ -13,16 +13,19 @@ from typing import TYPE_CHECKING, Any
 
 # Only light modules here: a no-op `generate` answers from the fast path before doit, Jinja,
 # httpx or diskcache are loaded; each command imports the heavy parts it uses.
-from . import _fastpath, _manifest
-from ._hashing import bytes_hash
-from ._lookup import LAST_BUILD, STATE_DIR, template_dirs
-from .engine import prepare, resolve_targets
-from .errors import ApipackError, BuildError, ConfigError, LLMError, redact
-from .settings import Settings, describe, find_project_file
-from .spec import IDENTIFIER, spec_json_schema
+from .base import manifest
+from .base.hashing import bytes_hash
+from .base.lookup import LAST_BUILD, STATE_DIR, find_project_file, template_dirs
+from .engine import prepare
+from .errors import ApipackError, BuildError, ConfigError, LLMError, redact, shown
+from .load.project import resolve_targets
+from .run import fastpath
 
 if TYPE_CHECKING:
-    from ._build import Build
+    from .run.build import Build
+
+DRY_RUN_LINE = "apipack: dry run: {} file(s) would change; nothing written"
+CURRENT_LINE = "apipack: {} generated files are current"
 
 
 def _split(values: list[str] | None) -> list[str] | None:
@@ -126,6 +129,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="ask the model again for this function (repeatable)",
     )
 
+    watch = sub.add_parser(
+        "watch", parents=[targets], help="build, then rebuild on every change until Ctrl-C"
+    )
+    watch.add_argument("-n", "--jobs", type=int, metavar="JOBS", help="tasks in parallel")
+    watch.add_argument(
+        "--offline", action="store_true", default=None, help="never call a model (as generate)"
+    )
+
     build = sub.add_parser(
         "build",
         help="generate, then build each package: a wheel, an sdist or a Docker image",
@@ -200,6 +211,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_init(args: argparse.Namespace, cwd: Path) -> int:
+    from .spec import IDENTIFIER
+
     name = args.name
     if not IDENTIFIER.match(name):
         raise ConfigError(
@@ -240,8 +253,8 @@ def cmd_init(args: argparse.Namespace, cwd: Path) -> int:
 
 
 def cmd_validate(args: argparse.Namespace, cwd: Path) -> int:
-    from ._plan import load_packages, spec_files
-    from ._template_rules import registry_for
+    from .load.template_rules import registry_for
+    from .plan.plan import load_packages, spec_files
 
     effective, specs = resolve_targets(args.files, cwd)
     files = spec_files(effective, specs)
@@ -261,13 +274,16 @@ def cmd_validate(args: argparse.Namespace, cwd: Path) -> int:
 
 
 def _ship_platforms() -> tuple[str, ...]:
-    from ._ship import PLATFORMS
+    from .run.ship import PLATFORMS
 
     return tuple(PLATFORMS)
 
 
 def cmd_generate(args: argparse.Namespace, cwd: Path) -> int:
     args.targets = [*args.targets, *args.spec]
+    if args.dry_run and fastpath.current(args.targets, cwd, _overrides(args)) is not None:
+        print(DRY_RUN_LINE.format(0))
+        return 0
     if not args.dry_run and not args.refresh and _nothing_changed(args, cwd):
         return 0
     build = prepare(
@@ -280,39 +296,39 @@ def cmd_generate(args: argparse.Namespace, cwd: Path) -> int:
         refresh=args.refresh,
     )
     if not args.quiet:
-        from .progress import Progress
+        from .run.progress import Progress
 
         build.progress = Progress.for_stderr()
     if args.dry_run:
-        from . import _diff
+        from .run import diff
 
-        changes = _diff.diff(build)
+        changes = diff.diff(build)
         verbs = {
-            _diff.MISSING: "create",
-            _diff.STALE: "update",
-            _diff.MODIFIED: "update",
-            _diff.ORPHANED: "delete",
+            diff.MISSING: "create",
+            diff.STALE: "update",
+            diff.MODIFIED: "update",
+            diff.ORPHANED: "delete",
         }
         shown = [c for c in changes if c.kind in verbs]
         for change in shown:
             print(f"would {verbs[change.kind]} {change.describe(build.output_id).split(':')[0]}")
-        print(f"apipack: dry run: {len(shown)} file(s) would change; nothing written")
+        print(DRY_RUN_LINE.format(len(shown)))
         return 0
-    fingerprint = _fastpath.build_fingerprint(build)
+    fingerprint = fastpath.build_fingerprint(build, args.targets, cwd, _overrides(args))
     if not args.fail_on_change:
         build.run(jobs=build.plan.effective.settings.jobs)
-        _fastpath.record_build(build, fingerprint)
+        fastpath.record_build(build, fingerprint)
         return 0
     paths = _writable_paths(build)
     before = _hashes(paths)
     build.run(jobs=build.plan.effective.settings.jobs)
-    _fastpath.record_build(build, fingerprint)
+    fastpath.record_build(build, fingerprint)
     return _report_changes(before, _hashes(paths))
 
 
 def _nothing_changed(args: argparse.Namespace, cwd: Path) -> bool:
     """The fast path: nothing the last build depended on has changed (see ``_fastpath``)."""
-    found = _fastpath.answer(
+    found = fastpath.answer(
         args.targets,
         cwd,
         _overrides(args),
@@ -326,10 +342,10 @@ def _nothing_changed(args: argparse.Namespace, cwd: Path) -> bool:
 def _writable_paths(build: Build) -> dict[str, Path]:
     """Every file this build may write or delete — the files it plans, those the last build
     recorded, and the lock — by the name to show (relative to the project when inside it)."""
-    recorded = _manifest.read(build.manifest_path, build.output_id)
+    recorded = manifest.read(build.manifest_path, build.output_id)
     paths = [build.output / name for name in {*build.plan.files, *recorded}]
     paths.append(build.plan.llm.lock_path)
-    return {_manifest.output_id(path, build.root): path for path in paths}
+    return {manifest.output_id(path, build.root): path for path in paths}
 
 
 def _hashes(paths: dict[str, Path]) -> dict[str, str]:
@@ -355,10 +371,14 @@ def _report_changes(before: dict[str, str], after: dict[str, str]) -> int:
 
 
 def cmd_check(args: argparse.Namespace, cwd: Path) -> int:
-    from . import _diff
+    from .run import diff
 
+    current = fastpath.current(args.targets, cwd, _overrides(args))
+    if current is not None:
+        print(CURRENT_LINE.format(current))
+        return 0
     build = prepare(args.targets, cwd=cwd, overrides=_overrides(args), offline=True)
-    changes = _diff.diff(build)
+    changes = diff.diff(build)
     for change in changes:
         print(change.describe(build.output_id))
     if changes:
@@ -367,15 +387,25 @@ def cmd_check(args: argparse.Namespace, cwd: Path) -> int:
             file=sys.stderr,
         )
         return 1
-    print(f"apipack: {len(build.plan.files)} generated files are current")
+    print(CURRENT_LINE.format(len(build.plan.files)))
     return 0
+
+
+def cmd_watch(args: argparse.Namespace, cwd: Path) -> int:
+    from ._watch import watch
+
+    if len(args.targets) > 1:
+        raise ConfigError("watch: give one project (a folder or a project file)")
+    return watch(
+        Path(args.targets[0] if args.targets else "."), _overrides(args), offline=args.offline
+    )
 
 
 def cmd_clean(args: argparse.Namespace, cwd: Path) -> int:
     build = prepare(args.targets, cwd=cwd, overrides=_overrides(args), offline=True)
     build.lock()
     try:
-        recorded = _manifest.read(build.manifest_path, build.output_id)
+        recorded = manifest.read(build.manifest_path, build.output_id)
         deleted, kept = build.delete_stale(recorded, {})
         for path in kept:
             print(f"kept {path}: edited by hand", file=sys.stderr)
@@ -401,7 +431,7 @@ def cmd_explain(args: argparse.Namespace, cwd: Path) -> int:
 
 
 def cmd_templates(args: argparse.Namespace, cwd: Path) -> int:
-    from ._template_rules import discover
+    from .load.template_rules import discover
 
     effective, _ = resolve_targets([], cwd)
     for found in discover(effective):
@@ -420,6 +450,8 @@ def cmd_templates(args: argparse.Namespace, cwd: Path) -> int:
 
 
 def cmd_config(args: argparse.Namespace, cwd: Path) -> int:
+    from .settings import describe
+
     effective, _ = resolve_targets(args.targets, cwd, _overrides(args))
     source = effective.project_file.name if effective.project_file else "none"
     print(f"# project folder: {effective.root.name or effective.root}; project file: {source}")
@@ -429,6 +461,9 @@ def cmd_config(args: argparse.Namespace, cwd: Path) -> int:
 
 
 def cmd_schema(args: argparse.Namespace, cwd: Path) -> int:
+    from .settings import Settings
+    from .spec import spec_json_schema
+
     schema = Settings.model_json_schema() if args.project else spec_json_schema()
     print(json.dumps(schema, indent=2, sort_keys=True))
     return 0
@@ -459,8 +494,8 @@ def cmd_health(args: argparse.Namespace, cwd: Path) -> int:
 
 
 def cmd_cache(args: argparse.Namespace, cwd: Path) -> int:
-    from ._llmstore import ResponseCache
-    from ._plan import llm_needs
+    from .ask.store import ResponseCache
+    from .plan.plan import llm_needs
 
     effective, _ = resolve_targets([], cwd)
     cache = ResponseCache(effective.root / effective.settings.cache_dir)
@@ -489,27 +524,27 @@ def cmd_cache(args: argparse.Namespace, cwd: Path) -> int:
 
 def _generated_folders(targets: Sequence[str], cwd: Path, overrides: dict[str, Any]) -> list[Any]:
     """Generate the project (as ``apipack generate`` does), then its package folders."""
-    from . import _ship
+    from .run import ship
 
     build = prepare(targets, cwd=cwd, overrides=overrides)
-    fingerprint = _fastpath.build_fingerprint(build)
+    fingerprint = fastpath.build_fingerprint(build, targets, cwd, overrides)
     build.run(jobs=build.plan.effective.settings.jobs)
-    _fastpath.record_build(build, fingerprint)
+    fastpath.record_build(build, fingerprint)
     return [
-        _ship.PackageFolder(folder.path.split("/")[0], build.output / folder.path)
+        ship.PackageFolder(folder.path.split("/")[0], build.output / folder.path)
         for folder in build.plan.packages
     ]
 
 
 def cmd_build(args: argparse.Namespace, cwd: Path) -> int:
-    from . import _ship
-    from ._registry import registry
+    from .load.registry import registry
+    from .run import ship
 
     if args.package and args.config:
         raise ConfigError("give a PACKAGE folder or --config FILE, not both")
     languages = registry().languages
     if args.package:
-        folders = _ship.package_folders(cwd / args.package, sorted(languages))
+        folders = ship.package_folders(cwd / args.package, sorted(languages))
     else:
         folders = _generated_folders([args.config] if args.config else [], cwd, {})
     if args.tag and len(folders) > 1:
@@ -519,23 +554,23 @@ def cmd_build(args: argparse.Namespace, cwd: Path) -> int:
     for folder in folders:
         if args.type == "docker":
             tag = args.tag or f"{folder.name.replace('_', '-')}:latest"
-            _ship.build_image(folder, tag, args.push)
+            ship.build_image(folder, tag, args.push)
             print(f"built image {tag} from {folder.path}{' and pushed it' if args.push else ''}")
         else:
-            made = _ship.build_artifact(folder, languages[folder.language], args.type)
+            made = ship.build_artifact(folder, languages[folder.language], args.type)
             for path in made:
                 print(f"built {path}")
     return 0
 
 
 def cmd_deploy(args: argparse.Namespace, cwd: Path) -> int:
-    from . import _ship
+    from .run import ship
 
     effective, _ = resolve_targets(args.targets, cwd, _overrides(args))
     platforms = sorted({*effective.settings.deployment.platforms, args.platform})
     overrides = {**_overrides(args), "deployment.platforms": platforms}
     folders = _generated_folders(args.targets, cwd, overrides)
-    marker = _ship.PLATFORMS[args.platform].marker
+    marker = ship.PLATFORMS[args.platform].marker
     served = [f for f in folders if (f.path / marker).is_file()]
     if not served:
         raise ConfigError(
@@ -543,7 +578,7 @@ def cmd_deploy(args: argparse.Namespace, cwd: Path) -> int:
             f"(rest, graphql, websocket or grpc)"
         )
     for folder in served:
-        print(_ship.deploy(folder, args.platform, args.apply))
+        print(ship.deploy(folder, args.platform, args.apply))
     if args.platform not in effective.settings.deployment.platforms:
         print(
             f"apipack: to keep these files in later builds, add `deployment: {{platforms: "
@@ -570,6 +605,7 @@ COMMANDS = {
     "build": cmd_build,
     "deploy": cmd_deploy,
     "check": cmd_check,
+    "watch": cmd_watch,
     "clean": cmd_clean,
     "explain": cmd_explain,
     "templates": cmd_templates,
@@ -585,11 +621,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args, Path.cwd())
     except ApipackError as exc:
-        text = redact(str(exc))
-        print(
-            text if "\n" in text or ":" in text.split(" ")[0] else f"apipack: {text}",
-            file=sys.stderr,
-        )
+        print(shown(exc), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("apipack: interrupted", file=sys.stderr)

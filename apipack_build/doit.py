@@ -39,12 +39,13 @@ from typing import IO, Any, NoReturn
 
 from filelock import FileLock
 
-from ._build import Build, acquire_state_lock, set_aside_damaged_state
-from ._doitrun import DEFAULT_NAMESPACE, ContentChecker, RunReporter
-from ._fsio import FileHasher
-from ._lookup import STATE_DIR
+from .base.fsio import FileHasher
+from .base.lookup import STATE_DIR
 from .engine import prepare
 from .errors import ApipackError, ConfigError, SpecError
+from .run.build import Build
+from .run.doitrun import ContentChecker, RunReporter
+from .run.graph import DEFAULT_NAMESPACE, acquire_state_lock, set_aside_damaged_state
 
 __all__ = ["DOIT_CONFIG", "apipack_tasks", "doit_config", "generated_files", "task_apipack"]
 
@@ -76,7 +77,7 @@ class _Session:
         key = (Path.cwd() / path).resolve()
         if key not in self.by_folder:
             try:
-                build = prepare([Path(path)], cwd=Path.cwd())
+                build = prepare([Path(path)], cwd=Path.cwd(), incremental=False)
                 self.hold(build.state)
             except ApipackError as exc:
                 _exit(exc, Path(path))

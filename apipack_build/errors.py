@@ -76,3 +76,10 @@ class LLMError(ApipackError):
 
 class ToolMissing(ApipackError):
     exit_code = 3
+
+
+def shown(exc: ApipackError) -> str:
+    """How the command line shows *exc*: as it is when it names its file (``path:line:col: …``)
+    or spans lines, else after ``apipack:``; URL credentials redacted."""
+    text = redact(str(exc))
+    return text if "\n" in text or ":" in text.split(" ")[0] else f"apipack: {text}"

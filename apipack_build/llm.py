@@ -15,18 +15,21 @@ Tests swap the network through ``transport`` (an httpx transport), never by patc
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from importlib.metadata import entry_points
+from typing import Any, Protocol, cast
 
 import httpx
 
-from .errors import LLMError, redact
-from .settings import LLMSettings
+from .errors import ConfigError, LLMError, redact
+from .load.types import did_you_mean
+from .settings import PROVIDER_GROUP, LLMSettings, provider_names
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 CONNECT_TIMEOUT = 10.0
@@ -350,9 +353,43 @@ class OpenAIProvider(_Base):
 def make_provider(settings: LLMSettings, transport: httpx.BaseTransport | None = None) -> Provider:
     """The provider ``settings.provider`` names, from the ``apipack.providers`` entry points
     (``ollama`` and ``openai`` are registered there like any plugin's)."""
-    from ._registry import provider_class
-
     return provider_class(settings.provider)(settings, transport)
+
+
+PROVIDER_METHODS = ("model_digest", "chat", "status", "close")
+
+
+@functools.cache
+def provider_class(name: str) -> Callable[..., Provider]:
+    """The class ``llm.provider: NAME`` selects, loaded from its entry point. It is called as
+    ``cls(settings: LLMSettings, transport: httpx.BaseTransport | None)`` and must do what
+    ``apipack_build.llm.Provider`` describes."""
+    points = {p.value: p for p in entry_points(group=PROVIDER_GROUP) if p.name == name}
+    if not points:
+        names = provider_names()
+        raise ConfigError(
+            f"llm.provider: unknown provider '{name}'{did_you_mean(name, names)}; "
+            f"registered: {', '.join(names) or 'none'}"
+        )
+    if len(points) > 1:
+        raise ConfigError(
+            f"provider '{name}' is registered twice in {PROVIDER_GROUP}: "
+            f"{', '.join(sorted(points))}"
+        )
+    (point,) = points.values()
+    try:
+        value = point.load()
+    except Exception as exc:  # a broken plugin must name itself, not crash the tool
+        raise ConfigError(
+            f"cannot load {PROVIDER_GROUP} entry point '{name}' ({point.value}): {exc}"
+        ) from exc
+    missing = [m for m in PROVIDER_METHODS if not callable(getattr(value, m, None))]
+    if not callable(value) or missing:
+        raise ConfigError(
+            f"entry point '{name}' ({point.value}) in {PROVIDER_GROUP} is not a provider class "
+            f"(missing: {', '.join(missing) or 'a constructor'})"
+        )
+    return cast("Callable[..., Provider]", value)
 
 
 def _json(response: httpx.Response, where: str) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._types import TypeRef, parse_type
+from .load.types import TypeRef, parse_type
 from .spec import Example, Function, Package, Parameter
 
 __all__ = [

@@ -16,13 +16,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ._types import did_you_mean
-from ._validation import validate_model
-from ._yamlsrc import Located, load_located
+from .base.lookup import PROJECT_FILES as PROJECT_FILES
+from .base.lookup import find_project_file as find_project_file
 from .errors import ConfigError, Problem, SpecError, redact
+from .load.types import did_you_mean
+from .load.validation import validate_model
+from .load.yamlsrc import Located, load_located
 from .spec import DEFAULT_LIMIT
 
-PROJECT_FILES = ("apipack.yml", "project.apipack.yml")
 PROVIDER_GROUP = "apipack.providers"  # entry points: provider name -> provider class
 ENV_PREFIX = "APIPACK_"
 
@@ -175,13 +176,6 @@ class Effective:
 def provider_names() -> tuple[str, ...]:
     """The LLM providers installed packages register (built-ins too), without importing them."""
     return tuple(sorted({point.name for point in entry_points(group=PROVIDER_GROUP)}))
-
-
-def find_project_file(folder: Path) -> Path | None:
-    for name in PROJECT_FILES:
-        if (folder / name).is_file():
-            return folder / name
-    return None
 
 
 def _leaves(model: type[BaseModel], prefix: str = "") -> dict[str, Any]:

@@ -13,7 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from ._types import (
+from .errors import Problem, SpecError
+from .load.types import (
     TypeRef,
     TypeSyntaxError,
     describe_value,
@@ -21,9 +22,8 @@ from ._types import (
     parse_type,
     value_problem,
 )
-from ._validation import validate_model
-from ._yamlsrc import Located, load_located
-from .errors import Problem, SpecError
+from .load.validation import validate_model
+from .load.yamlsrc import Located, load_located
 
 IDENTIFIER = re.compile(r"[a-z][a-z0-9_]*\Z")
 PACKAGE_NAME = re.compile(r"[a-z][a-z0-9_-]*\Z")

@@ -116,7 +116,7 @@ def _spec_text(group: int, first: int, count: int) -> str:
                 "name": function_name(k),
                 "description": DESCRIPTION.format(k=k),
                 "output_type": output_type,
-                # copies: a shared object would be dumped as a YAML alias, which specs refuse
+                # copies: YAML would write a shared object as an alias, which specs refuse
                 "parameters": copy.deepcopy(parameters),
                 # an example with no output: a generated test that the call succeeds
                 "examples": [{"name": "smoke", "input": copy.deepcopy(example)}],

@@ -15,8 +15,8 @@ import PIL.Image
 import pypdf
 import pytest
 
-from apipack_build._registry import registry
-from apipack_build._types import value_problem
+from apipack_build.load.registry import registry
+from apipack_build.load.types import value_problem
 from apipack_build.spec import Example, Function, load_spec
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,7 +13,7 @@ import pytest
 from helpers import run_apipack
 from mutation import survivors
 
-from apipack_build._registry import registry
+from apipack_build.load.registry import registry
 from apipack_build.spec import load_spec
 
 pytestmark = pytest.mark.slow

@@ -13,8 +13,8 @@ import pytest
 import yaml
 from helpers import FUNCTIONS, Project, spec_text, tree
 
-from apipack_build._registry import registry
 from apipack_build.errors import ApipackError
+from apipack_build.load.registry import registry
 
 LONELY = (
     "name: lonely\ndescription: One function\nlanguage: text\ninterfaces: [docs]\n"

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -86,3 +88,58 @@ def test_rule_code_edited_takes_the_full_path(tmp_path: Path) -> None:
     )
     summary = project.generate()
     assert summary["fast_path"] is False and summary["files_written"] > 0
+
+
+# `apipack check` and `generate --dry-run` answer from the same fingerprint; with the fast path
+# turned off (`templates.cache_enabled: false`) they plan in full, and must say the same.
+NO_FAST_PATH = {"APIPACK_TEMPLATES_CACHE_ENABLED": "false"}
+
+
+def check_and_dry_run(project: Project, env: dict[str, str] | None = None) -> list[str]:
+    check = project.apipack("check", expect=None, env=env)
+    dry = project.apipack("generate", "--dry-run", expect=None, env=env)
+    return [str(check.returncode), check.stdout, check.stderr, dry.stdout, dry.stderr]
+
+
+@pytest.mark.parametrize("change", [None, *CHANGES])
+def test_check_and_dry_run_answer_as_the_full_plan_does(fresh: Project, change: str | None) -> None:
+    if change is not None:
+        CHANGES[change](fresh)
+    before = tree(fresh.root)
+
+    fast = check_and_dry_run(fresh)
+
+    assert fast == check_and_dry_run(fresh, NO_FAST_PATH)
+    # a shadowed user template and a setting no text rule reads leave every output current
+    unchanged = (None, "template added to the user folder", "project setting changed")
+    assert (fast[0] == "0") == (change in unchanged)
+    assert tree(fresh.root) == before  # neither writes anything, state included
+
+
+def test_a_no_op_loads_no_build_machinery(fresh: Project) -> None:
+    """With nothing changed, `generate`, `check` and `--dry-run` answer before doit, Jinja,
+    httpx, diskcache, pydantic or YAML are imported: the settings come from the fingerprint."""
+    code = (
+        "import sys\n"
+        "from apipack_build.cli import main\n"
+        "for args in (['generate', '--offline'], ['check'], ['generate', '--dry-run']):\n"
+        "    assert main(args) == 0\n"
+        "heavy = {'doit', 'jinja2', 'httpx', 'diskcache', 'pydantic', 'yaml'}\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & heavy))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=fresh.root, env=fresh.env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "[]", done.stdout
+    assert "generated files are current" in done.stdout
+    assert "dry run: 0 file(s) would change" in done.stdout
+
+
+def test_a_changed_setting_source_resolves_the_settings_again(fresh: Project) -> None:
+    """The recorded settings stand in only while what they were read from is unchanged."""
+    fresh.write("apipack.yml", "output: elsewhere\n")
+    summary = fresh.generate()
+    assert summary["fast_path"] is False
+    assert (fresh.root / "elsewhere" / "text" / "tools" / "index.txt").is_file()
+    assert fresh.generate()["fast_path"] is True

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import xxhash
 
-from apipack_build._fsio import FileHasher, confined, write_atomic
-from apipack_build._hashing import bytes_hash, canonical_json, content_hash
+from apipack_build.base.fsio import FileHasher, confined, write_atomic
+from apipack_build.base.hashing import bytes_hash, canonical_json, content_hash
 from apipack_build.errors import ConfigError
 
 # -- canonical_json --

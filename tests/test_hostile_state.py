@@ -70,7 +70,7 @@ def rewrite_cache(folder: Path, change: Any) -> int:
 def poisoned(raw: str) -> str:
     """A cache value rewritten to hold another function's code, its hash made to match: a
     shared cache can be poisoned by someone who knows the format."""
-    from apipack_build._hashing import content_hash
+    from apipack_build.base.hashing import content_hash
 
     value = json.loads(raw)
     value.pop("hash", None)
@@ -155,7 +155,9 @@ def test_a_pickled_cache_value_is_never_unpickled(tmp_path: Path, fake: FakeLLM)
 def test_a_damaged_cache_database_is_set_aside(tmp_path: Path, fake: FakeLLM) -> None:
     project = built(fake, llm_project(tmp_path / "p"))
     (project / ".apipack" / "cache" / "cache.db").write_bytes(b"this is not a database" * 100)
-    (project / ".apipack" / "fingerprint.json").unlink()  # else the fast path needs no cache
+    # else the fast path, or the plan remembered of each unchanged spec, needs no cache
+    (project / ".apipack" / "fingerprint.json").unlink()
+    (project / ".apipack" / "plan.json").unlink()
     done, summary = generate(project, fake)
     assert done.returncode == 0, done.stderr
     assert "set it aside as cache.damaged" in done.stderr
@@ -428,6 +430,7 @@ def test_doit_workers_exit_when_generate_is_killed(tmp_path: Path, fake: FakeLLM
 
 STATE_FILES = [
     ".apipack/fingerprint.json",
+    ".apipack/plan.json",
     ".apipack/filestat.json",
     ".apipack/manifest.json",
     ".apipack/last-build.json",

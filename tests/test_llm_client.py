@@ -6,7 +6,7 @@ import httpx
 import pytest
 from fake_llm import FakeLLM, Fault
 
-from apipack_build._llmstep import extract_code
+from apipack_build.ask.step import extract_code
 from apipack_build.llm import (
     LLMReplyError,
     LLMUnavailable,

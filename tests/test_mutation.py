@@ -13,7 +13,7 @@ from helpers import run_apipack
 from kitchen import ALL_INTERFACES, Built, generate_spec, run
 from mutation import appended, pytest_run, replaced, survivors
 
-from apipack_build._registry import registry
+from apipack_build.load.registry import registry
 from apipack_build.spec import load_spec
 
 

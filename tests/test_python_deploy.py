@@ -31,8 +31,8 @@ from apipack_rules.python._filters import yaml_str
 from helpers import run_apipack, tool
 from openapi_spec_validator import validate as validate_openapi
 
-from apipack_build._lookup import builtin_template_dir
-from apipack_build._render import Renderer
+from apipack_build.base.lookup import builtin_template_dir
+from apipack_build.base.render import Renderer
 from apipack_build.rules import Package, PackageRequest, Settings
 
 REPO = Path(__file__).resolve().parents[1]

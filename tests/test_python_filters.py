@@ -35,8 +35,8 @@ from apipack_rules.python._filters import (
 )
 from apipack_rules.python._wrap import py_wrap
 
-from apipack_build._lookup import builtin_template_dir
-from apipack_build._render import Renderer
+from apipack_build.base.lookup import builtin_template_dir
+from apipack_build.base.render import Renderer
 
 NASTY = [
     "",

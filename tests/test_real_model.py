@@ -115,7 +115,7 @@ def generate(folder: Path, url: str) -> tuple[subprocess.CompletedProcess[str], 
 
 
 def test_real_model_plumbing(tmp_path: Path, server: str) -> None:
-    from apipack_build._registry import registry
+    from apipack_build.load.registry import registry
     from apipack_build.spec import load_spec
 
     (tmp_path / "specs").mkdir()

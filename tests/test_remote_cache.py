@@ -23,8 +23,7 @@ from fake_llm import FakeLLM, Fault
 from helpers import LLM_FUNCTIONS, LLM_SPEC, llm_project, run_apipack, tree
 from nginx_cache import NOT_INSTALLED, Nginx, free_port, nginx_binary, start_nginx
 
-from apipack_build._hashing import canonical_json
-from apipack_build._remote import (
+from apipack_build.ask.remote import (
     FIELDS,
     FORMAT,
     HEADER_VARIABLE,
@@ -33,6 +32,7 @@ from apipack_build._remote import (
     action_result,
     reply_digest,
 )
+from apipack_build.base.hashing import canonical_json
 
 SPEC = LLM_SPEC.split("  - name: given")[0]  # the three the LLM writes
 

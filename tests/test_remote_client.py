@@ -9,8 +9,8 @@ import hashlib
 import httpx
 import pytest
 
-from apipack_build._hashing import canonical_json
-from apipack_build._remote import FORMAT, RemoteCache, ac_name, action_result, reply_digest
+from apipack_build.ask.remote import FORMAT, RemoteCache, ac_name, action_result, reply_digest
+from apipack_build.base.hashing import canonical_json
 
 DIGEST = hashlib.sha256(b"blob").hexdigest()
 ENTRY = {

@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 from helpers import tool
 
-from apipack_build._registry import registry
-from apipack_build._types import TypeRef, TypeSyntaxError, parse_type, value_problem
 from apipack_build.errors import SpecError
+from apipack_build.load.registry import registry
+from apipack_build.load.types import TypeRef, TypeSyntaxError, parse_type, value_problem
 from apipack_build.spec import Package, Vocabulary, load_spec
 
 ROOT = Path(__file__).resolve().parent.parent

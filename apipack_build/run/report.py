@@ -12,20 +12,20 @@ from typing import IO, TYPE_CHECKING, Any
 
 from doit.exceptions import UnmetDependency
 
-from ._remote import show_warnings
-from ._summary import Summary
-from .errors import redact
-from .explain import FAILED, RAN, UP_TO_DATE
+from ..ask.remote import show_warnings
+from ..base.explain_format import FAILED, RAN, UP_TO_DATE
+from ..base.summary import Summary
+from ..errors import redact
 from .explain_record import record
 
 if TYPE_CHECKING:
-    from ._build import Build
+    from .graph import TaskGraph
 
 
 class Reporter:
     """Counts what doit did; prints failures (no tracebacks) and one summary line."""
 
-    def __init__(self, build: Build, outstream: IO[str], label: str = ""):
+    def __init__(self, build: TaskGraph, outstream: IO[str], label: str = ""):
         self.build = build
         self.out = outstream
         self.label = label
@@ -35,8 +35,11 @@ class Reporter:
 
     def initialize(self, tasks: Any, selected_tasks: Any) -> None:
         stats = self.build.plan.llm.resolution.stats
+        reused = self.build.plan.reused_tasks  # counted as doit counts an up-to-date task
         self.build.summary = Summary(
-            llm_cache_hits=stats.cache_hits,
+            tasks_total=reused,
+            tasks_up_to_date=reused,
+            llm_cache_hits=stats.cache_hits + len(self.build.plan.llm.kept),
             llm_remote_hits=stats.remote_hits,
             llm_lock_hits=stats.lock_hits,
         )

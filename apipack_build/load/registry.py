@@ -7,19 +7,11 @@ import sys
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
 
-from ._hashing import bytes_hash, content_hash
-from ._types import did_you_mean
-from .errors import ConfigError
-from .rules import Language, Rule
-from .settings import PROVIDER_GROUP, provider_names
-from .spec import Vocabulary
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from .llm import Provider
+from ..base.hashing import bytes_hash, content_hash
+from ..errors import ConfigError
+from ..rules import Language, Rule
+from ..spec import Vocabulary
 
 LANGUAGE_GROUP = "apipack.languages"
 RULE_GROUP = "apipack.rules"
@@ -110,42 +102,6 @@ def _load(group: str) -> list[tuple[str, object]]:
                 f"cannot load {group} entry point '{point.name}' ({point.value}): {exc}"
             ) from exc
     return loaded
-
-
-PROVIDER_METHODS = ("model_digest", "chat", "status", "close")
-
-
-@functools.cache
-def provider_class(name: str) -> Callable[..., Provider]:
-    """The class ``llm.provider: NAME`` selects, loaded from its entry point. It is called as
-    ``cls(settings: LLMSettings, transport: httpx.BaseTransport | None)`` and must do what
-    ``apipack_build.llm.Provider`` describes."""
-    points = {p.value: p for p in entry_points(group=PROVIDER_GROUP) if p.name == name}
-    if not points:
-        names = provider_names()
-        raise ConfigError(
-            f"llm.provider: unknown provider '{name}'{did_you_mean(name, names)}; "
-            f"registered: {', '.join(names) or 'none'}"
-        )
-    if len(points) > 1:
-        raise ConfigError(
-            f"provider '{name}' is registered twice in {PROVIDER_GROUP}: "
-            f"{', '.join(sorted(points))}"
-        )
-    (point,) = points.values()
-    try:
-        value = point.load()
-    except Exception as exc:  # a broken plugin must name itself, not crash the tool
-        raise ConfigError(
-            f"cannot load {PROVIDER_GROUP} entry point '{name}' ({point.value}): {exc}"
-        ) from exc
-    missing = [m for m in PROVIDER_METHODS if not callable(getattr(value, m, None))]
-    if not callable(value) or missing:
-        raise ConfigError(
-            f"entry point '{name}' ({point.value}) in {PROVIDER_GROUP} is not a provider class "
-            f"(missing: {', '.join(missing) or 'a constructor'})"
-        )
-    return cast("Callable[..., Provider]", value)
 
 
 #: rules registered from Python in this process (``apipack.plugins.register_plugin``): they

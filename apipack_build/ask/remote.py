@@ -39,7 +39,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from ._hashing import canonical_json
+from ..base.hashing import canonical_json
 
 HEADER_VARIABLE = "APIPACK_REMOTE_CACHE_HEADER"
 FORMAT = "apipack-remote/1"

@@ -14,7 +14,16 @@ from pathlib import Path
 STATE_DIR = ".apipack"
 TEMPLATE_GROUP = "apipack.templates"  # entry points: name -> a package of template files
 LAST_BUILD = "last-build.json"  # the last build's summary, in STATE_DIR
+FINGERPRINT_FILE = "fingerprint.json"  # what the last build depended on, in STATE_DIR
 LOCK_FILE = "apipack.lock"  # the LLM lock, beside the project file
+PROJECT_FILES = ("apipack.yml", "project.apipack.yml")
+
+
+def find_project_file(folder: Path) -> Path | None:
+    for name in PROJECT_FILES:
+        if (folder / name).is_file():
+            return folder / name
+    return None
 
 
 def builtin_template_dir() -> Path:

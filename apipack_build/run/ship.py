@@ -16,9 +16,12 @@ import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .errors import BuildError, ConfigError, ToolMissing
-from .rules import Language
+from ..errors import BuildError, ConfigError, ToolMissing
+
+if TYPE_CHECKING:  # `apipack deploy --help` lists the platforms without loading the rules API
+    from ..rules import Language
 
 DOCKER_PROBE_SECONDS = 20
 

@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import fnmatch
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from . import _manifest
-from ._build import Build
-from ._fsio import is_temporary
-from ._hashing import bytes_hash
+from ..base import manifest
+from ..base.fsio import is_temporary
+from ..base.hashing import bytes_hash
+
+if TYPE_CHECKING:
+    from .graph import TaskGraph
 
 # kinds, in the order they are reported
 MISSING, STALE, MODIFIED, EXTRA, ORPHANED = "missing", "stale", "modified", "extra", "orphaned"
@@ -36,8 +41,8 @@ class Change:
         return f"{shown}: {MESSAGES[self.kind]}"
 
 
-def diff(build: Build) -> list[Change]:
-    old = _manifest.read(build.manifest_path, build.output_id)
+def diff(build: TaskGraph) -> list[Change]:
+    old = manifest.read(build.manifest_path, build.output_id)
     changes: list[Change] = []
     planned = build.plan.files
     for path, (task, planned_file) in sorted(planned.items()):
@@ -46,6 +51,8 @@ def diff(build: Build) -> list[Change]:
         if on_disk is None:
             changes.append(Change(path, MISSING))
             continue
+        if task.reused:
+            continue  # the plan found it holding what its unchanged key makes
         if entry is not None and entry.key == task.key and entry.hash == on_disk:
             continue
         rendered = build.plan.renderer.render(planned_file.template, planned_file.context)
@@ -57,20 +64,22 @@ def diff(build: Build) -> list[Change]:
         if build._target(path).exists():
             changes.append(Change(path, ORPHANED))
     known = set(planned) | set(old)
-    changes.extend(Change(path, EXTRA) for path in _unknown_files(build, known))
+    ignores = {d.path: d.ignore for d in build.plan.packages}
+    changes.extend(Change(path, EXTRA) for path in unknown_files(build.output, ignores, known))
     # no hasher.save(): check and --dry-run write nothing, not even the stat cache
     return sorted(changes)
 
 
-def _unknown_files(build: Build, known: set[str]) -> list[str]:
-    if not build.output.is_dir():
+def unknown_files(output: Path, ignores: Mapping[str, Sequence[str]], known: set[str]) -> list[str]:
+    """Files in *output* that are not *known* and that no ignore glob of their package folder
+    (``language/package``) matches."""
+    if not output.is_dir():
         return []
-    ignores = {d.path: d.ignore for d in build.plan.packages}
     every_ignore = sorted({p for patterns in ignores.values() for p in patterns})
     found = []
-    for folder, dirs, files in os.walk(build.output):
+    for folder, dirs, files in os.walk(output):
         dirs.sort()
-        rel_folder = os.path.relpath(folder, build.output).replace(os.sep, "/")
+        rel_folder = os.path.relpath(folder, output).replace(os.sep, "/")
         for name in sorted(files):
             path = name if rel_folder == "." else f"{rel_folder}/{name}"
             if path in known or is_temporary(name):  # a killed write's: generate sweeps it

@@ -1,4 +1,4 @@
-"""Turning a plan into doit tasks, running them, and accounting for what happened.
+"""Turning a plan into doit tasks and accounting for what happened (``build`` runs them).
 
 Each render task is up to date when its key equals the key of its last successful run *and*
 every file it wrote still has the bytes it wrote (so a hand edit is repaired by the next build).
@@ -9,45 +9,42 @@ keyed on the plan, so a no-op build runs nothing at all.
 from __future__ import annotations
 
 import contextlib
-import os
 import sqlite3
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from doit.cmd_base import ModuleTaskLoader
-from doit.doit_cmd import DoitMain
 from doit.exceptions import TaskFailed
 from filelock import FileLock, Timeout
 
-from . import _manifest
-from ._doitrun import DEFAULT_NAMESPACE, checker_factory, reporter_class
-from ._fastpath import FINGERPRINT_FILE
-from ._fsio import FileHasher, confined, joined, sweep_temporaries, write_atomic
-from ._hashing import bytes_hash, content_hash
-from ._llmstep import Asker, Need
-from ._llmstore import write_lock
-from ._lookup import LAST_BUILD, STATE_DIR
-from ._plan import Plan, RenderTask
-from ._registry import registry
-from ._summary import Summary, summary_bytes
-from .errors import ApipackError, BuildError, BusyError
+from ..ask.step import Asker, Need
+from ..ask.store import write_lock
+from ..base import manifest
+from ..base.fsio import FileHasher, confined, joined, sweep_temporaries, write_atomic
+from ..base.hashing import bytes_hash, content_hash
+from ..base.lookup import FINGERPRINT_FILE, LAST_BUILD, STATE_DIR
+from ..base.summary import Summary, summary_bytes
+from ..errors import ApipackError, BusyError
+from ..load.registry import registry
+from ..plan.plan import Plan, RenderTask
 from .progress import Progress, metering
 
+DEFAULT_NAMESPACE = "apipack"  # doit's basename of a project's tasks
 MANIFEST_TASK = "_manifest"
 LOCK_TIMEOUT = 900.0
 
 
-class Build:
-    """One build of one project into one output folder."""
+class TaskGraph:
+    """One build of one project into one output folder: its doit tasks, their actions, its
+    lock and its accounting."""
 
     def __init__(
         self,
         plan: Plan,
         *,
+        hasher: FileHasher | None = None,
         summary_json: Path | None = None,
         quiet: bool = False,
         basename: str = DEFAULT_NAMESPACE,
@@ -57,9 +54,9 @@ class Build:
         self.root = plan.effective.root
         self.state = self.root / STATE_DIR
         self.output = plan.output
-        self.output_id = _manifest.output_id(self.output, self.root)
+        self.output_id = manifest.output_id(self.output, self.root)
         self.manifest_path = self.state / "manifest.json"
-        self.hasher = FileHasher(self.state / "filestat.json")
+        self.hasher = hasher or FileHasher(self.state / "filestat.json")
         self.summary_json = summary_json
         self.quiet = quiet
         self.summary = Summary()
@@ -89,17 +86,6 @@ class Build:
 
     # -- doit --
 
-    def doit_config(self) -> dict[str, Any]:
-        return {
-            "dep_file": str(self.state / "doit.sqlite3"),
-            "backend": "sqlite3",
-            "check_file_uptodate": checker_factory(lambda path: self.hasher),
-            "reporter": reporter_class({self.basename: self}, progress=self.progress),
-            "default_tasks": [self.basename],
-            "continue": True,  # one function's failure must not stop the others
-            "verbosity": 0,
-        }
-
     def tasks(self) -> Iterator[dict[str, Any]]:
         """doit task dicts, all subtasks of ``basename``: LLM requests still to send, one task
         per render task, then the manifest."""
@@ -113,6 +99,8 @@ class Build:
             }
         names = []
         for task in self.plan.tasks:
+            if task.reused:
+                continue  # its files hold what its key makes: doit need not look at it
             names.append(task.name)
             yield {
                 "basename": self.basename,
@@ -246,15 +234,15 @@ class Build:
 
     def _finish(self) -> dict[str, Any]:
         """Record the manifest and delete files that no build task produces any more."""
-        old = _manifest.read(self.manifest_path, self.output_id)
-        files: dict[str, _manifest.Entry] = {}
+        old = manifest.read(self.manifest_path, self.output_id)
+        files: dict[str, manifest.Entry] = {}
         self._write_lock()
         for task in self.resolved_tasks():
             for planned in task.files:
                 digest = self.hasher.hash(self._target(planned.path)) or ""
-                files[planned.path] = _manifest.Entry(digest, task.name, task.key)
+                files[planned.path] = manifest.Entry(digest, task.name, task.key)
         deleted, kept = self.delete_stale(old, files)
-        _manifest.write(self.manifest_path, self.output_id, files)
+        manifest.write(self.manifest_path, self.output_id, files)
         # The fast path's fingerprint describes the inputs of the outputs it saw; these differ
         # now. `apipack generate` records a new one after the run; plain doit leaves none.
         (self.state / FINGERPRINT_FILE).unlink(missing_ok=True)
@@ -263,12 +251,12 @@ class Build:
 
     def _write_lock(self) -> None:
         llm = self.plan.llm
-        if not llm.needs and not llm.lock_path.is_file():
+        if not llm.bodies and not llm.lock_path.is_file():
             return  # no LLM in this project: no lock file to keep
         write_lock(llm.lock_path, self.lock_entries())
 
     def delete_stale(
-        self, old: dict[str, _manifest.Entry], current: dict[str, Any]
+        self, old: dict[str, manifest.Entry], current: dict[str, Any]
     ) -> tuple[list[str], list[str]]:
         deleted, kept = [], []
         for path in sorted(set(old) - set(current)):
@@ -283,29 +271,6 @@ class Build:
             deleted.append(path)
             _prune_empty_parents(target.parent, self.output)
         return deleted, kept
-
-    def run(
-        self, jobs: int = 1, extra_args: list[str] | None = None, out: IO[str] | None = None
-    ) -> Summary:
-        """Run the graph in this process through doit's own command line; what it reports goes
-        to *out* (default: the current ``sys.stdout``)."""
-        self.lock()
-        if jobs > 1:
-            _workers_exit_with_parent()
-        try:
-            config = {**self.doit_config(), "outfile": out or sys.stdout}
-            namespace = {"task_apipack": lambda: self.tasks(), "DOIT_CONFIG": config}
-            # doit's `-n 1` still forks a worker; one job runs in this process
-            parallel = ["-n", str(jobs), "-P", "process"] if jobs > 1 else []
-            args = ["run", "--continue", *parallel, *(extra_args or [])]
-            code = DoitMain(ModuleTaskLoader(namespace), extra_config={"GLOBAL": {}}).run(args)
-        finally:
-            self.unlock()
-        if self.summary.failures:  # the reporter has printed each one
-            raise BuildError(f"{len(self.summary.failures)} task(s) failed")
-        if code != 0:
-            raise BuildError(f"doit stopped with exit code {code}")
-        return self.summary
 
     # -- accounting --
 
@@ -338,38 +303,14 @@ def acquire_state_lock(state: Path) -> FileLock:
     return lock
 
 
-_WATCHING = False
-PARENT_POLL = 0.5  # seconds between a worker's looks at whether its parent still lives
-
-
-def _workers_exit_with_parent() -> None:
-    """doit's worker processes (``-n N``) wait on a queue their parent feeds: if the parent is
-    killed they would wait, holding the state database open, forever. Each forked worker
-    watches its parent and exits when it is gone."""
-    global _WATCHING
-    if _WATCHING:
-        return
-    _WATCHING = True
-
-    def watch(parent: int) -> None:
-        while os.getppid() == parent:
-            time.sleep(PARENT_POLL)
-        os._exit(1)
-
-    def in_child() -> None:
-        threading.Thread(target=watch, args=(os.getppid(),), daemon=True).start()
-
-    os.register_at_fork(after_in_child=in_child)
-
-
 def set_aside_damaged_state(state: Path) -> None:
     """doit would die with a traceback on a damaged database. Keys are content hashes and
     outputs are compared by content, so starting afresh loses nothing but time. A damaged
     manifest is set aside too: files it recorded are then left in place, never deleted."""
-    manifest = state / "manifest.json"
-    problem = _manifest.damage(manifest)
+    recorded = state / "manifest.json"
+    problem = manifest.damage(recorded)
     if problem is not None:
-        manifest.replace(manifest.with_name("manifest.json.damaged"))
+        recorded.replace(recorded.with_name("manifest.json.damaged"))
         print(
             f"apipack: {STATE_DIR}/manifest.json was damaged ({problem}); set it aside as "
             f"manifest.json.damaged",
@@ -395,7 +336,7 @@ def set_aside_damaged_state(state: Path) -> None:
 class _Current:
     """doit ``uptodate``: same key as last time, and every output still holds what was written."""
 
-    def __init__(self, build: Build, task: RenderTask):
+    def __init__(self, build: TaskGraph, task: RenderTask):
         self.build, self.task = build, task
 
     def __call__(self, task: Any, values: dict[str, Any]) -> bool:
@@ -410,15 +351,15 @@ class _Current:
 
 
 class _ManifestCurrent:
-    def __init__(self, build: Build):
+    def __init__(self, build: TaskGraph):
         self.build = build
 
     def __call__(self, task: Any, values: dict[str, Any]) -> bool:
         if values.get("plan_key") != self.build.plan_key():
             return False
-        recorded = _manifest.read(self.build.manifest_path, self.build.output_id)
+        recorded = manifest.read(self.build.manifest_path, self.build.output_id)
         planned = {f.path for t in self.build.resolved_tasks() for f in t.files}
-        lock_kept = not self.build.plan.llm.needs or self.build.plan.llm.lock_path.is_file()
+        lock_kept = not self.build.plan.llm.bodies or self.build.plan.llm.lock_path.is_file()
         return set(recorded) == planned and lock_kept
 
 

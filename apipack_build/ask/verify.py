@@ -14,7 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .rules import ExampleRun
+from ..rules import ExampleRun
 
 MEMORY_LIMIT = 2 << 30  # bytes of address space
 #: sets the memory limit in the child, then becomes the language's command: unlike preexec_fn,

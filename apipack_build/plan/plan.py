@@ -15,29 +15,34 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from ._hashing import HASH_FORMAT, content_hash
-from ._llmstep import LLMStep, Need, prompt_messages, request_key, resolve
-from ._llmstore import ResponseCache
-from ._lookup import LOCK_FILE, template_dirs
-from ._outdir import output_folder
-from ._registry import Registry, registry
-from ._remote import RemoteCache, show_warnings
-from ._render import Renderer
-from ._template_rules import registry_for
-from .errors import ConfigError, Problem, SpecError
-from .llm import Provider, make_provider
-from .rules import (
+from ..ask.remote import RemoteCache, show_warnings
+from ..ask.step import LLMStep, Need, prompt_messages, request_key, resolve
+from ..ask.store import ResponseCache
+from ..base import manifest
+from ..base.fsio import FileHasher
+from ..base.hashing import HASH_FORMAT, content_hash
+from ..base.lookup import LOCK_FILE, STATE_DIR, template_dirs
+from ..base.render import Renderer
+from ..errors import ConfigError, LLMError, Problem, SpecError
+from ..llm import Provider, make_provider
+from ..load import inputs
+from ..load.registry import Registry, registry
+from ..load.template_rules import registry_for
+from ..rules import (
     FunctionRequest,
     Implementation,
     Output,
     PackageRequest,
     Rule,
 )
-from .rules import (
+from ..rules import (
     Settings as RuleSettings,
 )
-from .settings import Effective, Settings
-from .spec import PACKAGE_NAME, Function, Package, load_spec
+from ..settings import Effective, Settings
+from ..spec import PACKAGE_NAME, Function, Package, load_spec
+from . import memo
+from .memo import SpecYield
+from .outdir import output_folder
 
 SPEC_SUFFIXES = (".yml", ".yaml")
 
@@ -70,12 +75,28 @@ class RenderTask:
     after: tuple[str, ...] = ()
     resolve: Callable[[], RenderTask] | None = None
     origin: Origin | None = None
+    #: taken from the last build's plan (``memo``): its files hold what its key makes, so it
+    #: is neither rendered nor handed to doit, and its files carry no template or context
+    reused: bool = False
 
 
 @dataclass(frozen=True)
 class PackageDir:
     path: str  # relative to the output folder
     ignore: tuple[str, ...]  # globs of tool-made files that are not "extra"
+
+
+@dataclass(frozen=True)
+class SpecPart:
+    """What one spec file contributes to a plan, for ``memo``."""
+
+    spec: str  # project-relative POSIX path
+    hash: str  # of its bytes, as planned
+    implementations: Mapping[str, str]  # the files it names -> their hashes, as planned
+    packages: tuple[str, ...]
+    tasks: tuple[str, ...]
+    folders: tuple[str, ...]
+    reused: SpecYield | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +110,12 @@ class Plan:
     partial: bool  # only some of the project's specs (named on the command line)
     specs: tuple[Path, ...]  # the spec files read
     implementation_files: tuple[str, ...]  # hand-written logic they name (project-relative)
+    parts: tuple[SpecPart, ...] = ()  # per spec file; empty when the plan is not remembered
+    globals_key: str = ""  # ``load.inputs.globals_key`` as planned; "" when not remembered
+
+    @property
+    def reused_tasks(self) -> int:
+        return sum(1 for task in self.tasks if task.reused)
 
     @property
     def files(self) -> dict[str, tuple[RenderTask, PlannedFile]]:
@@ -212,26 +239,33 @@ class _Inputs:
     renderer: Renderer
     implementations: Implementations
     needs: list[Need]
+    sources: dict[str, str]  # a package's source -> its spec file, project-relative
+    root: Path
 
 
-def _read_inputs(effective: Effective, explicit_specs: Sequence[Path]) -> _Inputs:
-    reg = registry_for(effective)
-    specs = spec_files(effective, explicit_specs)
-    packages = load_packages(specs, effective.root, reg, effective.settings)
+def _read_inputs(effective: Effective, reg: Registry, specs: list[Path]) -> _Inputs:
+    root = effective.root
+    packages = load_packages(specs, root, reg, effective.settings)
+    sources = {p.source: _relative(path, root) for path, p in zip(specs, packages, strict=True)}
     if effective.settings.name:
         packages = [gather(packages, effective)]
     targets = _build_targets(packages, effective, reg)
-    renderer = Renderer(
-        template_dirs(effective.root, auto_discover=effective.settings.templates.auto_discover),
-        _all_filters(reg),
-    )
+    renderer = Renderer(template_dirs(root, auto_discover=_auto(effective)), _all_filters(reg))
     found, needs = _implementations(targets, effective, reg, renderer)
-    return _Inputs(reg, specs, targets, renderer, found, needs)
+    return _Inputs(reg, specs, targets, renderer, found, needs, sources, root)
+
+
+def _auto(effective: Effective) -> bool:
+    return effective.settings.templates.auto_discover
+
+
+def _relative(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else path.as_posix()
 
 
 def llm_needs(effective: Effective) -> list[Need]:
     """Every function × language of the project whose body the LLM writes."""
-    return _read_inputs(effective, ()).needs
+    return _read_inputs(effective, registry_for(effective), spec_files(effective)).needs
 
 
 def make_plan(
@@ -241,17 +275,38 @@ def make_plan(
     offline: bool | None = None,
     refresh: frozenset[str] = frozenset(),
     provider_factory: Callable[[], Provider] | None = None,
+    hasher: FileHasher | None = None,
+    incremental: bool = True,
 ) -> Plan:
+    """The plan of a build. Given the project's *hasher*, a build of the whole project reuses
+    what ``memo`` remembers of each unchanged spec file and remembers what it plans."""
     root = effective.root
     settings = effective.settings
     output = output_folder(effective)  # before reading specs: it may be where they are
-    inputs = _read_inputs(effective, explicit_specs)
-    reg, renderer, needs = inputs.registry, inputs.renderer, inputs.needs
+    offline = settings.offline if offline is None else offline
+    factory = provider_factory or (lambda: make_provider(settings.llm))
+    reg = registry_for(effective)
+    specs = spec_files(effective, explicit_specs)
+    remembered = hasher is not None and not explicit_specs and not settings.name
+    globals_key = (
+        inputs.globals_key(inputs.SettingsView.of(effective), hasher)
+        if hasher and remembered
+        else ""
+    )
+    reused: dict[str, SpecYield] = {}
+    reuse = incremental and not refresh and settings.templates.cache_enabled
+    if hasher is not None and remembered and reuse:
+        reused = _reusable(effective, specs, output, hasher, globals_key, offline, factory)
+    fresh = [path for path in specs if _relative(path, root) not in reused]
+    read = _read_inputs(effective, reg, fresh)
+    if any(t.folder in {f for y in reused.values() for f, _ in y.folders} for t in read.targets):
+        reused, read = {}, _read_inputs(effective, reg, specs)  # a clash: the full plan says
+    renderer, needs = read.renderer, read.needs
     llm = LLMStep(
         settings.llm,
         ResponseCache(root / settings.cache_dir),
         root / LOCK_FILE,
-        provider_factory or (lambda: make_provider(settings.llm)),
+        factory,
         RemoteCache(settings.llm.remote_cache) if settings.llm.remote_cache else None,
     )
     try:
@@ -261,7 +316,7 @@ def make_plan(
             cache=llm.cache,
             lock_path=llm.lock_path,
             languages=reg.languages,
-            offline=settings.offline if offline is None else offline,
+            offline=offline,
             refresh=refresh,
             provider_factory=llm.provider,
             remote=llm.remote,
@@ -270,38 +325,125 @@ def make_plan(
         if llm.remote is not None:
             show_warnings(llm.remote.take_warnings())
     llm.needs, llm.languages = needs, reg.languages
+    llm.kept = {_ident(entry): dict(entry) for y in reused.values() for entry in y.lock}
     rule_settings = RuleSettings(
         deployment=settings.deployment.model_dump(),
         output=settings.output_options.model_dump(),
     )
-    tasks: list[RenderTask] = []
-    for target in inputs.targets:
+    planned: dict[str, list[RenderTask]] = {}
+    for target in read.targets:
         request = PackageRequest(target.package, target.language, target.interfaces, rule_settings)
+        spec_tasks = planned.setdefault(read.sources.get(target.package.source, ""), [])
         for rule in reg.rules_for(target.language, target.interfaces):
-            tasks.extend(
-                _rule_tasks(rule, request, target.folder, renderer, inputs.implementations, llm)
+            spec_tasks.extend(
+                _rule_tasks(rule, request, target.folder, renderer, read.implementations, llm)
             )
+    tasks: list[RenderTask] = []
+    parts: list[SpecPart] = []
+    for path in specs:
+        rel = _relative(path, root)
+        found = reused.get(rel)
+        part_tasks = planned.pop(rel, []) if found is None else _stubs(found)
+        tasks.extend(part_tasks)
+        if hasher is not None:
+            parts.append(_part(rel, found, part_tasks, read, hasher))
+    tasks.extend(task for rest in planned.values() for task in rest)  # a gathered package
     _check_unique_paths(tasks)
-    dirs = tuple(PackageDir(t.folder, reg.languages[t.language].ignore) for t in inputs.targets)
+    dirs = [PackageDir(t.folder, reg.languages[t.language].ignore) for t in read.targets]
+    dirs.extend(PackageDir(f, ignore) for y in reused.values() for f, ignore in y.folders)
+    implementation_files = {
+        rel
+        for target in read.targets
+        for function in target.package.functions
+        for rel in function.implementation.values()
+    }
+    implementation_files.update(rel for y in reused.values() for rel in y.implementations)
     return Plan(
         effective,
         output,
         tuple(tasks),
-        dirs,
+        tuple(sorted(dirs, key=lambda d: d.path)),
         renderer,
         llm,
         bool(explicit_specs),
-        tuple(inputs.specs),
-        tuple(
-            sorted(
-                {
-                    rel
-                    for target in inputs.targets
-                    for function in target.package.functions
-                    for rel in function.implementation.values()
-                }
-            )
-        ),
+        tuple(specs),
+        tuple(sorted(implementation_files)),
+        tuple(parts) if remembered else (),
+        globals_key,
+    )
+
+
+def _reusable(
+    effective: Effective,
+    specs: list[Path],
+    output: Path,
+    hasher: FileHasher,
+    globals_key: str,
+    offline: bool,
+    factory: Callable[[], Provider],
+) -> dict[str, SpecYield]:
+    """What the last build remembers of the unchanged spec files; online, only if the model
+    still has the digest their LLM-written bodies were keyed on."""
+    root = effective.root
+    last = memo.read(root / STATE_DIR / memo.MEMO_FILE)
+    found = memo.reusable(
+        last,
+        globals_key=globals_key,
+        lock=hasher.hash(root / LOCK_FILE) or "-",
+        output_id=manifest.output_id(output, root),
+        specs=[(_relative(path, root), path) for path in specs],
+        hasher=hasher,
+        root=root,
+        output=output,
+    )
+    digests = {str(entry.get("digest")) for y in found.values() for entry in y.lock}
+    if digests and not offline:
+        # online, a body is reused only if it was keyed on the digest the model has now
+        provider = factory()
+        try:
+            same = digests == {provider.model_digest()}
+        except LLMError:
+            same = False  # unreachable: the full plan says what to do
+        finally:
+            provider.close()
+        if not same:
+            return {}
+    return found
+
+
+def _ident(entry: Mapping[str, Any]) -> tuple[str, str, str]:
+    return (str(entry["package"]), str(entry["function"]), str(entry["language"]))
+
+
+def _stubs(found: SpecYield) -> list[RenderTask]:
+    return [
+        RenderTask(
+            task.name,
+            task.rule,
+            task.key,
+            tuple(PlannedFile(path, "", {}) for path in sorted(task.files)),
+            reused=True,
+        )
+        for task in found.tasks
+    ]
+
+
+def _part(
+    rel: str, found: SpecYield | None, tasks: list[RenderTask], read: _Inputs, hasher: FileHasher
+) -> SpecPart:
+    names = tuple(task.name for task in tasks)
+    if found is not None:
+        return SpecPart(rel, found.hash, found.implementations, (), names, (), found)
+    root = read.root
+    targets = [t for t in read.targets if read.sources.get(t.package.source) == rel]
+    named = {r for t in targets for f in t.package.functions for r in f.implementation.values()}
+    return SpecPart(
+        rel,
+        hasher.hash(root / rel) or "-",
+        {r: hasher.hash(root / r) or "-" for r in sorted(named)},
+        tuple(sorted({t.package.name for t in targets})),
+        names,
+        tuple(t.folder for t in targets),
     )
 
 

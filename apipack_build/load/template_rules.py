@@ -28,14 +28,14 @@ import jinja2
 import jinja2.meta
 from pydantic import BaseModel, ConfigDict, Field
 
-from ._hashing import bytes_hash
-from ._lookup import template_dirs
-from ._registry import Registry, registry
-from ._validation import validate_model
-from ._yamlsrc import load_located
-from .errors import ConfigError, Problem, SpecError
-from .rules import FunctionRequest, Output, PackageRequest, Rule
-from .settings import Effective
+from ..base.hashing import bytes_hash
+from ..base.lookup import template_dirs
+from ..errors import ConfigError, Problem, SpecError
+from ..rules import FunctionRequest, Output, PackageRequest, Rule
+from ..settings import Effective
+from .registry import Registry, registry
+from .validation import validate_model
+from .yamlsrc import load_located
 
 SPEC_FILE = "template.yml"
 #: template folders that may define interfaces: those a user writes

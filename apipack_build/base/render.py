@@ -16,8 +16,8 @@ from typing import Any
 import jinja2
 import jinja2.meta
 
-from ._hashing import bytes_hash
-from .errors import TemplateError
+from ..errors import TemplateError
+from .hashing import bytes_hash
 
 
 def _tojson(value: Any, indent: int | None = None) -> str:

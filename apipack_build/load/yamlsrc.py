@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from .errors import Problem, SpecError
+from ..errors import Problem, SpecError
 
 Path = tuple[str | int, ...]
 

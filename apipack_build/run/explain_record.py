@@ -10,10 +10,7 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._fsio import write_atomic
-from ._hashing import bytes_hash, content_hash
-from .errors import ApipackError
-from .explain import (
+from ..base.explain_format import (
     DAMAGE,
     FAILED,
     KINDS,
@@ -26,12 +23,15 @@ from .explain import (
     WHOLE,
     read_record,
 )
+from ..base.fsio import write_atomic
+from ..base.hashing import bytes_hash, content_hash
+from ..errors import ApipackError
 
 if TYPE_CHECKING:
-    from ._build import Build
-    from ._llmstep import Need
-    from ._plan import RenderTask
-    from .spec import Function, Package
+    from ..ask.step import Need
+    from ..plan.plan import RenderTask
+    from ..spec import Function, Package
+    from .graph import TaskGraph
 
 
 def _short(value: Any) -> str:
@@ -46,7 +46,7 @@ def _trim(digest: str) -> str:
 # -- recording (at the end of a build, in doit's main process) --
 
 
-def record(build: Build) -> None:
+def record(build: TaskGraph) -> None:
     """Write ``.apipack/explain.json`` for *build*: each task's inputs, status and causes."""
     path = build.state / RECORD_FILE
     previous = read_record(path)
@@ -73,7 +73,7 @@ class _Recorder:
     fields, settings, a rule's version and code, a template's hash, a set of template names — is
     stored once and referred to, which keeps the record small and its making quick."""
 
-    def __init__(self, build: Build, previous: Mapping[str, Any] | None):
+    def __init__(self, build: TaskGraph, previous: Mapping[str, Any] | None):
         self.build = build
         self.previous: Mapping[str, Any] = previous["functions"] if previous else {}
         self.functions: dict[str, dict[str, str]] = {}
@@ -86,7 +86,7 @@ class _Recorder:
         self._settings_seen: set[int] = set()
 
     def record(self) -> dict[str, Any]:
-        from ._llmstep import LLMStep
+        from ..ask.step import LLMStep
 
         build = self.build
         outcomes = build.outcomes
@@ -165,7 +165,7 @@ class _Recorder:
 
     def _rule(self, rule: Any) -> None:
         if rule.name not in self.rules:
-            from ._registry import registry
+            from ..load.registry import registry
 
             self.rules[rule.name] = {
                 f"rule:{rule.name}": rule.version,
@@ -209,7 +209,7 @@ class _Recorder:
                 self.settings[f"setting:{group}.{name}"] = _short(value)
 
     def _llm_settings(self) -> dict[str, str]:
-        from .llm import sampling_options
+        from ..llm import sampling_options
 
         llm = self.build.plan.llm
         found = {

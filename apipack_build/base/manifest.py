@@ -9,8 +9,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._fsio import joined_str, write_atomic
-from .errors import ConfigError
+from ..errors import ConfigError
+from .fsio import joined_str, write_atomic
 
 MANIFEST_VERSION = 1
 

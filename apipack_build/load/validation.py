@@ -6,9 +6,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from ._types import describe_value, did_you_mean
-from ._yamlsrc import Located
-from .errors import Problem
+from ..errors import Problem
+from .types import describe_value, did_you_mean
+from .yamlsrc import Located
 
 M = TypeVar("M", bound=BaseModel)
 Loc = tuple[str | int, ...]

@@ -14,20 +14,16 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import fields
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 from doit.dependency import FileChangedChecker
 from doit.reporter import ConsoleReporter
 
-from ._fsio import FileHasher, write_atomic
-from ._report import Reporter
-from ._summary import Summary, summary_bytes
+from ..base.fsio import FileHasher, write_atomic
+from ..base.summary import Summary, summary_bytes
+from .graph import DEFAULT_NAMESPACE, TaskGraph
 from .progress import Progress
-
-if TYPE_CHECKING:
-    from ._build import Build
-
-DEFAULT_NAMESPACE = "apipack"
+from .report import Reporter
 
 
 def combine(summaries: Iterable[Summary], seconds: float) -> Summary:
@@ -48,7 +44,7 @@ class RunReporter:
 
     def __init__(
         self,
-        builds: Mapping[str, Build],
+        builds: Mapping[str, TaskGraph],
         outstream: IO[str],
         options: Mapping[str, Any],
         *,
@@ -141,7 +137,7 @@ class RunReporter:
 
 
 def reporter_class(
-    builds: Mapping[str, Build],
+    builds: Mapping[str, TaskGraph],
     *,
     summary_json: Path | None = None,
     on_complete: Callable[[], None] | None = None,

@@ -15,8 +15,8 @@ import re
 import tempfile
 from pathlib import Path
 
-from ._hashing import bytes_hash
-from .errors import ConfigError
+from ..errors import ConfigError
+from .hashing import bytes_hash
 
 _STAT_CACHE_VERSION = 1
 
@@ -131,7 +131,7 @@ class FileHasher:
         files = {
             k: [sig, digest]
             for k, (sig, digest) in sorted(self.entries.items())
-            if Path(k).exists()
+            if os.path.exists(k)  # strings, not paths: thousands of entries per build
         }
         payload = json.dumps({"version": _STAT_CACHE_VERSION, "files": files}, sort_keys=True)
         write_atomic(self.cache_file, payload.encode("utf-8"))

@@ -22,17 +22,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._fsio import write_atomic
-from ._hashing import content_hash
-from ._llmstore import ResponseCache, read_lock
-from ._remote import RemoteCache, show_warnings
-from ._render import Renderer
-from ._verify import verify
-from .errors import LLMError
-from .llm import Message, Provider, Reply, sampling_options
-from .rules import Language
-from .settings import LLMSettings
-from .spec import Function, Package
+from ..base.fsio import write_atomic
+from ..base.hashing import content_hash
+from ..base.render import Renderer
+from ..errors import LLMError
+from ..llm import Message, Provider, Reply, sampling_options
+from ..rules import Language
+from ..settings import LLMSettings
+from ..spec import Function, Package
+from .remote import RemoteCache, show_warnings
+from .store import ResponseCache, read_lock
+from .verify import verify
 
 PROMPT_FORMAT = "1"
 _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
@@ -441,6 +441,8 @@ class LLMStep:
         self.remote = remote
         self.needs: list[Need] = []
         self.languages: dict[str, Language] = {}  # the installed languages, set with the needs
+        #: lock entries of the bodies of spec files the plan reused unread (``plan.memo``)
+        self.kept: dict[tuple[str, str, str], dict[str, Any]] = {}
         self.resolution = Resolution({}, {}, "", LLMStats(), {})
         self._provider: tuple[int, Provider] | None = None
 
@@ -450,6 +452,17 @@ class LLMStep:
         if self._provider is None or self._provider[0] != os.getpid():
             self._provider = (os.getpid(), self.provider_factory())
         return self._provider[1]
+
+    @property
+    def digest(self) -> str:
+        """The model digest this build's bodies are keyed on ("" when not known)."""
+        kept = {str(entry.get("digest", "")) for entry in self.kept.values()}
+        return self.resolution.digest or (kept.pop() if len(kept) == 1 else "")
+
+    @property
+    def bodies(self) -> int:
+        """How many function bodies of this build the LLM writes (planned or reused)."""
+        return len(self.needs) + len(self.kept)
 
     @staticmethod
     def task_name(need: Need) -> str:
@@ -493,6 +506,7 @@ class LLMStep:
             for ident, entry in self.resolution.lock.items()
             if keep_others and ident[0] not in built
         }
+        entries.update(self.kept)
         for need in self.needs:
             entries[(need.package, need.function.name, need.language)] = lock_entry(
                 need, self.answer_for(need), self.settings

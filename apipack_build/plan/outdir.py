@@ -12,9 +12,9 @@ import fnmatch
 import os
 from pathlib import Path, PurePosixPath
 
-from ._lookup import STATE_DIR
-from .errors import ConfigError
-from .settings import Effective
+from ..base.lookup import STATE_DIR
+from ..errors import ConfigError
+from ..settings import Effective
 
 
 def output_folder(effective: Effective) -> Path:

@@ -1,0 +1,102 @@
+"""``apipack watch``: build, then build again whenever what a build reads changes, until Ctrl-C.
+
+One process keeps what every build loads — the registry of languages and rules, their code, the
+scan of installed distributions — and each rebuild takes the fast path or the incremental plan
+(``plan/memo.py``), so a saved edit costs what it touches. An editor's burst of saves is one
+rebuild: watchfiles yields once no change has come for ``QUIET_MS``. An invalid save prints its
+problems (``path:line:col: field: message``) and the loop keeps watching. Ctrl-C stops it, while
+waiting or inside a build: every write is atomic and the build lock is released, so the next
+build (or ``check``) finds a consistent state. The LLM cache, the lock and the build lock behave
+as for ``generate``: a build here is ``apipack_build.generate``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import watchfiles
+
+from ._api import generate
+from .base.fsio import is_temporary
+from .base.lookup import STATE_DIR
+from .errors import ApipackError, shown
+from .load.project import resolve_targets
+
+QUIET_MS = 50  # a burst of saves closer together than this is one change
+IDLE_MS = 500  # how long the watcher waits before saying "nothing changed" (it then waits again)
+
+
+def watch(
+    project: Path,
+    overrides: Mapping[str, Any],
+    *,
+    offline: bool | None = None,
+    stop: Any = None,
+) -> int:
+    """Build *project*, then rebuild on every change below it until Ctrl-C (or *stop*, a
+    ``threading.Event``, is set). Returns the exit code: 0, or 130 if a build was interrupted."""
+    effective, _ = resolve_targets([project], Path.cwd(), overrides)
+    root = effective.root
+    skipped = (root / STATE_DIR, (root / effective.settings.output).resolve())
+    rebuild = _builder(project, overrides, offline)
+    armed = False
+    try:
+        for changes in watchfiles.watch(
+            root,
+            watch_filter=_inputs_only(skipped),
+            step=QUIET_MS,
+            stop_event=stop,
+            rust_timeout=IDLE_MS,
+            yield_on_timeout=True,  # the first yield says the watcher is armed
+            raise_interrupt=False,
+        ):
+            if not armed:  # build once the watcher is armed: no save can fall in between
+                rebuild()
+                print(f"apipack: watching {os.path.relpath(root)} (Ctrl-C to stop)", flush=True)
+                armed = True
+            elif changes:
+                rebuild()
+    except KeyboardInterrupt:
+        print("apipack: interrupted; the next build completes this one", file=sys.stderr)
+        return 130
+    print("apipack: stopped watching", flush=True)
+    return 0
+
+
+def _builder(
+    project: Path, overrides: Mapping[str, Any], offline: bool | None
+) -> Callable[[], None]:
+    def rebuild() -> None:
+        try:
+            generate(
+                project,
+                languages=overrides.get("languages"),
+                interfaces=overrides.get("interfaces"),
+                output=overrides.get("output"),
+                jobs=overrides.get("jobs"),
+                offline=offline,
+                echo=True,
+            )
+        except ApipackError as exc:  # bad input or a failed task: say so, keep watching
+            print(shown(exc), file=sys.stderr, flush=True)
+        sys.stdout.flush()
+
+    return rebuild
+
+
+def _inputs_only(skipped: tuple[Path, ...]) -> watchfiles.DefaultFilter:
+    """watchfiles' default filter (editor swap files, caches, VCS folders), minus the state
+    folder, the output folder and apipack's own temporary files: a build must not wake it."""
+    prefixes = tuple(str(folder) + os.sep for folder in skipped)
+
+    class InputsOnly(watchfiles.DefaultFilter):
+        def __call__(self, change: watchfiles.Change, path: str) -> bool:
+            if path.startswith(prefixes) or is_temporary(os.path.basename(path)):
+                return False
+            return bool(super().__call__(change, path))
+
+    return InputsOnly()
