@@ -99,10 +99,10 @@ def _fast_path(path: Path) -> bool:
 
 def _files_by_task(state: Path, root: Path, output: Path) -> dict[str, list[str]]:
     """The files each task wrote, from the manifest (output-relative, sorted)."""
-    from . import _manifest
+    from .base import manifest
 
     found: dict[str, list[str]] = {}
-    entries = _manifest.read(state / "manifest.json", _manifest.output_id(output.resolve(), root))
+    entries = manifest.read(state / "manifest.json", manifest.output_id(output.resolve(), root))
     for path, entry in sorted(entries.items()):
         found.setdefault(entry.task, []).append(path)
     return found

@@ -231,3 +231,19 @@ def test_a_damaged_record_is_reported_and_rewritten(built: Project) -> None:
     built.generate()  # the build neither fails nor trusts it
     found = causes(explain(built))
     assert found["tools/text/docs/beta"] == [("first-build", "")]
+
+
+def test_a_spec_file_the_plan_reused_keeps_its_record(built: Project) -> None:
+    """Incremental planning reuses the tasks of a spec file it does not read again: explain
+    still lists them as up to date, with the causes of the edited file's tasks beside them."""
+    built.write_spec({"gamma": "Third"}, "specs/more.yml", name="more")
+    built.generate()
+    built.edit("specs/tools.yml", "Second", "The second")
+    built.generate()
+    report = explain(built)
+    statuses = {t["task"]: t["status"] for t in report["tasks"]}
+    assert statuses["more/text/docs/gamma"] == "up to date"
+    assert causes(report)["tools/text/docs/beta"] == [("spec", "spec:beta.description")]
+    built.edit("specs/more.yml", "Third", "The third")
+    built.generate()
+    assert causes(explain(built))["more/text/docs/gamma"] == [("spec", "spec:gamma.description")]

@@ -75,6 +75,7 @@ class _Recorder:
 
     def __init__(self, build: TaskGraph, previous: Mapping[str, Any] | None):
         self.build = build
+        self.before: Mapping[str, Any] = previous or {}
         self.previous: Mapping[str, Any] = previous["functions"] if previous else {}
         self.functions: dict[str, dict[str, str]] = {}
         self.packages: dict[str, dict[str, str]] = {}
@@ -102,12 +103,21 @@ class _Recorder:
             }
         resolved = []
         for planned in build.plan.tasks:
+            if planned.reused:  # planned from the memo, unread: as the last build recorded it
+                tasks[planned.name] = self._carried(planned.name, planned.key)
+                resolved.append(planned)
+                continue
             try:
                 task = build.resolved(planned)
             except ApipackError:  # its LLM reply never came: the task did not run
                 task = planned
             resolved.append(task)
             tasks[task.name] = self._render_task(task, outcomes.get(task.name, NOT_RUN))
+        kept = {(str(p), str(f)) for p, f, _ in build.plan.llm.kept}
+        for name, entry in self.before.get("tasks", {}).items():
+            ident = str(entry.get("function", ""))
+            if entry.get("kind") == "llm" and tuple(ident.split("/", 1)) in kept:
+                tasks.setdefault(name, self._carried(name, str(entry.get("key", ""))))
         tasks[MANIFEST_TASK] = {
             "kind": "manifest",
             "key": "",
@@ -127,6 +137,33 @@ class _Recorder:
             "template_sets": [list(names) for names in self.template_sets],
             "tasks": tasks,
         }
+
+    def _carried(self, name: str, key: str) -> dict[str, Any]:
+        """The last record's entry of task *name*, which this build reused without reading its
+        spec (incremental planning): up to date, with the shared inputs it refers to copied over.
+        Without one (the record was lost), an entry that names no inputs."""
+        entry = self.before.get("tasks", {}).get(name)
+        if not isinstance(entry, dict):
+            return {
+                "kind": "render",
+                "key": _trim(key) if key else "",
+                "templates": self.template_sets.setdefault((), len(self.template_sets)),
+                "inputs": {},
+                "status": UP_TO_DATE,
+            }
+        entry = {k: v for k, v in entry.items() if k != "causes"} | {"status": UP_TO_DATE}
+        if "templates" in entry:
+            names = tuple(self.before["template_sets"][entry["templates"]])
+            for template in names:
+                self.templates.setdefault(template, self.before["templates"][template])
+            entry["templates"] = self.template_sets.setdefault(names, len(self.template_sets))
+        if entry.get("function"):
+            self.functions.setdefault(entry["function"], self.previous[entry["function"]])
+        if entry.get("rule"):
+            self.rules.setdefault(entry["rule"], self.before["rules"][entry["rule"]])
+        for setting, value in self.before["settings"].items():  # the same for every task
+            self.settings.setdefault(setting, value)
+        return entry
 
     def _render_task(self, task: RenderTask, status: str) -> dict[str, Any]:
         entry: dict[str, Any] = {
