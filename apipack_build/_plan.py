@@ -9,6 +9,7 @@ function of a multi-function file leaves every other function's tasks up to date
 from __future__ import annotations
 
 import glob
+import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -40,6 +41,8 @@ from .settings import Effective, Settings
 from .spec import PACKAGE_NAME, Function, Package, load_spec
 
 SPEC_SUFFIXES = (".yml", ".yaml")
+#: a language's check_code problem that gives its place in the code
+_POSITION = re.compile(r"\d+:\d+: ")
 
 
 @dataclass(frozen=True)
@@ -374,10 +377,12 @@ def _implementations(
                 continue
             problem = language.check_code(impl.source, function) if language.check_code else None
             if problem:
+                # a problem at "line:col: ..." follows the file's path as path:line:col
+                at = f"{impl.path}:" if impl.path and _POSITION.match(problem) else ""
                 where = impl.path or "its inline code"
                 errors.append(
                     f"{target.package.source}: function '{function.name}' "
-                    f"({target.language}): {where}: {problem}"
+                    f"({target.language}): {at or where + ': '}{problem}"
                 )
             found[ident] = impl
     if errors and effective.settings.templates.validation_level == "warn":

@@ -3,7 +3,7 @@ Fastify REST service and a commander CLI."""
 
 from apipack_build.rules import Language, Rule
 
-from . import _filters, cli, core, rest
+from . import _filters, _implementation, _verify, cli, core, rest
 
 LANGUAGE = Language(
     name="typescript",
@@ -15,9 +15,11 @@ LANGUAGE = Language(
         "protected public static yield await arguments eval any boolean number string symbol "
         "never unknown undefined".split()
     ),
-    filters=_filters.FILTERS,
+    filters={**_filters.FILTERS, **_implementation.FILTERS},
     ignore=("node_modules/**", "dist/**"),
     fences=("typescript", "ts"),
+    check_code=_implementation.check_code,
+    example_run=_verify.example_run,
 )
 
 RULES: list[Rule] = [core.RULE, rest.RULE, cli.RULE]
