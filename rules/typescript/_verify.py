@@ -68,8 +68,8 @@ def cases(function: Function) -> str:
 
 
 def _check_value(kind: str, result: TypeRef, value: object) -> str:
-    if kind in _PIECES:
-        return literal(result, value)
-    if kind in ("min", "max"):
+    if kind in _PIECES and result.kind == "bytes" and isinstance(value, str):
+        return literal(result, value.encode("latin-1"))  # a check on bytes spells bytes
+    if kind in _PIECES or kind in ("min", "max"):
         return literal(result, value)
     return str(int(value))  # type: ignore[call-overload]
