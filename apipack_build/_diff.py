@@ -48,7 +48,9 @@ def diff(build: Build) -> list[Change]:
             continue
         if entry is not None and entry.key == task.key and entry.hash == on_disk:
             continue
-        rendered = build.plan.renderer.render(planned_file.template, planned_file.context)
+        rendered = build.plan.renderer.render(
+            planned_file.template, planned_file.context, planned_file.finish
+        )
         if bytes_hash(rendered.encode("utf-8")) == on_disk:
             continue
         edited = entry is not None and entry.hash != on_disk

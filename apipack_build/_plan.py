@@ -12,7 +12,7 @@ import glob
 import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -30,6 +30,7 @@ from .llm import Provider, make_provider
 from .rules import (
     FunctionRequest,
     Implementation,
+    Language,
     Output,
     PackageRequest,
     Rule,
@@ -50,6 +51,7 @@ class PlannedFile:
     path: str  # relative to the output folder, POSIX form
     template: str
     context: Mapping[str, Any]
+    finish: str = ""  # the filter the rendered text goes through (``rules.Output.finish``)
 
 
 @dataclass(frozen=True)
@@ -362,7 +364,7 @@ def _implementations(
             if not language.needs_code:
                 found[ident] = Implementation("none", "")
                 continue
-            impl = _given_implementation(function, target.language, root)
+            impl = _given_implementation(function, language, root)
             if impl is None:
                 messages = prompt_messages(renderer, target.package, function, target.language)
                 need = Need(
@@ -422,13 +424,25 @@ def _targets(package: Package, effective: Effective, field: str) -> tuple[str, .
     return tuple(own)
 
 
-def _given_implementation(function: Function, language: str, root: Path) -> Implementation | None:
-    for key in (language, "*"):
+def _given_implementation(
+    function: Function, language: Language, root: Path
+) -> Implementation | None:
+    """The function's own code in *language* (or for every language), else code in a language
+    *language* derives its own from, converted."""
+    for key in (language.name, "*"):
         if key in function.code:
             return Implementation("code", function.code[key])
         if key in function.implementation:
             rel = function.implementation[key]
             return Implementation("file", (root / rel).read_text(encoding="utf-8"), rel)
+    for other, convert in sorted(language.derive.items()):
+        if other in function.code or other in function.implementation:
+            found = _given_implementation(function, replace(language, name=other, derive={}), root)
+            assert found is not None
+            try:
+                return replace(found, source=convert(found.source))
+            except ValueError:  # it does not parse: as it is, the check says where
+                return found
     return None
 
 
@@ -500,7 +514,7 @@ def _task(
         if pure.is_absolute() or ".." in pure.parts or not pure.parts or "\\" in output.path:
             raise ConfigError(f"rule '{rule.name}' returned an unsafe output path '{output.path}'")
     files = tuple(
-        PlannedFile(f"{folder}/{o.path}", o.template, dict(o.context))
+        PlannedFile(f"{folder}/{o.path}", o.template, dict(o.context), o.finish)
         for o in sorted(outputs, key=lambda o: o.path)
     )
     key = content_hash(
@@ -515,6 +529,7 @@ def _task(
                     "template": f.template,
                     "templates": renderer.template_hashes(f.template),
                     "context": f.context,
+                    **({"finish": f.finish} if f.finish else {}),
                 }
                 for f in files
             ],

@@ -1,25 +1,42 @@
 """TypeScript: an npm package (ESM, strict TypeScript compiled by tsc) with the functions, a
-Fastify REST service and a commander CLI."""
+Fastify REST service and a commander CLI; and its JavaScript flavour, the same package as plain
+ESM JavaScript (``javascript``)."""
 
 from apipack_build.rules import Language, Rule
 
-from . import _filters, _implementation, _verify, cli, core, rest
+from . import _filters, _implementation, _strip, _verify, cli, core, javascript, rest
+
+#: ECMAScript reserved words, strict-mode reserved words and TypeScript's own
+_RESERVED = frozenset(
+    "break case catch class const continue debugger default delete do else enum export "
+    "extends false finally for function if import in instanceof new null return super switch "
+    "this throw true try typeof var void while with implements interface let package private "
+    "protected public static yield await arguments eval any boolean number string symbol "
+    "never unknown undefined".split()
+)
+_FILTERS = {**_filters.FILTERS, **_implementation.FILTERS, "strip_types": _strip.strip_types}
 
 LANGUAGE = Language(
     name="typescript",
-    reserved_words=frozenset(
-        # ECMAScript reserved words, strict-mode reserved words and TypeScript's own
-        "break case catch class const continue debugger default delete do else enum export "
-        "extends false finally for function if import in instanceof new null return super switch "
-        "this throw true try typeof var void while with implements interface let package private "
-        "protected public static yield await arguments eval any boolean number string symbol "
-        "never unknown undefined".split()
-    ),
-    filters={**_filters.FILTERS, **_implementation.FILTERS},
+    reserved_words=_RESERVED,
+    filters=_FILTERS,
     ignore=("node_modules/**", "dist/**"),
     fences=("typescript", "ts"),
     check_code=_implementation.check_code,
     example_run=_verify.example_run,
 )
 
+JAVASCRIPT = Language(
+    name="javascript",
+    reserved_words=_RESERVED,
+    filters=_FILTERS,
+    ignore=("node_modules/**",),
+    fences=("javascript", "js", "mjs"),
+    check_code=_implementation.check_javascript,
+    example_run=_verify.example_run,
+    # a function written in TypeScript serves the JavaScript flavour with its types erased
+    derive={"typescript": _strip.strip_types},
+)
+
 RULES: list[Rule] = [core.RULE, rest.RULE, cli.RULE]
+JAVASCRIPT_RULES: list[Rule] = [javascript.flavour(rule) for rule in RULES]

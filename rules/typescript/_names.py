@@ -13,13 +13,22 @@ def local_name(name: str, taken: Iterable[str]) -> str:
     return f"_{name}" if name in set(taken) else name
 
 
-def scripts(package: Package, interfaces: tuple[str, ...]) -> list[dict[str, str]]:
+def built(language: str) -> str:
+    """Where the JavaScript that runs lives: tsc's ``dist/`` for TypeScript, the sources
+    themselves for the JavaScript flavour."""
+    return "" if language == "javascript" else "dist/"
+
+
+def scripts(
+    package: Package, interfaces: tuple[str, ...], language: str = "typescript"
+) -> list[dict[str, str]]:
     """The programs the package installs (``bin`` of package.json), by interface."""
     found = []
     if "cli" in interfaces:
-        found.append({"name": package.name, "target": "dist/src/cli/main.js"})
+        found.append({"name": package.name, "target": f"{built(language)}src/cli/main.js"})
     if "rest" in interfaces:
-        found.append({"name": f"{package.name}-server", "target": "dist/src/rest/server.js"})
+        target = f"{built(language)}src/rest/server.js"
+        found.append({"name": f"{package.name}-server", "target": target})
     return found
 
 

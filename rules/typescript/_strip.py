@@ -87,9 +87,19 @@ def _span(node: Node) -> tuple[int, int]:
 
 
 def _with_comma(node: Node) -> tuple[int, int]:
+    """*node* and the comma after it, with the space that follows on the same line."""
     after = node.next_sibling
     end = after.end_byte if after is not None and after.type == "," else node.end_byte
+    data = _root(node).text or b""
+    while data[end : end + 1] == b" ":
+        end += 1
     return node.start_byte, end
+
+
+def _root(node: Node) -> Node:
+    while node.parent is not None:
+        node = node.parent
+    return node
 
 
 _BLANK_RUN = re.compile(r"\n{3,}")

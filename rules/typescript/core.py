@@ -8,7 +8,7 @@ from typing import Any
 from apipack_build.rules import Function, FunctionRequest, Output, Package, PackageRequest, Rule
 
 from . import _npm, readme
-from ._names import local_name, scripts
+from ._names import built, local_name, scripts
 from ._types import annotation, descriptor, literal
 
 #: names a generated test module imports itself
@@ -77,24 +77,34 @@ def function_info(function: Function) -> dict[str, Any]:
     }
 
 
-def package_json(package: Package, interfaces: tuple[str, ...]) -> dict[str, Any]:
-    deps = _npm.direct(interfaces)
-    bins = {s["name"]: s["target"] for s in scripts(package, interfaces)}
+def package_json(
+    package: Package, interfaces: tuple[str, ...], language: str = "typescript"
+) -> dict[str, Any]:
+    typed, out = language != "javascript", built(language)
+    deps = _npm.direct(interfaces, typed)
+    bins = {s["name"]: s["target"] for s in scripts(package, interfaces, language)}
+    compile_first = {
+        "build": "tsc -p .",
+        "typecheck": "tsc --noEmit -p .",
+        "test": "tsc -p . && node --test dist/test/",
+    }
     manifest: dict[str, Any] = {
         "name": package.name,
         "version": package.version,
         "description": " ".join(package.description.split()),
         "type": "module",
         "engines": {"node": _npm.NODE_ENGINES},
-        "main": "dist/src/index.js",
-        "types": "dist/src/index.d.ts",
-        "exports": {".": {"types": "./dist/src/index.d.ts", "default": "./dist/src/index.js"}},
-        "files": ["dist/src", "openapi.json"] if "rest" in interfaces else ["dist/src"],
+        "main": f"{out}src/index.js",
+        **({"types": "dist/src/index.d.ts"} if typed else {}),
+        "exports": {
+            ".": {"types": "./dist/src/index.d.ts", "default": "./dist/src/index.js"}
+            if typed
+            else "./src/index.js"
+        },
+        "files": [f"{out}src", *(["openapi.json"] if "rest" in interfaces else [])],
         "scripts": {
-            "build": "tsc -p .",
-            "typecheck": "tsc --noEmit -p .",
-            "test": "tsc -p . && node --test dist/test/",
-            **({"start": "node dist/src/rest/server.js"} if "rest" in interfaces else {}),
+            **(compile_first if typed else {"test": "node --test test/"}),
+            **({"start": f"node {out}src/rest/server.js"} if "rest" in interfaces else {}),
         },
         **{group: pins for group, pins in deps.items() if pins},
     }
@@ -105,7 +115,7 @@ def package_json(package: Package, interfaces: tuple[str, ...]) -> dict[str, Any
 
 def package_outputs(request: PackageRequest) -> list[Output]:
     package, source = request.package, request.package.source
-    manifest = package_json(package, request.interfaces)
+    manifest = package_json(package, request.interfaces, request.language)
     deps = {g: manifest.get(g, {}) for g in ("dependencies", "devDependencies")}
     names = [f.name for f in package.functions]
     return [

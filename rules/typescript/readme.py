@@ -18,7 +18,7 @@ def context(request: PackageRequest) -> dict[str, Any]:
         "version": package.version,
         "description": package.description,
         "interfaces": list(request.interfaces),
-        "programs": scripts(package, request.interfaces),
+        "programs": scripts(package, request.interfaces, request.language),
         "functions": [
             {
                 "name": f.name,

@@ -5,6 +5,7 @@ now; it moves to a module shared by the languages later)."""
 from __future__ import annotations
 
 import json
+from pathlib import PurePosixPath
 from typing import Any
 
 from apipack_build.rules import Function, FunctionRequest, Output, PackageRequest, Rule, TypeRef
@@ -13,6 +14,7 @@ from apipack_build.rules import Function, FunctionRequest, Output, PackageReques
 from ..python import _examples as _py_examples
 from ..python import _openapi
 from ..python._values import json_value
+from ._names import built
 
 
 def _compact(value: Any) -> str:
@@ -105,6 +107,8 @@ def package_outputs(request: PackageRequest) -> list[Output]:
             "typescript/rest/app.ts.j2",
             {
                 "source": source,
+                # the package folder, seen from the module that runs: dist/src/rest or src/rest
+                "package_root": "../" * (len(PurePosixPath(built(request.language)).parts) + 2),
                 "functions": [
                     {
                         "name": f.name,
@@ -124,7 +128,13 @@ def package_outputs(request: PackageRequest) -> list[Output]:
         Output(
             "test/rest_service.test.ts",
             "typescript/rest/test_service.ts.j2",
-            {"source": source, "name": package.name, "version": package.version},
+            {
+                "source": source,
+                "name": package.name,
+                "version": package.version,
+                # the package folder, seen from the test that runs: dist/test or test
+                "package_root": "../" * (len(PurePosixPath(built(request.language)).parts) + 1),
+            },
         ),
     ]
 
