@@ -80,3 +80,29 @@ def test_bundled_examples_build_as_typescript_packages_that_pass_their_tests(
             done = run([npm_path, *step], package, env=npm_env())
             assert done.returncode == 0, f"{name}: npm {' '.join(step)}:\n{done.stdout[-4000:]}"
         assert "# fail 0" in done.stdout
+
+
+@pytest.mark.slow
+def test_the_javascript_flavour_runs_its_tests_with_node_alone(tmp_path: Path) -> None:
+    """``language: javascript`` from the same spec, with no JavaScript of its own: the
+    TypeScript implementations with their types erased; plain ESM that Node runs as it is."""
+    npm_path = npm()
+    project = tmp_path / "examples"
+    shutil.copytree(REPO / "specs", project / "specs")
+    done = run_apipack(
+        project,
+        *("generate", "specs/document_tools.yml", "--offline", "-l", "javascript"),
+        *("-i", INTERFACES, "-o", "generated"),
+        env={"APIPACK_LLM_BASE_URL": "http://127.0.0.1:9"},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    package = tmp_path / "clean"
+    shutil.copytree(project / "generated/javascript/document-tools", package)
+    files = sorted(p.relative_to(package).as_posix() for p in package.rglob("*") if p.is_file())
+    assert not [f for f in files if f.endswith(".ts") or f == "tsconfig.json"]
+    assert "src/functions/word_count.js" in files and "test/rest_service.test.js" in files
+    assert "typescript" not in (package / "package-lock.json").read_text(encoding="utf-8")
+    for step in (["ci", "--prefer-offline"], ["test"]):
+        done = run([npm_path, *step], package, env=npm_env())
+        assert done.returncode == 0, f"npm {' '.join(step)}:\n{done.stdout[-4000:]}"
+    assert "# fail 0" in done.stdout and "# pass 55" in done.stdout

@@ -154,3 +154,21 @@ def test_hand_written_code_is_checked_with_its_path_line_and_column(tmp_path: Pa
     done = run_apipack(tmp_path, "generate")
     assert done.returncode == 0, done.stderr
     assert (tmp_path / MODULE).read_text(encoding="utf-8") == RIGHT
+
+
+def test_a_javascript_reply_with_types_is_sent_back(tmp_path: Path, fake: FakeLLM) -> None:
+    """``language: javascript`` asks for plain JavaScript; TypeScript syntax is refused."""
+    plain = RIGHT.replace("text: string, minimum: bigint = 1n): bigint", "text, minimum = 1n)")
+    fake.faults.extend([fenced(RIGHT, tag="javascript"), fenced(plain, tag="js")])
+    project = tmp_path / "p"
+    done, summary = build(project, fake, SPEC.replace("typescript", "javascript"))
+    assert done.returncode == 0, done.stderr
+    prompt = fake.chats[0]["body"]["messages"][0]["content"]
+    assert (
+        "```javascript\n" in prompt and "export function word_count(text, minimum = 1n) {" in prompt
+    )
+    repair = fake.chats[-1]["body"]["messages"][-1]["content"]
+    assert "3:32: `: string` is TypeScript, not JavaScript" in repair
+    assert (summary["llm_verified"], summary["llm_repairs"]) == (1, 1)
+    written = project / "generated/javascript/words/src/functions/word_count.js"
+    assert written.read_text(encoding="utf-8") == plain
