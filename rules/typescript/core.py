@@ -7,7 +7,7 @@ from typing import Any
 
 from apipack_build.rules import Function, FunctionRequest, Output, Package, PackageRequest, Rule
 
-from . import _npm, readme
+from . import _npm, deploy, readme
 from ._names import built, local_name, scripts
 from ._types import annotation, descriptor, literal
 
@@ -150,6 +150,7 @@ def package_outputs(request: PackageRequest) -> list[Output]:
         ),
         Output("test/assert.ts", "typescript/core/assert.ts.j2", {"source": source}),
         Output("README.md", "typescript/core/README.md.j2", readme.context(request)),
+        *deploy.outputs(request),
     ]
 
 
