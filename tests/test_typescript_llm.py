@@ -5,15 +5,14 @@ problems read ``path:line:col``."""
 
 from __future__ import annotations
 
-import json
 import textwrap
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 from fake_llm import FakeLLM, Fault
 from helpers import run_apipack
+from test_llm_verify import build
 
 SPEC = textwrap.dedent("""\
     project: {name: words, description: Word tools}
@@ -52,17 +51,6 @@ MODULE = "generated/typescript/words/src/functions/word_count.ts"
 
 def fenced(code: str, tag: str = "typescript") -> Fault:
     return Fault(text=f"Here you go:\n\n```{tag}\n{code}```\n")
-
-
-def build(folder: Path, fake: FakeLLM, spec: str = SPEC, **env: str) -> tuple[Any, dict[str, Any]]:
-    if not folder.exists():
-        (folder / "specs").mkdir(parents=True)
-        (folder / "specs" / "words.yml").write_text(spec, encoding="utf-8")
-    summary = folder.parent / f"{folder.name}-summary.json"
-    summary.unlink(missing_ok=True)
-    environ = {"APIPACK_LLM_BASE_URL": fake.url, "APIPACK_LLM_RETRIES": "0", **env}
-    done = run_apipack(folder, "generate", "--summary-json", str(summary), env=environ)
-    return done, json.loads(summary.read_text()) if summary.exists() else {}
 
 
 def test_the_prompt_shows_the_exact_signature_and_the_examples(

@@ -11,44 +11,25 @@ TypeScript build first.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import TypeVar
 
-from apipack_build.rules import Output, Rule
+from apipack_build.rules import FunctionRequest, Output, PackageRequest, Rule
+
+from ..python._options import with_outputs
 
 #: files only the TypeScript flavour has
 _TYPESCRIPT_ONLY = frozenset({"tsconfig.json"})
 
-Request = TypeVar("Request")
-
 
 def flavour(rule: Rule) -> Rule:
     """*rule*, producing the JavaScript flavour of its files."""
-    return Rule(
-        name=rule.name.replace("typescript.", "javascript.", 1),
-        language="javascript",
-        interface=rule.interface,
-        version=rule.version,
-        function_outputs=_stripped(rule.function_outputs),
-        package_outputs=_stripped(rule.package_outputs),
-    )
+    name = rule.name.replace("typescript.", "javascript.", 1)
+    return with_outputs(rule, _as_javascript, name=name, language="javascript")
 
 
-def _stripped(
-    outputs: Callable[[Request], Sequence[Output]] | None,
-) -> Callable[[Request], Sequence[Output]] | None:
-    if outputs is None:
+def _as_javascript(output: Output, _: FunctionRequest | PackageRequest) -> Output | None:
+    if output.path in _TYPESCRIPT_ONLY:
         return None
-    plan = outputs
-
-    def javascript(request: Request) -> list[Output]:
-        return [_as_javascript(o) for o in plan(request) if o.path not in _TYPESCRIPT_ONLY]
-
-    return javascript
-
-
-def _as_javascript(output: Output) -> Output:
     if not output.path.endswith(".ts"):
         return output
     return replace(output, path=output.path[: -len(".ts")] + ".js", finish="strip_types")
