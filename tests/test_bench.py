@@ -70,7 +70,8 @@ def test_bench_runs_end_to_end(tmp_path: Path) -> None:
     assert counts("doit_noop")["tasks_run"] == 0
     assert counts("floor")["files_read"] > 3
     # TypeScript has rules now; the synthetic specs give only Python bodies so far
-    assert "not benchmarked yet: rules exist for typescript" in found["two_languages"]["note"]
+    note = found["two_languages"]["note"]
+    assert "not benchmarked yet: rules exist for javascript, typescript" in note
     assert found["openapi_noop"]["note"] == "skipped (--no-openapi)"
     assert {t["status"] for t in data["targets"]} <= {"pass", "miss", "n/a"}
     assert len(data["targets"]) == 6
