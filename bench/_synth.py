@@ -203,6 +203,21 @@ def _write_override(project: SynthProject, name: str, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
+def add_language(project: SynthProject, language: str) -> None:
+    """Every spec builds for Python and *language*. Replies are no longer run against their
+    examples (a TypeScript body would need a Node process each): the scenario times the no-op."""
+    for spec in project.spec_paths:
+        text = spec.read_text(encoding="utf-8")
+        spec.write_text(
+            text.replace("language: python\n", f"languages: [python, {language}]\n"),
+            encoding="utf-8",
+        )
+    settings = project.root / "apipack.yml"
+    settings.write_text(
+        settings.read_text(encoding="utf-8") + "llm:\n  verify: false\n", encoding="utf-8"
+    )
+
+
 def forget_build(project: SynthProject) -> None:
     """The output and the build state go; the LLM cache and ``apipack.lock`` stay."""
     shutil.rmtree(project.output, ignore_errors=True)
