@@ -8,6 +8,7 @@ tools build the same API: one operation per function, the same parameters and re
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import shutil
@@ -115,9 +116,10 @@ def _spec_text(group: int, first: int, count: int) -> str:
                 "name": function_name(k),
                 "description": DESCRIPTION.format(k=k),
                 "output_type": output_type,
-                "parameters": parameters,
+                # a copy each: shared lists would be dumped as YAML aliases, which specs refuse
+                "parameters": copy.deepcopy(parameters),
                 # an example with no output: a generated test that the call succeeds
-                "examples": [{"name": "smoke", "input": example}],
+                "examples": [{"name": "smoke", "input": copy.deepcopy(example)}],
             }
         )
     document = {

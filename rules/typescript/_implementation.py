@@ -25,7 +25,17 @@ from apipack_build.rules import Function, parse_type
 
 from . import _globals
 from ._filters import ts_doc
-from ._syntax import NOT_ERASABLE, TYPE_ONLY, Node, parse, syntax_error, text, walk, where
+from ._syntax import (
+    NOT_ERASABLE,
+    PARAMETER_PROPERTY_MARKS,
+    TYPE_ONLY,
+    Node,
+    parse,
+    syntax_error,
+    text,
+    walk,
+    where,
+)
 from ._types import annotation, literal
 
 _DECLARATIONS = {
@@ -89,10 +99,16 @@ def _check(source: str, function: Function, typed: bool) -> str | None:
     if problem:
         return problem.replace("syntax error", f"not valid {language}", 1)
     for node in walk(root):
-        if node.type in NOT_ERASABLE:
+        what = NOT_ERASABLE.get(node.type) or (
+            "a parameter property"
+            if node.type in ("required_parameter", "optional_parameter")
+            and any(c.type in PARAMETER_PROPERTY_MARKS for c in node.children)
+            else ""
+        )
+        if what:
             return (
-                f"{where(node)}: `{node.type.split('_')[0]}` is not erasable TypeScript; use a "
-                f"union of literals, a const object or a plain function"
+                f"{where(node)}: {what} is not erasable TypeScript; use a union of literals, "
+                f"a const object, a plain function or a field assigned in the constructor"
             )
         if not typed and (
             node.type in TYPE_ONLY
@@ -286,6 +302,7 @@ def _defined(root: Node) -> tuple[set[str], set[str]]:
                 elif inner.type == "type_identifier":
                     types.add(text(inner))
                 if kind in ("class_declaration", "abstract_class_declaration", "class"):
+                    values.add(text(inner))  # a class is a value and a type
                     types.add(text(inner))
     return values, types
 

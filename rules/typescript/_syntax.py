@@ -35,8 +35,15 @@ TYPE_ONLY = frozenset(
     }
 )
 
-#: TypeScript syntax that is not erasable (it emits code): refused in implementations
-NOT_ERASABLE = frozenset({"enum_declaration", "internal_module", "module", "decorator"})
+#: TypeScript syntax that is not erasable (it emits code), by name: refused in implementations
+NOT_ERASABLE = {
+    "enum_declaration": "an enum",
+    "internal_module": "a namespace",
+    "module": "a module declaration",
+    "decorator": "a decorator",
+}
+#: a parameter property, ``constructor(readonly x: T)``, is not erasable either
+PARAMETER_PROPERTY_MARKS = frozenset({"accessibility_modifier", "readonly", "override_modifier"})
 
 
 @cache
