@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 from fake_llm import FakeLLM, Fault
 from helpers import run_apipack
-from test_llm_verify import build
+from test_llm_verify import build as build_spec
 
 SPEC = textwrap.dedent("""\
     project: {name: words, description: Word tools}
@@ -51,6 +52,11 @@ MODULE = "generated/typescript/words/src/functions/word_count.ts"
 
 def fenced(code: str, tag: str = "typescript") -> Fault:
     return Fault(text=f"Here you go:\n\n```{tag}\n{code}```\n")
+
+
+def build(folder: Path, fake: FakeLLM, spec: str = SPEC, **env: str) -> tuple[Any, dict[str, Any]]:
+    """``apipack generate`` of *spec* (default: this module's) against *fake*; the summary."""
+    return build_spec(folder, fake, spec, **env)
 
 
 def test_the_prompt_shows_the_exact_signature_and_the_examples(
