@@ -68,10 +68,12 @@ def where(node: Node) -> str:
 
 
 def walk(node: Node) -> Iterator[Node]:
-    """*node* and every node below it, in source order."""
-    yield node
-    for child in node.children:
-        yield from walk(child)
+    """*node* and every node below it, in source order (no recursion: a reply may nest deep)."""
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        yield current
+        pending.extend(reversed(current.children))
 
 
 def syntax_error(root: Node) -> str | None:
