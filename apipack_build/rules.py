@@ -70,6 +70,10 @@ class Language:
     #: ``apipack build --type T``: the command that builds artifact T (e.g. "wheel") in a
     #: package folder, run there; ``docker`` is the engine's own (any package with a Dockerfile)
     artifacts: Mapping[str, Callable[[], Sequence[str]]] = field(default_factory=dict)
+    #: languages whose hand-written code this one can turn into its own when a function gives
+    #: none in this language: language -> conversion (e.g. TypeScript with its types erased
+    #: for JavaScript); the result is checked as this language's code
+    derive: Mapping[str, Callable[[str], str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -83,11 +87,14 @@ class Implementation:
 
 @dataclass(frozen=True)
 class Output:
-    """One file to render: *path* is relative to the package folder, POSIX form."""
+    """One file to render: *path* is relative to the package folder, POSIX form. *finish*
+    names a template filter the rendered text goes through before it is written (one set of
+    templates serving two flavours: e.g. TypeScript with its types stripped for JavaScript)."""
 
     path: str
     template: str
     context: Mapping[str, Any]
+    finish: str = ""
 
 
 @dataclass(frozen=True)

@@ -94,7 +94,7 @@ def _status(ok: bool) -> str:
 
 
 def checks(measurements: Sequence[Measurement], n: int) -> list[Check]:
-    """The issue's five targets (no-op split in two) at one N."""
+    """The issue's targets (no-op split in two, and the 2-language no-op) at one N."""
     noop = _find(measurements, "noop", n)
     offline = _find(measurements, "noop_offline", n)
     also = f"; --offline {offline.median:.2f} s" if offline else ""
@@ -161,6 +161,12 @@ def checks(measurements: Sequence[Measurement], n: int) -> list[Check]:
         )
     else:
         add("nothing changed against openapi-generator", "≥ 20 × faster", na, "n/a")
+    two = _find(measurements, "two_languages", n)
+    goal = f"≤ 1.0 s{at}"
+    if two:
+        add("no-op, 2 languages", goal, f"{two.median:.2f} s", _status(two.median <= 1.0))
+    else:
+        add("no-op, 2 languages", goal, na, "n/a")
     if ours:
         peak = max(m.peak_rss_mb for m in ours)
         add("peak RSS", f"≤ 300 MB{at}", f"{peak:.0f} MB", _status(peak <= 300))

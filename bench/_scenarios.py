@@ -29,7 +29,7 @@ LABELS = {
     "explain": "`apipack explain` of that edit",
     "edit_template": "one template edited",
     "edit_prompt": "prompt edited (every function asked again)",
-    "two_languages": "2 languages",
+    "two_languages": "no-op, 2 languages (Python + TypeScript)",
 }
 #: the counts of ``--summary-json`` each sample keeps
 COUNTS = (
@@ -145,11 +145,16 @@ def run_scenarios(
     measure("edit_prompt", lambda index: _synth.override_prompt(project, index))
     _synth.remove_overrides(project)
 
-    others = [name for name in languages_with_rules() if name != "python"]
-    note = (
-        f"not available yet: only python has rules ({', '.join(languages_with_rules())})"
-        if not others
-        else f"not benchmarked yet: rules exist for {', '.join(others)}, synthetic specs are Python"
-    )
-    results.append(Measurement("two_languages", n, note=note))
+    if "typescript" not in languages_with_rules():
+        note = f"not available: no typescript rules ({', '.join(languages_with_rules())})"
+        results.append(Measurement("two_languages", n, note=note))
+        return results
+    progress(f"N={n}: typescript added (the LLM asked for every function once more)")
+    _synth.add_language(project, "typescript")
+    setup = apipack.generate("two_languages-setup")
+    if setup.counts.get("llm_calls") != n:
+        raise BenchError(
+            f"adding typescript asked the LLM {setup.counts.get('llm_calls')} times, not {n}"
+        )
+    measure("two_languages")
     return results

@@ -116,7 +116,7 @@ def _spec_text(group: int, first: int, count: int) -> str:
                 "name": function_name(k),
                 "description": DESCRIPTION.format(k=k),
                 "output_type": output_type,
-                # copies: YAML would write a shared object as an alias, which specs refuse
+                # a copy each: shared lists would be dumped as YAML aliases, which specs refuse
                 "parameters": copy.deepcopy(parameters),
                 # an example with no output: a generated test that the call succeeds
                 "examples": [{"name": "smoke", "input": copy.deepcopy(example)}],
@@ -203,6 +203,21 @@ def _write_override(project: SynthProject, name: str, text: str) -> None:
     path = project.root / "templates" / name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
+
+
+def add_language(project: SynthProject, language: str) -> None:
+    """Every spec builds for Python and *language*. Replies are no longer run against their
+    examples (a TypeScript body would need a Node process each): the scenario times the no-op."""
+    for spec in project.spec_paths:
+        text = spec.read_text(encoding="utf-8")
+        spec.write_text(
+            text.replace("language: python\n", f"languages: [python, {language}]\n"),
+            encoding="utf-8",
+        )
+    settings = project.root / "apipack.yml"
+    settings.write_text(
+        settings.read_text(encoding="utf-8") + "llm:\n  verify: false\n", encoding="utf-8"
+    )
 
 
 def forget_build(project: SynthProject) -> None:

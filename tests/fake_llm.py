@@ -18,6 +18,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 SIGNATURE = re.compile(r"```python\n(def [^\n]*:)\n")
+#: a TypeScript or JavaScript prompt: its fence tag and the signature line (after a JSDoc block)
+TS_SIGNATURE = re.compile(
+    r"```(typescript|javascript)\n(?:.*?\n)??(export function [^\n]*) \{\n", re.S
+)
 
 
 def body_for(signature: str) -> str:
@@ -27,6 +31,28 @@ def body_for(signature: str) -> str:
         returns, "None" if "None" in returns else f"{returns.split('[')[0]}()"
     )
     return f"{signature}\n    result = {value}\n    return result\n"
+
+
+def ts_body_for(signature: str) -> str:
+    """A body returning a value of the declared TypeScript return type (none in JavaScript:
+    a string)."""
+    returns = signature.rsplit(")", 1)[-1].removeprefix(":").strip()
+    value = {
+        "bigint": "1n",
+        "number": "1.5",
+        "boolean": "true",
+        "Uint8Array": "new Uint8Array([1])",
+    }.get(
+        returns,
+        "null"
+        if "| null" in returns
+        else "[]"
+        if returns.endswith("[]")
+        else "{}"
+        if returns.startswith("Record")
+        else '"done"',
+    )
+    return f"{signature} {{\n  const result = {value};\n  return result;\n}}\n"
 
 
 @dataclass
@@ -131,9 +157,12 @@ class FakeLLM:
 
             def _answer(self, body: dict[str, Any], fault: Fault) -> str:
                 prompt = body["messages"][0]["content"]
-                found = SIGNATURE.search(prompt)
-                code = body_for(found.group(1)) if found else "no signature in prompt\n"
-                fenced = f"```python\n{code}```"
+                found, typed = SIGNATURE.search(prompt), TS_SIGNATURE.search(prompt)
+                if typed:
+                    fenced = f"```{typed.group(1)}\n{ts_body_for(typed.group(2))}```"
+                else:
+                    code = body_for(found.group(1)) if found else "no signature in prompt\n"
+                    fenced = f"```python\n{code}```"
                 return (
                     f"Sure! Here it is:\n\n{fenced}\n\nHope this helps." if fault.prose else fenced
                 )

@@ -70,11 +70,12 @@ def test_bench_runs_end_to_end(tmp_path: Path) -> None:
     assert counts("edit_prompt")["llm_calls"] == 3
     assert counts("doit_noop")["tasks_run"] == 0
     assert counts("floor")["files_read"] > 3
-    # TypeScript has rules now; the synthetic specs give only Python bodies so far
-    assert "not benchmarked yet: rules exist for typescript" in found["two_languages"]["note"]
+    # Python + TypeScript: nothing to do once both are built
+    assert counts("two_languages")["tasks_run"] == 0
+    assert counts("two_languages")["files_written"] == 0
     assert found["openapi_noop"]["note"] == "skipped (--no-openapi)"
     assert {t["status"] for t in data["targets"]} <= {"pass", "miss", "n/a"}
-    assert len(data["targets"]) == 6
+    assert len(data["targets"]) == 7
 
     document = json.loads((work / "n3" / "openapi" / "openapi.json").read_text(encoding="utf-8"))
     assert len(document["paths"]) == 3

@@ -165,7 +165,10 @@ def test_single_function_file_keeps_what_was_not_written() -> None:
     assert (image_data.required, image_data.has_default) == (True, False)
     assert (width.required, width.default, height.default) == (False, 800, 600)
     assert [e.has_output for e in function.examples] == [False, False]
-    assert function.implementation == {"*": "specs/impl/image_resize.py"}
+    assert function.implementation == {
+        "python": "specs/impl/image_resize.py",
+        "typescript": "specs/impl/image_resize.ts",
+    }
     assert function.dependencies == {"*": ("Pillow>=10",)}
 
 
@@ -186,7 +189,10 @@ def test_multi_function_file_mixes_inline_code_and_files() -> None:
         "longest_word",
         "word_count",
     ]
-    assert by_name["text_stats"].implementation == {"*": "specs/impl/text_stats.py"}
+    assert by_name["text_stats"].implementation == {
+        "python": "specs/impl/text_stats.py",
+        "typescript": "specs/impl/text_stats.ts",
+    }
     limit = by_name["word_frequencies"].parameters[1]
     assert (limit.type, limit.required, limit.has_default, limit.default) == (
         "optional[int]",

@@ -75,9 +75,12 @@ class Renderer:
                 pending.append(ref)
         return tuple(sorted(found.items()))
 
-    def render(self, name: str, context: Mapping[str, Any]) -> str:
+    def render(self, name: str, context: Mapping[str, Any], finish: str = "") -> str:
+        """*name* rendered with *context*, then through the filter *finish* if one is named."""
         try:
             text = self.env.get_template(name).render(context)
+            if finish:
+                text = self._finish(name, finish, text)
         except jinja2.TemplateSyntaxError as exc:
             raise TemplateError(
                 f"template {exc.name or name}:{exc.lineno}: {exc.message}"
@@ -87,6 +90,12 @@ class Renderer:
         except jinja2.TemplateError as exc:
             raise TemplateError(f"template {name}: {exc}") from None
         return _normalize(text)
+
+    def _finish(self, name: str, finish: str, text: str) -> str:
+        try:
+            return str(self.env.filters[finish](text))
+        except (KeyError, ValueError) as exc:
+            raise TemplateError(f"template {name}: filter '{finish}': {exc}") from None
 
 
 def _line_of(exc: BaseException) -> str:

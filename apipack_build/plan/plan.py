@@ -9,9 +9,10 @@ function of a multi-function file leaves every other function's tasks up to date
 from __future__ import annotations
 
 import glob
+import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -31,6 +32,7 @@ from ..load.template_rules import registry_for
 from ..rules import (
     FunctionRequest,
     Implementation,
+    Language,
     Output,
     PackageRequest,
     Rule,
@@ -45,6 +47,8 @@ from .memo import SpecYield
 from .outdir import output_folder
 
 SPEC_SUFFIXES = (".yml", ".yaml")
+#: a language's check_code problem that gives its place in the code
+_POSITION = re.compile(r"\d+:\d+: ")
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,7 @@ class PlannedFile:
     path: str  # relative to the output folder, POSIX form
     template: str
     context: Mapping[str, Any]
+    finish: str = ""  # the filter the rendered text goes through (``rules.Output.finish``)
 
 
 @dataclass(frozen=True)
@@ -513,7 +518,7 @@ def _implementations(
             if not language.needs_code:
                 found[ident] = Implementation("none", "")
                 continue
-            impl = _given_implementation(function, target.language, root)
+            impl = _given_implementation(function, language, root)
             if impl is None:
                 messages = prompt_messages(renderer, target.package, function, target.language)
                 need = Need(
@@ -528,10 +533,12 @@ def _implementations(
                 continue
             problem = language.check_code(impl.source, function) if language.check_code else None
             if problem:
+                # a problem at "line:col: ..." follows the file's path as path:line:col
+                at = f"{impl.path}:" if impl.path and _POSITION.match(problem) else ""
                 where = impl.path or "its inline code"
                 errors.append(
                     f"{target.package.source}: function '{function.name}' "
-                    f"({target.language}): {where}: {problem}"
+                    f"({target.language}): {at or where + ': '}{problem}"
                 )
             found[ident] = impl
     if errors and effective.settings.templates.validation_level == "warn":
@@ -571,13 +578,25 @@ def _targets(package: Package, effective: Effective, field: str) -> tuple[str, .
     return tuple(own)
 
 
-def _given_implementation(function: Function, language: str, root: Path) -> Implementation | None:
-    for key in (language, "*"):
+def _given_implementation(
+    function: Function, language: Language, root: Path
+) -> Implementation | None:
+    """The function's own code in *language* (or for every language), else code in a language
+    *language* derives its own from, converted."""
+    for key in (language.name, "*"):
         if key in function.code:
             return Implementation("code", function.code[key])
         if key in function.implementation:
             rel = function.implementation[key]
             return Implementation("file", (root / rel).read_text(encoding="utf-8"), rel)
+    for other, convert in sorted(language.derive.items()):
+        if other in function.code or other in function.implementation:
+            found = _given_implementation(function, replace(language, name=other, derive={}), root)
+            assert found is not None
+            try:
+                return replace(found, source=convert(found.source))
+            except ValueError:  # it does not parse: as it is, the check says where
+                return found
     return None
 
 
@@ -660,7 +679,7 @@ def _task(
         if pure.is_absolute() or ".." in pure.parts or not pure.parts or "\\" in output.path:
             raise ConfigError(f"rule '{rule.name}' returned an unsafe output path '{output.path}'")
     files = tuple(
-        PlannedFile(f"{folder}/{o.path}", o.template, dict(o.context))
+        PlannedFile(f"{folder}/{o.path}", o.template, dict(o.context), o.finish)
         for o in sorted(outputs, key=lambda o: o.path)
     )
     key = content_hash(
@@ -675,6 +694,7 @@ def _task(
                     "template": f.template,
                     "templates": renderer.template_hashes(f.template),
                     "context": f.context,
+                    **({"finish": f.finish} if f.finish else {}),
                 }
                 for f in files
             ],

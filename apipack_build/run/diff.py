@@ -55,7 +55,9 @@ def diff(build: TaskGraph) -> list[Change]:
             continue  # the plan found it holding what its unchanged key makes
         if entry is not None and entry.key == task.key and entry.hash == on_disk:
             continue
-        rendered = build.plan.renderer.render(planned_file.template, planned_file.context)
+        rendered = build.plan.renderer.render(
+            planned_file.template, planned_file.context, planned_file.finish
+        )
         if bytes_hash(rendered.encode("utf-8")) == on_disk:
             continue
         edited = entry is not None and entry.hash != on_disk

@@ -197,7 +197,9 @@ class TaskGraph:
             task = self.resolved(task)
             outputs, written = {}, []
             for planned in task.files:
-                data = self.plan.renderer.render(planned.template, planned.context).encode("utf-8")
+                data = self.plan.renderer.render(
+                    planned.template, planned.context, planned.finish
+                ).encode("utf-8")
                 digest = bytes_hash(data)
                 target = self._target(planned.path)
                 if self.hasher.hash(target) != digest:

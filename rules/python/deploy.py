@@ -47,19 +47,35 @@ def version_label(version: str) -> str:
 
 
 def outputs(request: PackageRequest) -> list[Output]:
-    context = _context(request)
-    workflow = Output(".github/workflows/ci.yml", "python/deploy/ci.yml.j2", context)
+    context = {
+        **service_context(request),
+        "module": module_name(request.package),
+        "python_image": request.settings.deployment.get("docker", {}).get("base_image")
+        or PYTHON_IMAGE,
+        "python_versions": CI_PYTHON_VERSIONS,
+        "health_probe": HEALTH_PROBE,
+    }
+    return [
+        *language_outputs("python/deploy", context),
+        *(_platform_outputs(request, context) if context["server"] else []),
+    ]
+
+
+def language_outputs(folder: str, context: dict[str, Any]) -> list[Output]:
+    """A language's workflow and, for a server, its Dockerfile (both from *folder*), with the
+    files every language shares: docker-compose.yml and the Kubernetes manifests."""
+    workflow = Output(".github/workflows/ci.yml", f"{folder}/ci.yml.j2", context)
     if not context["server"]:
         return [workflow]
     return [
         workflow,
-        Output("Dockerfile", "python/deploy/Dockerfile.j2", context),
-        Output(".dockerignore", "python/deploy/dockerignore.j2", context),
-        Output("docker-compose.yml", "python/deploy/docker-compose.yml.j2", context),
-        Output("kubernetes/deployment.yaml", "python/deploy/k8s/deployment.yaml.j2", context),
-        Output("kubernetes/service.yaml", "python/deploy/k8s/service.yaml.j2", context),
-        Output("kubernetes/ingress.yaml", "python/deploy/k8s/ingress.yaml.j2", context),
-        *_platform_outputs(request, context),
+        Output("Dockerfile", f"{folder}/Dockerfile.j2", context),
+        Output(".dockerignore", f"{folder}/dockerignore.j2", context),
+        Output("docker-compose.yml", "deploy/docker-compose.yml.j2", context),
+        *(
+            Output(f"kubernetes/{kind}.yaml", f"deploy/kubernetes/{kind}.yaml.j2", context)
+            for kind in ("deployment", "service", "ingress")
+        ),
     ]
 
 
@@ -102,7 +118,9 @@ def _heroku_app(context: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _context(request: PackageRequest) -> dict[str, Any]:
+def service_context(request: PackageRequest) -> dict[str, Any]:
+    """What every language's deployment files say of the service: names, labels, ports, the
+    settings, replicas; the language adds its image, its CI versions and its health probe."""
     package, interfaces = request.package, request.interfaces
     deployment = request.settings.deployment
     label, version = dns_label(package.name), version_label(package.version)
@@ -111,7 +129,6 @@ def _context(request: PackageRequest) -> dict[str, Any]:
     return {
         "source": package.source,
         "name": package.name,
-        "module": module_name(package),
         "description": package.description,
         "version": package.version,
         "label": label,
@@ -130,9 +147,6 @@ def _context(request: PackageRequest) -> dict[str, Any]:
         "readme": request.settings.include_docs,
         "tests": request.settings.include_tests,
         "uid": UID,
-        "python_image": deployment.get("docker", {}).get("base_image") or PYTHON_IMAGE,
-        "python_versions": CI_PYTHON_VERSIONS,
-        "health_probe": HEALTH_PROBE,
         "ollama_image": OLLAMA_IMAGE,
     }
 

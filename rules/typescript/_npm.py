@@ -45,16 +45,21 @@ PINS: dict[str | None, dict[str, dict[str, str]]] = {
     },
 }
 NODE_ENGINES = ">=20"
+#: what only the TypeScript flavour needs: the JavaScript flavour runs its sources as they are
+TYPESCRIPT_ONLY = frozenset({"@types/node", "typescript"})
 
 
-def direct(interfaces: Iterable[str]) -> dict[str, dict[str, str]]:
-    """The package's dependencies and devDependencies, for the interfaces it is built with."""
+def direct(interfaces: Iterable[str], typed: bool = True) -> dict[str, dict[str, str]]:
+    """The package's dependencies and devDependencies, for the interfaces it is built with
+    (*typed*: the TypeScript flavour, compiled by tsc)."""
     result: dict[str, dict[str, str]] = {"dependencies": {}, "devDependencies": {}}
     chosen = set(interfaces)
     served = [SERVICE] if SERVER_INTERFACES.intersection(chosen) else []
     for key in (None, *served, *sorted(chosen)):
         for group, pins in PINS.get(key, {}).items():
-            result[group].update(pins)
+            result[group].update(
+                {name: pin for name, pin in pins.items() if typed or name not in TYPESCRIPT_ONLY}
+            )
     return {group: dict(sorted(pins.items())) for group, pins in result.items()}
 
 

@@ -8,22 +8,16 @@ from typing import Any
 
 from apipack_build.rules import Example, Function, FunctionRequest, Output, PackageRequest, Rule
 
-from ..python._examples import wrong_value
 from ..python._values import json_value
 from ._checks import check_context
-from ._cli_args import argv, option_string
+from ._cli_args import argv, option_string, style
 from ._filters import ts_string
 from ._names import command_name
 
 
 def function_outputs(request: FunctionRequest) -> list[Output]:
     package, function = request.package, request.function
-    first = function.parameters[0] if function.parameters else None
-    invalid = (
-        [ts_string(f"{option_string(first.name)}={wrong_value(first.type_ref)}")]
-        if first is not None
-        else [ts_string("--no-such-option")]
-    )
+    invalid = [ts_string(_invalid_option(function))]
     return [
         Output(
             f"test/cli_{function.name}.test.ts",
@@ -36,6 +30,15 @@ def function_outputs(request: FunctionRequest) -> list[Output]:
             },
         )
     ]
+
+
+def _invalid_option(function: Function) -> str:
+    """An option the command must reject: a number or JSON option given text that is neither
+    (any text is a valid string, and a flag or file takes no such value), else an unknown one."""
+    for param in function.parameters:
+        if style(param) in ("number", "json"):
+            return f"{option_string(param.name)}=not valid!"
+    return "--no-such-option"
 
 
 def _example(function: Function, index: int, example: Example) -> dict[str, Any]:

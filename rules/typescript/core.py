@@ -7,9 +7,9 @@ from typing import Any
 
 from apipack_build.rules import Function, FunctionRequest, Output, Package, PackageRequest, Rule
 
-from . import _npm, readme, service
+from . import _npm, deploy, readme, service
 from ._checks import check_context
-from ._names import local_name, scripts
+from ._names import built, local_name, scripts
 from ._types import annotation, descriptor, literal
 
 #: names a generated test module imports itself
@@ -87,24 +87,34 @@ def function_info(function: Function) -> dict[str, Any]:
     }
 
 
-def package_json(package: Package, interfaces: tuple[str, ...]) -> dict[str, Any]:
-    deps = _npm.direct(interfaces)
-    bins = {s["name"]: s["target"] for s in scripts(package, interfaces)}
+def package_json(
+    package: Package, interfaces: tuple[str, ...], language: str = "typescript"
+) -> dict[str, Any]:
+    typed, out = language != "javascript", built(language)
+    deps = _npm.direct(interfaces, typed)
+    bins = {s["name"]: s["target"] for s in scripts(package, interfaces, language)}
+    compile_first = {
+        "build": "tsc -p .",
+        "typecheck": "tsc --noEmit -p .",
+        "test": "tsc -p . && node --test dist/test/",
+    }
     manifest: dict[str, Any] = {
         "name": package.name,
         "version": package.version,
         "description": " ".join(package.description.split()),
         "type": "module",
         "engines": {"node": _npm.NODE_ENGINES},
-        "main": "dist/src/index.js",
-        "types": "dist/src/index.d.ts",
-        "exports": {".": {"types": "./dist/src/index.d.ts", "default": "./dist/src/index.js"}},
-        "files": ["dist/src", *_shipped(interfaces)],
+        "main": f"{out}src/index.js",
+        **({"types": "dist/src/index.d.ts"} if typed else {}),
+        "exports": {
+            ".": {"types": "./dist/src/index.d.ts", "default": "./dist/src/index.js"}
+            if typed
+            else "./src/index.js"
+        },
+        "files": [f"{out}src", *_shipped(interfaces)],
         "scripts": {
-            "build": "tsc -p .",
-            "typecheck": "tsc --noEmit -p .",
-            "test": "tsc -p . && node --test dist/test/",
-            **({"start": f"node {service.SERVER}"} if service.built(interfaces) else {}),
+            **(compile_first if typed else {"test": "node --test test/"}),
+            **({"start": f"node {out}{service.SERVER}"} if service.built(interfaces) else {}),
         },
         **{group: pins for group, pins in deps.items() if pins},
     }
@@ -124,7 +134,7 @@ _DOCUMENTS = (("rest", "openapi.json"), ("graphql", "schema.graphql"), ("grpc", 
 
 def package_outputs(request: PackageRequest) -> list[Output]:
     package, source = request.package, request.package.source
-    manifest = package_json(package, request.interfaces)
+    manifest = package_json(package, request.interfaces, request.language)
     deps = {g: manifest.get(g, {}) for g in ("dependencies", "devDependencies")}
     names = [f.name for f in package.functions]
     return [
@@ -160,6 +170,7 @@ def package_outputs(request: PackageRequest) -> list[Output]:
         Output("test/assert.ts", "typescript/core/assert.ts.j2", {"source": source}),
         Output("README.md", "typescript/core/README.md.j2", readme.context(request)),
         *service.outputs(request),
+        *deploy.outputs(request),
     ]
 
 

@@ -8,6 +8,7 @@ from apipack_build.rules import FunctionRequest, Output, PackageRequest, Rule
 
 from ..python import graphql as _py_graphql
 from ._examples import example_tests
+from ._names import package_root
 
 #: the SDL's path in the package; src/graphql/schema.ts reads it at run time
 SDL_PATH = "schema.graphql"
@@ -46,6 +47,7 @@ def package_outputs(request: PackageRequest) -> list[Output]:
                 "source": source,
                 "fields": fields,
                 "descriptions": _py_graphql.SCALAR_DESCRIPTIONS,
+                "package_root": package_root(request.language, 2),
             },
         ),
         Output("src/graphql/route.ts", "typescript/graphql/route.ts.j2", {"source": source}),

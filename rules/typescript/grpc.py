@@ -11,6 +11,7 @@ from apipack_build.rules import Function, FunctionRequest, Output, Package, Pack
 from ..python import _proto
 from ..python import grpc as _py_grpc
 from ._examples import example_tests, json_arguments
+from ._names import package_root
 from ._types import descriptor
 
 #: where the package keeps its .proto, beside dist/ (read at run time)
@@ -87,6 +88,7 @@ def package_outputs(request: PackageRequest) -> list[Output]:
                 **common,
                 "service": f"{proto['package']}.{proto['service']}",
                 "proto_path": proto_path,
+                "package_root": package_root(request.language, 2),
             },
         ),
         Output("buf.yaml", "typescript/grpc/buf.yaml.j2", {**common, "folder": PROTO_FOLDER}),

@@ -6,7 +6,7 @@ from typing import Any
 
 from apipack_build.rules import PackageRequest
 
-from ._names import command_name, scripts
+from ._names import built, command_name, scripts
 from ._types import annotation
 
 
@@ -18,7 +18,9 @@ def context(request: PackageRequest) -> dict[str, Any]:
         "version": package.version,
         "description": package.description,
         "interfaces": list(request.interfaces),
-        "programs": scripts(package, request.interfaces),
+        "programs": scripts(package, request.interfaces, request.language),
+        "typed": request.language != "javascript",
+        "built": built(request.language),
         "functions": [
             {
                 "name": f.name,

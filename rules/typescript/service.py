@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from apipack_build.rules import Output, PackageRequest
 
 from ..python import _openapi
-from ._names import SERVER, SERVER_INTERFACES
+from ._names import SERVER, SERVER_INTERFACES, package_root
 from ._rest_forms import form
 
 __all__ = ["SERVER", "built", "outputs"]
@@ -34,6 +34,7 @@ def outputs(request: PackageRequest) -> list[Output]:
                 "source": source,
                 # the HTTP interfaces, mounted in the one Fastify app
                 **{i: i in interfaces for i in ("rest", "websocket", "graphql")},
+                "package_root": package_root(request.language, 2),
                 "functions": [
                     {
                         "name": f.name,
@@ -60,6 +61,7 @@ def outputs(request: PackageRequest) -> list[Output]:
                 "name": package.name,
                 "version": package.version,
                 "rest": "rest" in interfaces,
+                "package_root": package_root(request.language, 1),
             },
         ),
     ]
