@@ -12,19 +12,18 @@ import shutil
 from pathlib import Path
 
 import pytest
-from apipack_build._registry import registry
-from apipack_build._verify import verify
 from apipack_rules.typescript._implementation import check_code
 from apipack_rules.typescript._verify import example_run
 from helpers import run_apipack
 from kitchen import run
 from ts_kitchen import NPM_CACHE, npm, npm_env
 
+from apipack_build.ask.verify import verify
+from apipack_build.load.registry import registry
 from apipack_build.spec import Function, load_spec
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGES = ("document-tools", "html_to_pdf", "image_resize", "pdf_to_text")
-INTERFACES = "rest,cli"
 
 
 def _functions() -> list[object]:
@@ -62,7 +61,7 @@ def test_bundled_examples_build_as_typescript_packages_that_pass_their_tests(
     shutil.copy(REPO / "apipack.yml", project / "apipack.yml")
     done = run_apipack(
         project,
-        *("generate", "--offline", "-l", "typescript", "-i", INTERFACES),
+        *("generate", "--offline", "-l", "typescript"),
         env={"APIPACK_LLM_BASE_URL": "http://127.0.0.1:9"},
     )
     assert done.returncode == 0, done.stdout + done.stderr
@@ -92,7 +91,7 @@ def test_the_javascript_flavour_runs_its_tests_with_node_alone(tmp_path: Path) -
     done = run_apipack(
         project,
         *("generate", "specs/document_tools.yml", "--offline", "-l", "javascript"),
-        *("-i", INTERFACES, "-o", "generated"),
+        *("-o", "generated"),
         env={"APIPACK_LLM_BASE_URL": "http://127.0.0.1:9"},
     )
     assert done.returncode == 0, done.stdout + done.stderr

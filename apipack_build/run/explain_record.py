@@ -215,7 +215,7 @@ class _Recorder:
         ident = f"{package}/{function.name}"
         if ident in self.functions:
             return ident
-        fields = function.model_dump(mode="json", exclude={"code", "implementation"})
+        fields = function.model_dump(exclude={"code", "implementation"})  # bytes: hashed as such
         whole = _short(fields)
         before = self.previous.get(ident)
         if isinstance(before, dict) and before.get(WHOLE) == whole:
@@ -227,7 +227,7 @@ class _Recorder:
 
     def _package_inputs(self, package: Package) -> dict[str, str]:
         if package.name not in self.packages:
-            fields = package.model_dump(mode="json", exclude={"functions", "source"})
+            fields = package.model_dump(exclude={"functions", "source"})
             inputs = {f"spec:{field}": _short(value) for field, value in sorted(fields.items())}
             ids = [self._function(package.name, f) for f in package.functions]
             inputs["spec:functions"] = _short(

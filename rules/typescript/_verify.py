@@ -1,6 +1,6 @@
 """A TypeScript or JavaScript body run against its spec's examples by Node, before apipack
 accepts it from the LLM: types stripped in process (``_strip``), the examples written as
-JavaScript values, the run as for Python (``apipack_build._verify``). Without Node on PATH
+JavaScript values, the run as for Python (``apipack_build.ask.verify``). Without Node on PATH
 there is nothing to run it with, and the body is accepted on its check alone."""
 
 from __future__ import annotations
