@@ -86,7 +86,7 @@ def test_generate_writes_the_bytes_and_returns_the_summary_of_the_cli(
     assert tree(by_api / "generated") == tree(by_cli / "generated")
     cli_summary = json.loads((tmp_path / "cli.json").read_text(encoding="utf-8"))
     assert _counts(first) == _counts(cli_summary)
-    assert (first.tasks_run, first.files_written) == (10, 45)
+    assert (first.tasks_run, first.files_written) == (10, 46)
     assert (again.tasks_run, again.files_written, again.tasks_up_to_date) == (0, 0, 10)
     assert capsys.readouterr().out == ""  # quiet unless asked
     assert apipack_build.check(by_api) == []
@@ -103,7 +103,7 @@ def test_echo_prints_what_the_cli_prints(
     apipack_build.generate(folder, echo=True)
     line = capsys.readouterr().out
 
-    assert line.startswith("apipack: 10 tasks: 10 run, 0 up to date; files: 45 written")
+    assert line.startswith("apipack: 10 tasks: 10 run, 0 up to date; files: 46 written")
     assert line.count("\n") == 1
 
 
