@@ -116,8 +116,15 @@ class _Recorder:
         kept = {(str(p), str(f)) for p, f, _ in build.plan.llm.kept}
         for name, entry in self.before.get("tasks", {}).items():
             ident = str(entry.get("function", ""))
-            if entry.get("kind") == "llm" and tuple(ident.split("/", 1)) in kept:
-                tasks.setdefault(name, self._carried(name, str(entry.get("key", ""))))
+            if (
+                name not in tasks
+                and entry.get("kind") == "llm"
+                and tuple(ident.split("/", 1)) in kept
+            ):
+                tasks[name] = self._carried(name, str(entry.get("key", "")))
+        if self.before and build.plan.reused_tasks:  # settings are the same for every task
+            for setting, value in self.before["settings"].items():
+                self.settings.setdefault(setting, value)
         tasks[MANIFEST_TASK] = {
             "kind": "manifest",
             "key": "",
@@ -161,8 +168,6 @@ class _Recorder:
             self.functions.setdefault(entry["function"], self.previous[entry["function"]])
         if entry.get("rule"):
             self.rules.setdefault(entry["rule"], self.before["rules"][entry["rule"]])
-        for setting, value in self.before["settings"].items():  # the same for every task
-            self.settings.setdefault(setting, value)
         return entry
 
     def _render_task(self, task: RenderTask, status: str) -> dict[str, Any]:
