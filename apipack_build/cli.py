@@ -274,7 +274,7 @@ def cmd_validate(args: argparse.Namespace, cwd: Path) -> int:
 
 
 def _ship_platforms() -> tuple[str, ...]:
-    from .run.ship import PLATFORMS
+    from .run.platforms import PLATFORMS
 
     return tuple(PLATFORMS)
 

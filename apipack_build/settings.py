@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .base.lookup import PROJECT_FILES as PROJECT_FILES
+from .base.lookup import PROVIDER_GROUP as PROVIDER_GROUP
 from .base.lookup import find_project_file as find_project_file
 from .errors import ConfigError, Problem, SpecError, redact
 from .load.types import did_you_mean
@@ -24,7 +25,6 @@ from .load.validation import validate_model
 from .load.yamlsrc import Located, load_located
 from .spec import DEFAULT_LIMIT
 
-PROVIDER_GROUP = "apipack.providers"  # entry points: provider name -> provider class
 ENV_PREFIX = "APIPACK_"
 
 

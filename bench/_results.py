@@ -8,7 +8,7 @@ import json
 import os
 import platform
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -161,6 +161,7 @@ def checks(measurements: Sequence[Measurement], n: int) -> list[Check]:
         )
     else:
         add("nothing changed against openapi-generator", "≥ 20 × faster", na, "n/a")
+    _fast_path_checks(measurements, n, add)
     two = _find(measurements, "two_languages", n)
     goal = f"≤ 1.0 s{at}"
     if two:
@@ -173,6 +174,36 @@ def checks(measurements: Sequence[Measurement], n: int) -> list[Check]:
     else:
         add("peak RSS", f"≤ 300 MB{at}", na, "n/a")
     return out
+
+
+def _fast_path_checks(
+    measurements: Sequence[Measurement], n: int, add: Callable[[str, str, str, str], None]
+) -> None:
+    """Issue 16's start-up goals: the offline no-op, what asking the model's digest adds
+    online, and what ``check`` adds to the no-op it answers from."""
+    offline = _find(measurements, "noop_offline", n)
+    noop = _find(measurements, "noop", n)
+    check = _find(measurements, "check_noop", n)
+    at = "" if n == TARGET_N else f" (goal set for N = {TARGET_N})"
+    goal = f"≤ 0.25 s{at}"
+    if offline:
+        add("no-op, --offline", goal, f"{offline.median:.2f} s", _status(offline.median <= 0.25))
+    else:
+        add("no-op, --offline", goal, "not measured", "n/a")
+    for target, what, m in (
+        ("online no-op against --offline", "online no-op", noop),
+        ("`check`, nothing changed, against the no-op", "check", check),
+    ):
+        if m and offline:
+            extra = m.median - offline.median
+            add(
+                target,
+                "≤ --offline no-op + 0.05 s",
+                f"+{extra:.3f} s ({what} {m.median:.2f} s, --offline {offline.median:.2f} s)",
+                _status(extra <= 0.05),
+            )
+        else:
+            add(target, "≤ --offline no-op + 0.05 s", "not measured", "n/a")
 
 
 # -- JSON --

@@ -24,6 +24,7 @@ LABELS = {
     "cold": "cold build, warm LLM cache",
     "noop": "no-op",
     "noop_offline": "no-op, --offline (as CI runs)",
+    "check_noop": "`apipack check`, nothing changed",
     "touch": "touch every spec, no change",
     "edit_one": "one function edited",
     "explain": "`apipack explain` of that edit",
@@ -31,6 +32,9 @@ LABELS = {
     "edit_prompt": "prompt edited (every function asked again)",
     "two_languages": "no-op, 2 languages (Python + TypeScript)",
 }
+#: what runs at N ≥ ``LARGE_N`` besides the first build: the scenarios with goals at that size
+LARGE_N = 10_000
+LARGE_SCENARIOS = frozenset({"noop", "noop_offline", "check_noop", "edit_one"})
 #: the counts of ``--summary-json`` each sample keeps
 COUNTS = (
     "tasks_total",
@@ -79,6 +83,16 @@ class Apipack:
         counts["apipack_seconds"] = counts.pop("seconds", 0.0)  # the time doit's run took
         return Sample(run.seconds, run.max_rss_mb, counts)
 
+    def check(self, label: str) -> Sample:
+        """``apipack check`` of the project as the last build left it: it must be current."""
+        log = self.logs / f"{label}.log"
+        env = clean_env(self.logs.parent / "home", APIPACK_LLM_BASE_URL=self.llm_url)
+        command = [sys.executable, "-m", "apipack_build.cli", "check"]
+        run = launch(command, cwd=self.project.root, env=env, log=log)
+        if run.returncode != 0:
+            raise BenchError(f"apipack check exited {run.returncode}:\n{run.tail()}")
+        return Sample(run.seconds, run.max_rss_mb)
+
     def explain(self, label: str) -> Sample:
         """``apipack explain --json`` of the last build; counts the tasks it says ran."""
         log = self.logs / f"{label}.log"
@@ -114,12 +128,25 @@ def languages_with_rules() -> list[str]:
 def run_scenarios(
     apipack: Apipack, repeats: Callable[[str], Repeats], progress: Callable[[str], None]
 ) -> list[Measurement]:
+    """Every scenario at this N; at N ≥ ``LARGE_N``, the first build and ``LARGE_SCENARIOS``."""
     project, n = apipack.project, apipack.project.functions
     results: list[Measurement] = []
 
+    def wanted(scenario: str) -> bool:
+        return n < LARGE_N or scenario in LARGE_SCENARIOS
+
     def measure(scenario: str, change: Callable[[int], None] | None = None, *options: str) -> None:
+        if not wanted(scenario):
+            return
         progress(f"N={n}: {LABELS[scenario]}")
         samples = repeats(scenario).take(_step(apipack, scenario, change, options))
+        results.append(Measurement(scenario, n, samples))
+
+    def measure_command(scenario: str, run: Callable[[str], Sample]) -> None:
+        if not wanted(scenario):
+            return
+        progress(f"N={n}: {LABELS[scenario]}")
+        samples = repeats(scenario).take(lambda index: run(f"{scenario}-{index}"))
         results.append(Measurement(scenario, n, samples))
 
     progress(f"N={n}: {LABELS['first']}")
@@ -134,11 +161,12 @@ def run_scenarios(
     measure("noop")
     # offline, a build may answer "nothing changed" without asking whether the model moved
     measure("noop_offline", None, "--offline")
+    measure_command("check_noop", apipack.check)
     measure("touch", lambda index: _synth.touch_specs(project, index))
     measure("edit_one", lambda index: _synth.edit_one_function(project, index))
-    progress(f"N={n}: {LABELS['explain']}")
-    samples = repeats("explain").take(lambda index: apipack.explain(f"explain-{index}"))
-    results.append(Measurement("explain", n, samples))
+    measure_command("explain", apipack.explain)
+    if n >= LARGE_N:
+        return results
     measure("edit_template", lambda index: _synth.override_template(project, index))
     _synth.remove_overrides(project)
     apipack.generate("edit_template-restore")

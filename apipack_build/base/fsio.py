@@ -9,6 +9,7 @@ content" hole of plain timestamp checks.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -89,10 +90,13 @@ def _signature(stat: os.stat_result) -> list[int]:
 
 
 class FileHasher:
-    """Content hashes of files, cached on disk by stat signature."""
+    """Content hashes of files, cached on disk by stat signature. With a *parent*, a file it
+    does not know is hashed by the parent, and the entry kept: what a few hashes of a big
+    hasher were is then known on its own (the fast path's fingerprint keeps its inputs')."""
 
-    def __init__(self, cache_file: Path | None = None):
+    def __init__(self, cache_file: Path | None = None, *, parent: FileHasher | None = None):
         self.cache_file = cache_file
+        self.parent = parent
         self.entries: dict[str, tuple[list[int], str]] = {}
         self.dirty = False
         if cache_file is not None and cache_file.is_file():
@@ -114,11 +118,33 @@ class FileHasher:
         known = self.entries.get(key)
         if known is not None and known[0] == signature:
             return known[1]
+        if self.parent is not None:
+            digest = self.parent.hash(key)
+            if digest is not None:
+                self.entries[key] = (signature, digest)
+                self.dirty = True
+            return digest
         with open(key, "rb") as handle:
             digest = bytes_hash(handle.read())
         self.entries[key] = (signature, digest)
         self.dirty = True
         return digest
+
+    def to_json(self) -> dict[str, list[object]]:
+        return {
+            key: [signature, digest] for key, (signature, digest) in sorted(self.entries.items())
+        }
+
+    @classmethod
+    def from_json(cls, data: object) -> FileHasher:
+        """A hasher that knows *data* (``to_json``), kept nowhere; damaged data is not known."""
+        hasher = cls()
+        if isinstance(data, dict):
+            with contextlib.suppress(TypeError, ValueError, IndexError):
+                hasher.entries = {
+                    str(k): ([int(n) for n in v[0]], str(v[1])) for k, v in data.items()
+                }
+        return hasher
 
     def remember(self, path: Path, digest: str) -> None:
         """Record the hash of bytes we just wrote, sparing a re-read."""

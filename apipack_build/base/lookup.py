@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-from importlib.metadata import entry_points
-from importlib.resources import files
+from collections.abc import Sequence
 from pathlib import Path
 
 STATE_DIR = ".apipack"
 TEMPLATE_GROUP = "apipack.templates"  # entry points: name -> a package of template files
+PROVIDER_GROUP = "apipack.providers"  # entry points: provider name -> provider class
 LAST_BUILD = "last-build.json"  # the last build's summary, in STATE_DIR
 FINGERPRINT_FILE = "fingerprint.json"  # what the last build depended on, in STATE_DIR
 LOCK_FILE = "apipack.lock"  # the LLM lock, beside the project file
@@ -27,6 +27,8 @@ def find_project_file(folder: Path) -> Path | None:
 
 
 def builtin_template_dir() -> Path:
+    from importlib.resources import files  # not on the fast path: see ``installed_template_dirs``
+
     return Path(str(files("apipack_templates")))
 
 
@@ -34,6 +36,8 @@ def builtin_template_dir() -> Path:
 def plugin_template_dirs() -> tuple[tuple[str, Path], ...]:
     """("plugin NAME", folder) of each ``apipack.templates`` entry point: the folder of the
     package it names, found through its import spec (that package itself is not imported)."""
+    from importlib.metadata import entry_points  # scans every distribution: not on the fast path
+
     found: list[tuple[str, Path]] = []
     for point in sorted(entry_points(group=TEMPLATE_GROUP), key=lambda p: p.name):
         try:
@@ -45,13 +49,22 @@ def plugin_template_dirs() -> tuple[tuple[str, Path], ...]:
     return tuple(found)
 
 
+def installed_template_dirs() -> list[tuple[str, Path]]:
+    """The template folders of installed plugins, then the built-in one (see ``template_dirs``)."""
+    return [*plugin_template_dirs(), ("builtin", builtin_template_dir())]
+
+
 def template_dirs(
-    project_root: Path, home: Path | None = None, *, auto_discover: bool = True
+    project_root: Path,
+    home: Path | None = None,
+    *,
+    auto_discover: bool = True,
+    installed: Sequence[tuple[str, Path]] | None = None,
 ) -> list[tuple[str, Path]]:
     """(origin, folder) pairs, highest priority first: the project's ``templates/``, then
     ``~/.apipack/templates`` (both only with ``templates.auto_discover``), then those of
     installed plugins (``apipack.templates`` entry points, by name), then the built-in ones;
-    folders that do not exist are skipped."""
+    folders that do not exist are skipped. *installed*: ``installed_template_dirs()`` if known."""
     home = home if home is not None else Path.home()
     discovered = [
         ("project", project_root / "templates"),
@@ -59,7 +72,6 @@ def template_dirs(
     ]
     candidates = [
         *(discovered if auto_discover else []),
-        *plugin_template_dirs(),
-        ("builtin", builtin_template_dir()),
+        *(installed_template_dirs() if installed is None else installed),
     ]
     return [(origin, path) for origin, path in candidates if path.is_dir()]

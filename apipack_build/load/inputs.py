@@ -6,25 +6,28 @@ the specs (``globals_key``), then each spec file on its own.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.util
+import os
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from importlib.metadata import EntryPoint, PackageNotFoundError, entry_points, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..base.fsio import FileHasher
 from ..base.hashing import content_hash
-from ..base.lookup import template_dirs
+from ..base.lookup import PROVIDER_GROUP, installed_template_dirs, template_dirs
 
 if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
+
     from ..settings import Effective
 
-FINGERPRINT_VERSION = 3
-ENTRY_POINT_GROUPS = ("apipack.languages", "apipack.rules", "apipack.providers")
+FINGERPRINT_VERSION = 4
+ENTRY_POINT_GROUPS = ("apipack.languages", "apipack.rules", PROVIDER_GROUP)
 ENGINE = Path(__file__).resolve().parents[1]  # apipack_build/
 
 
@@ -55,8 +58,22 @@ def _files_below(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
 
 
+def _code_files(root: Path) -> list[Path]:
+    """The ``.py`` files below *root* (or *root* itself), as ``os.walk`` finds them: cheaper
+    than ``rglob`` on the fast path."""
+    if not root.is_dir():
+        return [root] if root.suffix == ".py" else []
+    found = []
+    for parent, folders, names in os.walk(root):
+        folders[:] = [name for name in folders if name != "__pycache__"]
+        found += [Path(parent, name) for name in names if name.endswith(".py")]
+    return sorted(found)
+
+
 def _plugins() -> list[EntryPoint]:
-    """Every registered language and rule (one scan of the installed distributions)."""
+    """Every registered language, rule and provider (one scan of the installed distributions)."""
+    from importlib.metadata import entry_points
+
     found = entry_points()
     return sorted(
         (p for g in ENTRY_POINT_GROUPS for p in found.select(group=g)),
@@ -67,6 +84,8 @@ def _plugins() -> list[EntryPoint]:
 def _tool_versions(plugins: list[EntryPoint]) -> list[str]:
     """The versions of the distributions that provide plugins and of everything they require:
     a rule may run a tool (a compiler, a formatter) whose output changes with its version."""
+    from importlib.metadata import PackageNotFoundError, version
+
     names = {"doit", "jinja2"}
     for point in plugins:
         if point.dist is not None:
@@ -96,20 +115,116 @@ def _code_roots(plugins: list[EntryPoint]) -> list[Path]:
     return sorted(roots)
 
 
+_METADATA_FILES = ("entry_points.txt", "METADATA", "PKG-INFO", "requires.txt")
+
+
+def site_signature(path: Sequence[str]) -> str:
+    """The stat signatures of what ``importlib.metadata`` reads on *path* (``sys.path``): which
+    distributions each entry holds, and their metadata and entry-point files. Installing,
+    upgrading or removing a distribution, or editing its entry points, moves it."""
+    rows: list[list[object]] = []
+    for entry in path:
+        rows.append([entry])
+        try:
+            children = os.scandir(entry or ".")
+        except OSError:  # not a folder: a zip file's stat covers what it holds
+            with contextlib.suppress(OSError):
+                stat = os.stat(entry)
+                rows.append([stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size, stat.st_ino])
+            continue
+        with children:
+            for child in sorted(children, key=lambda c: c.name):
+                if not child.name.endswith((".dist-info", ".egg-info")):
+                    continue
+                for name in ("", *_METADATA_FILES):
+                    with contextlib.suppress(OSError):
+                        stat = os.stat(os.path.join(child.path, name) if name else child.path)
+                        signature = [stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size]
+                        rows.append([child.name, name, *signature, stat.st_ino])
+    return content_hash(rows)
+
+
+@dataclass(frozen=True)
+class Environment:
+    """What a build reads of the installed engine and plugins besides their code's content: the
+    folders their code lives in, the entry points, the versions of the libraries that render,
+    the installed template folders. Finding it scans every distribution (slow:
+    ``importlib.metadata``), so the fingerprint file keeps it under ``site_signature`` and the
+    fast path takes it from there while that holds."""
+
+    signature: str
+    code_roots: tuple[str, ...]
+    entry_points: tuple[str, ...]  # "group:name=value"
+    versions: tuple[str, ...]
+    template_dirs: tuple[tuple[str, str], ...]  # ``lookup.installed_template_dirs``
+
+    @classmethod
+    def scan(cls, path: tuple[str, ...]) -> Environment:
+        plugins = _plugins()
+        return cls(
+            site_signature(path),
+            tuple(str(root) for root in _code_roots(plugins)),
+            tuple(f"{p.group}:{p.name}={p.value}" for p in plugins),
+            (sys.version, *_tool_versions(plugins)),
+            tuple((origin, str(folder)) for origin, folder in installed_template_dirs()),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Environment:
+        return cls(
+            str(data["signature"]),
+            tuple(map(str, data["code_roots"])),
+            tuple(map(str, data["entry_points"])),
+            tuple(map(str, data["versions"])),
+            tuple((str(origin), str(folder)) for origin, folder in data["template_dirs"]),
+        )
+
+    @property
+    def code(self) -> list[Path]:
+        return _code_of(self.code_roots)
+
+    @property
+    def installed_template_dirs(self) -> list[tuple[str, Path]]:
+        return [(origin, Path(folder)) for origin, folder in self.template_dirs]
+
+
 @functools.lru_cache(maxsize=4)
-def _environment(path: tuple[str, ...]) -> tuple[list[Path], list[str], list[str]]:
-    """The code files, entry points and library versions of the installed engine and plugins:
-    one scan of the distributions on *path* (``sys.path``) per process, for a process that
-    builds again and again (``apipack watch``, the API) runs the code it has loaded."""
-    plugins = _plugins()
-    code = [
-        p
-        for r in _code_roots(plugins)
-        for p in (_files_below(r) if r.is_dir() else [r])
-        if p.suffix == ".py"
-    ]
-    points = [f"{p.group}:{p.name}={p.value}" for p in plugins]
-    return code, points, [sys.version, *_tool_versions(plugins)]
+def _code_of(roots: tuple[str, ...]) -> list[Path]:
+    return [path for root in roots for path in _code_files(Path(root))]
+
+
+#: the environment of this process, by ``sys.path``: one scan per process, for a process that
+#: builds again and again (``apipack watch``, the API) runs the code it has loaded
+_ENVIRONMENTS: dict[tuple[str, ...], Environment] = {}
+
+
+def environment() -> Environment:
+    path = tuple(sys.path)
+    if path not in _ENVIRONMENTS:
+        _ENVIRONMENTS[path] = Environment.scan(path)
+    return _ENVIRONMENTS[path]
+
+
+def recall_environment(recorded: object) -> None:
+    """Take the environment a fingerprint file recorded (``Environment.to_json``) as this
+    process's, if the distributions on ``sys.path`` have not moved since."""
+    path = tuple(sys.path)
+    if path in _ENVIRONMENTS or not isinstance(recorded, dict):
+        return
+    try:
+        found = Environment.from_json(recorded)
+    except (KeyError, TypeError, ValueError):
+        return  # damaged: scanned again
+    if found.signature == site_signature(path):
+        _ENVIRONMENTS[path] = found
+
+
+def entry_point_names() -> tuple[str, ...]:
+    """The registered languages, rules and providers, as "group:name=value"."""
+    return environment().entry_points
 
 
 def fingerprint(
@@ -126,27 +241,40 @@ def fingerprint(
     def hashed(paths: Iterable[Path]) -> list[list[str]]:
         return [[str(p), hasher.hash(p) or "-"] for p in paths]
 
-    code, points, versions = _environment(tuple(sys.path))
+    installed = environment()
     return content_hash(
         {
             "format": FINGERPRINT_VERSION,
-            "settings": view.settings,
+            "settings": _keyed_settings(view.settings),
             "origins": view.command_line,
             "explicit": explicit,
             "specs": hashed(sorted(specs)),
             "implementations": hashed(root / rel for rel in sorted(implementations)),
             "templates": [hashed(_files_below(folder)) for folder in template_dirs],
-            "code": hashed(code),
-            "entry_points": points,
-            "versions": versions,
+            "code": hashed(installed.code),
+            "entry_points": list(installed.entry_points),
+            "versions": list(installed.versions),
         }
     )
+
+
+def _keyed_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """The settings a build's outputs can depend on: all but ``llm.base_url``, which only says
+    where the model is served. What the model is, the LLM steps key on (its name and digest,
+    asked of the server at that URL), so moving the server re-plans nothing."""
+    llm = settings.get("llm")
+    if not isinstance(llm, dict):
+        return settings
+    return {**settings, "llm": {k: v for k, v in llm.items() if k != "base_url"}}
 
 
 def template_folders(view: SettingsView) -> list[Path]:
     """The template folders a build of this project looks in, highest priority first."""
     auto = bool(view.settings["templates"]["auto_discover"])
-    return [folder for _, folder in template_dirs(view.root, auto_discover=auto)]
+    installed = environment().installed_template_dirs
+    return [
+        folder for _, folder in template_dirs(view.root, auto_discover=auto, installed=installed)
+    ]
 
 
 def globals_key(view: SettingsView, hasher: FileHasher) -> str:

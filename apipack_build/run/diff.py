@@ -75,24 +75,44 @@ def diff(build: TaskGraph) -> list[Change]:
 def unknown_files(output: Path, ignores: Mapping[str, Sequence[str]], known: set[str]) -> list[str]:
     """Files in *output* that are not *known* and that no ignore glob of their package folder
     (``language/package``) matches."""
+    return scan_output(output, ignores, known)[0]
+
+
+def scan_output(
+    output: Path, ignores: Mapping[str, Sequence[str]], known: set[str]
+) -> tuple[list[str], list[str]]:
+    """``unknown_files``, and the folders (relative, "." for *output*) where a file could appear
+    unignored: a folder that an ignore glob covers whole (``.venv/**``) is not walked."""
     if not output.is_dir():
-        return []
+        return [], []
     every_ignore = sorted({p for patterns in ignores.values() for p in patterns})
-    found = []
+    found: list[str] = []
+    folders: list[str] = []
     for folder, dirs, files in os.walk(output):
-        dirs.sort()
         rel_folder = os.path.relpath(folder, output).replace(os.sep, "/")
+        prefix = "" if rel_folder == "." else f"{rel_folder}/"
+        dirs[:] = sorted(d for d in dirs if not _covered(f"{prefix}{d}", ignores, every_ignore))
+        folders.append(rel_folder)
         for name in sorted(files):
-            path = name if rel_folder == "." else f"{rel_folder}/{name}"
+            path = f"{prefix}{name}"
             if path in known or is_temporary(name):  # a killed write's: generate sweeps it
                 continue
-            parts = path.split("/")
-            package = "/".join(parts[:2])
-            inner = "/".join(parts[2:])
-            patterns = ignores.get(package, every_ignore)
-            if not any(_matches(inner, p) for p in patterns):
+            if not _ignored(path, ignores, every_ignore):
                 found.append(path)
-    return found
+    return found, folders
+
+
+def _ignored(path: str, ignores: Mapping[str, Sequence[str]], every_ignore: Sequence[str]) -> bool:
+    parts = path.split("/")
+    inner = "/".join(parts[2:])
+    return any(_matches(inner, p) for p in ignores.get("/".join(parts[:2]), every_ignore))
+
+
+def _covered(
+    folder: str, ignores: Mapping[str, Sequence[str]], every_ignore: Sequence[str]
+) -> bool:
+    """Does an ignore glob match anything at all below *folder* (inside a package folder)?"""
+    return folder.count("/") >= 2 and _ignored(f"{folder}/\0", ignores, every_ignore)
 
 
 def _matches(path: str, pattern: str) -> bool:

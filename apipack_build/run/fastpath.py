@@ -9,6 +9,12 @@ signatures (hashing only files that moved), checks that every generated file sti
 recorded bytes, and if all agree reports an up-to-date build without loading the specs, Jinja or
 doit.
 
+A no-op reads that one file and stats what it names, nothing more: it carries the stat signature
+and hash of every input it hashed (``inputs``), the generated tree's signature
+(``run.treestate``), and what ``importlib.metadata`` said of the installed distributions
+(``load.inputs.Environment``, kept while they have not moved). ``manifest.json`` and
+``filestat.json`` are read only when a signature moved.
+
 A build whose functions the LLM writes also records the model's digest: online, the fast path
 asks the server for it (one small request) and takes the full path if it moved or the server
 cannot say — a re-pulled model changes answers, and only the server can tell.
@@ -25,21 +31,26 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..base import manifest
-from ..base.fsio import FileHasher, joined_str, write_atomic
-from ..base.lookup import FINGERPRINT_FILE, LAST_BUILD, LOCK_FILE, STATE_DIR
+from ..base.fsio import FileHasher, write_atomic
+from ..base.lookup import FINGERPRINT_FILE, LAST_BUILD, LOCK_FILE, PROVIDER_GROUP, STATE_DIR
 from ..base.summary import Summary, summary_bytes
-from ..load.inputs import FINGERPRINT_VERSION, SettingsView, fingerprint, template_folders
+from ..load.inputs import (
+    FINGERPRINT_VERSION,
+    SettingsView,
+    entry_point_names,
+    environment,
+    fingerprint,
+    recall_environment,
+    template_folders,
+)
 from ..load.project import locate, resolve_targets, settings_source
 from ..plan import memo
+from . import treestate
 from .diff import unknown_files
+from .treestate import TreeState
 
 if TYPE_CHECKING:
     from .graph import TaskGraph
-
-
-def _outputs_intact(output: Path, files: dict[str, manifest.Entry], hasher: FileHasher) -> bool:
-    root = str(output)
-    return all(hasher.hash(joined_str(root, path)) == entry.hash for path, entry in files.items())
 
 
 def record(
@@ -54,25 +65,32 @@ def record(
     digest: str = "",
     lock: str = "-",
     packages: dict[str, list[str]] | None = None,
+    tree: TreeState | None = None,
+    inputs: FileHasher | None = None,
 ) -> None:
-    text = json.dumps(
-        {
-            "version": FINGERPRINT_VERSION,
-            "key": key,
-            "tasks": tasks,
-            "implementations": implementations,
-            "llm_functions": llm_functions,
-            "digest": digest,
-            "lock": lock,
-            "packages": packages or {},  # package folder -> its ignore globs, for `check`
-            # the settings and what they were read from: equal sources, equal settings
-            "source": source,
-            "settings": view.settings if view else None,
-            "command_line": view.command_line if view else [],
-        },
-        sort_keys=True,
-    )
-    write_atomic(path, (text + "\n").encode("utf-8"))
+    data = {
+        "version": FINGERPRINT_VERSION,
+        "key": key,
+        "tasks": tasks,
+        "implementations": implementations,
+        "llm_functions": llm_functions,
+        "digest": digest,
+        "lock": lock,
+        "packages": packages or {},  # package folder -> its ignore globs, for `check`
+        # the settings and what they were read from: equal sources, equal settings
+        "source": source,
+        "settings": view.settings if view else None,
+        "command_line": view.command_line if view else [],
+        "environment": environment().to_json(),
+        "tree": tree.to_json() if tree else None,  # the generated files' stat signature
+        # the stat signatures and hashes of the files the key hashed, and of the lock
+        "inputs": inputs.to_json() if inputs else {},
+    }
+    write_atomic(path, _fingerprint_text(data))
+
+
+def _fingerprint_text(data: dict[str, Any]) -> bytes:
+    return (json.dumps(data, sort_keys=True, separators=(",", ":")) + "\n").encode("utf-8")
 
 
 def read(path: Path) -> dict[str, Any] | None:
@@ -104,6 +122,7 @@ class Taken:
 
     key: str
     source: str
+    inputs: FileHasher  # the files the key hashed, by stat signature
 
 
 def build_fingerprint(
@@ -114,19 +133,21 @@ def build_fingerprint(
     *cwd* and *overrides* are those the build was prepared with."""
     plan = build.plan
     view = SettingsView.of(plan.effective)
+    inputs = FileHasher(parent=build.hasher)
     key = fingerprint(
         view,
-        build.hasher,
+        inputs,
         plan.specs,
         plan.implementation_files,
         template_folders(view),
         plan.partial,
     )
-    return Taken(key, settings_source(locate(targets, cwd), overrides))
+    return Taken(key, settings_source(locate(targets, cwd), overrides), inputs)
 
 
 def record_build(build: TaskGraph, taken: Taken) -> None:
     """After a successful build: remember its fingerprint for the next one."""
+    packages = {d.path: list(d.ignore) for d in build.plan.packages}
     record(
         build.state / FINGERPRINT_FILE,
         taken.key,
@@ -137,8 +158,14 @@ def record_build(build: TaskGraph, taken: Taken) -> None:
         llm_functions=build.plan.llm.bodies,
         digest=build.plan.llm.digest,
         # the build writes the lock, so its hash is taken after the build, not before
-        lock=build.hasher.hash(build.plan.llm.lock_path) or "-",
-        packages={d.path: list(d.ignore) for d in build.plan.packages},
+        lock=taken.inputs.hash(build.plan.llm.lock_path) or "-",
+        packages=packages,
+        tree=treestate.take(
+            build.output,
+            manifest.read(build.manifest_path, build.output_id),
+            packages,
+            build.hasher,
+        ),
     )
     if build.plan.parts:
         memo.write(build.state / memo.MEMO_FILE, plan_memo(build))
@@ -181,27 +208,33 @@ def plan_memo(build: TaskGraph) -> memo.Memo:
 
 @dataclass(frozen=True)
 class LastBuild:
-    """What the fingerprint and the manifest say of the last successful build."""
+    """What the fingerprint says of the last successful build."""
 
     tasks: int
-    files: dict[str, manifest.Entry]
+    files: set[str]  # the generated files, relative to the output folder
     llm_functions: int
     packages: dict[str, list[str]]  # package folder -> ignore globs
+    clean: bool  # known to hold no file beside the generated ones
 
 
 def up_to_date(
-    view: SettingsView, explicit: list[Path], *, offline: bool, output: Path, save: bool = True
+    view: SettingsView,
+    explicit: list[Path],
+    *,
+    offline: bool,
+    output: Path,
+    save: bool = True,
+    recorded: dict[str, Any] | None = None,
 ) -> LastBuild | None:
     """The last build if nothing it depends on has changed since, else None. With *save*, the
-    file hashes it learnt are kept for next time (``check`` writes nothing)."""
+    file hashes it learnt are kept for next time (``check`` writes nothing). *recorded*: the
+    fingerprint file, if already read."""
     state = view.root / STATE_DIR
-    recorded = read(state / FINGERPRINT_FILE)
+    recorded = recorded or read(state / FINGERPRINT_FILE)
     if recorded is None:
         return None
-    files = manifest.read(state / "manifest.json", manifest.output_id(output, view.root))
-    if not files:
-        return None
-    hasher = FileHasher(state / "filestat.json")
+    recall_environment(recorded.get("environment"))
+    hasher = FileHasher.from_json(recorded.get("inputs"))
     key = fingerprint(
         view,
         hasher,
@@ -213,25 +246,72 @@ def up_to_date(
     lock = hasher.hash(view.root / LOCK_FILE) or "-"
     if key != recorded.get("key") or lock != recorded.get("lock"):
         return None
-    if not _outputs_intact(output, files, hasher):
-        return None
-    if recorded.get("llm_functions") and not offline and not _same_model(view, recorded):
-        return None
-    if save:
-        hasher.save()
     packages = recorded.get("packages")
-    return LastBuild(
-        int(recorded.get("tasks", 0)),
-        files,
-        int(recorded.get("llm_functions", 0)),
+    packages = (
         {str(k): [str(p) for p in v] for k, v in packages.items()}
         if isinstance(packages, dict)
-        else {},
+        else {}
+    )
+    tree = TreeState.from_json(recorded.get("tree"))
+    moved = hasher.dirty  # an input touched: its signature is learnt, its hash unchanged
+    if tree is None or not treestate.holds(output, tree):
+        tree = _tree_by_content(view, output, packages)
+        if tree is None:
+            return None
+        moved = True
+    if recorded.get("llm_functions") and not offline and not _same_model(view, recorded):
+        return None
+    if save and moved:  # the next no-op trusts the stat signatures again
+        recorded.update(tree=tree.to_json(), inputs=hasher.to_json())
+        write_atomic(state / FINGERPRINT_FILE, _fingerprint_text(recorded))
+    return LastBuild(
+        int(recorded.get("tasks", 0)),
+        tree.names(),
+        int(recorded.get("llm_functions", 0)),
+        packages,
+        tree.clean,
+    )
+
+
+def _tree_by_content(
+    view: SettingsView, output: Path, packages: dict[str, list[str]]
+) -> TreeState | None:
+    """The output's state if every generated file holds its recorded bytes, checked by content
+    (a file whose stat signature moved is read again); None if one does not."""
+    files = manifest.read(
+        view.root / STATE_DIR / "manifest.json", manifest.output_id(output, view.root)
+    )
+    if not files:
+        return None
+    return treestate.take(
+        output, files, packages, FileHasher(view.root / STATE_DIR / "filestat.json")
     )
 
 
 def _same_model(view: SettingsView, recorded: dict[str, Any]) -> bool:
     """Does the server still serve the model the last build's answers were keyed on?"""
+    from ..ask.digest import OLLAMA_PROVIDER, UNSUPPORTED, ollama_digest  # online only
+
+    if not recorded.get("digest"):
+        return False  # no digest to compare (an OpenAI-compatible server publishes none)
+    llm = view.settings["llm"]
+    if _provider_class(str(llm["provider"])) == OLLAMA_PROVIDER:
+        found = ollama_digest(str(llm["base_url"]), str(llm["model"]), float(llm["timeout"]))
+        if found != UNSUPPORTED:
+            return found == str(recorded["digest"])
+    return _same_model_by_provider(view, recorded["digest"])
+
+
+def _provider_class(name: str) -> str | None:
+    """The class ``llm.provider`` names, as the entry points the fingerprint covers say."""
+    prefix = f"{PROVIDER_GROUP}:{name}="
+    found = [point[len(prefix) :] for point in entry_point_names() if point.startswith(prefix)]
+    return found[0] if len(found) == 1 else None
+
+
+def _same_model_by_provider(view: SettingsView, digest: str) -> bool:
+    """As ``_same_model``, through the provider itself (httpx, pydantic): a plugin's provider,
+    or a server the standard library's client does not speak to as httpx would."""
     from ..errors import LLMError
     from ..llm import make_provider
     from ..settings import LLMSettings
@@ -239,7 +319,7 @@ def _same_model(view: SettingsView, recorded: dict[str, Any]) -> bool:
     probe = LLMSettings.model_validate({**view.settings["llm"], "retries": 0})
     provider = make_provider(probe)
     try:
-        return bool(recorded.get("digest")) and provider.model_digest() == recorded["digest"]
+        return provider.model_digest() == digest
     except LLMError:
         return False  # unreachable or no such model: the full build says what to do
     finally:
@@ -251,6 +331,13 @@ def settings_view(
 ) -> tuple[SettingsView, list[Path]]:
     """The settings of a command and its explicit spec files: as the last build recorded them
     while what they are read from is unchanged (no validation, no pydantic), else resolved."""
+    return _settings_view(targets, cwd, overrides)[:2]
+
+
+def _settings_view(
+    targets: Sequence[str | Path], cwd: Path, overrides: Mapping[str, Any]
+) -> tuple[SettingsView, list[Path], dict[str, Any] | None]:
+    """``settings_view``, and the fingerprint file it read."""
     target = locate(targets, cwd)
     recorded = read(target.root / STATE_DIR / FINGERPRINT_FILE)
     if (
@@ -259,9 +346,10 @@ def settings_view(
         and recorded.get("source") == settings_source(target, overrides)
     ):
         command_line = [str(name) for name in recorded.get("command_line") or []]
-        return SettingsView(target.root, recorded["settings"], command_line), target.specs
+        view = SettingsView(target.root, recorded["settings"], command_line)
+        return view, target.specs, recorded
     effective, specs = resolve_targets(targets, cwd, overrides)
-    return SettingsView.of(effective), specs
+    return SettingsView.of(effective), specs, recorded
 
 
 def _last_build(
@@ -271,12 +359,15 @@ def _last_build(
     offline: bool | None,
     save: bool,
 ) -> tuple[SettingsView, LastBuild | None]:
-    view, specs = settings_view(targets, cwd, overrides)
+    view, specs, recorded = _settings_view(targets, cwd, overrides)
     if not view.settings["templates"]["cache_enabled"]:
         return view, None  # `templates.cache_enabled: false`: plan and check every task
     offline = bool(view.settings["offline"]) if offline is None else offline
     try:
-        return view, up_to_date(view, specs, offline=offline, output=view.output, save=save)
+        found = up_to_date(
+            view, specs, offline=offline, output=view.output, save=save, recorded=recorded
+        )
+        return view, found
     except (ValueError, TypeError, KeyError, AttributeError, OSError):
         return view, None  # damaged state: the full path checks, and repairs, everything
 
@@ -320,6 +411,6 @@ def current(targets: Sequence[str | Path], cwd: Path, overrides: Mapping[str, An
     view, found = _last_build(targets, cwd, overrides, True, save=False)
     if found is None or not found.packages:
         return None
-    if unknown_files(view.output, found.packages, set(found.files)):
+    if not found.clean and unknown_files(view.output, found.packages, found.files):
         return None  # the full check names them
     return len(found.files)

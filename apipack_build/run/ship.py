@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import BuildError, ConfigError, ToolMissing
+from .platforms import PLATFORMS as PLATFORMS
 
 if TYPE_CHECKING:  # `apipack deploy --help` lists the platforms without loading the rules API
     from ..rules import Language
@@ -34,32 +35,6 @@ class PackageFolder:
     @property
     def name(self) -> str:
         return self.path.name
-
-
-@dataclass(frozen=True)
-class Platform:
-    cli: str  # the command that must be installed for --apply
-    marker: str  # the platform's own file, which a language's rules write beside its others
-    commands: tuple[tuple[str, ...], ...]  # run in the package folder; {name} is its name
-
-
-PLATFORMS = {
-    "heroku": Platform(
-        "heroku",
-        "Procfile",
-        (("heroku", "create", "{name}"), ("git", "push", "heroku", "HEAD:main")),
-    ),
-    "aws-lambda": Platform(
-        "sam",
-        "template.yaml",
-        (("sam", "build"), ("sam", "deploy", "--guided")),
-    ),
-    "gcp-cloud-run": Platform(
-        "gcloud",
-        "service.yaml",
-        (("gcloud", "run", "services", "replace", "service.yaml"),),
-    ),
-}
 
 
 def package_folders(path: Path, languages: Sequence[str]) -> list[PackageFolder]:
