@@ -12,7 +12,21 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from helpers import FUNCTIONS, Project, standard_project, tree, write_plugin
+from fake_llm import FakeLLM
+from helpers import (
+    FUNCTIONS,
+    LLM_FUNCTIONS,
+    LLM_SPEC,
+    Project,
+    llm_project,
+    run_apipack,
+    standard_project,
+    tree,
+    write_plugin,
+)
+
+import apipack_build
+from apipack_build.engine import prepare
 
 
 @pytest.fixture
@@ -41,9 +55,11 @@ def full_build_agrees(project: Project) -> dict[str, bytes]:
 
 
 def test_touch_keeps_the_fast_path(fresh: Project) -> None:
-    for path in (fresh.root / "specs").iterdir():
+    for path in [*(fresh.root / "specs").iterdir(), fresh.out / "index.txt"]:
         os.utime(path)
     assert fresh.generate()["fast_path"] is True
+    assert fresh.generate()["fast_path"] is True  # the moved signatures were learnt
+    assert "generated files are current" in fresh.apipack("check").stdout
 
 
 CHANGES: dict[str, Callable[[Project], None]] = {
@@ -101,17 +117,29 @@ def check_and_dry_run(project: Project, env: dict[str, str] | None = None) -> li
     return [str(check.returncode), check.stdout, check.stderr, dry.stdout, dry.stderr]
 
 
-@pytest.mark.parametrize("change", [None, *CHANGES])
+#: changes that leave every generated file as it was: `generate` keeps the fast path
+BESIDE: dict[str, Callable[[Project], None]] = {
+    "file added beside the generated ones": lambda p: p.write("generated/text/tools/notes", "x"),
+    "folder added in the output": lambda p: (p.out / "more").mkdir(),
+}
+
+
+@pytest.mark.parametrize("change", [None, *CHANGES, *BESIDE])
 def test_check_and_dry_run_answer_as_the_full_plan_does(fresh: Project, change: str | None) -> None:
     if change is not None:
-        CHANGES[change](fresh)
+        {**CHANGES, **BESIDE}[change](fresh)
     before = tree(fresh.root)
 
     fast = check_and_dry_run(fresh)
 
     assert fast == check_and_dry_run(fresh, NO_FAST_PATH)
     # a shadowed user template and a setting no text rule reads leave every output current
-    unchanged = (None, "template added to the user folder", "project setting changed")
+    unchanged = (
+        None,
+        "template added to the user folder",
+        "project setting changed",
+        "folder added in the output",
+    )
     assert (fast[0] == "0") == (change in unchanged)
     assert tree(fresh.root) == before  # neither writes anything, state included
 
@@ -119,21 +147,11 @@ def test_check_and_dry_run_answer_as_the_full_plan_does(fresh: Project, change: 
 def test_a_no_op_loads_no_build_machinery(fresh: Project) -> None:
     """With nothing changed, `generate`, `check` and `--dry-run` answer before doit, Jinja,
     httpx, diskcache, pydantic or YAML are imported: the settings come from the fingerprint."""
-    code = (
-        "import sys\n"
-        "from apipack_build.cli import main\n"
-        "for args in (['generate', '--offline'], ['check'], ['generate', '--dry-run']):\n"
-        "    assert main(args) == 0\n"
-        "heavy = {'doit', 'jinja2', 'httpx', 'diskcache', 'pydantic', 'yaml'}\n"
-        "print(sorted({m.split('.')[0] for m in sys.modules} & heavy))\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=fresh.root, env=fresh.env, capture_output=True, text=True
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[-1] == "[]", done.stdout
-    assert "generated files are current" in done.stdout
-    assert "dry run: 0 file(s) would change" in done.stdout
+    commands = (["generate", "--offline"], ["check"], ["generate", "--dry-run"])
+    out = no_op_imports(fresh.root, fresh.env, *commands)
+    assert out.splitlines()[-1] == "[]", out
+    assert "generated files are current" in out
+    assert "dry run: 0 file(s) would change" in out
 
 
 def test_a_changed_setting_source_resolves_the_settings_again(fresh: Project) -> None:
@@ -143,3 +161,79 @@ def test_a_changed_setting_source_resolves_the_settings_again(fresh: Project) ->
     assert summary["fast_path"] is False
     assert (fresh.root / "elsewhere" / "text" / "tools" / "index.txt").is_file()
     assert fresh.generate()["fast_path"] is True
+
+
+def no_op_imports(folder: Path, env: dict[str, str], *commands: list[str]) -> str:
+    """Run *commands* through ``apipack_build.cli.main`` in one fresh interpreter (each must
+    exit 0): what they print, then the heavy libraries imported, as ``['name', …]``."""
+    code = (
+        "import sys\n"
+        "from apipack_build.cli import main\n"
+        f"for args in {commands!r}:\n"
+        "    assert main(args) == 0, args\n"
+        "heavy = {'doit', 'jinja2', 'httpx', 'diskcache', 'pydantic', 'yaml'}\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & heavy))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=folder, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def llm_env(folder: Path, fake: FakeLLM) -> dict[str, str]:
+    """The environment ``run_apipack`` gives ``apipack`` with *fake* as the model server."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("APIPACK_")}
+    return {**environ, "HOME": str(folder / ".home"), "APIPACK_LLM_BASE_URL": fake.url}
+
+
+def test_an_online_no_op_asks_the_digest_without_httpx(tmp_path: Path, fake: FakeLLM) -> None:
+    """Online, a no-op asks the server for the model's digest, and nothing heavier is loaded
+    for it than for `--offline`; a re-pulled model (a new digest) takes the full path."""
+    folder = llm_project(tmp_path / "p")
+    server = {"APIPACK_LLM_BASE_URL": fake.url}
+    run_apipack(folder, "generate", env=server)
+    assert fake.chat_count == LLM_FUNCTIONS
+    fake.other_requests.clear()
+
+    out = no_op_imports(folder, llm_env(folder, fake), ["generate"], ["check"])
+    assert out.splitlines()[-1] == "[]", out
+    assert "0 run" in out and "generated files are current" in out
+    assert fake.other_requests == ["/api/tags"]  # check asks no model
+
+    fake.models["mistral:7b"] = "sha256:" + "b" * 64
+    done = run_apipack(folder, "generate", "--summary-json", "s.json", env=server)
+    assert done.returncode == 0, done.stderr
+    assert json.loads((folder / "s.json").read_text())["fast_path"] is False
+
+
+def test_a_moved_model_server_keeps_the_fast_path_and_the_plan(
+    tmp_path: Path, fake: FakeLLM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``llm.base_url`` says where the model is served, not what it is: moving the server (the
+    same model, the same digest) re-plans nothing, and asks the new server for the digest."""
+    folder = llm_project(tmp_path / "p")
+    (folder / "specs" / "more.yml").write_text(
+        LLM_SPEC.replace("llm-tools", "more-tools"), encoding="utf-8"
+    )
+    for name in [n for n in os.environ if n.startswith("APIPACK_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("APIPACK_LLM_BASE_URL", fake.url)
+    apipack_build.generate(folder)
+    moved = FakeLLM().start()
+    try:
+        monkeypatch.setenv("APIPACK_LLM_BASE_URL", moved.url)
+        assert apipack_build.generate(folder).fast_path is True
+        assert moved.other_requests == ["/api/tags"]
+
+        (folder / "specs" / "more.yml").write_text(
+            LLM_SPEC.replace("llm-tools", "more-tools").replace("Half of", "One half of"),
+            encoding="utf-8",
+        )
+        plan = prepare([folder]).plan
+        assert plan.reused_tasks > 0  # tools.yml's tasks, from the memo
+        assert {t.name.split("/")[0] for t in plan.tasks if t.reused} == {"llm-tools"}
+        assert moved.chat_count == 0
+    finally:
+        moved.stop()
