@@ -16,7 +16,7 @@ from . import _baselines, _results, _scenarios, _synth, _tools
 from ._measure import BenchError, FakeServer, Measurement, Repeats
 
 HERE = Path(__file__).resolve().parent
-#: at N ≥ ``_scenarios.LARGE_N`` only the scenarios with goals at that size run, no baselines
+#: from ``--large-from`` (``_scenarios.LARGE_N``) on, only the scenarios with goals at that size
 SIZES = {"quick": (10, 100), "full": (10, 100, 1000, _scenarios.LARGE_N)}
 #: samples per measurement, by mode: at least, at most, and no more once the next would take
 #: the measurement past the budget (s). Full mode: 7 samples of a 1-second no-op, 1 sample of a
@@ -45,6 +45,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--repeats", type=int, metavar="K", help="exactly K samples per measurement"
+    )
+    parser.add_argument(
+        "--large-from",
+        type=int,
+        default=_scenarios.LARGE_N,
+        metavar="N",
+        help="from this N on, only the scenarios with goals at large sizes, no baselines "
+        f"({_scenarios.LARGE_N})",
     )
     parser.add_argument("--no-openapi", action="store_true", help="skip openapi-generator")
     parser.add_argument(
@@ -110,9 +118,11 @@ def measure_all(
             folder = work / f"n{n}"
             project = _synth.write_project(folder / "project", n, args.per_spec)
             apipack = _scenarios.Apipack(project, server.url, folder / "logs")
-            ours = _scenarios.run_scenarios(apipack, repeats, say)
+            large = n >= args.large_from
+            only = _scenarios.LARGE_SCENARIOS if large else None
+            ours = _scenarios.run_scenarios(apipack, repeats, say, only)
             measurements += ours
-            if n >= _scenarios.LARGE_N:
+            if large:
                 continue
             noop = next(m for m in ours if m.scenario == "noop")
             tasks = noop.count("tasks_total")

@@ -32,7 +32,8 @@ LABELS = {
     "edit_prompt": "prompt edited (every function asked again)",
     "two_languages": "no-op, 2 languages (Python + TypeScript)",
 }
-#: what runs at N ≥ ``LARGE_N`` besides the first build: the scenarios with goals at that size
+#: the size from which only ``LARGE_SCENARIOS`` run besides the first build (``--large-from``):
+#: the scenarios with goals at that size
 LARGE_N = 10_000
 LARGE_SCENARIOS = frozenset({"noop", "noop_offline", "check_noop", "edit_one"})
 #: the counts of ``--summary-json`` each sample keeps
@@ -126,14 +127,17 @@ def languages_with_rules() -> list[str]:
 
 
 def run_scenarios(
-    apipack: Apipack, repeats: Callable[[str], Repeats], progress: Callable[[str], None]
+    apipack: Apipack,
+    repeats: Callable[[str], Repeats],
+    progress: Callable[[str], None],
+    only: frozenset[str] | None = None,
 ) -> list[Measurement]:
-    """Every scenario at this N; at N ≥ ``LARGE_N``, the first build and ``LARGE_SCENARIOS``."""
+    """The first build, then every scenario, or those in *only* (``LARGE_SCENARIOS``)."""
     project, n = apipack.project, apipack.project.functions
     results: list[Measurement] = []
 
     def wanted(scenario: str) -> bool:
-        return n < LARGE_N or scenario in LARGE_SCENARIOS
+        return only is None or scenario in only
 
     def measure(scenario: str, change: Callable[[int], None] | None = None, *options: str) -> None:
         if not wanted(scenario):
@@ -165,7 +169,7 @@ def run_scenarios(
     measure("touch", lambda index: _synth.touch_specs(project, index))
     measure("edit_one", lambda index: _synth.edit_one_function(project, index))
     measure_command("explain", apipack.explain)
-    if n >= LARGE_N:
+    if only is not None:
         return results
     measure("edit_template", lambda index: _synth.override_template(project, index))
     _synth.remove_overrides(project)

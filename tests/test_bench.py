@@ -29,7 +29,9 @@ def test_bench_runs_end_to_end(tmp_path: Path) -> None:
             "bench",
             "--quick",
             "--sizes",
-            "3",
+            "3,4",
+            "--large-from",
+            "4",
             "--per-spec",
             "2",
             "--repeats",
@@ -63,6 +65,7 @@ def test_bench_runs_end_to_end(tmp_path: Path) -> None:
     assert cold["llm_calls"] == 0 and cold["files_written"] > 0
     assert counts("noop")["tasks_run"] == 0 and counts("noop")["files_written"] == 0
     assert counts("noop_offline")["tasks_run"] == 0 and counts("noop_offline")["llm_calls"] == 0
+    counts("check_noop")  # `apipack check` exited 0: every generated file current
     assert counts("touch")["tasks_run"] == 0
     assert counts("edit_one")["llm_calls"] == 1
     assert counts("explain")["tasks_run"] >= 1  # the edited function's tasks, and more
@@ -75,7 +78,10 @@ def test_bench_runs_end_to_end(tmp_path: Path) -> None:
     assert counts("two_languages")["files_written"] == 0
     assert found["openapi_noop"]["note"] == "skipped (--no-openapi)"
     assert {t["status"] for t in data["targets"]} <= {"pass", "miss", "n/a"}
-    assert len(data["targets"]) == 7
+    assert len(data["targets"]) == 2 * 10  # per N
+    # a large N runs its first build and the scenarios with goals at that size, no baselines
+    large = {m["scenario"] for m in data["measurements"] if m["n"] == 4}
+    assert large == {"first", "noop", "noop_offline", "check_noop", "edit_one"}
 
     document = json.loads((work / "n3" / "openapi" / "openapi.json").read_text(encoding="utf-8"))
     assert len(document["paths"]) == 3
