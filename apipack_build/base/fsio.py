@@ -13,7 +13,6 @@ import contextlib
 import json
 import os
 import re
-import tempfile
 from pathlib import Path
 
 from ..errors import ConfigError
@@ -45,8 +44,22 @@ def confined(root: Path, relative: str) -> Path:
     return target
 
 
-#: ``write_atomic``'s temporary files: ``.NAME.`` + mkstemp's 8 random characters + ``.tmp``
+#: ``write_atomic``'s temporary files: ``.NAME.`` + 8 random characters + ``.tmp`` (as mkstemp
+#: names them; ``tempfile`` itself costs the fast path more to import than its one write)
 TEMPORARY = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp\Z")
+_RANDOM_CHARACTERS = "abcdefghijklmnopqrstuvwxyz0123456789_"
+
+
+def _create_temporary(path: Path) -> tuple[int, str]:
+    """A new file beside *path*, named as ``TEMPORARY``, open for writing (mode 0600)."""
+    for _ in range(100):
+        name = "".join(_RANDOM_CHARACTERS[b % 37] for b in os.urandom(8))
+        tmp = os.path.join(path.parent, f".{path.name}.{name}.tmp")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name beside {path}")
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -55,7 +68,7 @@ def write_atomic(path: Path, data: bytes) -> None:
     A process killed between the two leaves the temporary file (named as ``TEMPORARY``) behind;
     ``sweep_temporaries`` removes them while the build lock is held."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = _create_temporary(path)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)

@@ -11,7 +11,6 @@ Contract (changing it changes every key, so bump ``HASH_FORMAT`` with it):
 
 from __future__ import annotations
 
-import base64
 import json
 from typing import Any
 
@@ -23,6 +22,8 @@ _PREFIX = "xxh3:"
 
 def _default(value: Any) -> Any:
     if isinstance(value, bytes):
+        import base64  # rare (spec examples holding bytes): not loaded on the fast path
+
         return {"$bytes": base64.b64encode(value).decode("ascii")}
     if isinstance(value, (set, frozenset)):
         return sorted(value)

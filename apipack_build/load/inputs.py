@@ -115,32 +115,33 @@ def _code_roots(plugins: list[EntryPoint]) -> list[Path]:
     return sorted(roots)
 
 
+_METADATA_FOLDERS = (".dist-info", ".egg-info")
 _METADATA_FILES = ("entry_points.txt", "METADATA", "PKG-INFO", "requires.txt")
 
 
 def site_signature(path: Sequence[str]) -> str:
-    """The stat signatures of what ``importlib.metadata`` reads on *path* (``sys.path``): which
+    """The stat signatures of what ``importlib.metadata`` reads on *path* (``sys.path``): the
     distributions each entry holds, and their metadata and entry-point files. Installing,
-    upgrading or removing a distribution, or editing its entry points, moves it."""
+    upgrading or removing a distribution, or editing its entry points, moves it; a folder with
+    none (the script's or the current folder, first on ``sys.path``) does not count, so
+    ``apipack`` and ``python -m apipack_build.cli`` agree."""
     rows: list[list[object]] = []
     for entry in path:
-        rows.append([entry])
         try:
             children = os.scandir(entry or ".")
         except OSError:  # not a folder: a zip file's stat covers what it holds
             with contextlib.suppress(OSError):
                 stat = os.stat(entry)
-                rows.append([stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size, stat.st_ino])
+                rows.append([entry, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size])
             continue
         with children:
-            for child in sorted(children, key=lambda c: c.name):
-                if not child.name.endswith((".dist-info", ".egg-info")):
-                    continue
-                for name in ("", *_METADATA_FILES):
-                    with contextlib.suppress(OSError):
-                        stat = os.stat(os.path.join(child.path, name) if name else child.path)
-                        signature = [stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size]
-                        rows.append([child.name, name, *signature, stat.st_ino])
+            found = sorted(c.path for c in children if c.name.endswith(_METADATA_FOLDERS))
+        for folder in found:
+            rows.append([entry, folder])
+            for name in ("", *_METADATA_FILES):
+                with contextlib.suppress(OSError):
+                    stat = os.stat(os.path.join(folder, name) if name else folder)
+                    rows.append([name, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size])
     return content_hash(rows)
 
 
@@ -208,18 +209,23 @@ def environment() -> Environment:
     return _ENVIRONMENTS[path]
 
 
-def recall_environment(recorded: object) -> None:
+def recall_environment(recorded: object) -> bool:
     """Take the environment a fingerprint file recorded (``Environment.to_json``) as this
-    process's, if the distributions on ``sys.path`` have not moved since."""
-    path = tuple(sys.path)
-    if path in _ENVIRONMENTS or not isinstance(recorded, dict):
-        return
+    process's, if the distributions on ``sys.path`` have not moved since; False if it is not
+    (it is scanned when needed)."""
+    if not isinstance(recorded, dict):
+        return False
     try:
         found = Environment.from_json(recorded)
     except (KeyError, TypeError, ValueError):
-        return  # damaged: scanned again
-    if found.signature == site_signature(path):
-        _ENVIRONMENTS[path] = found
+        return False  # damaged: scanned again
+    path = tuple(sys.path)
+    if path in _ENVIRONMENTS:  # this process scanned already (``apipack watch``, the API)
+        return _ENVIRONMENTS[path] == found
+    if found.signature != site_signature(path):
+        return False
+    _ENVIRONMENTS[path] = found
+    return True
 
 
 def entry_point_names() -> tuple[str, ...]:

@@ -233,7 +233,7 @@ def up_to_date(
     recorded = recorded or read(state / FINGERPRINT_FILE)
     if recorded is None:
         return None
-    recall_environment(recorded.get("environment"))
+    recalled = recall_environment(recorded.get("environment"))
     hasher = FileHasher.from_json(recorded.get("inputs"))
     key = fingerprint(
         view,
@@ -253,7 +253,8 @@ def up_to_date(
         else {}
     )
     tree = TreeState.from_json(recorded.get("tree"))
-    moved = hasher.dirty  # an input touched: its signature is learnt, its hash unchanged
+    # an input touched (its signature learnt, its hash unchanged), or distributions rescanned
+    moved = hasher.dirty or not recalled
     if tree is None or not treestate.holds(output, tree):
         tree = _tree_by_content(view, output, packages)
         if tree is None:
@@ -262,7 +263,9 @@ def up_to_date(
     if recorded.get("llm_functions") and not offline and not _same_model(view, recorded):
         return None
     if save and moved:  # the next no-op trusts the stat signatures again
-        recorded.update(tree=tree.to_json(), inputs=hasher.to_json())
+        recorded.update(
+            tree=tree.to_json(), inputs=hasher.to_json(), environment=environment().to_json()
+        )
         write_atomic(state / FINGERPRINT_FILE, _fingerprint_text(recorded))
     return LastBuild(
         int(recorded.get("tasks", 0)),
