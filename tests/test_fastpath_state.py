@@ -1,0 +1,90 @@
+"""What the no-op fast path trusts instead of reading: the generated tree's stat signature
+(``run/treestate.py``) and the installed environment kept under a signature of the
+distributions' metadata (``load/inputs.py``). Each must move when what it stands for moves."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from apipack_build.base import manifest
+from apipack_build.base.fsio import FileHasher
+from apipack_build.base.hashing import bytes_hash
+from apipack_build.load import inputs
+from apipack_build.run import treestate
+
+IGNORE = {"python/pkg": ["**/__pycache__/**", ".venv/**"]}
+
+
+def generated(output: Path, files: dict[str, str]) -> dict[str, manifest.Entry]:
+    entries = {}
+    for name, text in files.items():
+        path = output / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        entries[name] = manifest.Entry(bytes_hash(text.encode()), "task", "key")
+    return entries
+
+
+def test_the_tree_signature_moves_with_any_file_or_folder(tmp_path: Path) -> None:
+    output = tmp_path / "generated"
+    files = generated(output, {"python/pkg/a.py": "a\n", "python/pkg/src/b.py": "b\n"})
+    (output / "python/pkg/src/__pycache__").mkdir()
+    state = treestate.take(output, files, IGNORE, FileHasher())
+    assert state is not None and state.clean and state.count == 2
+    assert state.names() == set(files)
+    assert treestate.holds(output, state)
+
+    (output / "python/pkg/src/__pycache__/b.pyc").write_bytes(b"x")  # ignored, not walked
+    (output / "python/pkg/.venv").mkdir()
+    state = treestate.take(output, files, IGNORE, FileHasher())
+    assert state is not None and treestate.holds(output, state)
+    (output / "python/pkg/.venv/anything").write_text("x")
+    assert treestate.holds(output, state)
+
+    (output / "python/pkg/src/notes.txt").write_text("x")  # beside the generated files
+    assert not treestate.holds(output, state)
+    beside = treestate.take(output, files, IGNORE, FileHasher())
+    assert beside is not None and not beside.clean
+
+    os.utime(output / "python/pkg/a.py", ns=(1, 1))  # a touch: by content, it still holds
+    assert not treestate.holds(output, beside)
+    assert treestate.take(output, files, IGNORE, FileHasher()) is not None
+
+    (output / "python/pkg/a.py").write_text("edited\n")
+    assert treestate.take(output, files, IGNORE, FileHasher()) is None
+    assert treestate.TreeState.from_json(beside.to_json()) == beside
+    assert treestate.TreeState.from_json({"signature": 1}) is None
+
+
+def distribution(folder: Path, name: str, entry_points: str = "") -> Path:
+    meta = folder / f"{name}-1.0.dist-info"
+    meta.mkdir(parents=True)
+    (meta / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+    (meta / "entry_points.txt").write_text(entry_points)
+    return meta
+
+
+def test_the_site_signature_moves_with_the_distributions(tmp_path: Path) -> None:
+    empty, site = tmp_path / "scripts", tmp_path / "site"
+    empty.mkdir()
+    meta = distribution(site, "one")
+    before = inputs.site_signature([str(site)])
+    # a folder without distributions (the script's, first on sys.path) does not count
+    assert inputs.site_signature([str(empty), str(site), str(tmp_path / "absent")]) == before
+
+    (meta / "entry_points.txt").write_text("[apipack.rules]\nmore = more:RULES\n")
+    edited = inputs.site_signature([str(site)])
+    assert edited != before
+    distribution(empty, "two")
+    assert inputs.site_signature([str(empty), str(site)]) != edited
+
+
+def test_the_environment_is_recalled_only_while_its_signature_holds() -> None:
+    scanned = inputs.Environment.scan(tuple(sys.path))
+    recorded = scanned.to_json()
+    assert inputs.Environment.from_json(recorded) == scanned
+    assert "apipack.providers:ollama=apipack_build.llm:OllamaProvider" in scanned.entry_points
+    assert inputs.recall_environment({**recorded, "signature": "xxh3:moved"}) is False
+    assert inputs.recall_environment({"signature": "damaged"}) is False
