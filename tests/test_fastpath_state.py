@@ -17,43 +17,59 @@ from apipack_build.run import treestate
 IGNORE = {"python/pkg": ["**/__pycache__/**", ".venv/**"]}
 
 
-def generated(output: Path, files: dict[str, str]) -> dict[str, manifest.Entry]:
+def generated(output: Path, files: dict[str, str]) -> Path:
+    """Write *files* into *output* and their manifest beside it; the manifest's path."""
     entries = {}
     for name, text in files.items():
         path = output / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         entries[name] = manifest.Entry(bytes_hash(text.encode()), "task", "key")
-    return entries
+    record = output.parent / ".apipack" / "manifest.json"
+    manifest.write(record, "generated", entries)
+    return record
 
 
 def test_the_tree_signature_moves_with_any_file_or_folder(tmp_path: Path) -> None:
     output = tmp_path / "generated"
-    files = generated(output, {"python/pkg/a.py": "a\n", "python/pkg/src/b.py": "b\n"})
+    files = {"python/pkg/a.py": "a\n", "python/pkg/src/b.py": "b\n"}
+    record = generated(output, files)
+
+    def take() -> treestate.TreeState | None:
+        return treestate.take(record, output, "generated", IGNORE, FileHasher())
+
+    def holds(state: treestate.TreeState) -> bool:
+        return treestate.holds(record, output, state)
+
     (output / "python/pkg/src/__pycache__").mkdir()
-    state = treestate.take(output, files, IGNORE, FileHasher())
+    state = take()
     assert state is not None and state.clean and state.count == 2
     assert state.names() == set(files)
-    assert treestate.holds(output, state)
+    assert holds(state)
 
     (output / "python/pkg/src/__pycache__/b.pyc").write_bytes(b"x")  # ignored, not walked
     (output / "python/pkg/.venv").mkdir()
-    state = treestate.take(output, files, IGNORE, FileHasher())
-    assert state is not None and treestate.holds(output, state)
+    state = take()
+    assert state is not None and holds(state)
     (output / "python/pkg/.venv/anything").write_text("x")
-    assert treestate.holds(output, state)
+    assert holds(state)
 
     (output / "python/pkg/src/notes.txt").write_text("x")  # beside the generated files
-    assert not treestate.holds(output, state)
-    beside = treestate.take(output, files, IGNORE, FileHasher())
+    assert not holds(state)
+    beside = take()
     assert beside is not None and not beside.clean
 
     os.utime(output / "python/pkg/a.py", ns=(1, 1))  # a touch: by content, it still holds
-    assert not treestate.holds(output, beside)
-    assert treestate.take(output, files, IGNORE, FileHasher()) is not None
+    assert not holds(beside)
+    touched = take()
+    assert touched is not None and holds(touched)
+    os.utime(record)  # the manifest is part of it: a manifest edited since is read again
+    assert not holds(touched)
 
     (output / "python/pkg/a.py").write_text("edited\n")
-    assert treestate.take(output, files, IGNORE, FileHasher()) is None
+    assert take() is None
+    record.write_text("{damaged")
+    assert take() is None
     assert treestate.TreeState.from_json(beside.to_json()) == beside
     assert treestate.TreeState.from_json({"signature": 1}) is None
 

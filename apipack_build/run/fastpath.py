@@ -44,12 +44,12 @@ from ..load.inputs import (
     template_folders,
 )
 from ..load.project import locate, resolve_targets, settings_source
-from ..plan import memo
 from . import treestate
 from .diff import unknown_files
 from .treestate import TreeState
 
 if TYPE_CHECKING:
+    from ..plan import memo
     from .graph import TaskGraph
 
 
@@ -161,19 +161,21 @@ def record_build(build: TaskGraph, taken: Taken) -> None:
         lock=taken.inputs.hash(build.plan.llm.lock_path) or "-",
         packages=packages,
         tree=treestate.take(
-            build.output,
-            manifest.read(build.manifest_path, build.output_id),
-            packages,
-            build.hasher,
+            build.manifest_path, build.output, build.output_id, packages, build.hasher
         ),
+        inputs=taken.inputs,
     )
     if build.plan.parts:
+        from ..plan import memo  # after a full build only
+
         memo.write(build.state / memo.MEMO_FILE, plan_memo(build))
     build.hasher.save()
 
 
 def plan_memo(build: TaskGraph) -> memo.Memo:
     """What each spec file of a successful build yielded, for the next build's plan."""
+    from ..plan import memo
+
     plan, hasher = build.plan, build.hasher
     tasks = {task.name: task for task in build.resolved_tasks()}
     ignores = {d.path: d.ignore for d in plan.packages}
@@ -255,8 +257,12 @@ def up_to_date(
     tree = TreeState.from_json(recorded.get("tree"))
     # an input touched (its signature learnt, its hash unchanged), or distributions rescanned
     moved = hasher.dirty or not recalled
-    if tree is None or not treestate.holds(output, tree):
-        tree = _tree_by_content(view, output, packages)
+    record = state / "manifest.json"
+    if tree is None or not treestate.holds(record, output, tree):
+        # by content: each file whose stat signature moved is read again
+        hasher_of_outputs = FileHasher(state / "filestat.json")
+        output_id = manifest.output_id(output, view.root)
+        tree = treestate.take(record, output, output_id, packages, hasher_of_outputs)
         if tree is None:
             return None
         moved = True
@@ -273,21 +279,6 @@ def up_to_date(
         int(recorded.get("llm_functions", 0)),
         packages,
         tree.clean,
-    )
-
-
-def _tree_by_content(
-    view: SettingsView, output: Path, packages: dict[str, list[str]]
-) -> TreeState | None:
-    """The output's state if every generated file holds its recorded bytes, checked by content
-    (a file whose stat signature moved is read again); None if one does not."""
-    files = manifest.read(
-        view.root / STATE_DIR / "manifest.json", manifest.output_id(output, view.root)
-    )
-    if not files:
-        return None
-    return treestate.take(
-        output, files, packages, FileHasher(view.root / STATE_DIR / "filestat.json")
     )
 
 

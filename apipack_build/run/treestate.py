@@ -65,46 +65,62 @@ class TreeState:
             return None
 
 
-def _signature(output: Path, folders: Sequence[str], files: Mapping[str, list[str]]) -> str:
+def _signature(
+    record: Path, output: Path, folders: Sequence[str], files: Mapping[str, list[str]]
+) -> str:
     digest = xxhash.xxh3_128()
     root = str(output)
-    paths = [root if f == "." else f"{root}/{f}" for f in folders]
+    paths = [str(record), *(root if f == "." else f"{root}/{f}" for f in folders)]
     for folder, names in sorted(files.items()):  # as JSON with sorted keys reads them back
         base = root if folder == "." else f"{root}/{folder}"
         paths += [f"{base}/{name}" for name in names]
     for path in paths:
-        try:
-            stat = os.stat(path)
-        except OSError:
+        line = _stat_line(path)
+        if line is None:
             return "-"
-        digest.update(
-            b"%d %d %d %d\n" % (stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size, stat.st_ino)
-        )
+        digest.update(line)
     return "xxh3:" + digest.hexdigest()
 
 
+def _stat_line(path: str) -> bytes | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return b"%d %d %d %d\n" % (stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size, stat.st_ino)
+
+
 def take(
+    record: Path,
     output: Path,
-    files: Mapping[str, manifest.Entry],
+    output_id: str,
     ignores: Mapping[str, Sequence[str]],
     hasher: FileHasher,
 ) -> TreeState | None:
-    """The state of *output* holding exactly *files* (by content); None if one does not. The
-    signature is taken before the contents are checked and between two walks that must agree,
-    so that a file written meanwhile moves it instead of passing unseen."""
+    """The state of *output* holding exactly the files the manifest at *record* lists for it
+    (as *output_id*),
+    by content; None if one does not, or the manifest names none (missing, damaged). The
+    manifest's own signature is part of it: a manifest edited since is read again. The signature
+    is taken before the contents are checked and between two walks that must agree, so that a
+    file written meanwhile moves it instead of passing unseen."""
+    before = _stat_line(str(record))
+    files = manifest.read(record, output_id)
+    if not files:
+        return None
     scanned = scan_output(output, ignores, set(files))
     grouped: dict[str, list[str]] = {}
     for name in sorted(files):
         folder, _, base = name.rpartition("/")
         grouped.setdefault(folder or ".", []).append(base)
-    signature = _signature(output, scanned[1], grouped)
+    signature = _signature(record, output, scanned[1], grouped)
     root = str(output)
     if any(hasher.hash(f"{root}/{name}") != entry.hash for name, entry in files.items()):
         return None
-    if scan_output(output, ignores, set(files)) != scanned:
+    if scan_output(output, ignores, set(files)) != scanned or before != _stat_line(str(record)):
         return None
     return TreeState(signature, scanned[1], grouped, not scanned[0])
 
 
-def holds(output: Path, state: TreeState) -> bool:
-    return _signature(output, state.folders, state.files) == state.signature
+def holds(record: Path, output: Path, state: TreeState) -> bool:
+    """Does *output* (and the manifest at *record*) still look as when *state* was taken?"""
+    return _signature(record, output, state.folders, state.files) == state.signature
