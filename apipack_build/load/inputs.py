@@ -125,7 +125,7 @@ def site_signature(path: Sequence[str]) -> str:
     upgrading or removing a distribution, or editing its entry points, moves it; a folder with
     none (the script's or the current folder, first on ``sys.path``) does not count, so
     ``apipack`` and ``python -m apipack_build.cli`` agree."""
-    rows: list[list[object]] = []
+    rows: list[list[object]] = [[sys.version]]  # an interpreter upgraded in place
     for entry in path:
         try:
             children = os.scandir(entry or ".")
