@@ -11,8 +11,10 @@ from .base.lookup import STATE_DIR
 from .load.project import resolve_targets
 
 if TYPE_CHECKING:
+    from .base.render import Renderer
     from .llm import Provider
     from .run.build import Build
+    from .settings import Effective
 
 
 def prepare(
@@ -33,11 +35,38 @@ def prepare(
     ``doit clean``); otherwise the tasks of unchanged spec files are taken from the last build.
 
     ``offline=None`` follows the settings (``offline:``, ``APIPACK_OFFLINE``)."""
+    effective, specs = resolve_targets(targets, cwd or Path.cwd(), overrides)
+    return plan_build(
+        effective,
+        specs,
+        hasher=FileHasher(effective.root / STATE_DIR / "filestat.json"),
+        summary_json=summary_json,
+        quiet=quiet,
+        offline=offline,
+        refresh=refresh,
+        provider_factory=provider_factory,
+        incremental=incremental,
+    )
+
+
+def plan_build(
+    effective: Effective,
+    specs: Sequence[Path],
+    *,
+    hasher: FileHasher,
+    summary_json: Path | None = None,
+    quiet: bool = False,
+    offline: bool | None = None,
+    refresh: Sequence[str] = (),
+    provider_factory: Callable[[], Provider] | None = None,
+    incremental: bool = True,
+    renderers: dict[str, Renderer] | None = None,
+) -> Build:
+    """``prepare`` from resolved settings, with the project's *hasher* (and, in a process that
+    builds again and again, the *renderers* it keeps: ``plan.plan.make_plan``)."""
     from .plan.plan import make_plan
     from .run.build import Build  # the heavy part of the engine, loaded when a build is planned
 
-    effective, specs = resolve_targets(targets, cwd or Path.cwd(), overrides)
-    hasher = FileHasher(effective.root / STATE_DIR / "filestat.json")
     plan = make_plan(
         effective,
         specs,
@@ -46,5 +75,6 @@ def prepare(
         provider_factory=provider_factory,
         hasher=hasher,
         incremental=incremental,
+        renderers=renderers,
     )
     return Build(plan, hasher=hasher, summary_json=summary_json, quiet=quiet)

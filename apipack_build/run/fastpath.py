@@ -190,10 +190,17 @@ class LastBuild:
 
 
 def up_to_date(
-    view: SettingsView, explicit: list[Path], *, offline: bool, output: Path, save: bool = True
+    view: SettingsView,
+    explicit: list[Path],
+    *,
+    offline: bool,
+    output: Path,
+    save: bool = True,
+    hasher: FileHasher | None = None,
 ) -> LastBuild | None:
     """The last build if nothing it depends on has changed since, else None. With *save*, the
-    file hashes it learnt are kept for next time (``check`` writes nothing)."""
+    file hashes it learnt are kept for next time (``check`` writes nothing). *hasher* is the
+    project's, when a long-lived process keeps it (``apipack watch``)."""
     state = view.root / STATE_DIR
     recorded = read(state / FINGERPRINT_FILE)
     if recorded is None:
@@ -201,7 +208,7 @@ def up_to_date(
     files = manifest.read(state / "manifest.json", manifest.output_id(output, view.root))
     if not files:
         return None
-    hasher = FileHasher(state / "filestat.json")
+    hasher = hasher or FileHasher(state / "filestat.json")
     key = fingerprint(
         view,
         hasher,
@@ -270,13 +277,17 @@ def _last_build(
     overrides: Mapping[str, Any],
     offline: bool | None,
     save: bool,
+    hasher: FileHasher | None = None,
 ) -> tuple[SettingsView, LastBuild | None]:
     view, specs = settings_view(targets, cwd, overrides)
     if not view.settings["templates"]["cache_enabled"]:
         return view, None  # `templates.cache_enabled: false`: plan and check every task
     offline = bool(view.settings["offline"]) if offline is None else offline
     try:
-        return view, up_to_date(view, specs, offline=offline, output=view.output, save=save)
+        found = up_to_date(
+            view, specs, offline=offline, output=view.output, save=save, hasher=hasher
+        )
+        return view, found
     except (ValueError, TypeError, KeyError, AttributeError, OSError):
         return view, None  # damaged state: the full path checks, and repairs, everything
 
@@ -289,11 +300,12 @@ def answer(
     offline: bool | None,
     summary_json: Path | None,
     echo: bool,
+    hasher: FileHasher | None = None,
 ) -> Summary | None:
     """The fast path of ``generate`` (command line and API alike): if nothing the last build
     depended on has changed, its summary — printed if *echo*, and saved like a build's."""
     started = time.perf_counter()
-    view, found = _last_build(targets, cwd, overrides, offline, save=True)
+    view, found = _last_build(targets, cwd, overrides, offline, save=True, hasher=hasher)
     if found is None:
         return None
     summary = Summary(
