@@ -14,6 +14,7 @@ cache, the lock and the build lock behave as for ``generate``: a build here is
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 from collections.abc import Callable, Mapping
@@ -41,6 +42,8 @@ def watch(
 ) -> int:
     """Build *project*, then rebuild on every change below it until Ctrl-C (or *stop*, a
     ``threading.Event``, is set). Returns the exit code: 0, or 130 if a build was interrupted."""
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(line_buffering=True)  # each summary line as soon as it is known
     effective, _ = resolve_targets([project], Path.cwd(), overrides)
     root = effective.root
     skipped = (root / STATE_DIR, (root / effective.settings.output).resolve())
