@@ -1,5 +1,6 @@
 """The ``watch`` scenario: one ``apipack watch`` process, a series of saved edits, each timed from
-the save to the edited function's files holding the new text.
+the save to the edited function's files holding the new text (and, as ``rebuild_seconds``, to
+the summary line that build prints).
 
 The edited function is the first spec's first one, given a hand-written body for the scenario
 (its description is in the prompt, so an LLM-written body would be asked for again on every
@@ -68,8 +69,8 @@ class _Watcher:
             self.log.write(line)
             self.log.flush()
 
-    def next_line(self, wanted: Callable[[str], bool]) -> float:
-        """When the next line *wanted* accepts arrived."""
+    def next_line(self, wanted: Callable[[str], bool], after: float = 0.0) -> float:
+        """When the next line *wanted* accepts arrived, at or after the time *after*."""
         deadline = time.monotonic() + PATIENCE
         while time.monotonic() < deadline:
             try:
@@ -78,14 +79,19 @@ class _Watcher:
                 if self.process.poll() is not None:
                     raise BenchError(f"apipack watch exited {self.process.returncode}") from None
                 continue
-            if wanted(line):
+            if at >= after and wanted(line):
                 return at
         raise BenchError(f"apipack watch: no awaited line in {PATIENCE:.0f} s")
 
-    def drain(self) -> None:
-        """Forget the lines that came so far (a rebuild woken by the build's own lock write)."""
-        while not self.lines.empty():
-            self.lines.get_nowait()
+    def settle(self, quiet: float) -> None:
+        """Wait until the watcher has printed nothing for *quiet* seconds: the first build's
+        lock write wakes it once more, and the first edit must not wait for that rebuild."""
+        deadline = time.monotonic() + PATIENCE
+        while time.monotonic() < deadline:
+            try:
+                self.lines.get(timeout=quiet)
+            except queue.Empty:
+                return
 
     def peak_rss_mb(self) -> float:
         try:
@@ -151,14 +157,14 @@ def measure_watch(
     samples = []
     try:
         watcher.next_line(lambda line: line.startswith("apipack: watching "))
+        watcher.settle(1.0)
         for index in range(max(10, repeats.most)):
             revision = FIRST_REVISION + index
             time.sleep(0.2)  # the watcher idle again, as between an editor's saves
-            watcher.drain()
             _synth.edit_one_function(project, revision)
             saved = time.perf_counter()
             written = _wait_for_files(files, f"(revision {revision})")
-            finished = watcher.next_line(_summary_line)
+            finished = watcher.next_line(_summary_line, after=written)
             samples.append(
                 Sample(
                     written - saved,
