@@ -148,6 +148,8 @@ def test_a_watch_session_leaves_what_a_generate_after_each_edit_leaves(project: 
             edit()
             watcher.wait_for("its rebuild", seen)
             watcher.wait_for("its summary", partial(more, builds, before))
+            # the summary comes before the fingerprint: Ctrl-C in between would be mid-build
+            watcher.wait_for("its fingerprint", (project.state / "fingerprint.json").is_file)
     finally:
         code = watcher.stop()
     assert code in (0, 130), "\n".join(watcher.seen)
