@@ -23,7 +23,7 @@ from ._api import _overrides, run_build
 from .base.fsio import FileHasher
 from .base.lookup import STATE_DIR
 from .base.summary import Summary
-from .engine import plan_build
+from .engine import prepare
 from .load.project import locate, resolve_targets, settings_source
 from .run import fastpath
 
@@ -70,11 +70,10 @@ class Session:
         if fast is not None:
             return fast
         effective, specs = self._resolved(settings_source(target, self.overrides))
-        build = plan_build(
-            effective,
-            specs,
-            hasher=self._hasher_for(effective.root),
+        build = prepare(
             offline=self.offline,
+            resolved=(effective, specs),
+            hasher=self._hasher_for(effective.root),
             renderers=self._renderers,
         )
         return run_build(build, self.targets, self.cwd, self.overrides, echo=True)

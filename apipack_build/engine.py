@@ -28,45 +28,25 @@ def prepare(
     refresh: Sequence[str] = (),
     provider_factory: Callable[[], Provider] | None = None,
     incremental: bool = True,
+    resolved: tuple[Effective, Sequence[Path]] | None = None,
+    hasher: FileHasher | None = None,
+    renderers: dict[str, Renderer] | None = None,
 ) -> Build:
     """Everything up to running: settings, specs, plan. Raises ApipackError on bad input.
 
     ``incremental=False`` plans every task (plain doit must see the whole graph: ``doit list``,
     ``doit clean``); otherwise the tasks of unchanged spec files are taken from the last build.
 
-    ``offline=None`` follows the settings (``offline:``, ``APIPACK_OFFLINE``)."""
-    effective, specs = resolve_targets(targets, cwd or Path.cwd(), overrides)
-    return plan_build(
-        effective,
-        specs,
-        hasher=FileHasher(effective.root / STATE_DIR / "filestat.json"),
-        summary_json=summary_json,
-        quiet=quiet,
-        offline=offline,
-        refresh=refresh,
-        provider_factory=provider_factory,
-        incremental=incremental,
-    )
+    ``offline=None`` follows the settings (``offline:``, ``APIPACK_OFFLINE``).
 
-
-def plan_build(
-    effective: Effective,
-    specs: Sequence[Path],
-    *,
-    hasher: FileHasher,
-    summary_json: Path | None = None,
-    quiet: bool = False,
-    offline: bool | None = None,
-    refresh: Sequence[str] = (),
-    provider_factory: Callable[[], Provider] | None = None,
-    incremental: bool = True,
-    renderers: dict[str, Renderer] | None = None,
-) -> Build:
-    """``prepare`` from resolved settings, with the project's *hasher* (and, in a process that
-    builds again and again, the *renderers* it keeps: ``plan.plan.make_plan``)."""
+    A process that builds again and again (``apipack watch``) passes what it keeps: the
+    settings *resolved* for these targets, the project's *hasher*, and its *renderers*
+    (``plan.plan.make_plan``)."""
     from .plan.plan import make_plan
     from .run.build import Build  # the heavy part of the engine, loaded when a build is planned
 
+    effective, specs = resolved or resolve_targets(targets, cwd or Path.cwd(), overrides)
+    hasher = hasher or FileHasher(effective.root / STATE_DIR / "filestat.json")
     plan = make_plan(
         effective,
         specs,
