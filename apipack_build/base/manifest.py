@@ -118,3 +118,6 @@ def write(path: Path, output: str, files: dict[str, Entry]) -> None:
     text = json.dumps(data, indent=1, sort_keys=True)
     write_atomic(path, (text + "\n").encode("utf-8"))
     _PARSED.remember(path, data, stat_signature(path))
+    # what ``read`` would make of it, made now: the next build's fast path reads it first
+    ordered = {name: files[name] for name in sorted(files)}  # as the JSON holds them
+    _PARSED.sections[output] = {} if any(_outside(name) for name in files) else ordered
