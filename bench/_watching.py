@@ -5,8 +5,9 @@ the summary line that build prints).
 The edited function is the first spec's first one, given a hand-written body for the scenario
 (its description is in the prompt, so an LLM-written body would be asked for again on every
 edit): what is timed is the build's own work, no LLM time. Each save waits until the previous
-rebuild has printed its summary line, as an editor's saves come seconds apart. Files are polled
-by their stat signature, so the harness costs the watcher little CPU.
+rebuild has written its fingerprint (nearly its last write) and half a second more, as an
+editor's saves come seconds apart. Files are polled by their stat signature, so the harness
+costs the watcher little CPU.
 """
 
 from __future__ import annotations
@@ -160,11 +161,13 @@ def measure_watch(
         watcher.settle(1.0)
         for index in range(max(10, repeats.most)):
             revision = FIRST_REVISION + index
-            time.sleep(0.2)  # the watcher idle again, as between an editor's saves
+            time.sleep(0.5)  # the watcher idle, as between an editor's saves
             _synth.edit_one_function(project, revision)
             saved = time.perf_counter()
             written = _wait_for_files(files, f"(revision {revision})")
             finished = watcher.next_line(_summary_line, after=written)
+            # the rebuild's last write, after its summary line: the fast path's fingerprint
+            _wait_for_files([project.state / "fingerprint.json"], "")
             samples.append(
                 Sample(
                     written - saved,

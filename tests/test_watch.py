@@ -14,7 +14,8 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from helpers import FUNCTIONS, Project, tree
+from fake_llm import FakeLLM
+from helpers import FUNCTIONS, LLM_SPEC, Project, tree
 
 PATIENCE = 120.0  # seconds to wait for an event on a busy machine; not a speed requirement
 
@@ -95,27 +96,76 @@ def test_watch_rebuilds_each_save_keeps_watching_after_a_bad_one_and_stops_on_ct
     assert project.generate()["tasks_run"] == 0
 
 
+Edit = tuple[Callable[[], object], Callable[[], bool]]  # a change, and how to see it built
+
+
 def state(project: Project) -> dict[str, bytes]:
     """What a later ``generate`` or ``check`` reads of the last build: the output tree, the
-    manifest, the plan memo, the fingerprint, the explain record and doit's task records."""
+    manifest, the plan memo, the fingerprint, the explain record, doit's task records and
+    the lock."""
     found = {f"generated/{path}": data for path, data in tree(project.root / "generated").items()}
     for name in ("manifest.json", "plan.json", "fingerprint.json", "explain.json"):
         found[name] = (project.state / name).read_bytes()
     with contextlib.closing(sqlite3.connect(project.state / "doit.sqlite3")) as db:
         rows = db.execute("SELECT task_id, task_data FROM doit ORDER BY task_id").fetchall()
     found["doit.sqlite3"] = repr(rows).encode("utf-8")
+    lock = project.root / "apipack.lock"
+    if lock.is_file():
+        found["apipack.lock"] = lock.read_bytes()
     return found
+
+
+def assert_watch_equals_generate(project: Project, inputs: list[str], edits: list[Edit]) -> None:
+    """Make *edits* in one watch session, each once the last is built; then, from the same
+    start in the same folder, the same edits each followed by ``apipack generate``: both leave
+    the same state, byte for byte."""
+    start = {name: (project.root / name).read_bytes() for name in inputs}
+    watcher = Watcher(project)
+    try:
+        watcher.wait_for("first build", lambda: watcher.said(r"^apipack: watching "))
+        for edit, seen in edits:
+            builds = watcher.summaries
+            before = len(builds())
+            edit()
+            watcher.wait_for("its rebuild", seen)
+            watcher.wait_for("its summary", partial(more, builds, before))
+            # the summary comes before the fingerprint: Ctrl-C in between would be mid-build
+            watcher.wait_for("its fingerprint", (project.state / "fingerprint.json").is_file)
+    finally:
+        code = watcher.stop()
+    assert code in (0, 130), "\n".join(watcher.seen)
+    watched = state(project)
+
+    for made in ("generated", ".apipack", "apipack.lock"):
+        path = project.root / made
+        if path.is_dir():
+            shutil.rmtree(path)
+        path.unlink(missing_ok=True)
+    for name, data in start.items():
+        (project.root / name).write_bytes(data)
+    project.generate()
+    for edit, seen in edits:
+        edit()
+        project.generate()
+        assert seen()
+    generated = state(project)
+    assert sorted(watched) == sorted(generated)
+    for name in sorted(generated):
+        assert watched[name] == generated[name], name
+
+
+def more(found: Callable[[], list[str]], than: int) -> bool:
+    return len(found()) > than
 
 
 def test_a_watch_session_leaves_what_a_generate_after_each_edit_leaves(project: Project) -> None:
     """Spec, template, included template and settings edits, a function added and one removed:
     the watching process keeps settings, stat cache and compiled templates between its builds,
-    and what it leaves is byte for byte what ``apipack generate`` after each edit leaves."""
+    and what it leaves is what ``apipack generate`` after each edit leaves."""
     project.write("apipack.yml", "interfaces: [docs]\n")
     project.write_spec(FUNCTIONS, interfaces=None)  # the project file chooses the interfaces
-    inputs = {name: (project.root / name).read_bytes() for name in INPUTS}
     alpha, docs = project.out / "docs" / "alpha.txt", project.out / "docs"
-    edits: list[tuple[Callable[[], object], Callable[[], bool]]] = [
+    edits: list[Edit] = [
         (
             lambda: project.edit("specs/tools.yml", "First", "Primary"),
             lambda: "ALPHA: Primary" in text(alpha),
@@ -139,40 +189,31 @@ def test_a_watch_session_leaves_what_a_generate_after_each_edit_leaves(project: 
             lambda: (docs / "delta.txt").is_file() and not (docs / "beta.txt").exists(),
         ),
     ]
-    watcher = Watcher(project)
-    try:
-        watcher.wait_for("first build", lambda: watcher.said(r"^apipack: watching "))
-        for edit, seen in edits:
-            builds = watcher.summaries
-            before = len(builds())
-            edit()
-            watcher.wait_for("its rebuild", seen)
-            watcher.wait_for("its summary", partial(more, builds, before))
-            # the summary comes before the fingerprint: Ctrl-C in between would be mid-build
-            watcher.wait_for("its fingerprint", (project.state / "fingerprint.json").is_file)
-    finally:
-        code = watcher.stop()
-    assert code in (0, 130), "\n".join(watcher.seen)
-    watched = state(project)
-
-    # the same edits, each followed by a `generate`, from the same start in the same folder
-    shutil.rmtree(project.root / "generated")
-    shutil.rmtree(project.state)
-    for name, data in inputs.items():
-        (project.root / name).write_bytes(data)
-    project.generate()
-    for edit, seen in edits:
-        edit()
-        project.generate()
-        assert seen()
-    generated = state(project)
-    assert sorted(watched) == sorted(generated)
-    for name in sorted(generated):
-        assert watched[name] == generated[name], name
+    inputs = ["apipack.yml", "specs/tools.yml", "templates/text/fn.txt.j2"]
+    assert_watch_equals_generate(project, [*inputs, "templates/text/_header.j2"], edits)
 
 
-def more(found: Callable[[], list[str]], than: int) -> bool:
-    return len(found()) > than
+def test_a_watch_session_asks_and_locks_as_generate_does(
+    make_project: Callable[..., Project], fake: FakeLLM
+) -> None:
+    """Function bodies the LLM writes: an edit asks again and a removal drops the function,
+    and the lock the watching process keeps in memory between builds ends as ``generate``'s."""
+    project = make_project("llm", bare=True)
+    project.env["APIPACK_LLM_BASE_URL"] = fake.url
+    project.write("specs/tools.yml", LLM_SPEC)
+    generated = project.root / "generated"
 
+    def holds(words: str) -> bool:
+        return any(words in text(path) for path in generated.rglob("*.py"))
 
-INPUTS = ("apipack.yml", "specs/tools.yml", "templates/text/fn.txt.j2", "templates/text/_header.j2")
+    edits: list[Edit] = [
+        (
+            lambda: project.edit("specs/tools.yml", "Half of a number", "Half of any number"),
+            lambda: holds("Half of any number"),
+        ),
+        (
+            lambda: project.edit("specs/tools.yml", "  - name: count_vowels", "  - name: vowels"),
+            lambda: holds("def vowels(") and not holds("def count_vowels("),
+        ),
+    ]
+    assert_watch_equals_generate(project, ["specs/tools.yml"], edits)
