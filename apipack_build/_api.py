@@ -12,14 +12,17 @@ from __future__ import annotations
 import io
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .base.summary import Summary
 from .engine import prepare
 from .errors import BuildError, ConfigError
 from .run import diff, fastpath
+
+if TYPE_CHECKING:
+    from .run.build import Build
 
 PathLike = str | os.PathLike[str]
 
@@ -66,6 +69,19 @@ def generate(
         offline=offline,
         refresh=refresh,
     )
+    return run_build(build, targets, cwd, overrides, echo=echo)
+
+
+def run_build(
+    build: Build,
+    targets: Sequence[Path],
+    cwd: Path,
+    overrides: Mapping[str, Any],
+    *,
+    echo: bool,
+) -> Summary:
+    """Run a prepared build and remember it for the fast path and the next plan (*targets*,
+    *cwd* and *overrides* are those it was prepared with)."""
     fingerprint = fastpath.build_fingerprint(build, targets, cwd, overrides)
     try:
         summary = build.run(

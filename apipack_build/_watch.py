@@ -1,17 +1,20 @@
 """``apipack watch``: build, then build again whenever what a build reads changes, until Ctrl-C.
 
 One process keeps what every build loads — the registry of languages and rules, their code, the
-scan of installed distributions — and each rebuild takes the fast path or the incremental plan
-(``plan/memo.py``), so a saved edit costs what it touches. An editor's burst of saves is one
-rebuild: watchfiles yields once no change has come for ``QUIET_MS``. An invalid save prints its
-problems (``path:line:col: field: message``) and the loop keeps watching. Ctrl-C stops it, while
-waiting or inside a build: every write is atomic and the build lock is released, so the next
-build (or ``check``) finds a consistent state. The LLM cache, the lock and the build lock behave
-as for ``generate``: a build here is ``apipack_build.generate``.
+scan of installed distributions — and what stays valid between builds (``_session.Session``: the
+settings, the stat cache, the renderer with its compiled templates); each rebuild takes the fast
+path or the incremental plan (``plan/memo.py``), so a saved edit costs what it touches. An
+editor's burst of saves is one rebuild: watchfiles yields once no change has come for
+``QUIET_MS``. An invalid save prints its problems (``path:line:col: field: message``) and the
+loop keeps watching. Ctrl-C stops it, while waiting or inside a build: every write is atomic and
+the build lock is released, so the next build (or ``check``) finds a consistent state. The LLM
+cache, the lock and the build lock behave as for ``generate``: a build here is
+``apipack_build.generate``'s, and leaves the same state.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 from collections.abc import Callable, Mapping
@@ -20,7 +23,7 @@ from typing import Any
 
 import watchfiles
 
-from ._api import generate
+from ._session import Session
 from .base.fsio import is_temporary
 from .base.lookup import STATE_DIR
 from .errors import ApipackError, shown
@@ -39,6 +42,8 @@ def watch(
 ) -> int:
     """Build *project*, then rebuild on every change below it until Ctrl-C (or *stop*, a
     ``threading.Event``, is set). Returns the exit code: 0, or 130 if a build was interrupted."""
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(line_buffering=True)  # each summary line as soon as it is known
     effective, _ = resolve_targets([project], Path.cwd(), overrides)
     root = effective.root
     skipped = (root / STATE_DIR, (root / effective.settings.output).resolve())
@@ -70,17 +75,18 @@ def watch(
 def _builder(
     project: Path, overrides: Mapping[str, Any], offline: bool | None
 ) -> Callable[[], None]:
+    session = Session(
+        project,
+        languages=overrides.get("languages"),
+        interfaces=overrides.get("interfaces"),
+        output=overrides.get("output"),
+        jobs=overrides.get("jobs"),
+        offline=offline,
+    )
+
     def rebuild() -> None:
         try:
-            generate(
-                project,
-                languages=overrides.get("languages"),
-                interfaces=overrides.get("interfaces"),
-                output=overrides.get("output"),
-                jobs=overrides.get("jobs"),
-                offline=offline,
-                echo=True,
-            )
+            session.build()
         except ApipackError as exc:  # bad input or a failed task: say so, keep watching
             print(shown(exc), file=sys.stderr, flush=True)
         sys.stdout.flush()

@@ -11,8 +11,10 @@ from .base.lookup import STATE_DIR
 from .load.project import resolve_targets
 
 if TYPE_CHECKING:
+    from .base.render import Renderer
     from .llm import Provider
     from .run.build import Build
+    from .settings import Effective
 
 
 def prepare(
@@ -26,18 +28,25 @@ def prepare(
     refresh: Sequence[str] = (),
     provider_factory: Callable[[], Provider] | None = None,
     incremental: bool = True,
+    resolved: tuple[Effective, Sequence[Path]] | None = None,
+    hasher: FileHasher | None = None,
+    renderers: dict[str, Renderer] | None = None,
 ) -> Build:
     """Everything up to running: settings, specs, plan. Raises ApipackError on bad input.
 
     ``incremental=False`` plans every task (plain doit must see the whole graph: ``doit list``,
     ``doit clean``); otherwise the tasks of unchanged spec files are taken from the last build.
 
-    ``offline=None`` follows the settings (``offline:``, ``APIPACK_OFFLINE``)."""
+    ``offline=None`` follows the settings (``offline:``, ``APIPACK_OFFLINE``).
+
+    A process that builds again and again (``apipack watch``) passes what it keeps: the
+    settings *resolved* for these targets, the project's *hasher*, and its *renderers*
+    (``plan.plan.make_plan``)."""
     from .plan.plan import make_plan
     from .run.build import Build  # the heavy part of the engine, loaded when a build is planned
 
-    effective, specs = resolve_targets(targets, cwd or Path.cwd(), overrides)
-    hasher = FileHasher(effective.root / STATE_DIR / "filestat.json")
+    effective, specs = resolved or resolve_targets(targets, cwd or Path.cwd(), overrides)
+    hasher = hasher or FileHasher(effective.root / STATE_DIR / "filestat.json")
     plan = make_plan(
         effective,
         specs,
@@ -46,5 +55,6 @@ def prepare(
         provider_factory=provider_factory,
         hasher=hasher,
         incremental=incremental,
+        renderers=renderers,
     )
     return Build(plan, hasher=hasher, summary_json=summary_json, quiet=quiet)

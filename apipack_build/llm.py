@@ -19,6 +19,7 @@ import functools
 import json
 import os
 import random
+import ssl
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -95,6 +96,14 @@ def sampling_options(settings: LLMSettings) -> dict[str, Any]:
     }
 
 
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """httpx's default context (certifi, or ``SSL_CERT_FILE``/``SSL_CERT_DIR``), made once per
+    process: loading the certificates costs more than a request to a local model, and a process
+    that builds again and again (``apipack watch``) makes a client for each build."""
+    return httpx.create_ssl_context(trust_env=True)
+
+
 class _Base:
     name = "base"
     #: called with the number of chunks received so far as a reply streams (live progress)
@@ -116,6 +125,7 @@ class _Base:
             timeout=timeout,
             transport=transport,
             headers=self._headers(),
+            verify=_ssl_context(),
         )
 
     def _headers(self) -> dict[str, str]:

@@ -168,6 +168,17 @@ def checks(measurements: Sequence[Measurement], n: int) -> list[Check]:
         add("no-op, 2 languages", goal, f"{two.median:.2f} s", _status(two.median <= 1.0))
     else:
         add("no-op, 2 languages", goal, na, "n/a")
+    watch = _find(measurements, "watch", n)
+    goal = "≤ 200 ms (median of ≥ 10 edits)"
+    if watch:
+        add(
+            "watch: save → files written",
+            goal,
+            f"{watch.median * 1000:.0f} ms",
+            _status(watch.median <= 0.2),
+        )
+    else:
+        add("watch: save → files written", goal, na, "n/a")
     if ours:
         peak = max(m.peak_rss_mb for m in ours)
         add("peak RSS", f"≤ 300 MB{at}", f"{peak:.0f} MB", _status(peak <= 300))

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
 
-from . import _synth
+from . import _synth, _watching
 from ._measure import BenchError, Measurement, Repeats, Sample, clean_env, launch
 
 #: scenario id → how the docs and the terminal name it
@@ -28,6 +28,7 @@ LABELS = {
     "touch": "touch every spec, no change",
     "edit_one": "one function edited",
     "explain": "`apipack explain` of that edit",
+    "watch": "`apipack watch`: a saved edit to its files written",
     "edit_template": "one template edited",
     "edit_prompt": "prompt edited (every function asked again)",
     "two_languages": "no-op, 2 languages (Python + TypeScript)",
@@ -171,6 +172,11 @@ def run_scenarios(
     measure_command("explain", apipack.explain)
     if only is not None:
         return results
+    progress(f"N={n}: {LABELS['watch']}")
+    results.append(
+        _watching.measure_watch(project, apipack.llm_url, apipack.logs, repeats("watch"))
+    )
+    apipack.generate("watch-restore")  # function 0 written by the LLM again, as before
     measure("edit_template", lambda index: _synth.override_template(project, index))
     _synth.remove_overrides(project)
     apipack.generate("edit_template-restore")

@@ -5,13 +5,17 @@ from __future__ import annotations
 import contextlib
 import queue
 import re
+import shutil
 import signal
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
-from helpers import Project
+from fake_llm import FakeLLM
+from helpers import FUNCTIONS, LLM_SPEC, Project, tree
 
 PATIENCE = 120.0  # seconds to wait for an event on a busy machine; not a speed requirement
 
@@ -38,6 +42,10 @@ class Watcher:
             if running:
                 assert self.process.poll() is None, "watch exited:\n" + "\n".join(self.seen)
             assert time.monotonic() < deadline, f"no {what}:\n" + "\n".join(self.seen)
+
+    def summaries(self) -> list[str]:
+        """The summary line of each build so far."""
+        return [line for line in self.seen if re.match(r"^apipack: \d+ tasks: ", line)]
 
     def said(self, pattern: str) -> bool:
         return any(re.search(pattern, line) for line in self.seen)
@@ -86,3 +94,128 @@ def test_watch_rebuilds_each_save_keeps_watching_after_a_bad_one_and_stops_on_ct
     # the state Ctrl-C left is consistent and current: nothing to report, nothing to run
     project.apipack("check")
     assert project.generate()["tasks_run"] == 0
+
+
+Edit = tuple[Callable[[], object], Callable[[], bool]]  # a change, and how to see it built
+
+
+def state(project: Project) -> dict[str, bytes]:
+    """What a later ``generate`` or ``check`` reads of the last build: the output tree, the
+    manifest, the plan memo, the fingerprint, the explain record, doit's task records and
+    the lock."""
+    found = {f"generated/{path}": data for path, data in tree(project.root / "generated").items()}
+    for name in ("manifest.json", "plan.json", "fingerprint.json", "explain.json"):
+        found[name] = (project.state / name).read_bytes()
+    with contextlib.closing(sqlite3.connect(project.state / "doit.sqlite3")) as db:
+        rows = db.execute("SELECT task_id, task_data FROM doit ORDER BY task_id").fetchall()
+    # an LLM request's task records how long it took, which differs from run to run
+    timed = re.compile(r'"seconds": [0-9.e-]+')
+    found["doit.sqlite3"] = timed.sub('"seconds": _', repr(rows)).encode("utf-8")
+    lock = project.root / "apipack.lock"
+    if lock.is_file():
+        found["apipack.lock"] = lock.read_bytes()
+    return found
+
+
+def assert_watch_equals_generate(project: Project, inputs: list[str], edits: list[Edit]) -> None:
+    """Make *edits* in one watch session, each once the last is built; then, from the same
+    start in the same folder, the same edits each followed by ``apipack generate``: both leave
+    the same state, byte for byte."""
+    start = {name: (project.root / name).read_bytes() for name in inputs}
+    watcher = Watcher(project)
+    try:
+        watcher.wait_for("first build", lambda: watcher.said(r"^apipack: watching "))
+        for edit, seen in edits:
+            builds = watcher.summaries
+            before = len(builds())
+            edit()
+            watcher.wait_for("its rebuild", seen)
+            watcher.wait_for("its summary", partial(more, builds, before))
+            # the summary comes before the fingerprint: Ctrl-C in between would be mid-build
+            watcher.wait_for("its fingerprint", (project.state / "fingerprint.json").is_file)
+    finally:
+        code = watcher.stop()
+    assert code in (0, 130), "\n".join(watcher.seen)
+    watched = state(project)
+
+    for made in ("generated", ".apipack", "apipack.lock"):
+        path = project.root / made
+        if path.is_dir():
+            shutil.rmtree(path)
+        path.unlink(missing_ok=True)
+    for name, data in start.items():
+        (project.root / name).write_bytes(data)
+    project.generate()
+    for edit, seen in edits:
+        edit()
+        project.generate()
+        assert seen()
+    generated = state(project)
+    assert sorted(watched) == sorted(generated)
+    for name in sorted(generated):
+        assert watched[name] == generated[name], name
+
+
+def more(found: Callable[[], list[str]], than: int) -> bool:
+    return len(found()) > than
+
+
+def test_a_watch_session_leaves_what_a_generate_after_each_edit_leaves(project: Project) -> None:
+    """Spec, template, included template and settings edits, a function added and one removed:
+    the watching process keeps settings, stat cache and compiled templates between its builds,
+    and what it leaves is what ``apipack generate`` after each edit leaves."""
+    project.write("apipack.yml", "interfaces: [docs]\n")
+    project.write_spec(FUNCTIONS, interfaces=None)  # the project file chooses the interfaces
+    alpha, docs = project.out / "docs" / "alpha.txt", project.out / "docs"
+    edits: list[Edit] = [
+        (
+            lambda: project.edit("specs/tools.yml", "First", "Primary"),
+            lambda: "ALPHA: Primary" in text(alpha),
+        ),
+        (
+            lambda: project.edit("templates/text/fn.txt.j2", "}}: {{", "}} - {{"),
+            lambda: "ALPHA - Primary" in text(alpha),
+        ),
+        (
+            lambda: project.edit("templates/text/_header.j2", "generated by", "made by"),
+            lambda: text(alpha).startswith("# made by"),
+        ),
+        (
+            lambda: project.edit("apipack.yml", "[docs]", "[docs, summary]"),
+            lambda: (project.out / "SUMMARY.txt").is_file(),
+        ),
+        (
+            lambda: project.write_spec(
+                {"alpha": "Primary", "gamma": "Third", "delta": "Fourth"}, interfaces=None
+            ),
+            lambda: (docs / "delta.txt").is_file() and not (docs / "beta.txt").exists(),
+        ),
+    ]
+    inputs = ["apipack.yml", "specs/tools.yml", "templates/text/fn.txt.j2"]
+    assert_watch_equals_generate(project, [*inputs, "templates/text/_header.j2"], edits)
+
+
+def test_a_watch_session_asks_and_locks_as_generate_does(
+    make_project: Callable[..., Project], fake: FakeLLM
+) -> None:
+    """Function bodies the LLM writes: an edit asks again and a removal drops the function,
+    and the lock the watching process keeps in memory between builds ends as ``generate``'s."""
+    project = make_project("llm", bare=True)
+    project.env["APIPACK_LLM_BASE_URL"] = fake.url
+    project.write("specs/tools.yml", LLM_SPEC)
+    generated = project.root / "generated"
+
+    def holds(words: str) -> bool:
+        return any(words in text(path) for path in generated.rglob("*.py"))
+
+    edits: list[Edit] = [
+        (
+            lambda: project.edit("specs/tools.yml", "Half of a number", "Half of any number"),
+            lambda: holds("Half of any number"),
+        ),
+        (
+            lambda: project.edit("specs/tools.yml", "  - name: count_vowels", "  - name: vowels"),
+            lambda: holds("def vowels(") and not holds("def count_vowels("),
+        ),
+    ]
+    assert_watch_equals_generate(project, ["specs/tools.yml"], edits)

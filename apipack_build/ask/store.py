@@ -16,7 +16,7 @@ from typing import Any
 import diskcache
 import yaml
 
-from ..base.fsio import write_atomic
+from ..base.fsio import stat_signature, write_atomic
 from ..base.hashing import content_hash
 from ..errors import ApipackError
 from ..load.yamlsrc import refuse_aliases
@@ -203,7 +203,50 @@ def _before_hashes(raw: Any) -> bool:
     return isinstance(value, dict) and "hash" not in value and isinstance(value.get("code"), str)
 
 
-def read_lock(path: Path) -> dict[tuple[str, str, str], dict[str, Any]]:
+LockEntries = dict[tuple[str, str, str], dict[str, Any]]
+
+
+class _KnownLock:
+    """The lock as this process last read or wrote it, by its stat signature: a process that
+    builds again and again (``apipack watch``) parses a lock of a thousand entries once, and
+    dumps it only when its entries change. ``normalized``: its bytes are what ``write_lock``
+    writes for these entries (a hand-formatted lock is rewritten once, as without this)."""
+
+    def __init__(self) -> None:
+        self.known: dict[str, tuple[list[int], LockEntries, bool]] = {}
+
+    def entries(self, path: Path, signature: list[int] | None) -> LockEntries | None:
+        found = self.known.get(str(path))
+        if signature is None or found is None or found[0] != signature:
+            return None
+        return {ident: dict(entry) for ident, entry in found[1].items()}
+
+    def normalized(self, path: Path, entries: LockEntries) -> bool:
+        """The file holds exactly what ``write_lock`` would write for *entries*."""
+        found = self.known.get(str(path))
+        return (
+            found is not None
+            and found[2]
+            and found[0] == stat_signature(path)
+            and _fields(found[1]) == _fields(entries)
+        )
+
+    def remember(self, path: Path, entries: LockEntries, normalized: bool) -> None:
+        signature = stat_signature(path)
+        if signature is not None:
+            copy = {ident: dict(entry) for ident, entry in entries.items()}
+            self.known[str(path)] = (signature, copy, normalized)
+
+
+def _fields(entries: LockEntries) -> LockEntries:
+    """What the lock file holds of *entries*."""
+    return {k: {name: e.get(name, "") for name in LOCK_FIELDS} for k, e in entries.items()}
+
+
+_KNOWN_LOCKS = _KnownLock()
+
+
+def read_lock(path: Path) -> LockEntries:
     """The entries of ``apipack.lock`` by (package, function, language); {} if there is none.
 
     A lock that cannot be read is an error naming the file and what to do, never a guess: the
@@ -212,6 +255,10 @@ def read_lock(path: Path) -> dict[tuple[str, str, str], dict[str, Any]]:
     """
     if not path.is_file():
         return {}
+    signature = stat_signature(path)
+    known = _KNOWN_LOCKS.entries(path, signature)
+    if known is not None:
+        return known
     shown = path.name
     advice = "restore it from version control, or delete it to ask the model again"
     try:
@@ -248,6 +295,7 @@ def read_lock(path: Path) -> dict[tuple[str, str, str], dict[str, Any]]:
                 f"{', '.join(LOCK_FIELDS)} to strings); {advice}"
             )
         found[(entry["package"], entry["function"], entry["language"])] = entry
+    _KNOWN_LOCKS.remember(path, found, normalized=False)
     return found
 
 
@@ -265,6 +313,8 @@ _LockDumper.add_representer(str, _str_presenter)
 
 def write_lock(path: Path, entries: dict[tuple[str, str, str], dict[str, Any]]) -> bool:
     """Write the lock if its bytes change; sorted and stable so it reviews well in a PR."""
+    if _KNOWN_LOCKS.normalized(path, entries):
+        return False  # these entries, as this process wrote (or read back) them: same bytes
     body = {
         "version": LOCK_VERSION,
         "entries": [
@@ -278,7 +328,8 @@ def write_lock(path: Path, entries: dict[tuple[str, str, str], dict[str, Any]]) 
         + yaml.dump(body, Dumper=_LockDumper, sort_keys=False, allow_unicode=True, width=100)
     )
     data = text.encode("utf-8")
-    if path.is_file() and path.read_bytes() == data:
-        return False
-    write_atomic(path, data)
-    return True
+    unchanged = path.is_file() and path.read_bytes() == data
+    if not unchanged:
+        write_atomic(path, data)
+    _KNOWN_LOCKS.remember(path, entries, normalized=True)
+    return not unchanged

@@ -102,6 +102,15 @@ def _signature(stat: os.stat_result) -> list[int]:
     return [stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size, stat.st_ino]
 
 
+def stat_signature(path: Path) -> list[int] | None:
+    """What ``FileHasher`` trusts to say a file is unchanged (its ctime cannot be set back);
+    None if there is no such file."""
+    try:
+        return _signature(os.stat(path))
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
 class FileHasher:
     """Content hashes of files, cached on disk by stat signature. With a *parent*, a file it
     does not know is hashed by the parent, and the entry kept: what a few hashes of a big

@@ -8,9 +8,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..errors import ConfigError
-from .fsio import joined_str, write_atomic
+from .fsio import joined_str, stat_signature, write_atomic
 
 MANIFEST_VERSION = 1
 
@@ -30,17 +31,50 @@ def output_id(output: Path, root: Path) -> str:
         return output.as_posix()
 
 
+class _Parsed:
+    """The manifest as this process last read or wrote it, by its stat signature: a build
+    reads it several times (fast path, lock, manifest task), and a process that builds again
+    and again (``apipack watch``) parses a manifest of thousands of files once, not each time.
+    Callers never change what it hands out."""
+
+    def __init__(self) -> None:
+        self.path = ""
+        self.signature: list[int] | None = None
+        self.data: Any = None
+        self.sections: dict[str, dict[str, Entry]] = {}  # what ``read`` made of each output
+
+    def load(self, path: Path) -> Any:
+        """The parsed JSON at *path*; raises as ``json.loads(path.read_text())`` would."""
+        signature = stat_signature(path)
+        if signature is None or str(path) != self.path or signature != self.signature:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            self.remember(path, data, signature)
+        return self.data
+
+    def remember(self, path: Path, data: Any, signature: list[int] | None) -> None:
+        self.path, self.signature, self.data, self.sections = str(path), signature, data, {}
+
+
+_PARSED = _Parsed()
+
+
 def read(path: Path, output: str) -> dict[str, Entry]:
     """The files recorded for *output*; {} if the manifest is missing or damaged (``damage``)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = _PARSED.load(path)
+        known = _PARSED.sections.get(output)
+        if known is not None:
+            return dict(known)
         if data.get("version") != MANIFEST_VERSION:
             return {}
         files = data["outputs"].get(output, {})
         found = {name: Entry(**entry) for name, entry in files.items()}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return {}
-    return {} if any(_outside(name) for name in found) else found
+    if any(_outside(name) for name in found):
+        return {}
+    _PARSED.sections[output] = found
+    return dict(found)
 
 
 def damage(path: Path) -> str | None:
@@ -50,7 +84,7 @@ def damage(path: Path) -> str | None:
     if not path.is_file():
         return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = _PARSED.load(path)
         if data.get("version") != MANIFEST_VERSION:
             return None  # another version's manifest: read as empty, rewritten by this build
         for files in data["outputs"].values():
@@ -73,12 +107,17 @@ def _outside(name: str) -> bool:
 
 def write(path: Path, output: str, files: dict[str, Entry]) -> None:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = _PARSED.load(path)
         outputs = dict(data["outputs"]) if data.get("version") == MANIFEST_VERSION else {}
         if damage(path) is not None:
             outputs = {}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         outputs = {}
     outputs[output] = {name: vars(files[name]) for name in sorted(files)}
-    text = json.dumps({"version": MANIFEST_VERSION, "outputs": outputs}, indent=1, sort_keys=True)
+    data = {"version": MANIFEST_VERSION, "outputs": outputs}
+    text = json.dumps(data, indent=1, sort_keys=True)
     write_atomic(path, (text + "\n").encode("utf-8"))
+    _PARSED.remember(path, data, stat_signature(path))
+    # what ``read`` would make of it, made now: the next build's fast path reads it first
+    ordered = {name: files[name] for name in sorted(files)}  # as the JSON holds them
+    _PARSED.sections[output] = {} if any(_outside(name) for name in files) else ordered

@@ -248,14 +248,17 @@ class _Inputs:
     root: Path
 
 
-def _read_inputs(effective: Effective, reg: Registry, specs: list[Path]) -> _Inputs:
+def _read_inputs(
+    effective: Effective, reg: Registry, specs: list[Path], renderer: Renderer | None = None
+) -> _Inputs:
     root = effective.root
     packages = load_packages(specs, root, reg, effective.settings)
     sources = {p.source: _relative(path, root) for path, p in zip(specs, packages, strict=True)}
     if effective.settings.name:
         packages = [gather(packages, effective)]
     targets = _build_targets(packages, effective, reg)
-    renderer = Renderer(template_dirs(root, auto_discover=_auto(effective)), _all_filters(reg))
+    if renderer is None:
+        renderer = Renderer(template_dirs(root, auto_discover=_auto(effective)), _all_filters(reg))
     found, needs = _implementations(targets, effective, reg, renderer)
     return _Inputs(reg, specs, targets, renderer, found, needs, sources, root)
 
@@ -282,9 +285,14 @@ def make_plan(
     provider_factory: Callable[[], Provider] | None = None,
     hasher: FileHasher | None = None,
     incremental: bool = True,
+    renderers: dict[str, Renderer] | None = None,
 ) -> Plan:
     """The plan of a build. Given the project's *hasher*, a build of the whole project reuses
-    what ``memo`` remembers of each unchanged spec file and remembers what it plans."""
+    what ``memo`` remembers of each unchanged spec file and remembers what it plans.
+
+    *renderers* is kept by a process that builds again and again (``apipack watch``): the
+    renderer of the last build, by ``globals_key``, whose compiled templates and template
+    hashes stay valid while the settings, templates, rules and engine code are the same."""
     root = effective.root
     settings = effective.settings
     output = output_folder(effective)  # before reading specs: it may be where they are
@@ -303,9 +311,14 @@ def make_plan(
     if hasher is not None and remembered and reuse:
         reused = _reusable(effective, specs, output, hasher, globals_key, offline, factory)
     fresh = [path for path in specs if _relative(path, root) not in reused]
-    read = _read_inputs(effective, reg, fresh)
+    kept = renderers.get(globals_key) if renderers is not None and globals_key else None
+    read = _read_inputs(effective, reg, fresh, kept)
     if any(t.folder in {f for y in reused.values() for f, _ in y.folders} for t in read.targets):
-        reused, read = {}, _read_inputs(effective, reg, specs)  # a clash: the full plan says
+        # a clash: the full plan says
+        reused, read = {}, _read_inputs(effective, reg, specs, kept)
+    if renderers is not None and globals_key:
+        renderers.clear()  # only the current inputs' renderer is worth keeping
+        renderers[globals_key] = read.renderer
     renderer, needs = read.renderer, read.needs
     llm = LLMStep(
         settings.llm,

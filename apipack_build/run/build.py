@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import threading
 import time
+from importlib.metadata import EntryPoints, entry_points
 from typing import IO, Any
 
+import doit.plugin
 from doit.cmd_base import ModuleTaskLoader
 from doit.doit_cmd import DoitMain
 
@@ -39,6 +42,7 @@ class Build(TaskGraph):
         self.lock()
         if jobs > 1:
             _workers_exit_with_parent()
+        doit.plugin.entry_points_impl = lambda: _doit_plugins
         try:
             config = {**self.doit_config(), "outfile": out or sys.stdout}
             namespace = {"task_apipack": lambda: self.tasks(), "DOIT_CONFIG": config}
@@ -53,6 +57,14 @@ class Build(TaskGraph):
         if code != 0:
             raise BuildError(f"doit stopped with exit code {code}")
         return self.summary
+
+
+@functools.cache
+def _doit_plugins(group: str) -> EntryPoints:
+    """doit's lookup of its plugins (its seam ``doit.plugin.entry_points_impl``), one scan of
+    the installed distributions per kind of plugin and process, as ``load.inputs`` scans them:
+    doit scans them on every run, and a watching process runs doit on every rebuild."""
+    return entry_points(group=group)
 
 
 _WATCHING = False

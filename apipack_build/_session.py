@@ -1,0 +1,90 @@
+"""What a long-lived process (``apipack watch``) keeps between builds of one project.
+
+Every build here is ``generate``'s — the fast path when nothing changed, else the incremental
+plan run by doit — and leaves the same state a ``generate`` would (manifest, ``plan.json``,
+fingerprint, doit's database, lock, explain record). What is kept in memory only spares work,
+and each part is checked against content before it is used, never against the watcher's list of
+changed paths (which may miss a change, or name one that came back):
+
+* the resolved settings, while what they are read from hashes the same
+  (``load.project.settings_source``: the project file, the user's file, the environment);
+* the project's file hasher, whose stat cache spares re-reading files that did not move;
+* the renderer — Jinja's environment with its compiled templates, and the template hashes —
+  while settings, templates, rules and engine code hash the same (``plan.plan.make_plan``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ._api import _overrides, run_build
+from .base.fsio import FileHasher
+from .base.lookup import STATE_DIR
+from .base.summary import Summary
+from .engine import prepare
+from .load.project import locate, resolve_targets, settings_source
+from .run import fastpath
+
+if TYPE_CHECKING:
+    from .base.render import Renderer
+    from .settings import Effective
+
+
+class Session:
+    """Builds of one project, as ``apipack_build.generate(project, ..., echo=True)`` makes
+    them, with what stays valid between them kept in memory."""
+
+    def __init__(
+        self,
+        project: Path,
+        *,
+        languages: Sequence[str] | None = None,
+        interfaces: Sequence[str] | None = None,
+        output: str | None = None,
+        jobs: int | None = None,
+        offline: bool | None = None,
+    ):
+        self.targets = [project]
+        self.cwd = Path.cwd()
+        self.overrides = _overrides(languages, interfaces, output, jobs)
+        self.offline = offline
+        self._settings: tuple[str, Effective, list[Path]] | None = None
+        self._hasher: FileHasher | None = None
+        self._renderers: dict[str, Renderer] = {}
+
+    def build(self) -> Summary:
+        """One build, printed as ``generate`` prints it; raises as ``generate`` does."""
+        fast = fastpath.answer(
+            self.targets,
+            self.cwd,
+            self.overrides,
+            offline=self.offline,
+            summary_json=None,
+            echo=True,
+        )
+        if fast is not None:
+            return fast
+        target = locate(self.targets, self.cwd)
+        effective, specs = self._resolved(settings_source(target, self.overrides))
+        build = prepare(
+            offline=self.offline,
+            resolved=(effective, specs),
+            hasher=self._hasher_for(effective.root),
+            renderers=self._renderers,
+        )
+        return run_build(build, self.targets, self.cwd, self.overrides, echo=True)
+
+    def _resolved(self, source: str) -> tuple[Effective, list[Path]]:
+        """The settings, resolved again only when what they are read from changed."""
+        if self._settings is None or self._settings[0] != source:
+            effective, specs = resolve_targets(self.targets, self.cwd, self.overrides)
+            self._settings = (source, effective, specs)
+        return self._settings[1], self._settings[2]
+
+    def _hasher_for(self, root: Path) -> FileHasher:
+        cache = root / STATE_DIR / "filestat.json"
+        if self._hasher is None or self._hasher.cache_file != cache:
+            self._hasher = FileHasher(cache)
+        return self._hasher
