@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import queue
 import re
 import shutil
@@ -104,8 +105,9 @@ def state(project: Project) -> dict[str, bytes]:
     manifest, the plan memo, the fingerprint, the explain record, doit's task records and
     the lock."""
     found = {f"generated/{path}": data for path, data in tree(project.root / "generated").items()}
-    for name in ("manifest.json", "plan.json", "fingerprint.json", "explain.json"):
+    for name in ("manifest.json", "plan.json", "explain.json"):
         found[name] = (project.state / name).read_bytes()
+    found["fingerprint.json"] = fingerprint_content(project.state / "fingerprint.json")
     with contextlib.closing(sqlite3.connect(project.state / "doit.sqlite3")) as db:
         rows = db.execute("SELECT task_id, task_data FROM doit ORDER BY task_id").fetchall()
     # an LLM request's task records how long it took, which differs from run to run
@@ -115,6 +117,15 @@ def state(project: Project) -> dict[str, bytes]:
     if lock.is_file():
         found["apipack.lock"] = lock.read_bytes()
     return found
+
+
+def fingerprint_content(path: Path) -> bytes:
+    """The fingerprint without the stat signatures it carries (files' times and inodes differ
+    between two runs of the same edits): the inputs' hashes, the tree's files, all the rest."""
+    recorded = json.loads(path.read_bytes())
+    recorded["inputs"] = {name: entry[1] for name, entry in recorded["inputs"].items()}
+    del recorded["tree"]["signature"]
+    return json.dumps(recorded, sort_keys=True).encode("utf-8")
 
 
 def assert_watch_equals_generate(project: Project, inputs: list[str], edits: list[Edit]) -> None:
