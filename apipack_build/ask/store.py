@@ -3,6 +3,12 @@
 The cache is a diskcache holding JSON text (never pickles), safe across processes, keyed by cache
 key, with a request-key index for builds that cannot learn the model digest. The lock,
 ``apipack.lock``, is committed YAML: sorted, stable, fields in reading order, code as block text.
+
+Parsing and writing YAML costs seconds for a lock of ten thousand functions, so beside the lock
+``.apipack/lock.json`` keeps its entries as JSON with each entry's YAML text, for the lock bytes
+whose hash it names: a build reads the lock from there while the bytes match, and writes the
+lock from the entries' kept texts, dumping only entries that changed. It is only an index; the
+lock stays what is committed and trusted.
 """
 
 from __future__ import annotations
@@ -17,12 +23,16 @@ import diskcache
 import yaml
 
 from ..base.fsio import write_atomic
-from ..base.hashing import content_hash
+from ..base.hashing import bytes_hash, content_hash
+from ..base.lookup import STATE_DIR
 from ..errors import ApipackError
 from ..load.yamlsrc import refuse_aliases
 
 CACHE_ARCHIVE_VERSION = 1
 LOCK_VERSION = 1
+LOCK_INDEX = "lock.json"  # in STATE_DIR beside the lock
+LOCK_INDEX_VERSION = 1
+Ident = tuple[str, str, str]  # package, function, language
 #: the order of fields in a lock entry: what a reviewer reads first comes first
 LOCK_FIELDS = (
     "package",
@@ -215,7 +225,11 @@ def read_lock(path: Path) -> dict[tuple[str, str, str], dict[str, Any]]:
     shown = path.name
     advice = "restore it from version control, or delete it to ask the model again"
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
+        indexed = _read_index(path, bytes_hash(data))
+        if indexed is not None:
+            return _by_ident([entry for entry, _ in indexed], shown, advice)
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ApipackError(
             f"{shown}: cannot read the lock: not UTF-8 text (byte {exc.start}); {advice}"
@@ -226,20 +240,24 @@ def read_lock(path: Path) -> dict[tuple[str, str, str], dict[str, Any]]:
     try:
         # libyaml when present: a lock of a thousand functions loads ten times faster
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        data = yaml.load(text, Loader=loader)
+        parsed = yaml.load(text, Loader=loader)
     except yaml.YAMLError as exc:
         raise ApipackError(f"{shown}: cannot read the lock ({exc}); {advice}") from None
-    if data is None:
+    if parsed is None:
         return {}
-    version = data.get("version") if isinstance(data, dict) else None
+    version = parsed.get("version") if isinstance(parsed, dict) else None
     if version != LOCK_VERSION:
         raise ApipackError(
             f"{shown}: lock version {version!r} is not {LOCK_VERSION}, the one this apipack "
             f"reads; a newer apipack wrote it (upgrade apipack), or {advice}"
         )
-    entries = data.get("entries") or []
+    entries = parsed.get("entries") or []
+    return _by_ident(entries if isinstance(entries, list) else [None], shown, advice)
+
+
+def _by_ident(entries: list[Any], shown: str, advice: str) -> dict[Ident, dict[str, Any]]:
     found = {}
-    for index, entry in enumerate(entries if isinstance(entries, list) else [None]):
+    for index, entry in enumerate(entries):
         if not isinstance(entry, dict) or not all(
             isinstance(entry.get(name), str) for name in LOCK_FIELDS
         ):
@@ -249,6 +267,21 @@ def read_lock(path: Path) -> dict[tuple[str, str, str], dict[str, Any]]:
             )
         found[(entry["package"], entry["function"], entry["language"])] = entry
     return found
+
+
+def _index_path(lock: Path) -> Path:
+    return lock.parent / STATE_DIR / LOCK_INDEX
+
+
+def _read_index(lock: Path, digest: str) -> list[tuple[dict[str, Any], str]] | None:
+    """The entries and their YAML texts of the lock whose bytes hash to *digest*, if kept."""
+    try:
+        data = json.loads(_index_path(lock).read_text(encoding="utf-8"))
+        if data.get("version") != LOCK_INDEX_VERSION or data.get("lock") != digest:
+            return None
+        return [(dict(entry), str(text)) for entry, text in data["entries"]]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None  # missing, damaged or of other bytes: the lock itself is read
 
 
 def _str_presenter(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
@@ -263,22 +296,45 @@ _LockDumper: Any = type("_LockDumper", (getattr(yaml, "CSafeDumper", yaml.SafeDu
 _LockDumper.add_representer(str, _str_presenter)
 
 
-def write_lock(path: Path, entries: dict[tuple[str, str, str], dict[str, Any]]) -> bool:
-    """Write the lock if its bytes change; sorted and stable so it reviews well in a PR."""
-    body = {
-        "version": LOCK_VERSION,
-        "entries": [
-            {name: entries[k].get(name, "") for name in LOCK_FIELDS} for k in sorted(entries)
-        ],
-    }
-    text = (
-        "# apipack.lock: the LLM responses this project's build uses. Written by apipack "
-        "from real\n# responses; commit it so clean machines and CI rebuild with no LLM "
-        "calls.\n"
-        + yaml.dump(body, Dumper=_LockDumper, sort_keys=False, allow_unicode=True, width=100)
+LOCK_HEADER = (
+    "# apipack.lock: the LLM responses this project's build uses. Written by apipack from real\n"
+    "# responses; commit it so clean machines and CI rebuild with no LLM calls.\n"
+)
+
+
+def _entry_yaml(entry: dict[str, Any]) -> str:
+    """One entry as the lock holds it: an item of the top-level ``entries`` list."""
+    return str(
+        yaml.dump([entry], Dumper=_LockDumper, sort_keys=False, allow_unicode=True, width=100)
     )
-    data = text.encode("utf-8")
-    if path.is_file() and path.read_bytes() == data:
-        return False
-    write_atomic(path, data)
-    return True
+
+
+def write_lock(path: Path, entries: dict[Ident, dict[str, Any]]) -> bool:
+    """Write the lock if its bytes change; sorted and stable so it reviews well in a PR."""
+    rows = [{name: entries[k].get(name, "") for name in LOCK_FIELDS} for k in sorted(entries)]
+    old = path.read_bytes() if path.is_file() else None
+    kept = {
+        _row_key(entry): text for entry, text in _read_index(path, bytes_hash(old or b"")) or []
+    }
+    texts = [kept.get(_row_key(row)) or _entry_yaml(row) for row in rows]
+    body = (
+        f"version: {LOCK_VERSION}\nentries:\n"
+        if rows
+        else f"version: {LOCK_VERSION}\nentries: []\n"
+    )
+    data = (LOCK_HEADER + body + "".join(texts)).encode("utf-8")
+    index = {
+        "version": LOCK_INDEX_VERSION,
+        "lock": bytes_hash(data),
+        "entries": list(zip(rows, texts, strict=True)),
+    }
+    if old != data:
+        write_atomic(path, data)
+    if not kept or old != data:
+        text = json.dumps(index, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        write_atomic(_index_path(path), text.encode("utf-8"))
+    return old != data
+
+
+def _row_key(entry: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(str(entry.get(name, "")) for name in LOCK_FIELDS)

@@ -95,6 +95,7 @@ class FileHasher:
         self.cache_file = cache_file
         self.entries: dict[str, tuple[list[int], str]] = {}
         self.dirty = False
+        self.seen: set[str] = set()  # files found by this hasher: ``save`` need not look again
         if cache_file is not None and cache_file.is_file():
             try:
                 stored = json.loads(cache_file.read_text(encoding="utf-8"))
@@ -111,6 +112,7 @@ class FileHasher:
         except (FileNotFoundError, NotADirectoryError):
             return None
         signature = _signature(stat)
+        self.seen.add(key)
         known = self.entries.get(key)
         if known is not None and known[0] == signature:
             return known[1]
@@ -123,6 +125,7 @@ class FileHasher:
     def remember(self, path: Path, digest: str) -> None:
         """Record the hash of bytes we just wrote, sparing a re-read."""
         self.entries[str(path)] = (_signature(path.stat()), digest)
+        self.seen.add(str(path))
         self.dirty = True
 
     def save(self) -> None:
@@ -130,8 +133,8 @@ class FileHasher:
             return
         files = {
             k: [sig, digest]
-            for k, (sig, digest) in sorted(self.entries.items())
-            if os.path.exists(k)  # strings, not paths: thousands of entries per build
+            for k, (sig, digest) in self.entries.items()
+            if k in self.seen or os.path.exists(k)  # strings: thousands of entries per build
         }
         payload = json.dumps({"version": _STAT_CACHE_VERSION, "files": files}, sort_keys=True)
         write_atomic(self.cache_file, payload.encode("utf-8"))

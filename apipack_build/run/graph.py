@@ -22,7 +22,14 @@ from filelock import FileLock, Timeout
 from ..ask.step import Asker, Need
 from ..ask.store import write_lock
 from ..base import manifest
-from ..base.fsio import FileHasher, confined, joined, sweep_temporaries, write_atomic
+from ..base.fsio import (
+    FileHasher,
+    confined,
+    joined,
+    joined_str,
+    sweep_temporaries,
+    write_atomic,
+)
 from ..base.hashing import bytes_hash, content_hash
 from ..base.lookup import FINGERPRINT_FILE, LAST_BUILD, STATE_DIR
 from ..base.summary import Summary, summary_bytes
@@ -63,6 +70,7 @@ class TaskGraph:
         self._lock: FileLock | None = None
         self._resolved: dict[str, RenderTask] = {}
         self._targets: dict[str, Path] = {}
+        self._plan_key: str | None = None
         self.outcomes: dict[str, str] = {}  # task name -> how it ended, for `apipack explain`
         self.progress: Progress | None = None  # the live display, when the command line asks
 
@@ -220,7 +228,13 @@ class TaskGraph:
                 _prune_empty_parents(target.parent, self.output)
 
     def plan_key(self) -> str:
-        """What the manifest task records: every task key, and the LLM answers the lock holds."""
+        """What the manifest task records: every task key, and the LLM answers the lock holds.
+        Asked when every task has run (its check, then its action): computed once."""
+        if self._plan_key is None:
+            self._plan_key = self._new_plan_key()
+        return self._plan_key
+
+    def _new_plan_key(self) -> str:
         return content_hash(
             {
                 "output": self.output_id,
@@ -239,10 +253,11 @@ class TaskGraph:
         old = manifest.read(self.manifest_path, self.output_id)
         files: dict[str, manifest.Entry] = {}
         self._write_lock()
+        out = str(self.output)
         for task in self.resolved_tasks():
             for planned in task.files:
-                digest = self.hasher.hash(self._target(planned.path)) or ""
-                files[planned.path] = manifest.Entry(digest, task.name, task.key)
+                digest = planned.recorded or self.hasher.hash(joined_str(out, planned.path))
+                files[planned.path] = manifest.Entry(digest or "", task.name, task.key)
         deleted, kept = self.delete_stale(old, files)
         manifest.write(self.manifest_path, self.output_id, files)
         # The fast path's fingerprint describes the inputs of the outputs it saw; these differ
