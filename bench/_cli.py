@@ -35,6 +35,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--sizes", type=_sizes, metavar="N,N,…", help="numbers of functions (default by mode)"
     )
     parser.add_argument(
+        "--large",
+        type=_sizes,
+        metavar="N,N,…",
+        help="sizes measured with the no-op and one edited function only (full mode: 10000)",
+    )
+    parser.add_argument(
         "--per-spec", type=int, default=25, metavar="K", help="functions per spec file (25)"
     )
     parser.add_argument(
@@ -92,6 +98,7 @@ def measure_all(
     sizes: Sequence[int],
     work: Path,
     say: Callable[[str], None],
+    large: Sequence[int] = (),
 ) -> list[Measurement]:
     repeats = _policy(args, mode)
     if args.no_openapi:
@@ -122,6 +129,10 @@ def measure_all(
             if not generator.unavailable:
                 say(f"N={n}: openapi-generator")
             measurements += _baselines.measure_openapi(project, folder, generator, repeats)
+        for n in large:
+            project = _synth.write_project(work / f"n{n}" / "project", n, args.per_spec)
+            apipack = _scenarios.Apipack(project, server.url, work / f"n{n}" / "logs")
+            measurements += _scenarios.run_large(apipack, repeats, say)
     return measurements
 
 
@@ -129,12 +140,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     mode = "quick" if args.quick else "full"
     sizes = args.sizes or SIZES[mode]
+    large = args.large or (() if args.sizes else _scenarios.LARGE_SIZES[mode])
+    large = tuple(n for n in large if n not in sizes)
     started = time.perf_counter()
     say = _progress(started)
     machine = _results.machine_info()
     work = args.work or Path(tempfile.mkdtemp(prefix="apipack-bench-"))
     try:
-        measurements = measure_all(args, mode, sizes, work, say)
+        measurements = measure_all(args, mode, sizes, work, say, large)
+        sizes = (*sizes, *large)
     except BenchError as exc:
         print(f"bench: {exc}\n(scratch folder kept: {work})", file=sys.stderr)
         return 1

@@ -31,6 +31,9 @@ LABELS = {
     "edit_prompt": "prompt edited (every function asked again)",
     "two_languages": "no-op, 2 languages (Python + TypeScript)",
 }
+#: full mode also measures these on a project of 10,000 functions (31,201 tasks), where the
+#: other scenarios would take hours: what an edit costs must follow the edit, not the project
+LARGE_SIZES = {"full": (10_000,), "quick": ()}
 #: the counts of ``--summary-json`` each sample keeps
 COUNTS = (
     "tasks_total",
@@ -111,24 +114,61 @@ def languages_with_rules() -> list[str]:
     return sorted({ep.name for ep in entry_points(group="apipack.rules")})
 
 
-def run_scenarios(
-    apipack: Apipack, repeats: Callable[[str], Repeats], progress: Callable[[str], None]
-) -> list[Measurement]:
-    project, n = apipack.project, apipack.project.functions
-    results: list[Measurement] = []
+def _measure(
+    apipack: Apipack,
+    repeats: Callable[[str], Repeats],
+    progress: Callable[[str], None],
+    scenario: str,
+    change: Callable[[int], None] | None = None,
+    *options: str,
+) -> Measurement:
+    n = apipack.project.functions
+    progress(f"N={n}: {LABELS[scenario]}")
+    return Measurement(
+        scenario, n, repeats(scenario).take(_step(apipack, scenario, change, options))
+    )
 
-    def measure(scenario: str, change: Callable[[int], None] | None = None, *options: str) -> None:
-        progress(f"N={n}: {LABELS[scenario]}")
-        samples = repeats(scenario).take(_step(apipack, scenario, change, options))
-        results.append(Measurement(scenario, n, samples))
 
+def _first_build(apipack: Apipack, progress: Callable[[str], None]) -> Measurement:
+    n = apipack.project.functions
     progress(f"N={n}: {LABELS['first']}")
     first = apipack.generate("first")
     if first.counts.get("llm_calls") != n:
         raise BenchError(
             f"the first build asked the LLM {first.counts.get('llm_calls')} times, not {n}"
         )
-    results.append(Measurement("first", n, [first]))
+    return Measurement("first", n, [first])
+
+
+def run_large(
+    apipack: Apipack, repeats: Callable[[str], Repeats], progress: Callable[[str], None]
+) -> list[Measurement]:
+    """The no-op and one edited function (``LARGE_SIZES``), after a first build whose replies
+    are not run against their examples (that would be 10,000 Python processes)."""
+    project = apipack.project
+    _synth.skip_verification(project)
+    return [
+        _first_build(apipack, progress),
+        _measure(apipack, repeats, progress, "noop"),
+        _measure(apipack, repeats, progress, "noop_offline", None, "--offline"),
+        _measure(
+            apipack,
+            repeats,
+            progress,
+            "edit_one",
+            lambda index: _synth.edit_one_function(project, index),
+        ),
+    ]
+
+
+def run_scenarios(
+    apipack: Apipack, repeats: Callable[[str], Repeats], progress: Callable[[str], None]
+) -> list[Measurement]:
+    project, n = apipack.project, apipack.project.functions
+    results: list[Measurement] = [_first_build(apipack, progress)]
+
+    def measure(scenario: str, change: Callable[[int], None] | None = None, *options: str) -> None:
+        results.append(_measure(apipack, repeats, progress, scenario, change, *options))
 
     measure("cold", lambda _: _synth.forget_build(project))
     measure("noop")

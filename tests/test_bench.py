@@ -30,6 +30,8 @@ def test_bench_runs_end_to_end(tmp_path: Path) -> None:
             "--quick",
             "--sizes",
             "3",
+            "--large",
+            "4",
             "--per-spec",
             "2",
             "--repeats",
@@ -75,7 +77,11 @@ def test_bench_runs_end_to_end(tmp_path: Path) -> None:
     assert counts("two_languages")["files_written"] == 0
     assert found["openapi_noop"]["note"] == "skipped (--no-openapi)"
     assert {t["status"] for t in data["targets"]} <= {"pass", "miss", "n/a"}
-    assert len(data["targets"]) == 7
+    assert len(data["targets"]) == 2 * 7
+    # the large size: a first build, the no-op and one edited function, nothing else
+    large = {m["scenario"]: m["samples"] for m in data["measurements"] if m["n"] == 4}
+    assert sorted(large) == ["edit_one", "first", "noop", "noop_offline"]
+    assert large["edit_one"][0]["llm_calls"] == 1 and large["noop"][0]["tasks_run"] == 0
 
     document = json.loads((work / "n3" / "openapi" / "openapi.json").read_text(encoding="utf-8"))
     assert len(document["paths"]) == 3

@@ -6,8 +6,9 @@ extends, followed recursively.
 
 Given a *cache* folder (the project's ``.apipack/compiled/``), what parsing a template's text
 yields is kept there by the hash of that text: the names it pulls in, and Jinja's compiled code
-(its bytecode cache, which Jinja itself checks against the text and the Python version). A build
-that renders a few files then does not parse and compile every template it reads.
+(its bytecode cache, which Jinja itself checks against the text and the Python version), written
+at the end of a build. A build that renders a few files then does not parse and compile every
+template it reads.
 """
 
 from __future__ import annotations
@@ -32,16 +33,12 @@ def _tojson(value: Any, indent: int | None = None) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, indent=indent)
 
 
-def _keep(path: Path, data: bytes) -> None:
-    with contextlib.suppress(OSError):  # only a cache
-        write_atomic(path, data)
-
-
 class _CompiledTemplates(jinja2.BytecodeCache):
-    """Jinja's bytecode cache in a folder, written atomically (doit's workers render at once)."""
+    """Jinja's bytecode cache in a folder; what it learns is written by ``Renderer.save``."""
 
     def __init__(self, folder: Path):
         self.folder = folder
+        self.pending: dict[Path, bytes] = {}
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         try:
@@ -53,7 +50,7 @@ class _CompiledTemplates(jinja2.BytecodeCache):
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         data = io.BytesIO()
         bucket.write_bytecode(data)
-        _keep(self.folder / f"{bucket.key}.code", data.getvalue())
+        self.pending[self.folder / f"{bucket.key}.code"] = data.getvalue()
 
 
 class Renderer:
@@ -65,6 +62,7 @@ class Renderer:
     ):
         self.dirs = dirs
         self.cache = cache
+        self.compiled = _CompiledTemplates(cache) if cache is not None else None
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader([str(path) for _, path in dirs]),
             undefined=jinja2.StrictUndefined,
@@ -72,7 +70,7 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             autoescape=False,
-            bytecode_cache=_CompiledTemplates(cache) if cache is not None else None,
+            bytecode_cache=self.compiled,
         )
         self.env.filters["tojson"] = _tojson
         self.env.filters.update(filters)
@@ -126,9 +124,18 @@ class Renderer:
                     f"name; apipack needs literal names to hash its inputs"
                 )
             names.append(ref)
-        if kept is not None:
-            _keep(kept, json.dumps(names).encode("utf-8"))
+        if kept is not None and self.compiled is not None:
+            self.compiled.pending[kept] = json.dumps(names).encode("utf-8")
         return names
+
+    def save(self) -> None:
+        """Keep what parsing and compiling taught this renderer (a build does; ``check`` and
+        ``--dry-run`` write nothing)."""
+        pending = self.compiled.pending if self.compiled is not None else {}
+        for path, data in sorted(pending.items()):
+            with contextlib.suppress(OSError):  # only a cache
+                write_atomic(path, data)
+        pending.clear()
 
     def render(self, name: str, context: Mapping[str, Any], finish: str = "") -> str:
         """*name* rendered with *context*, then through the filter *finish* if one is named."""

@@ -130,6 +130,7 @@ class Reporter:
         planned = sum(len(t.files) for t in self.build.plan.tasks)
         summary.files_unchanged = planned - summary.files_written
         self.build.hasher.save()
+        self.build.plan.renderer.save()
         for failure in summary.failures:
             self.out.write(f"apipack: {failure}\n")
         if not self.build.quiet:
