@@ -271,6 +271,7 @@ class TaskGraph:
         if not llm.bodies and not llm.lock_path.is_file():
             return  # no LLM in this project: no lock file to keep
         write_lock(llm.lock_path, self.lock_entries())
+        self.hasher.hash(llm.lock_path)  # now, so the stat cache is saved once, knowing it
 
     def delete_stale(
         self, old: dict[str, manifest.Entry], current: dict[str, Any]
