@@ -17,6 +17,7 @@ from ..base.explain_format import FAILED, RAN, UP_TO_DATE
 from ..base.summary import Summary
 from ..errors import redact
 from .explain_record import record
+from .graph import record_sound_database
 
 if TYPE_CHECKING:
     from .graph import TaskGraph
@@ -131,6 +132,7 @@ class Reporter:
         summary.files_unchanged = planned - summary.files_written
         self.build.hasher.save()
         self.build.plan.renderer.save()
+        record_sound_database(self.build.state)  # doit has closed it
         for failure in summary.failures:
             self.out.write(f"apipack: {failure}\n")
         if not self.build.quiet:
