@@ -124,17 +124,19 @@ def checks(measurements: Sequence[Measurement], n: int) -> list[Check]:
         )
     else:
         add("no-op against raw doit", "≤ 0.5 × raw doit's no-op", na, "n/a")
+    slack = 0.3 if n <= TARGET_N else 0.5  # issue 16: +0.3 s at N = 1000, +0.5 s at 10,000
+    edit_goal = f"≤ no-op + {slack} s + its LLM time"
     if noop and edit:
         llm = edit.count("llm_seconds") or 0.0
-        bound = noop.median + 0.5 + llm
+        bound = noop.median + slack + llm
         add(
             "one function edited",
-            "≤ no-op + 0.5 s + its LLM time",
-            f"{edit.median:.2f} s (bound {noop.median:.2f} + 0.5 + {llm:.2f} = {bound:.2f} s)",
+            edit_goal,
+            f"{edit.median:.2f} s (bound {noop.median:.2f} + {slack} + {llm:.2f} = {bound:.2f} s)",
             _status(edit.median <= bound),
         )
     else:
-        add("one function edited", "≤ no-op + 0.5 s + its LLM time", na, "n/a")
+        add("one function edited", edit_goal, na, "n/a")
     units = n * _synth.RULES_PER_FUNCTION  # one language
     if cold:
         rate = units / cold.median

@@ -214,6 +214,11 @@ def add_language(project: SynthProject, language: str) -> None:
             text.replace("language: python\n", f"languages: [python, {language}]\n"),
             encoding="utf-8",
         )
+    skip_verification(project)
+
+
+def skip_verification(project: SynthProject) -> None:
+    """Replies are no longer run against their examples (a process per function)."""
     settings = project.root / "apipack.yml"
     settings.write_text(
         settings.read_text(encoding="utf-8") + "llm:\n  verify: false\n", encoding="utf-8"

@@ -200,7 +200,8 @@ def test_incremental_and_full_plans_agree_over_random_edits(tmp_path: Path) -> N
     assert reused > EDITS  # the incremental plan did reuse what it remembered
 
 
-def test_an_edit_replans_only_its_spec_file(tmp_path: Path) -> None:
+def _built_then_alpha_edited(tmp_path: Path) -> Path:
+    """Two spec files built, then a function of the first one edited."""
     inputs = Inputs(
         {
             "a.yml": Spec("alpha", {"fn_a": "first", "fn_b": "second"}, ("docs",)),
@@ -213,6 +214,11 @@ def test_an_edit_replans_only_its_spec_file(tmp_path: Path) -> None:
     apipack_build.generate(root, offline=True)
     inputs.specs["a.yml"].functions["fn_a"] = "edited"
     write(root, inputs.files())
+    return root
+
+
+def test_an_edit_replans_only_its_spec_file(tmp_path: Path) -> None:
+    root = _built_then_alpha_edited(tmp_path)
 
     plan = prepare([root], offline=True).plan
 
@@ -253,3 +259,19 @@ def test_a_hand_edited_output_replans_its_spec(tmp_path: Path) -> None:
     apipack_build.generate(root, offline=True)
 
     assert target.read_bytes() == good
+
+
+def test_the_model_s_address_and_jobs_leave_the_memo_valid(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """How the model is reached (a new port) or how many jobs run changes no task: the memo
+    stays; a setting a task reads (the model's name keys LLM bodies) makes every spec fresh."""
+    root = _built_then_alpha_edited(tmp_path)
+
+    monkeypatch.setenv("APIPACK_LLM_BASE_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("APIPACK_LLM_TIMEOUT", "5")
+    monkeypatch.setenv("APIPACK_JOBS", "2")
+    assert prepare([root], offline=True).plan.reused_tasks == 2  # beta's, unread
+
+    monkeypatch.setenv("APIPACK_LLM_MODEL", "another:7b")
+    assert prepare([root], offline=True).plan.reused_tasks == 0

@@ -100,3 +100,32 @@ def test_a_user_template_interface_and_its_errors(project: Project) -> None:
         "[user: ~/.apipack/templates/my-interface/template.yml]"
         in project.apipack("templates").stdout
     )
+
+
+BYTES_SPEC = """\
+project: {name: tools}
+interfaces: [my-interface]
+functions:
+  - name: size
+    description: How many bytes
+    parameters: [{name: data, type: bytes}]
+    output_type: int
+    code: "def size(data: bytes) -> int:\\n    return len(data)\\n"
+    examples:
+      - name: not_text
+        input: {data: !!binary "/4mQ"}
+        output: 3
+"""
+
+
+def test_an_example_holding_bytes_that_are_not_utf8_reaches_templates_as_base64(
+    project: Project,
+) -> None:
+    _write(project)
+    project.write("specs/tools.yml", BYTES_SPEC)
+    project.write(
+        "templates/my-interface/handler.py.j2",
+        "# {{ function.name }}: {{ function.examples[0].input.data }}\n",
+    )
+    project.generate()
+    assert (project.root / OUT / "handlers/size.py").read_text() == "# size: /4mQ\n"

@@ -3,6 +3,12 @@
 The cache is a diskcache holding JSON text (never pickles), safe across processes, keyed by cache
 key, with a request-key index for builds that cannot learn the model digest. The lock,
 ``apipack.lock``, is committed YAML: sorted, stable, fields in reading order, code as block text.
+
+Parsing and writing YAML costs seconds for a lock of ten thousand functions, so beside the lock
+``.apipack/lock.json`` keeps its entries as JSON with each entry's YAML text, for the lock bytes
+whose hash it names: a build reads the lock from there while the bytes match, and writes the
+lock from the entries' kept texts, dumping only entries that changed. It is only an index; the
+lock stays what is committed and trusted.
 """
 
 from __future__ import annotations
@@ -16,13 +22,17 @@ from typing import Any
 import diskcache
 import yaml
 
-from ..base.fsio import stat_signature, write_atomic
-from ..base.hashing import content_hash
+from ..base.fsio import write_atomic
+from ..base.hashing import bytes_hash, content_hash
+from ..base.lookup import STATE_DIR
 from ..errors import ApipackError
 from ..load.yamlsrc import refuse_aliases
 
 CACHE_ARCHIVE_VERSION = 1
 LOCK_VERSION = 1
+LOCK_INDEX = "lock.json"  # in STATE_DIR beside the lock
+LOCK_INDEX_VERSION = 1
+Ident = tuple[str, str, str]  # package, function, language
 #: the order of fields in a lock entry: what a reviewer reads first comes first
 LOCK_FIELDS = (
     "package",
@@ -206,46 +216,6 @@ def _before_hashes(raw: Any) -> bool:
 LockEntries = dict[tuple[str, str, str], dict[str, Any]]
 
 
-class _KnownLock:
-    """The lock as this process last read or wrote it, by its stat signature: a process that
-    builds again and again (``apipack watch``) parses a lock of a thousand entries once, and
-    dumps it only when its entries change. ``normalized``: its bytes are what ``write_lock``
-    writes for these entries (a hand-formatted lock is rewritten once, as without this)."""
-
-    def __init__(self) -> None:
-        self.known: dict[str, tuple[list[int], LockEntries, bool]] = {}
-
-    def entries(self, path: Path, signature: list[int] | None) -> LockEntries | None:
-        found = self.known.get(str(path))
-        if signature is None or found is None or found[0] != signature:
-            return None
-        return {ident: dict(entry) for ident, entry in found[1].items()}
-
-    def normalized(self, path: Path, entries: LockEntries) -> bool:
-        """The file holds exactly what ``write_lock`` would write for *entries*."""
-        found = self.known.get(str(path))
-        return (
-            found is not None
-            and found[2]
-            and found[0] == stat_signature(path)
-            and _fields(found[1]) == _fields(entries)
-        )
-
-    def remember(self, path: Path, entries: LockEntries, normalized: bool) -> None:
-        signature = stat_signature(path)
-        if signature is not None:
-            copy = {ident: dict(entry) for ident, entry in entries.items()}
-            self.known[str(path)] = (signature, copy, normalized)
-
-
-def _fields(entries: LockEntries) -> LockEntries:
-    """What the lock file holds of *entries*."""
-    return {k: {name: e.get(name, "") for name in LOCK_FIELDS} for k, e in entries.items()}
-
-
-_KNOWN_LOCKS = _KnownLock()
-
-
 def read_lock(path: Path) -> LockEntries:
     """The entries of ``apipack.lock`` by (package, function, language); {} if there is none.
 
@@ -255,14 +225,14 @@ def read_lock(path: Path) -> LockEntries:
     """
     if not path.is_file():
         return {}
-    signature = stat_signature(path)
-    known = _KNOWN_LOCKS.entries(path, signature)
-    if known is not None:
-        return known
     shown = path.name
     advice = "restore it from version control, or delete it to ask the model again"
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
+        indexed = _read_index(path, bytes_hash(data))
+        if indexed is not None:
+            return _by_ident([entry for entry, _ in indexed], shown, advice)
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ApipackError(
             f"{shown}: cannot read the lock: not UTF-8 text (byte {exc.start}); {advice}"
@@ -273,20 +243,24 @@ def read_lock(path: Path) -> LockEntries:
     try:
         # libyaml when present: a lock of a thousand functions loads ten times faster
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        data = yaml.load(text, Loader=loader)
+        parsed = yaml.load(text, Loader=loader)
     except yaml.YAMLError as exc:
         raise ApipackError(f"{shown}: cannot read the lock ({exc}); {advice}") from None
-    if data is None:
+    if parsed is None:
         return {}
-    version = data.get("version") if isinstance(data, dict) else None
+    version = parsed.get("version") if isinstance(parsed, dict) else None
     if version != LOCK_VERSION:
         raise ApipackError(
             f"{shown}: lock version {version!r} is not {LOCK_VERSION}, the one this apipack "
             f"reads; a newer apipack wrote it (upgrade apipack), or {advice}"
         )
-    entries = data.get("entries") or []
+    entries = parsed.get("entries") or []
+    return _by_ident(entries if isinstance(entries, list) else [None], shown, advice)
+
+
+def _by_ident(entries: list[Any], shown: str, advice: str) -> dict[Ident, dict[str, Any]]:
     found = {}
-    for index, entry in enumerate(entries if isinstance(entries, list) else [None]):
+    for index, entry in enumerate(entries):
         if not isinstance(entry, dict) or not all(
             isinstance(entry.get(name), str) for name in LOCK_FIELDS
         ):
@@ -295,8 +269,22 @@ def read_lock(path: Path) -> LockEntries:
                 f"{', '.join(LOCK_FIELDS)} to strings); {advice}"
             )
         found[(entry["package"], entry["function"], entry["language"])] = entry
-    _KNOWN_LOCKS.remember(path, found, normalized=False)
     return found
+
+
+def _index_path(lock: Path) -> Path:
+    return lock.parent / STATE_DIR / LOCK_INDEX
+
+
+def _read_index(lock: Path, digest: str) -> list[tuple[dict[str, Any], str]] | None:
+    """The entries and their YAML texts of the lock whose bytes hash to *digest*, if kept."""
+    try:
+        data = json.loads(_index_path(lock).read_text(encoding="utf-8"))
+        if data.get("version") != LOCK_INDEX_VERSION or data.get("lock") != digest:
+            return None
+        return [(dict(entry), str(text)) for entry, text in data["entries"]]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None  # missing, damaged or of other bytes: the lock itself is read
 
 
 def _str_presenter(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
@@ -311,25 +299,45 @@ _LockDumper: Any = type("_LockDumper", (getattr(yaml, "CSafeDumper", yaml.SafeDu
 _LockDumper.add_representer(str, _str_presenter)
 
 
-def write_lock(path: Path, entries: dict[tuple[str, str, str], dict[str, Any]]) -> bool:
-    """Write the lock if its bytes change; sorted and stable so it reviews well in a PR."""
-    if _KNOWN_LOCKS.normalized(path, entries):
-        return False  # these entries, as this process wrote (or read back) them: same bytes
-    body = {
-        "version": LOCK_VERSION,
-        "entries": [
-            {name: entries[k].get(name, "") for name in LOCK_FIELDS} for k in sorted(entries)
-        ],
-    }
-    text = (
-        "# apipack.lock: the LLM responses this project's build uses. Written by apipack "
-        "from real\n# responses; commit it so clean machines and CI rebuild with no LLM "
-        "calls.\n"
-        + yaml.dump(body, Dumper=_LockDumper, sort_keys=False, allow_unicode=True, width=100)
+LOCK_HEADER = (
+    "# apipack.lock: the LLM responses this project's build uses. Written by apipack from real\n"
+    "# responses; commit it so clean machines and CI rebuild with no LLM calls.\n"
+)
+
+
+def _entry_yaml(entry: dict[str, Any]) -> str:
+    """One entry as the lock holds it: an item of the top-level ``entries`` list."""
+    return str(
+        yaml.dump([entry], Dumper=_LockDumper, sort_keys=False, allow_unicode=True, width=100)
     )
-    data = text.encode("utf-8")
-    unchanged = path.is_file() and path.read_bytes() == data
-    if not unchanged:
+
+
+def write_lock(path: Path, entries: dict[Ident, dict[str, Any]]) -> bool:
+    """Write the lock if its bytes change; sorted and stable so it reviews well in a PR."""
+    rows = [{name: entries[k].get(name, "") for name in LOCK_FIELDS} for k in sorted(entries)]
+    old = path.read_bytes() if path.is_file() else None
+    kept = {
+        _row_key(entry): text for entry, text in _read_index(path, bytes_hash(old or b"")) or []
+    }
+    texts = [kept.get(_row_key(row)) or _entry_yaml(row) for row in rows]
+    body = (
+        f"version: {LOCK_VERSION}\nentries:\n"
+        if rows
+        else f"version: {LOCK_VERSION}\nentries: []\n"
+    )
+    data = (LOCK_HEADER + body + "".join(texts)).encode("utf-8")
+    index = {
+        "version": LOCK_INDEX_VERSION,
+        "lock": bytes_hash(data),
+        "entries": list(zip(rows, texts, strict=True)),
+    }
+    if old != data:
         write_atomic(path, data)
-    _KNOWN_LOCKS.remember(path, entries, normalized=True)
-    return not unchanged
+    if not kept or old != data:
+        text = json.dumps(index, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        write_atomic(_index_path(path), text.encode("utf-8"))
+    return old != data
+
+
+def _row_key(entry: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(str(entry.get(name, "")) for name in LOCK_FIELDS)

@@ -6,6 +6,7 @@ One section per output folder, so builds into different folders never claim each
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,50 +32,43 @@ def output_id(output: Path, root: Path) -> str:
         return output.as_posix()
 
 
-class _Parsed:
-    """The manifest as this process last read or wrote it, by its stat signature: a build
-    reads it several times (fast path, lock, manifest task), and a process that builds again
-    and again (``apipack watch``) parses a manifest of thousands of files once, not each time.
-    Callers never change what it hands out."""
-
-    def __init__(self) -> None:
-        self.path = ""
-        self.signature: list[int] | None = None
-        self.data: Any = None
-        self.sections: dict[str, dict[str, Entry]] = {}  # what ``read`` made of each output
-
-    def load(self, path: Path) -> Any:
-        """The parsed JSON at *path*; raises as ``json.loads(path.read_text())`` would."""
-        signature = stat_signature(path)
-        if signature is None or str(path) != self.path or signature != self.signature:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            self.remember(path, data, signature)
-        return self.data
-
-    def remember(self, path: Path, data: Any, signature: list[int] | None) -> None:
-        self.path, self.signature, self.data, self.sections = str(path), signature, data, {}
+#: the last manifest read, by path: its stat signature and what was derived from its text
+_seen: dict[str, tuple[list[int], dict[str, Any]]] = {}
 
 
-_PARSED = _Parsed()
+def _once(path: Path, what: str, derive: Callable[[Any], Any]) -> Any:
+    """``derive`` of the manifest's parsed JSON, computed once per version of the file: one
+    build reads it several times (fast path, damage check, the manifest task, the write), which
+    costs at N = 10,000. Raises what reading and parsing raise."""
+    signature = stat_signature(path)
+    if signature is None:
+        raise FileNotFoundError(path)
+    known = _seen.get(str(path))
+    if known is None or known[0] != signature:
+        _seen.clear()  # one manifest per project: keep only the last
+        known = _seen[str(path)] = (signature, {})
+    derived = known[1]
+    if "json" not in derived:
+        derived["json"] = json.loads(path.read_text(encoding="utf-8"))
+    if what not in derived:
+        derived[what] = derive(derived["json"])
+    return derived[what]
 
 
 def read(path: Path, output: str) -> dict[str, Entry]:
     """The files recorded for *output*; {} if the manifest is missing or damaged (``damage``)."""
     try:
-        data = _PARSED.load(path)
-        known = _PARSED.sections.get(output)
-        if known is not None:
-            return dict(known)
-        if data.get("version") != MANIFEST_VERSION:
-            return {}
-        files = data["outputs"].get(output, {})
-        found = {name: Entry(**entry) for name, entry in files.items()}
+        found: dict[str, Entry] = _once(path, f"read:{output}", lambda data: _entries(data, output))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return {}
-    if any(_outside(name) for name in found):
-        return {}
-    _PARSED.sections[output] = found
     return dict(found)
+
+
+def _entries(data: Any, output: str) -> dict[str, Entry]:
+    if data.get("version") != MANIFEST_VERSION:
+        return {}
+    found = {name: Entry(**entry) for name, entry in data["outputs"].get(output, {}).items()}
+    return {} if any(_outside(name) for name in found) else found
 
 
 def damage(path: Path) -> str | None:
@@ -84,16 +78,20 @@ def damage(path: Path) -> str | None:
     if not path.is_file():
         return None
     try:
-        data = _PARSED.load(path)
-        if data.get("version") != MANIFEST_VERSION:
-            return None  # another version's manifest: read as empty, rewritten by this build
-        for files in data["outputs"].values():
-            for name, entry in files.items():
-                Entry(**entry)
-                if _outside(name):
-                    return f"it names '{name}', a path outside the output folder"
+        found: str | None = _once(path, "damage", _damage)
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         return f"it cannot be read ({type(exc).__name__})"
+    return found
+
+
+def _damage(data: Any) -> str | None:
+    if data.get("version") != MANIFEST_VERSION:
+        return None  # another version's manifest: read as empty, rewritten by this build
+    for files in data["outputs"].values():
+        for name, entry in files.items():
+            Entry(**entry)
+            if _outside(name):
+                return f"it names '{name}', a path outside the output folder"
     return None
 
 
@@ -107,17 +105,15 @@ def _outside(name: str) -> bool:
 
 def write(path: Path, output: str, files: dict[str, Entry]) -> None:
     try:
-        data = _PARSED.load(path)
+        data = _once(path, "json", lambda data: data)
         outputs = dict(data["outputs"]) if data.get("version") == MANIFEST_VERSION else {}
         if damage(path) is not None:
             outputs = {}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         outputs = {}
     outputs[output] = {name: vars(files[name]) for name in sorted(files)}
-    data = {"version": MANIFEST_VERSION, "outputs": outputs}
-    text = json.dumps(data, indent=1, sort_keys=True)
+    # compact: json's C encoder writes nothing else, and the manifest grows with the project
+    text = json.dumps(
+        {"version": MANIFEST_VERSION, "outputs": outputs}, sort_keys=True, separators=(",", ":")
+    )
     write_atomic(path, (text + "\n").encode("utf-8"))
-    _PARSED.remember(path, data, stat_signature(path))
-    # what ``read`` would make of it, made now: the next build's fast path reads it first
-    ordered = {name: files[name] for name in sorted(files)}  # as the JSON holds them
-    _PARSED.sections[output] = {} if any(_outside(name) for name in files) else ordered

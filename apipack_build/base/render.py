@@ -3,11 +3,19 @@
 Templates are looked up in the folders ``_lookup.template_dirs`` gives, in order. A template's
 identity for hashing is its text plus the texts of every template it includes, imports or
 extends, followed recursively.
+
+Given a *cache* folder (the project's ``.apipack/compiled/``), what parsing a template's text
+yields is kept there by the hash of that text: the names it pulls in, and Jinja's compiled code
+(its bytecode cache, which Jinja itself checks against the text and the Python version), written
+at the end of a build. A build that renders a few files then does not parse and compile every
+template it reads.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import io
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -17,6 +25,7 @@ import jinja2
 import jinja2.meta
 
 from ..errors import TemplateError
+from .fsio import write_atomic
 from .hashing import bytes_hash
 
 
@@ -24,9 +33,36 @@ def _tojson(value: Any, indent: int | None = None) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, indent=indent)
 
 
+class _CompiledTemplates(jinja2.BytecodeCache):
+    """Jinja's bytecode cache in a folder; what it learns is written by ``Renderer.save``."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.pending: dict[Path, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            with open(self.folder / f"{bucket.key}.code", "rb") as handle:
+                bucket.load_bytecode(handle)
+        except (OSError, ValueError, EOFError):
+            bucket.reset()  # missing or damaged: compiled again
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        data = io.BytesIO()
+        bucket.write_bytecode(data)
+        self.pending[self.folder / f"{bucket.key}.code"] = data.getvalue()
+
+
 class Renderer:
-    def __init__(self, dirs: list[tuple[str, Path]], filters: Mapping[str, Any]):
+    def __init__(
+        self,
+        dirs: list[tuple[str, Path]],
+        filters: Mapping[str, Any],
+        cache: Path | None = None,
+    ):
         self.dirs = dirs
+        self.cache = cache
+        self.compiled = _CompiledTemplates(cache) if cache is not None else None
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader([str(path) for _, path in dirs]),
             undefined=jinja2.StrictUndefined,
@@ -34,6 +70,7 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             autoescape=False,
+            bytecode_cache=self.compiled,
         )
         self.env.filters["tojson"] = _tojson
         self.env.filters.update(filters)
@@ -62,18 +99,43 @@ class Renderer:
                 continue
             text = self.source(current)
             found[current] = bytes_hash(text.encode("utf-8"))
-            try:
-                parsed = self.env.parse(text, current)
-            except jinja2.TemplateSyntaxError as exc:
-                raise TemplateError(f"template {current}:{exc.lineno}: {exc.message}") from None
-            for ref in jinja2.meta.find_referenced_templates(parsed):
-                if ref is None:
-                    raise TemplateError(
-                        f"template {current}: includes a template by a computed "
-                        f"name; apipack needs literal names to hash its inputs"
-                    )
-                pending.append(ref)
+            pending.extend(self._references(current, text, found[current]))
         return tuple(sorted(found.items()))
+
+    def _references(self, name: str, text: str, digest: str) -> list[str]:
+        """The templates *text* includes, imports or extends (kept in the cache by its hash)."""
+        kept = self.cache / f"{digest.split(':', 1)[-1]}.refs.json" if self.cache else None
+        if kept is not None:
+            try:
+                names = json.loads(kept.read_text(encoding="utf-8"))
+                if isinstance(names, list) and all(isinstance(n, str) for n in names):
+                    return names
+            except (OSError, ValueError):
+                pass  # not known yet, or damaged: parse
+        try:
+            parsed = self.env.parse(text, name)
+        except jinja2.TemplateSyntaxError as exc:
+            raise TemplateError(f"template {name}:{exc.lineno}: {exc.message}") from None
+        names = []
+        for ref in jinja2.meta.find_referenced_templates(parsed):
+            if ref is None:
+                raise TemplateError(
+                    f"template {name}: includes a template by a computed "
+                    f"name; apipack needs literal names to hash its inputs"
+                )
+            names.append(ref)
+        if kept is not None and self.compiled is not None:
+            self.compiled.pending[kept] = json.dumps(names).encode("utf-8")
+        return names
+
+    def save(self) -> None:
+        """Keep what parsing and compiling taught this renderer (a build does; ``check`` and
+        ``--dry-run`` write nothing)."""
+        pending = self.compiled.pending if self.compiled is not None else {}
+        for path, data in sorted(pending.items()):
+            with contextlib.suppress(OSError):  # only a cache
+                write_atomic(path, data)
+        pending.clear()
 
     def render(self, name: str, context: Mapping[str, Any], finish: str = "") -> str:
         """*name* rendered with *context*, then through the filter *finish* if one is named."""

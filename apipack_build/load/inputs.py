@@ -283,6 +283,17 @@ def template_folders(view: SettingsView) -> list[Path]:
     ]
 
 
+#: settings that say how to reach the model or run the build, not what any task holds: a
+#: remembered LLM-written body is reused only if the model, asked wherever it is, has its digest
+UNPLANNED = frozenset({"jobs"})
+UNPLANNED_LLM = frozenset({"base_url", "timeout", "retries", "concurrency", "stream"})
+
+
 def globals_key(view: SettingsView, hasher: FileHasher) -> str:
     """The fingerprint without spec and implementation files: what every spec's plan reads."""
-    return fingerprint(view, hasher, [], [], template_folders(view), False)
+    settings = {k: v for k, v in view.settings.items() if k not in UNPLANNED}
+    if isinstance(settings.get("llm"), dict):
+        settings["llm"] = {k: v for k, v in settings["llm"].items() if k not in UNPLANNED_LLM}
+    command_line = [name for name in view.command_line if name not in UNPLANNED]
+    planned = SettingsView(view.root, settings, command_line)
+    return fingerprint(planned, hasher, [], [], template_folders(view), False)

@@ -19,6 +19,8 @@ source, functions) and, per function, ``function``.
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +29,7 @@ from typing import Any, Literal
 import jinja2
 import jinja2.meta
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic_core import to_jsonable_python
 
 from ..base.hashing import bytes_hash
 from ..base.lookup import template_dirs
@@ -115,8 +118,17 @@ def _per_function(dest: str) -> bool:
 
 
 def _function(function: Any) -> dict[str, Any]:
-    data: dict[str, Any] = function.model_dump(mode="json", exclude={"code", "implementation"})
+    """A function as plain JSON values; bytes (an example's image) as base64 text, as the JSON
+    interfaces carry them: pydantic's JSON mode reads bytes as UTF-8 and fails on any other."""
+    plain = function.model_dump(exclude={"code", "implementation"})
+    data: dict[str, Any] = json.loads(json.dumps(plain, default=_base64))
     return data
+
+
+def _base64(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    return to_jsonable_python(value)
 
 
 def _package_context(request: PackageRequest | FunctionRequest, found: Found) -> dict[str, Any]:

@@ -57,6 +57,8 @@ class PlannedFile:
     template: str
     context: Mapping[str, Any]
     finish: str = ""  # the filter the rendered text goes through (``rules.Output.finish``)
+    #: a reused task's file: the hash it held when planned (``memo`` checked it then)
+    recorded: str = ""
 
 
 @dataclass(frozen=True)
@@ -258,7 +260,11 @@ def _read_inputs(
         packages = [gather(packages, effective)]
     targets = _build_targets(packages, effective, reg)
     if renderer is None:
-        renderer = Renderer(template_dirs(root, auto_discover=_auto(effective)), _all_filters(reg))
+        renderer = Renderer(
+            template_dirs(root, auto_discover=_auto(effective)),
+            _all_filters(reg),
+            root / STATE_DIR / "compiled",
+        )
     found, needs = _implementations(targets, effective, reg, renderer)
     return _Inputs(reg, specs, targets, renderer, found, needs, sources, root)
 
@@ -439,7 +445,9 @@ def _stubs(found: SpecYield) -> list[RenderTask]:
             task.name,
             task.rule,
             task.key,
-            tuple(PlannedFile(path, "", {}) for path in sorted(task.files)),
+            tuple(
+                PlannedFile(path, "", {}, recorded=task.files[path]) for path in sorted(task.files)
+            ),
             reused=True,
         )
         for task in found.tasks

@@ -85,6 +85,7 @@ class _Recorder:
         self.template_sets: dict[tuple[str, ...], int] = {}
         self.prompts: dict[str, str] = {}  # request key -> hash of the prompt
         self._settings_seen: set[int] = set()
+        self._sets_carried: dict[int, int] = {}  # the last record's set index -> this one's
 
     def record(self) -> dict[str, Any]:
         from ..ask.step import LLMStep
@@ -160,15 +161,24 @@ class _Recorder:
             }
         entry = {k: v for k, v in entry.items() if k != "causes"} | {"status": UP_TO_DATE}
         if "templates" in entry:
-            names = tuple(self.before["template_sets"][entry["templates"]])
-            for template in names:
-                self.templates.setdefault(template, self.before["templates"][template])
-            entry["templates"] = self.template_sets.setdefault(names, len(self.template_sets))
+            entry["templates"] = self._carried_set(entry["templates"])
         if entry.get("function"):
             self.functions.setdefault(entry["function"], self.previous[entry["function"]])
         if entry.get("rule"):
             self.rules.setdefault(entry["rule"], self.before["rules"][entry["rule"]])
         return entry
+
+    def _carried_set(self, index: int) -> int:
+        """A template set of the last record as this one numbers it, its templates copied once
+        (tens of thousands of carried tasks share a few dozen sets)."""
+        known = self._sets_carried.get(index)
+        if known is None:
+            names = tuple(self.before["template_sets"][index])
+            for template in names:
+                self.templates.setdefault(template, self.before["templates"][template])
+            known = self.template_sets.setdefault(names, len(self.template_sets))
+            self._sets_carried[index] = known
+        return known
 
     def _render_task(self, task: RenderTask, status: str) -> dict[str, Any]:
         entry: dict[str, Any] = {

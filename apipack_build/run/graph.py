@@ -9,6 +9,7 @@ keyed on the plan, so a no-op build runs nothing at all.
 from __future__ import annotations
 
 import contextlib
+import json
 import sqlite3
 import sys
 import time
@@ -22,7 +23,15 @@ from filelock import FileLock, Timeout
 from ..ask.step import Asker, Need
 from ..ask.store import write_lock
 from ..base import manifest
-from ..base.fsio import FileHasher, confined, joined, sweep_temporaries, write_atomic
+from ..base.fsio import (
+    FileHasher,
+    confined,
+    joined,
+    joined_str,
+    stat_signature,
+    sweep_temporaries,
+    write_atomic,
+)
 from ..base.hashing import bytes_hash, content_hash
 from ..base.lookup import FINGERPRINT_FILE, LAST_BUILD, STATE_DIR
 from ..base.summary import Summary, summary_bytes
@@ -63,6 +72,7 @@ class TaskGraph:
         self._lock: FileLock | None = None
         self._resolved: dict[str, RenderTask] = {}
         self._targets: dict[str, Path] = {}
+        self._plan_key: str | None = None
         self.outcomes: dict[str, str] = {}  # task name -> how it ended, for `apipack explain`
         self.progress: Progress | None = None  # the live display, when the command line asks
 
@@ -220,7 +230,13 @@ class TaskGraph:
                 _prune_empty_parents(target.parent, self.output)
 
     def plan_key(self) -> str:
-        """What the manifest task records: every task key, and the LLM answers the lock holds."""
+        """What the manifest task records: every task key, and the LLM answers the lock holds.
+        Asked when every task has run (its check, then its action): computed once."""
+        if self._plan_key is None:
+            self._plan_key = self._new_plan_key()
+        return self._plan_key
+
+    def _new_plan_key(self) -> str:
         return content_hash(
             {
                 "output": self.output_id,
@@ -239,10 +255,11 @@ class TaskGraph:
         old = manifest.read(self.manifest_path, self.output_id)
         files: dict[str, manifest.Entry] = {}
         self._write_lock()
+        out = str(self.output)
         for task in self.resolved_tasks():
             for planned in task.files:
-                digest = self.hasher.hash(self._target(planned.path)) or ""
-                files[planned.path] = manifest.Entry(digest, task.name, task.key)
+                digest = planned.recorded or self.hasher.hash(joined_str(out, planned.path))
+                files[planned.path] = manifest.Entry(digest or "", task.name, task.key)
         deleted, kept = self.delete_stale(old, files)
         manifest.write(self.manifest_path, self.output_id, files)
         # The fast path's fingerprint describes the inputs of the outputs it saw; these differ
@@ -256,6 +273,7 @@ class TaskGraph:
         if not llm.bodies and not llm.lock_path.is_file():
             return  # no LLM in this project: no lock file to keep
         write_lock(llm.lock_path, self.lock_entries())
+        self.hasher.hash(llm.lock_path)  # now, so the stat cache is saved once, knowing it
 
     def delete_stale(
         self, old: dict[str, manifest.Entry], current: dict[str, Any]
@@ -319,8 +337,8 @@ def set_aside_damaged_state(state: Path) -> None:
             file=sys.stderr,
         )
     path = state / "doit.sqlite3"
-    if not path.is_file():
-        return
+    if not path.is_file() or stat_signature(path) == _read_sound(state):
+        return  # absent, or as the last build left it when doit closed it: not checked again
     try:
         with contextlib.closing(sqlite3.connect(path)) as db:
             healthy = db.execute("PRAGMA quick_check").fetchone() == ("ok",)
@@ -333,6 +351,24 @@ def set_aside_damaged_state(state: Path) -> None:
             f"doit.sqlite3.damaged and rebuilding the task state",
             file=sys.stderr,
         )
+
+
+SOUND_FILE = "doit.sqlite3.sound"  # in STATE_DIR: the database's stat signature, doit done
+
+
+def record_sound_database(state: Path) -> None:
+    """After doit closed its database: its stat signature, so the next build need not check
+    the whole file (``PRAGMA quick_check`` reads all of it: 0.5 s at N = 10,000)."""
+    path = state / "doit.sqlite3"
+    if path.is_file():
+        write_atomic(state / SOUND_FILE, json.dumps(stat_signature(path)).encode("utf-8"))
+
+
+def _read_sound(state: Path) -> Any:
+    try:
+        return json.loads((state / SOUND_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 class _Current:
