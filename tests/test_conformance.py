@@ -82,6 +82,8 @@ def test_one_value_domain_on_every_interface(service: Service, case: str, interf
         {"values": [1.0], "round_to": 2**63 - 1},
         {"values": [1.0], "round_to": -(2**63)},
         {"values": [1e308], "factor": 1.5},
+        # an int is a float input too (GraphQL coerces it), to the nearest float beyond 2^53
+        {"values": [2**53 + 1, -(2**63) - 1], "factor": 2**53 + 1},
     ],
 )
 def test_the_edges_of_the_domain_are_inside(
