@@ -32,6 +32,13 @@ def test_strict_tsc_and_the_generated_tests_pass(core: BuiltTs) -> None:
     assert "# pass 11" in tests.stdout  # every example of the spec
 
 
+def test_eslint_passes_with_the_packages_own_config(core: BuiltTs, ts_built: BuiltTs) -> None:
+    """typescript-eslint's strict set, zero warnings, without and with every interface."""
+    for built in (core, ts_built):
+        lint = built.npm("run", "lint")
+        assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
 def test_the_package_is_esm_with_typings(core: BuiltTs) -> None:
     manifest = json.loads((core.package / "package.json").read_text("utf-8"))
     assert manifest["type"] == "module"

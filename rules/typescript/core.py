@@ -16,6 +16,7 @@ from ._types import annotation, descriptor, literal
 _TEST_MODULE_NAMES = (
     "test",
     "FUNCTIONS",
+    "FunctionInfo",
     "encode",
     "assertCheck",
     "assertClose",
@@ -98,6 +99,11 @@ def package_json(
         "typecheck": "tsc --noEmit -p .",
         "test": "tsc -p . && node --test dist/test/",
     }
+    checks = {
+        "lint": "eslint --max-warnings 0 .",
+        "format": "prettier --write .",
+        "format:check": "prettier --check .",
+    }
     manifest: dict[str, Any] = {
         "name": package.name,
         "version": package.version,
@@ -114,6 +120,7 @@ def package_json(
         "files": [f"{out}src", *_shipped(interfaces)],
         "scripts": {
             **(compile_first if typed else {"test": "node --test test/"}),
+            **checks,
             **({"start": f"node {out}{service.SERVER}"} if service.built(interfaces) else {}),
         },
         **{group: pins for group, pins in deps.items() if pins},
@@ -146,6 +153,14 @@ def package_outputs(request: PackageRequest) -> list[Output]:
         ),
         Output("tsconfig.json", "typescript/core/tsconfig.json.j2", {}),
         Output(".gitignore", "typescript/core/gitignore.j2", {}),
+        Output(
+            "eslint.config.js",
+            "typescript/core/eslint.config.js.j2",
+            {"source": source, "typed": request.language != "javascript"},
+        ),
+        # prettier's defaults, written down so that editors find them
+        Output(".prettierrc.json", "typescript/core/json.j2", {"value": {}}),
+        Output(".prettierignore", "typescript/core/prettierignore.j2", {}),
         Output(
             "src/functions/index.ts",
             "typescript/core/functions_index.ts.j2",
