@@ -5,12 +5,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from apipack_build.rules import Function, FunctionRequest, Output, Package, PackageRequest, Rule
+from apipack_build.rules import (
+    Function,
+    FunctionRequest,
+    Output,
+    Package,
+    PackageRequest,
+    Parameter,
+    Rule,
+)
 
 from . import _npm, deploy, readme, service
 from ._checks import check_context
+from ._filters import ts_string
+from ._layout import Doc, array, arrow, call, obj, prop, render
 from ._names import built, local_name, scripts
-from ._types import annotation, descriptor, literal
+from ._types import annotation, descriptor_doc, literal, literal_doc
 
 #: names a generated test module imports itself
 _TEST_MODULE_NAMES = (
@@ -69,23 +79,45 @@ def arguments(function: Function, values: dict[str, Any]) -> list[str]:
     return result
 
 
-def function_info(function: Function) -> dict[str, Any]:
-    return {
-        "name": function.name,
-        "description": function.description,
-        "output": descriptor(function.output_ref),
-        "parameters": [
-            {
-                "name": p.name,
-                "description": p.description,
-                "descriptor": descriptor(p.type_ref),
-                "annotation": annotation(p.type_ref),
-                "required": p.required,
-                "default": literal(p.type_ref, p.default) if p.has_default else None,
-            }
-            for p in function.parameters
+def functions_table(functions: list[Function]) -> str:
+    """``calls.ts``'s ``FUNCTIONS``: every function's parameters, types and call, in prettier's
+    layout (each function and parameter on lines of its own, as prettier keeps them)."""
+    entries = [
+        prop(
+            f.name,
+            obj(
+                [
+                    prop("name", ts_string(f.name)),
+                    prop("description", ts_string(f.description)),
+                    prop("parameters", array([_parameter(p) for p in f.parameters])),
+                    prop("output", descriptor_doc(f.output_ref)),
+                    prop("run", arrow("(args)", call(f"functions.{f.name}", _casts(f)))),
+                ],
+                broken=True,
+            ),
+        )
+        for f in functions
+    ]
+    table = obj(entries, broken=True)
+    return render(("export const FUNCTIONS: Readonly<Record<string, FunctionInfo>> = ", table, ";"))
+
+
+def _parameter(p: Parameter) -> Doc:
+    default = [prop("default", arrow("()", literal_doc(p.type_ref, p.default)))]
+    return obj(
+        [
+            prop("name", ts_string(p.name)),
+            prop("type", descriptor_doc(p.type_ref)),
+            prop("required", "true" if p.required else "false"),
+            *(default if p.has_default else []),
+            prop("description", ts_string(p.description)),
         ],
-    }
+        broken=True,
+    )
+
+
+def _casts(function: Function) -> list[Doc]:
+    return [f"args[{i}] as {annotation(p.type_ref)}" for i, p in enumerate(function.parameters)]
 
 
 def package_json(
@@ -180,7 +212,7 @@ def package_outputs(request: PackageRequest) -> list[Output]:
         Output(
             "src/calls.ts",
             "typescript/core/calls.ts.j2",
-            {"source": source, "functions": [function_info(f) for f in package.functions]},
+            {"source": source, "functions": functions_table(list(package.functions))},
         ),
         Output("test/assert.ts", "typescript/core/assert.ts.j2", {"source": source}),
         Output("README.md", "typescript/core/README.md.j2", readme.context(request)),
