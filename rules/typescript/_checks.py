@@ -11,22 +11,28 @@ from apipack_build.rules import Example, TypeRef
 
 from ..python._checks import check_values, result_kind
 from ._filters import ts_string
+from ._layout import Doc, array, call, flat, obj, prop
 
 
 def check_context(ref: TypeRef, example: Example, as_json: bool) -> dict[str, Any]:
-    """``check``: the object literal ("" without a check); ``decode``: the result is bytes as
-    base64 text, to decode before checking."""
-    values = check_values(ref, example.check)
-    items = ", ".join(f"{key}: {_literal(value)}" for key, value in values.items())
+    """``check``: the object literal on one line ("" without a check); ``decode``: the result is
+    bytes as base64 text, to decode before checking."""
+    doc = check_doc(ref, example)
     return {
-        "check": f"{{ {items} }}" if items else "",
+        "check": flat(doc) if doc else "",
         "decode": as_json and result_kind(ref) == "bytes",
     }
 
 
-def _literal(value: Any) -> str:
+def check_doc(ref: TypeRef, example: Example) -> Doc | None:
+    """The check as an object literal to lay out; None without a check."""
+    values = check_values(ref, example.check)
+    return obj([prop(key, _literal(value)) for key, value in values.items()]) if values else None
+
+
+def _literal(value: Any) -> Doc:
     if isinstance(value, bytes):
-        return f"new Uint8Array([{', '.join(str(b) for b in value)}])"
+        return call("new Uint8Array", [array([str(b) for b in value])])
     if isinstance(value, str):
         return ts_string(value)
     return json.dumps(value)  # a number: a length, a bound

@@ -116,8 +116,11 @@ def _print(doc: Doc, indent: int, mode: int) -> str:
                 out.append(item.text)
                 column += len(item.text)
         elif isinstance(item, Fill):
+            last = len(item.words) - 1
             for index, word in enumerate(item.words):
-                if index and mode == _BREAK and column + 2 + len(word) > WIDTH:
+                # each word but the last carries its comma, which must fit too
+                width = len(word) + (index < last)
+                if index and mode == _BREAK and column + 2 + width > WIDTH:
                     out.append(",\n" + " " * at)
                     column = at
                 elif index:

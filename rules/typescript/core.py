@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from apipack_build.rules import (
+    Example,
     Function,
     FunctionRequest,
     Output,
@@ -16,11 +17,11 @@ from apipack_build.rules import (
 )
 
 from . import _npm, deploy, readme, service
-from ._checks import check_context
+from ._checks import check_doc
 from ._filters import ts_string
-from ._layout import Doc, array, arrow, call, obj, prop, render
+from ._layout import Doc, Fluid, array, arrow, call, obj, prop, render
 from ._names import built, local_name, scripts
-from ._types import annotation, descriptor_doc, literal, literal_doc
+from ._types import annotation, descriptor_doc, literal_doc
 
 #: names a generated test module imports itself
 _TEST_MODULE_NAMES = (
@@ -52,13 +53,8 @@ def function_outputs(request: FunctionRequest) -> list[Output]:
                 "function": function.name,
                 "local": local_name(function.name, _TEST_MODULE_NAMES),
                 "examples": [
-                    {
-                        "title": example.name or f"example {index}",
-                        "arguments": arguments(function, example.input),
-                        "has_output": example.has_output,
-                        "expected": literal(function.output_ref, example.output),
-                        **check_context(function.output_ref, example, as_json=False),
-                    }
+                    _direct_test(function, local_name(function.name, _TEST_MODULE_NAMES), example)
+                    | {"title": example.name or f"example {index}"}
                     for index, example in enumerate(function.examples, 1)
                 ],
             },
@@ -66,14 +62,33 @@ def function_outputs(request: FunctionRequest) -> list[Output]:
     ]
 
 
-def arguments(function: Function, values: dict[str, Any]) -> list[str]:
+def _direct_test(function: Function, local: str, example: Example) -> dict[str, Any]:
+    """The statements of a direct test, laid out as prettier lays them out in a test's body."""
+    given = arguments(function, example.input)
+    ref = function.output_ref
+    expected = literal_doc(ref, example.output)
+    check = check_doc(ref, example)
+    return {
+        "call": _statement(("const result: unknown =", Fluid(call(f"await {local}", given)))),
+        "close": _statement(call("assertClose", ["result", expected])),
+        "has_output": example.has_output,
+        "check": check is not None,
+        "assert_check": check and _statement(call("assertCheck", ["result", check])),
+    }
+
+
+def _statement(doc: Doc) -> str:
+    return render((doc, ";"), 2)
+
+
+def arguments(function: Function, values: dict[str, Any]) -> list[Doc]:
     """Positional arguments as TypeScript: the given values, else the default, else null."""
-    result = []
+    result: list[Doc] = []
     for p in function.parameters:
         if p.name in values:
-            result.append(literal(p.type_ref, values[p.name]))
+            result.append(literal_doc(p.type_ref, values[p.name]))
         elif p.has_default:
-            result.append(literal(p.type_ref, p.default))
+            result.append(literal_doc(p.type_ref, p.default))
         else:
             result.append("null")
     return result
