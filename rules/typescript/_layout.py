@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from ._filters import WIDTH, ts_string
 
@@ -245,3 +245,29 @@ def call(callee: str, arguments: Sequence[Doc]) -> Doc:
 def arrow(parameters: str, body: Doc) -> Doc:
     """``(a) => body``, the body on the next line when it does not fit after the arrow."""
     return group((parameters, " =>", group((Indent((LINE, body)),))))
+
+
+#: an expression as plain data, which a template context can hold (the engine hashes contexts):
+#: text as it is, ``["call", callee, [arguments]]``, ``["obj", [[key, value], ...]]``,
+#: ``["arr", [items]]``, ``["assign", "const x", value]``
+Expr: TypeAlias = str | list[Any]
+
+
+def expr_doc(expr: Expr) -> Doc:
+    if isinstance(expr, str):
+        return expr
+    kind, *rest = expr
+    if kind == "call":
+        return call(rest[0], [expr_doc(argument) for argument in rest[1]])
+    if kind == "obj":
+        return obj([prop(key, expr_doc(value)) for key, value in rest[0]])
+    if kind == "arr":
+        return array([expr_doc(item) for item in rest[0]])
+    if kind == "assign":
+        return (rest[0] + " =", Fluid(expr_doc(rest[1])))
+    raise ValueError(f"not an expression: {expr!r}")
+
+
+def statement(expr: Expr, indent: int = 2) -> str:
+    """``ts_statement``: *expr* and its semicolon, in prettier's layout, at column *indent*."""
+    return render((expr_doc(expr), ";"), indent)

@@ -17,9 +17,9 @@ from apipack_build.rules import (
 )
 
 from . import _npm, deploy, readme, service
-from ._checks import check_doc
+from ._checks import check_expr
 from ._filters import ts_string
-from ._layout import Doc, Fluid, array, arrow, call, obj, prop, render
+from ._layout import Doc, Fluid, array, arrow, call, expr_doc, obj, prop, render
 from ._names import built, local_name, scripts
 from ._types import annotation, descriptor_doc, literal_doc
 
@@ -67,13 +67,13 @@ def _direct_test(function: Function, local: str, example: Example) -> dict[str, 
     given = arguments(function, example.input)
     ref = function.output_ref
     expected = literal_doc(ref, example.output)
-    check = check_doc(ref, example)
+    check = check_expr(ref, example)
     return {
         "call": _statement(("const result: unknown =", Fluid(call(f"await {local}", given)))),
         "close": _statement(call("assertClose", ["result", expected])),
         "has_output": example.has_output,
-        "check": check is not None,
-        "assert_check": check and _statement(call("assertCheck", ["result", check])),
+        "check": bool(check),
+        "assert_check": check and _statement(call("assertCheck", ["result", expr_doc(check)])),
     }
 
 
