@@ -1,7 +1,8 @@
 """The bundled examples as TypeScript packages: their TypeScript implementations pass the check
 every body gets and their own examples (run by Node, types stripped in process), and each
 generated package passes, from a clean copy of its folder, ``npm ci`` (from the shared npm
-cache), strict ``tsc --noEmit``, its own ESLint config and its generated tests.
+cache), strict ``tsc --noEmit``, its own ESLint config, prettier's check and its generated
+tests.
 
 The TypeScript target offers REST and the CLI on this branch; the specs ask for every interface,
 so the build names those two on the command line (which beats the spec)."""
@@ -75,6 +76,7 @@ def test_bundled_examples_build_as_typescript_packages_that_pass_their_tests(
             ["ci", "--prefer-offline"],
             ["exec", "--", "tsc", "--noEmit", "-p", "."],
             ["run", "lint"],
+            ["run", "format:check"],
             ["test"],
         ):
             done = run([npm_path, *step], package, env=npm_env())
