@@ -5,16 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from apipack_build.rules import (
-    Example,
-    Function,
-    FunctionRequest,
-    Output,
-    Package,
-    PackageRequest,
-    Parameter,
-    Rule,
-)
+from apipack_build.rules import Function, FunctionRequest, Output, Package, PackageRequest, Rule
 
 from . import _npm, deploy, readme, service
 from ._checks import check_expr
@@ -39,6 +30,7 @@ _TEST_MODULE_NAMES = (
 def function_outputs(request: FunctionRequest) -> list[Output]:
     package, function = request.package, request.function
     source = request.implementation.source
+    local = local_name(function.name, _TEST_MODULE_NAMES)
     return [
         Output(
             f"src/functions/{function.name}.ts",
@@ -51,24 +43,25 @@ def function_outputs(request: FunctionRequest) -> list[Output]:
             {
                 "source": package.source,
                 "function": function.name,
-                "local": local_name(function.name, _TEST_MODULE_NAMES),
+                "local": local,
                 "examples": [
-                    _direct_test(function, local_name(function.name, _TEST_MODULE_NAMES), example)
-                    | {"title": example.name or f"example {index}"}
-                    for index, example in enumerate(function.examples, 1)
+                    _direct_test(function, local, index) for index in range(len(function.examples))
                 ],
             },
         ),
     ]
 
 
-def _direct_test(function: Function, local: str, example: Example) -> dict[str, Any]:
-    """The statements of a direct test, laid out as prettier lays them out in a test's body."""
+def _direct_test(function: Function, local: str, index: int) -> dict[str, Any]:
+    """The statements of the direct test of example *index*, laid out as prettier lays them
+    out in a test's body."""
+    example = function.examples[index]
     given = arguments(function, example.input)
     ref = function.output_ref
     expected = literal_doc(ref, example.output)
     check = check_expr(ref, example)
     return {
+        "title": example.name or f"example {index + 1}",
         "call": _statement(("const result: unknown =", Fluid(call(f"await {local}", given)))),
         "close": _statement(call("assertClose", ["result", expected])),
         "has_output": example.has_output,
@@ -104,7 +97,7 @@ def functions_table(functions: list[Function]) -> str:
                 [
                     prop("name", ts_string(f.name)),
                     prop("description", ts_string(f.description)),
-                    prop("parameters", array([_parameter(p) for p in f.parameters])),
+                    prop("parameters", array(_parameters(f))),
                     prop("output", descriptor_doc(f.output_ref)),
                     prop("run", arrow("(args)", call(f"functions.{f.name}", _casts(f)))),
                 ],
@@ -117,18 +110,19 @@ def functions_table(functions: list[Function]) -> str:
     return render(("export const FUNCTIONS: Readonly<Record<string, FunctionInfo>> = ", table, ";"))
 
 
-def _parameter(p: Parameter) -> Doc:
-    default = [prop("default", arrow("()", literal_doc(p.type_ref, p.default)))]
-    return obj(
-        [
+def _parameters(function: Function) -> list[Doc]:
+    result = []
+    for p in function.parameters:
+        default = prop("default", arrow("()", literal_doc(p.type_ref, p.default)))
+        properties = [
             prop("name", ts_string(p.name)),
             prop("type", descriptor_doc(p.type_ref)),
             prop("required", "true" if p.required else "false"),
-            *(default if p.has_default else []),
+            *([default] if p.has_default else []),
             prop("description", ts_string(p.description)),
-        ],
-        broken=True,
-    )
+        ]
+        result.append(obj(properties, broken=True))
+    return result
 
 
 def _casts(function: Function) -> list[Doc]:
