@@ -223,6 +223,24 @@ def _grpc(service: Service, arguments: dict[str, Any]) -> str:
     return OK
 
 
+#: grpc.health.v1.HealthCheckResponse.ServingStatus, by number
+HEALTH_STATUSES = {0: "UNKNOWN", 1: "SERVING", 2: "NOT_SERVING", 3: "SERVICE_UNKNOWN"}
+
+
+def health_watch(channel: grpc.Channel, service: str) -> Any:
+    """A ``grpc.health.v1.Health/Watch`` call of *service*: an iterator of the replies, which
+    ``health_status`` reads, with ``is_active()``."""
+    watch = channel.unary_stream("/grpc.health.v1.Health/Watch")
+    name = service.encode()
+    # HealthCheckRequest: service (1, a string); proto3 leaves out the empty one
+    return watch(_varint(1 << 3 | 2) + _varint(len(name)) + name if name else b"", timeout=120)
+
+
+def health_status(reply: bytes) -> str:
+    """The status of a ``HealthCheckResponse`` (1, an enum; proto3 leaves out UNKNOWN, 0)."""
+    return HEALTH_STATUSES[reply[1] if reply else 0]
+
+
 def _cli(service: Service, arguments: dict[str, Any]) -> str:
     words = [f"--values={_json(arguments['values'])}"]
     if "factor" in arguments:

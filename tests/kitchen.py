@@ -243,7 +243,7 @@ def running(
     env: Mapping[str, str],
     ready: Callable[[], bool],
     log: Path | None = None,
-) -> Iterator[None]:
+) -> Iterator[subprocess.Popen[bytes]]:
     """*command* running (its stderr in the file *log*) from once *ready* says so until the
     block ends; it fails if the process exits or is not ready within 30 s."""
     with log.open("wb") if log else open(os.devnull, "wb") as stderr:
@@ -256,7 +256,7 @@ def running(
                 assert process.poll() is None, log.read_text("utf-8") if log else "it exited"
                 assert time.monotonic() < deadline, f"{command[0]} was not ready in 30 s"
                 time.sleep(0.2)
-            yield
+            yield process
         finally:
             process.terminate()
             process.wait(timeout=10)

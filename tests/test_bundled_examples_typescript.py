@@ -1,7 +1,8 @@
 """The bundled examples as TypeScript packages: their TypeScript implementations pass the check
 every body gets and their own examples (run by Node, types stripped in process), and each
 generated package passes, from a clean copy of its folder, ``npm ci`` (from the shared npm
-cache), strict ``tsc --noEmit`` and its generated tests.
+cache), strict ``tsc --noEmit``, its own ESLint config, prettier's check and its generated
+tests.
 
 The TypeScript target offers REST and the CLI on this branch; the specs ask for every interface,
 so the build names those two on the command line (which beats the spec)."""
@@ -74,6 +75,8 @@ def test_bundled_examples_build_as_typescript_packages_that_pass_their_tests(
         for step in (
             ["ci", "--prefer-offline"],
             ["exec", "--", "tsc", "--noEmit", "-p", "."],
+            ["run", "lint"],
+            ["run", "format:check"],
             ["test"],
         ):
             done = run([npm_path, *step], package, env=npm_env())
@@ -101,7 +104,7 @@ def test_the_javascript_flavour_runs_its_tests_with_node_alone(tmp_path: Path) -
     assert not [f for f in files if f.endswith(".ts") or f == "tsconfig.json"]
     assert "src/functions/word_count.js" in files and "test/rest_service.test.js" in files
     assert "typescript" not in (package / "package-lock.json").read_text(encoding="utf-8")
-    for step in (["ci", "--prefer-offline"], ["test"]):
+    for step in (["ci", "--prefer-offline"], ["run", "lint"], ["test"]):
         done = run([npm_path, *step], package, env=npm_env())
         assert done.returncode == 0, f"npm {' '.join(step)}:\n{done.stdout[-4000:]}"
-    assert "# fail 0" in done.stdout and "# pass 118" in done.stdout
+    assert "# fail 0" in done.stdout and "# pass 119" in done.stdout

@@ -6,21 +6,26 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import grpc
 import httpx
 import pytest
 from conformance import (
     ACCEPT_CASES,
+    GRPC_SERVICE,
     INTERFACES,
     VALUE_DOMAIN_CASES,
     Service,
     answered_media_type,
+    health_status,
+    health_watch,
     nested_int_error_code,
     scale_error_code,
 )
 from conftest import TS_INTERFACES
-from kitchen import Built, free_port, serving
+from kitchen import Built, answers_http, free_port, running, serving
 from ts_kitchen import BuiltTs
 from websockets.sync.client import connect
 
@@ -77,6 +82,8 @@ def test_one_value_domain_on_every_interface(service: Service, case: str, interf
         {"values": [1.0], "round_to": 2**63 - 1},
         {"values": [1.0], "round_to": -(2**63)},
         {"values": [1e308], "factor": 1.5},
+        # an int is a float input too (GraphQL coerces it), to the nearest float beyond 2^53
+        {"values": [2**53 + 1, -(2**63) - 1], "factor": 2**53 + 1},
     ],
 )
 def test_the_edges_of_the_domain_are_inside(
@@ -147,3 +154,33 @@ def test_health_metrics_and_ping(service: Service) -> None:
     metrics = httpx.get(f"{service.http}/metrics", timeout=30).text
     for name in ("api_requests_total", "api_request_duration_seconds", "http_requests_total"):
         assert f"# TYPE {name} " in metrics, name
+
+
+@pytest.mark.parametrize("language", sorted(SERVED))
+def test_grpc_health_watch_follows_the_status(
+    language: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """grpc.health.v1 Watch: the status at once, SERVICE_UNKNOWN for an unknown service with
+    the stream left open, and NOT_SERVING when the server shuts down."""
+    if language == "python":
+        built: Built = request.getfixturevalue("kitchen")
+        command, cwd = [built.bin("kitchen-sink-server")], built.project
+    else:
+        ts: BuiltTs = request.getfixturevalue("ts_built")
+        command, cwd = ["node", "dist/src/rest/server.js"], ts.package
+    url, grpc_port = f"http://127.0.0.1:{(port := free_port())}", free_port()
+    env = {"HOST": "127.0.0.1", "PORT": str(port), "GRPC_PORT": str(grpc_port)}
+    log = tmp_path / "server.log"
+    with (
+        running(command, cwd, env, answers_http(url), log) as server,
+        grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as channel,
+    ):
+        watches = [health_watch(channel, name) for name in ("", GRPC_SERVICE, "no.Such")]
+        firsts = [health_status(next(watch)) for watch in watches]
+        assert firsts == ["SERVING", "SERVING", "SERVICE_UNKNOWN"]
+        assert watches[2].is_active()
+        server.terminate()
+        assert [health_status(next(watch)) for watch in watches[:2]] == ["NOT_SERVING"] * 2
+        for watch in watches:  # so that the server need not wait out its grace period
+            watch.cancel()
+    assert "Traceback" not in log.read_text("utf-8")

@@ -96,5 +96,6 @@ def test_workflow_passes_actionlint(
     done = actionlint_run(actionlint, workflow, home)
     assert (done.returncode, done.stdout + done.stderr) == (0, "")
     steps = [s.get("run") for s in load(workflow)["jobs"]["test"]["steps"]]
-    assert "npm ci" in steps and "npm test" in steps
+    assert "npm ci" in steps and "npm test" in steps and "npm run lint" in steps
     assert ("npm run typecheck" in steps) == (language == "typescript")
+    assert ("npm run format:check" in steps) == (language == "typescript")

@@ -32,6 +32,17 @@ def test_strict_tsc_and_the_generated_tests_pass(core: BuiltTs) -> None:
     assert "# pass 11" in tests.stdout  # every example of the spec
 
 
+def test_eslint_and_prettier_pass_with_the_packages_own_config(
+    core: BuiltTs, ts_built: BuiltTs
+) -> None:
+    """typescript-eslint's strict set with zero warnings, and prettier's check (the templates
+    write its layout), without and with every interface."""
+    for built in (core, ts_built):
+        for script in ("lint", "format:check"):
+            done = built.npm("run", script)
+            assert done.returncode == 0, done.stdout + done.stderr
+
+
 def test_the_package_is_esm_with_typings(core: BuiltTs) -> None:
     manifest = json.loads((core.package / "package.json").read_text("utf-8"))
     assert manifest["type"] == "module"
@@ -127,6 +138,8 @@ STRINGS = [
     "\u2028\u2029 separators",
     "ünïcödé ✓ 𝄞",
     "\x00\x1f\x7f controls",
+    'both \' and ""',
+    "even ' and \"",
 ]
 
 
@@ -144,3 +157,19 @@ def test_spec_strings_come_out_unchanged_through_node(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == STRINGS
+
+
+def test_spec_strings_are_in_prettiers_quotes(core: BuiltTs, tmp_path: Path) -> None:
+    """prettier quotes a string with the quote that needs fewer escapes: so does ts_string."""
+    source = "".join(f"export const S{i} = {ts_string(s)};\n" for i, s in enumerate(STRINGS))
+    (tmp_path / "strings.ts").write_text(source, encoding="utf-8")
+    prettier = core.package / "node_modules" / ".bin" / "prettier"
+    done = subprocess.run(
+        [str(prettier), "--check", "strings.ts"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=npm_env(),
+    )
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -32,7 +32,9 @@ export function scale(
   const scaled = values.map((value) => value * factor);
   if (round_to === null) return scaled;
   // as Python's round(value, digits): any digits, at most the 308 a double can show
-  const digits = Number(round_to > 308n ? 308n : round_to < -308n ? -308n : round_to);
+  const digits = Number(
+    round_to > 308n ? 308n : round_to < -308n ? -308n : round_to,
+  );
   const power = 10 ** digits;
   return scaled.map((value) =>
     Number.isFinite(value * power) ? Math.round(value * power) / power : value,
@@ -86,7 +88,8 @@ export function describe(
 ): string | null {
   if (words.length === 0) return null;
   let size = 0;
-  for (const items of Object.values(nested ?? {})) for (const item of items) size += item.length;
+  for (const items of Object.values(nested ?? {}))
+    for (const item of items) size += item.length;
   const total = (json ?? []).reduce((sum, item) => sum + item, 0n);
   const text = `${words.join(sep)} ${total} ${size} ${bonus === null ? "None" : bonus}`;
   return loud ? text.toUpperCase() : text;

@@ -7,6 +7,7 @@ from apipack_build.rules import Language, Rule
 from . import (
     _filters,
     _implementation,
+    _layout,
     _strip,
     _verify,
     cli,
@@ -26,7 +27,12 @@ _RESERVED = frozenset(
     "protected public static yield await arguments eval any boolean number string symbol "
     "never unknown undefined".split()
 )
-_FILTERS = {**_filters.FILTERS, **_implementation.FILTERS, "strip_types": _strip.strip_types}
+_FILTERS = {
+    **_filters.FILTERS,
+    **_implementation.FILTERS,
+    "strip_types": _strip.strip_types,
+    "ts_statement": _layout.statement,
+}
 
 LANGUAGE = Language(
     name="typescript",

@@ -22,7 +22,18 @@ SERVICE = "service"
 #: interface (None: every package; SERVICE: every server) -> ("dependencies" |
 #: "devDependencies") -> name -> version
 PINS: dict[str | None, dict[str, dict[str, str]]] = {
-    None: {"devDependencies": {"@types/node": "20.19.43", "typescript": "5.9.3"}},
+    None: {
+        "devDependencies": {
+            "@types/node": "20.19.43",
+            "typescript": "5.9.3",
+            # the package's own checks: `npm run lint` and `npm run format:check`
+            "@eslint/js": "9.39.5",
+            "eslint": "9.39.5",
+            "globals": "17.14.0",
+            "prettier": "3.10.1",
+            "typescript-eslint": "8.74.0",
+        }
+    },
     # the Fastify app and its metrics, for any server interface (see service.py)
     SERVICE: {"dependencies": {"fastify": "5.12.8", "prom-client": "15.1.3"}},
     "rest": {"dependencies": {"@fastify/multipart": "10.1.9"}},
@@ -46,7 +57,7 @@ PINS: dict[str | None, dict[str, dict[str, str]]] = {
 }
 NODE_ENGINES = ">=20"
 #: what only the TypeScript flavour needs: the JavaScript flavour runs its sources as they are
-TYPESCRIPT_ONLY = frozenset({"@types/node", "typescript"})
+TYPESCRIPT_ONLY = frozenset({"@types/node", "typescript", "typescript-eslint"})
 
 
 def direct(interfaces: Iterable[str], typed: bool = True) -> dict[str, dict[str, str]]:
@@ -64,7 +75,8 @@ def direct(interfaces: Iterable[str], typed: bool = True) -> dict[str, dict[str,
 
 
 @cache
-def _entries() -> dict[str, dict[str, Any]]:
+def entries() -> dict[str, dict[str, Any]]:
+    """``npm-packages.json``: the lockfile entry of every package a pin reaches, by path."""
     text = resources.files(__package__).joinpath("npm-packages.json").read_text("utf-8")
     entries: dict[str, dict[str, Any]] = json.loads(text)
     return entries
@@ -72,9 +84,9 @@ def _entries() -> dict[str, dict[str, Any]]:
 
 def lockfile(name: str, version: str, deps: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
     """The ``package-lock.json`` (version 3) of a package with direct dependencies *deps*."""
-    entries = _entries()
-    prod = _reach(entries, "", deps["dependencies"])
-    dev = _reach(entries, "", deps["devDependencies"])
+    found = entries()
+    prod = _reach(found, "", deps["dependencies"])
+    dev = _reach(found, "", deps["devDependencies"])
     packages: dict[str, Any] = {
         "": {
             "name": name,
@@ -84,7 +96,7 @@ def lockfile(name: str, version: str, deps: Mapping[str, Mapping[str, str]]) -> 
         }
     }
     for path in sorted(prod | dev):
-        entry = {k: v for k, v in entries[path].items() if k not in ("dev", "devOptional")}
+        entry = {k: v for k, v in found[path].items() if k not in ("dev", "devOptional")}
         if path not in prod:
             entry["dev"] = True
         packages[path] = entry

@@ -1,6 +1,7 @@
 """Maintainer command: resolve every pinned npm package (``_npm.PINS``) from the registry and
 write their lockfile entries to ``npm-packages.json``. Run it after changing a pin, and commit
-the result; builds read that file and never the network::
+the result; builds read that file and never the network. npm starts from the entries already
+there, so a new pin adds its packages without moving the others::
 
     python -m apipack_rules.typescript._npm_update
 """
@@ -25,6 +26,7 @@ def main() -> None:
         project = Path(tmp)
         manifest = {"name": "pins", "version": "0.0.0", "private": True, **everything}
         (project / "package.json").write_text(json.dumps(manifest), encoding="utf-8")
+        (project / "package-lock.json").write_text(json.dumps(_seed(manifest)), encoding="utf-8")
         subprocess.run(
             [npm, "install", "--package-lock-only", "--ignore-scripts", "--no-audit", "--no-fund"],
             cwd=project,
@@ -36,6 +38,13 @@ def main() -> None:
     text = json.dumps(entries, indent=1, sort_keys=True, ensure_ascii=True) + "\n"
     target.write_text(text, encoding="utf-8")
     print(f"{target}: {len(entries)} packages")
+
+
+def _seed(manifest: dict[str, object]) -> dict[str, object]:
+    """A lockfile of the entries resolved before, for npm to keep where the pins allow."""
+    root = {key: manifest[key] for key in ("name", "version", "dependencies", "devDependencies")}
+    packages = {"": root, **_npm.entries()}
+    return {**root, "lockfileVersion": 3, "requires": True, "packages": packages}
 
 
 if __name__ == "__main__":

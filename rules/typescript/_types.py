@@ -11,6 +11,9 @@ from typing import Any
 
 from apipack_build.rules import TypeRef
 
+from ._filters import ts_string
+from ._layout import Doc, array, call, flat, obj, prop
+
 _SCALARS = {
     "string": "string",
     "int": "bigint",
@@ -32,20 +35,28 @@ def annotation(ref: TypeRef) -> str:
 
 
 def descriptor(ref: TypeRef) -> str:
-    """A ``Type`` value of the generated ``types.ts``, as TypeScript source."""
+    """A ``Type`` value of the generated ``types.ts``, as TypeScript source on one line."""
+    return flat(descriptor_doc(ref))
+
+
+def descriptor_doc(ref: TypeRef) -> Doc:
+    kind = prop("kind", f'"{ref.kind}"')
     if ref.kind in _SCALARS:
-        return f'{{ kind: "{ref.kind}" }}'
-    return f'{{ kind: "{ref.kind}", item: {descriptor(ref.item)} }}'
+        return obj([kind])
+    return obj([kind, prop("item", descriptor_doc(ref.item))])
 
 
 def literal(ref: TypeRef, value: Any) -> str:
-    """A spec value (as in YAML: bytes as text) as a TypeScript expression of type *ref*."""
-    from ._filters import ts_string
+    """A spec value (as in YAML: bytes as text) as a TypeScript expression of type *ref*, on
+    one line."""
+    return flat(literal_doc(ref, value))
 
+
+def literal_doc(ref: TypeRef, value: Any) -> Doc:
     if value is None:
         return "null"
     if ref.kind == "optional":
-        return literal(ref.item, value)
+        return literal_doc(ref.item, value)
     if ref.kind == "string":
         return ts_string(value)
     if ref.kind == "int":
@@ -56,11 +67,10 @@ def literal(ref: TypeRef, value: Any) -> str:
         return "true" if value else "false"
     if ref.kind == "bytes":
         data = value.encode("utf-8") if isinstance(value, str) else bytes(value)
-        return f"new Uint8Array([{', '.join(str(b) for b in data)}])"
+        return call("new Uint8Array", [array([str(b) for b in data])])
     if ref.kind == "list":
-        return f"[{', '.join(literal(ref.item, v) for v in value)}]"
-    items = ", ".join(f"{ts_string(k)}: {literal(ref.item, v)}" for k, v in sorted(value.items()))
-    return f"{{ {items} }}" if items else "{}"
+        return array([literal_doc(ref.item, v) for v in value])
+    return obj([prop(k, literal_doc(ref.item, v)) for k, v in sorted(value.items())])
 
 
 def _float(value: float) -> str:

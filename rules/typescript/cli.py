@@ -18,6 +18,7 @@ from ._names import command_name
 def function_outputs(request: FunctionRequest) -> list[Output]:
     package, function = request.package, request.function
     invalid = [ts_string(_invalid_option(function))]
+    examples = [_example(function, i, e) for i, e in enumerate(function.examples, 1)]
     return [
         Output(
             f"test/cli_{function.name}.test.ts",
@@ -25,8 +26,10 @@ def function_outputs(request: FunctionRequest) -> list[Output]:
             {
                 "source": package.source,
                 "command": command_name(function.name),
-                "examples": [_example(function, i, e) for i, e in enumerate(function.examples, 1)],
+                "examples": examples,
                 "invalid": invalid,
+                # the file(name, bytes) helper, only where an example passes a file
+                "files": any("${file(" in word for e in examples for word in e["argv"]),
             },
         )
     ]

@@ -58,8 +58,6 @@ def outputs(request: PackageRequest) -> list[Output]:
             "typescript/rest/test_service.ts.j2",
             {
                 **common,
-                "name": package.name,
-                "version": package.version,
                 "rest": "rest" in interfaces,
                 "package_root": package_root(request.language, 1),
             },

@@ -3,7 +3,14 @@
 // typographic punctuation becomes its ASCII twin, any other character beyond Latin-1 '?'.
 const TAG = /<(\/?)([A-Za-z][A-Za-z0-9]*)[^>]*>|<!--[\s\S]*?-->|[^<]+|</g;
 const ENTITY = /&(?:#(\d+)|#[xX]([0-9A-Fa-f]+)|([A-Za-z]+));/g;
-const NAMED: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'", nbsp: " " };
+const NAMED: Record<string, string> = {
+  amp: "&",
+  lt: "<",
+  gt: ">",
+  quot: '"',
+  apos: "'",
+  nbsp: " ",
+};
 const PUNCTUATION: Record<string, string> = {
   "\u2018": "'",
   "\u2019": "'",
@@ -14,8 +21,30 @@ const PUNCTUATION: Record<string, string> = {
   "\u2026": "...",
   "\u2022": "*",
 };
-const BLOCKS = new Set(["p", "div", "br", "ul", "ol", "li", "table", "tr", "h1", "h2", "h3", "h4", "h5", "h6"]);
-const HEADINGS: Record<string, number> = { h1: 20, h2: 16, h3: 14, h4: 12, h5: 12, h6: 12 };
+const BLOCKS = new Set([
+  "p",
+  "div",
+  "br",
+  "ul",
+  "ol",
+  "li",
+  "table",
+  "tr",
+  "h1",
+  "h2",
+  "h3",
+  "h4",
+  "h5",
+  "h6",
+]);
+const HEADINGS: Record<string, number> = {
+  h1: 20,
+  h2: 16,
+  h3: 14,
+  h4: 12,
+  h5: 12,
+  h6: 12,
+};
 const [PAGE_WIDTH, PAGE_HEIGHT, MARGIN, BODY_SIZE] = [595, 842, 56, 11];
 
 interface Run {
@@ -25,12 +54,22 @@ interface Run {
 }
 
 function latin1(text: string): string {
-  const expanded = text.replace(ENTITY, (whole, decimal?: string, hex?: string, name?: string) => {
-    if (decimal !== undefined) return String.fromCodePoint(Math.min(Number(decimal), 0x10ffff));
-    if (hex !== undefined) return String.fromCodePoint(Math.min(parseInt(hex, 16), 0x10ffff));
-    return NAMED[name ?? ""] ?? whole;
-  });
-  return [...expanded].map((char) => PUNCTUATION[char] ?? (char.codePointAt(0)! > 0xff ? "?" : char)).join("");
+  const expanded = text.replace(
+    ENTITY,
+    (whole, decimal?: string, hex?: string, name?: string) => {
+      if (decimal !== undefined)
+        return String.fromCodePoint(Math.min(Number(decimal), 0x10ffff));
+      if (hex !== undefined)
+        return String.fromCodePoint(Math.min(parseInt(hex, 16), 0x10ffff));
+      return NAMED[name ?? ""] ?? whole;
+    },
+  );
+  return [...expanded]
+    .map(
+      (char) =>
+        PUNCTUATION[char] ?? ((char.codePointAt(0) ?? 0) > 0xff ? "?" : char),
+    )
+    .join("");
 }
 
 function lines(html: string): Run[][] {
@@ -41,8 +80,13 @@ function lines(html: string): Run[][] {
     if (tag) {
       open.set(tag, (open.get(tag) ?? 0) + (closing ? -1 : 1));
       if (BLOCKS.has(tag) && (result.at(-1)?.length ?? 0) > 0) result.push([]);
-      if (tag === "li" && !closing) result.at(-1)?.push({ font: 1, size: BODY_SIZE, text: "* " });
-      if ((tag === "td" || tag === "th") && !closing && (result.at(-1)?.length ?? 0) > 0) {
+      if (tag === "li" && !closing)
+        result.at(-1)?.push({ font: 1, size: BODY_SIZE, text: "* " });
+      if (
+        (tag === "td" || tag === "th") &&
+        !closing &&
+        (result.at(-1)?.length ?? 0) > 0
+      ) {
         result.at(-1)?.push({ font: 1, size: BODY_SIZE, text: "    " });
       }
       continue;
@@ -51,9 +95,15 @@ function lines(html: string): Run[][] {
     const text = latin1(token).replace(/\s+/g, " ");
     if (!text.trim() && (result.at(-1)?.length ?? 0) === 0) continue;
     const heading = Object.keys(HEADINGS).find((h) => (open.get(h) ?? 0) > 0);
-    const bold = heading !== undefined || ["b", "strong", "th"].some((t) => (open.get(t) ?? 0) > 0);
+    const bold =
+      heading !== undefined ||
+      ["b", "strong", "th"].some((t) => (open.get(t) ?? 0) > 0);
     const italic = ["i", "em"].some((t) => (open.get(t) ?? 0) > 0);
-    result.at(-1)?.push({ font: 1 + (bold ? 1 : 0) + (italic ? 2 : 0), size: heading ? (HEADINGS[heading] ?? BODY_SIZE) : BODY_SIZE, text });
+    result.at(-1)?.push({
+      font: 1 + (bold ? 1 : 0) + (italic ? 2 : 0),
+      size: heading ? (HEADINGS[heading] ?? BODY_SIZE) : BODY_SIZE,
+      text,
+    });
   }
   return result.filter((line) => line.some((run) => run.text.trim()));
 }
@@ -68,7 +118,9 @@ function wrap(line: Run[], width: number): Run[][] {
         wrapped.push([]);
         used = 0;
       }
-      wrapped.at(-1)?.push({ ...run, text: used === 0 ? word.trimStart() : word });
+      wrapped
+        .at(-1)
+        ?.push({ ...run, text: used === 0 ? word.trimStart() : word });
       used += size;
     }
   }
@@ -89,23 +141,38 @@ function pageStreams(html: string, width: number, height: number): string[] {
       y = height - MARGIN;
     }
     y -= size * 1.4;
-    const shown = line.map((run) => `/F${run.font} ${run.size} Tf (${escaped(run.text)}) Tj`);
+    const shown = line.map(
+      (run) => `/F${run.font} ${run.size} Tf (${escaped(run.text)}) Tj`,
+    );
     pages.at(-1)?.push(`BT ${MARGIN} ${y.toFixed(2)} Td ${shown.join(" ")} ET`);
   }
   return pages.map((page) => page.join("\n"));
 }
 
-export function html_to_pdf(html: string, landscape: boolean = false): Uint8Array {
-  const [width, height] = landscape ? [PAGE_HEIGHT, PAGE_WIDTH] : [PAGE_WIDTH, PAGE_HEIGHT];
+export function html_to_pdf(
+  html: string,
+  landscape: boolean = false,
+): Uint8Array {
+  const [width, height] = landscape
+    ? [PAGE_HEIGHT, PAGE_WIDTH]
+    : [PAGE_WIDTH, PAGE_HEIGHT];
   const streams = pageStreams(html, width, height);
-  const fonts = ["Helvetica", "Helvetica-Bold", "Helvetica-Oblique", "Helvetica-BoldOblique"];
+  const fonts = [
+    "Helvetica",
+    "Helvetica-Bold",
+    "Helvetica-Oblique",
+    "Helvetica-BoldOblique",
+  ];
   const fontIds = fonts.map((_, i) => 3 + i);
   const firstPage = 3 + fonts.length;
   const pageIds = streams.map((_, i) => firstPage + 2 * i);
   const objects = [
     "<< /Type /Catalog /Pages 2 0 R >>",
     `<< /Type /Pages /Kids [${pageIds.map((id) => `${id} 0 R`).join(" ")}] /Count ${streams.length} >>`,
-    ...fonts.map((font) => `<< /Type /Font /Subtype /Type1 /BaseFont /${font} /Encoding /WinAnsiEncoding >>`),
+    ...fonts.map(
+      (font) =>
+        `<< /Type /Font /Subtype /Type1 /BaseFont /${font} /Encoding /WinAnsiEncoding >>`,
+    ),
   ];
   const resources = fontIds.map((id, i) => `/F${i + 1} ${id} 0 R`).join(" ");
   streams.forEach((stream, i) => {
@@ -122,7 +189,9 @@ export function html_to_pdf(html: string, landscape: boolean = false): Uint8Arra
   });
   const xref = Buffer.byteLength(pdf, "latin1");
   pdf += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
-  pdf += offsets.map((offset) => `${String(offset).padStart(10, "0")} 00000 n \n`).join("");
+  pdf += offsets
+    .map((offset) => `${String(offset).padStart(10, "0")} 00000 n \n`)
+    .join("");
   pdf += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
   return new Uint8Array(Buffer.from(pdf, "latin1"));
 }

@@ -24,7 +24,8 @@ function crc32(bytes: Uint8Array): number {
     }
   }
   let crc = 0xffffffff;
-  for (const byte of bytes) crc = (crcTable[(crc ^ byte) & 0xff] ?? 0) ^ (crc >>> 8);
+  for (const byte of bytes)
+    crc = (crcTable[(crc ^ byte) & 0xff] ?? 0) ^ (crc >>> 8);
   return (crc ^ 0xffffffff) >>> 0;
 }
 
@@ -37,17 +38,20 @@ function paeth(a: number, b: number, c: number): number {
 }
 
 function notPng(why: string): RangeError {
-  return new RangeError(`image_data is not a PNG image this function can read: ${why}`);
+  return new RangeError(
+    `image_data is not a PNG image this function can read: ${why}`,
+  );
 }
 
 function decode(data: Uint8Array): Image {
-  if (data.length < 8 || SIGNATURE.some((byte, i) => data[i] !== byte)) throw notPng("no PNG signature");
+  if (data.length < 8 || SIGNATURE.some((byte, i) => data[i] !== byte))
+    throw notPng("no PNG signature");
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const idat: Uint8Array[] = [];
   let header: Uint8Array | null = null;
   let palette: Uint8Array = new Uint8Array(0);
   let transparency: Uint8Array = new Uint8Array(0);
-  for (let at = 8; at + 8 <= data.length; ) {
+  for (let at = 8; at + 8 <= data.length;) {
     const length = view.getUint32(at);
     const type = String.fromCharCode(...data.subarray(at + 4, at + 8));
     const body = data.subarray(at + 8, at + 8 + length);
@@ -59,14 +63,29 @@ function decode(data: Uint8Array): Image {
     at += 12 + length;
   }
   if (header === null || header.length < 13) throw notPng("no header");
-  const head = new DataView(header.buffer, header.byteOffset, header.byteLength);
+  const head = new DataView(
+    header.buffer,
+    header.byteOffset,
+    header.byteLength,
+  );
   const [width, height] = [head.getUint32(0), head.getUint32(4)];
-  const [depth, color, interlace] = [header[8] ?? 0, header[9] ?? 0, header[12] ?? 0];
+  const [depth, color, interlace] = [
+    header[8] ?? 0,
+    header[9] ?? 0,
+    header[12] ?? 0,
+  ];
   const channels = CHANNELS[color];
-  if (channels === undefined || interlace !== 0 || ![1, 2, 4, 8, 16].includes(depth)) {
-    throw notPng(`colour type ${color}, depth ${depth}, interlace ${interlace} not supported`);
+  if (
+    channels === undefined ||
+    interlace !== 0 ||
+    ![1, 2, 4, 8, 16].includes(depth)
+  ) {
+    throw notPng(
+      `colour type ${color}, depth ${depth}, interlace ${interlace} not supported`,
+    );
   }
-  if (width < 1 || height < 1 || width * height > MAX_PIXELS) throw notPng("bad size");
+  if (width < 1 || height < 1 || width * height > MAX_PIXELS)
+    throw notPng("bad size");
   const raw = inflateSync(Buffer.concat(idat));
   const bits = channels * depth;
   const stride = Math.ceil((width * bits) / 8);
@@ -79,8 +98,15 @@ function decode(data: Uint8Array): Image {
       const byte = raw[y * (stride + 1) + 1 + x] ?? 0;
       const left = x >= step ? (rows[y * stride + x - step] ?? 0) : 0;
       const up = y > 0 ? (rows[(y - 1) * stride + x] ?? 0) : 0;
-      const corner = x >= step && y > 0 ? (rows[(y - 1) * stride + x - step] ?? 0) : 0;
-      const predicted = [0, left, up, (left + up) >> 1, paeth(left, up, corner)][filter ?? 0];
+      const corner =
+        x >= step && y > 0 ? (rows[(y - 1) * stride + x - step] ?? 0) : 0;
+      const predicted = [
+        0,
+        left,
+        up,
+        (left + up) >> 1,
+        paeth(left, up, corner),
+      ][filter ?? 0];
       if (predicted === undefined) throw notPng(`unknown filter ${filter}`);
       rows[y * stride + x] = (byte + predicted) & 0xff;
     }
@@ -90,7 +116,8 @@ function decode(data: Uint8Array): Image {
     if (depth === 16) return rows[y * stride + index * 2] ?? 0;
     if (depth === 8) return rows[y * stride + index] ?? 0;
     const byte = rows[y * stride + ((index * depth) >> 3)] ?? 0;
-    const value = (byte >> (8 - depth - ((index * depth) & 7))) & ((1 << depth) - 1);
+    const value =
+      (byte >> (8 - depth - ((index * depth) & 7))) & ((1 << depth) - 1);
     return color === 3 ? value : Math.round((value * 255) / ((1 << depth) - 1));
   };
   for (let y = 0; y < height; y++) {
@@ -100,7 +127,12 @@ function decode(data: Uint8Array): Image {
       let pixel: number[];
       if (color === 3) {
         const i = s(0);
-        pixel = [palette[i * 3] ?? 0, palette[i * 3 + 1] ?? 0, palette[i * 3 + 2] ?? 0, transparency[i] ?? 255];
+        pixel = [
+          palette[i * 3] ?? 0,
+          palette[i * 3 + 1] ?? 0,
+          palette[i * 3 + 2] ?? 0,
+          transparency[i] ?? 255,
+        ];
       } else if (color === 0 || color === 4) {
         pixel = [s(0), s(0), s(0), color === 4 ? s(1) : 255];
       } else {
@@ -115,18 +147,27 @@ function decode(data: Uint8Array): Image {
 function resize(image: Image, width: number, height: number): Image {
   const rgba = new Uint8Array(width * height * 4);
   for (let y = 0; y < height; y++) {
-    const sy = Math.min(image.height - 1, Math.max(0, ((y + 0.5) * image.height) / height - 0.5));
+    const sy = Math.min(
+      image.height - 1,
+      Math.max(0, ((y + 0.5) * image.height) / height - 0.5),
+    );
     const [y0, fy] = [Math.floor(sy), sy - Math.floor(sy)];
     const y1 = Math.min(image.height - 1, y0 + 1);
     for (let x = 0; x < width; x++) {
-      const sx = Math.min(image.width - 1, Math.max(0, ((x + 0.5) * image.width) / width - 0.5));
+      const sx = Math.min(
+        image.width - 1,
+        Math.max(0, ((x + 0.5) * image.width) / width - 0.5),
+      );
       const [x0, fx] = [Math.floor(sx), sx - Math.floor(sx)];
       const x1 = Math.min(image.width - 1, x0 + 1);
       for (let c = 0; c < 4; c++) {
-        const at = (px: number, py: number): number => image.rgba[(py * image.width + px) * 4 + c] ?? 0;
+        const at = (px: number, py: number): number =>
+          image.rgba[(py * image.width + px) * 4 + c] ?? 0;
         const top = at(x0, y0) * (1 - fx) + at(x1, y0) * fx;
         const bottom = at(x0, y1) * (1 - fx) + at(x1, y1) * fx;
-        rgba[(y * width + x) * 4 + c] = Math.round(top * (1 - fy) + bottom * fy);
+        rgba[(y * width + x) * 4 + c] = Math.round(
+          top * (1 - fy) + bottom * fy,
+        );
       }
     }
   }
@@ -152,7 +193,10 @@ function encode(image: Image): Uint8Array {
   const stride = image.width * 4;
   const raw = new Uint8Array(image.height * (stride + 1));
   for (let y = 0; y < image.height; y++) {
-    raw.set(image.rgba.subarray(y * stride, (y + 1) * stride), y * (stride + 1) + 1);
+    raw.set(
+      image.rgba.subarray(y * stride, (y + 1) * stride),
+      y * (stride + 1) + 1,
+    );
   }
   const parts = [
     new Uint8Array(SIGNATURE),
@@ -163,12 +207,20 @@ function encode(image: Image): Uint8Array {
   return new Uint8Array(Buffer.concat(parts));
 }
 
-export function image_resize(image_data: Uint8Array, width: bigint = 800n, height: bigint = 600n): Uint8Array {
+export function image_resize(
+  image_data: Uint8Array,
+  width: bigint = 800n,
+  height: bigint = 600n,
+): Uint8Array {
   if (width < 1n || height < 1n) {
-    throw new RangeError(`width and height must be positive, got ${width}x${height}`);
+    throw new RangeError(
+      `width and height must be positive, got ${width}x${height}`,
+    );
   }
   if (width * height > BigInt(MAX_PIXELS)) {
-    throw new RangeError(`${width}x${height} is more than ${MAX_PIXELS} pixels`);
+    throw new RangeError(
+      `${width}x${height} is more than ${MAX_PIXELS} pixels`,
+    );
   }
   return encode(resize(decode(image_data), Number(width), Number(height)));
 }

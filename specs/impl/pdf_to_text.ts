@@ -4,8 +4,15 @@ import { inflateSync } from "node:zlib";
 // uncompressed or FlateDecode, text shown with Tj, TJ, ' and " in a standard encoding.
 const OBJECT = /(\d+)\s+\d+\s+obj\b([\s\S]*?)\bendobj/g;
 const REFERENCE = /(\d+)\s+\d+\s+R/g;
-const TOKEN = /\(|<[0-9A-Fa-f\s]*>|\[|\]|\/[^\s/[\]()<>]+|[-+]?[0-9.]+|[A-Za-z'"*]+/y;
-const ESCAPES: Record<string, string> = { n: "\n", r: "\r", t: "\t", b: "\b", f: "\f" };
+const TOKEN =
+  /\(|<[0-9A-Fa-f\s]*>|\[|\]|\/[^\s/[\]()<>]+|[-+]?[0-9.]+|[A-Za-z'"*]+/y;
+const ESCAPES: Record<string, string> = {
+  n: "\n",
+  r: "\r",
+  t: "\t",
+  b: "\b",
+  f: "\f",
+};
 
 function readObjects(text: string): Map<string, string> {
   const objects = new Map<string, string>();
@@ -20,23 +27,34 @@ function references(value: string): string[] {
 }
 
 function field(body: string, name: string): string {
-  const match = new RegExp(`/${name}\\s*(\\[[^\\]]*\\]|\\d+\\s+\\d+\\s+R)`).exec(body);
+  const match = new RegExp(
+    `/${name}\\s*(\\[[^\\]]*\\]|\\d+\\s+\\d+\\s+R)`,
+  ).exec(body);
   return match?.[1] ?? "";
 }
 
-function pages(objects: Map<string, string>, id: string, seen: Set<string>): string[] {
+function pages(
+  objects: Map<string, string>,
+  id: string,
+  seen: Set<string>,
+): string[] {
   const body = objects.get(id);
   if (body === undefined || seen.has(id)) return [];
   seen.add(id);
   if (!/\/Type\s*\/Pages\b/.test(body)) return [id];
-  return references(field(body, "Kids")).flatMap((kid) => pages(objects, kid, seen));
+  return references(field(body, "Kids")).flatMap((kid) =>
+    pages(objects, kid, seen),
+  );
 }
 
 function streamOf(body: string): string {
   const start = body.indexOf("stream");
   const end = body.lastIndexOf("endstream");
   if (start < 0 || end < start) return "";
-  const raw = body.slice(start + 6, end).replace(/^\r?\n/, "").replace(/\r?\n$/, "");
+  const raw = body
+    .slice(start + 6, end)
+    .replace(/^\r?\n/, "")
+    .replace(/\r?\n$/, "");
   if (!/\/FlateDecode\b/.test(body.slice(0, start))) return raw;
   return inflateSync(Buffer.from(raw, "latin1")).toString("latin1");
 }
@@ -100,11 +118,21 @@ function showText(content: string): string {
     }
     if (token === "[") array = [];
     else if (token === "]") {
-      operands.push(array?.map((item) => (typeof item === "number" ? (item < -200 ? " " : "") : item)).join("") ?? "");
+      operands.push(
+        array
+          ?.map((item) =>
+            typeof item === "number" ? (item < -200 ? " " : "") : item,
+          )
+          .join("") ?? "",
+      );
       array = null;
     } else {
       const last = operands.at(-1);
-      const moves = token === "T*" || token === "'" || token === '"' || ((token === "Td" || token === "TD") && operands.at(-1) !== 0);
+      const moves =
+        token === "T*" ||
+        token === "'" ||
+        token === '"' ||
+        ((token === "Td" || token === "TD") && operands.at(-1) !== 0);
       if (moves && lines.at(-1) !== "") lines.push("");
       if (["Tj", "TJ", "'", '"'].includes(token) && typeof last === "string") {
         lines[lines.length - 1] += last;
@@ -112,7 +140,10 @@ function showText(content: string): string {
       operands.length = 0;
     }
   }
-  return lines.map((line) => line.trimEnd()).filter(Boolean).join("\n");
+  return lines
+    .map((line) => line.trimEnd())
+    .filter(Boolean)
+    .join("\n");
 }
 
 export function pdf_to_text(data: Uint8Array): string {
@@ -121,17 +152,24 @@ export function pdf_to_text(data: Uint8Array): string {
     throw new RangeError("not a readable PDF: it does not start with %PDF-");
   }
   const objects = readObjects(text);
-  const catalog = [...objects.values()].find((body) => /\/Type\s*\/Catalog\b/.test(body));
+  const catalog = [...objects.values()].find((body) =>
+    /\/Type\s*\/Catalog\b/.test(body),
+  );
   const root = references(field(catalog ?? "", "Pages"))[0];
-  if (root === undefined) throw new RangeError("not a readable PDF: no page tree");
+  if (root === undefined)
+    throw new RangeError("not a readable PDF: no page tree");
   try {
     return pages(objects, root, new Set())
       .map((page) => {
         const ids = references(field(objects.get(page) ?? "", "Contents"));
-        return showText(ids.map((id) => streamOf(objects.get(id) ?? "")).join("\n")).trim();
+        return showText(
+          ids.map((id) => streamOf(objects.get(id) ?? "")).join("\n"),
+        ).trim();
       })
       .join("\n\n");
   } catch (error) {
-    throw new RangeError(`not a readable PDF: ${error instanceof Error ? error.message : error}`);
+    throw new RangeError(
+      `not a readable PDF: ${error instanceof Error ? error.message : error}`,
+    );
   }
 }

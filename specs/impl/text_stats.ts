@@ -2,6 +2,7 @@
 // str.splitlines() splits them, sentences end in . ! or ? before whitespace or the end.
 const SENTENCE_END = /[.!?]+(?=\s|$)/g;
 const PARAGRAPH_BREAK = /\n\s*\n/;
+// eslint-disable-next-line no-control-regex -- str.splitlines() splits at these too
 const LINE_BREAK = /\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]/;
 const WHITESPACE = /\s+/;
 

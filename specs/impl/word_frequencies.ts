@@ -6,7 +6,10 @@ function byCountThenWord(a: [string, bigint], b: [string, bigint]): number {
   return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
 }
 
-export function word_frequencies(text: string, limit: bigint | null = null): Record<string, bigint> {
+export function word_frequencies(
+  text: string,
+  limit: bigint | null = null,
+): Record<string, bigint> {
   if (limit !== null && limit < 0n) {
     throw new RangeError(`limit must not be negative, got ${limit}`);
   }
@@ -16,5 +19,7 @@ export function word_frequencies(text: string, limit: bigint | null = null): Rec
     counts.set(key, (counts.get(key) ?? 0n) + 1n);
   }
   const ranked = [...counts].sort(byCountThenWord);
-  return Object.fromEntries(limit === null ? ranked : ranked.slice(0, Number(limit)));
+  return Object.fromEntries(
+    limit === null ? ranked : ranked.slice(0, Number(limit)),
+  );
 }
