@@ -213,10 +213,7 @@ def _before_hashes(raw: Any) -> bool:
     return isinstance(value, dict) and "hash" not in value and isinstance(value.get("code"), str)
 
 
-LockEntries = dict[tuple[str, str, str], dict[str, Any]]
-
-
-def read_lock(path: Path) -> LockEntries:
+def read_lock(path: Path) -> dict[Ident, dict[str, Any]]:
     """The entries of ``apipack.lock`` by (package, function, language); {} if there is none.
 
     A lock that cannot be read is an error naming the file and what to do, never a guess: the
