@@ -67,8 +67,9 @@ def read(path: Path, output: str) -> dict[str, Entry]:
 def _entries(data: Any, output: str) -> dict[str, Entry]:
     if data.get("version") != MANIFEST_VERSION:
         return {}
-    found = {name: Entry(**entry) for name, entry in data["outputs"].get(output, {}).items()}
-    return {} if any(_outside(name) for name in found) else found
+    return _checked(
+        {name: Entry(**entry) for name, entry in data["outputs"].get(output, {}).items()}
+    )
 
 
 def damage(path: Path) -> str | None:
@@ -112,8 +113,16 @@ def write(path: Path, output: str, files: dict[str, Entry]) -> None:
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         outputs = {}
     outputs[output] = {name: vars(files[name]) for name in sorted(files)}
+    data = {"version": MANIFEST_VERSION, "outputs": outputs}
     # compact: json's C encoder writes nothing else, and the manifest grows with the project
-    text = json.dumps(
-        {"version": MANIFEST_VERSION, "outputs": outputs}, sort_keys=True, separators=(",", ":")
-    )
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
     write_atomic(path, (text + "\n").encode("utf-8"))
+    # what reading it back would give, without parsing it again (the build reads it next)
+    signature = stat_signature(path)
+    if signature is not None:
+        _seen.clear()
+        _seen[str(path)] = (signature, {"json": data, f"read:{output}": _checked(dict(files))})
+
+
+def _checked(files: dict[str, Entry]) -> dict[str, Entry]:
+    return {} if any(_outside(name) for name in files) else files

@@ -123,6 +123,7 @@ class Taken:
     key: str
     source: str
     inputs: FileHasher  # the files the key hashed, by stat signature
+    tree: TreeState | None = None  # the generated tree as the last build left it
 
 
 def build_fingerprint(
@@ -142,7 +143,9 @@ def build_fingerprint(
         template_folders(view),
         plan.partial,
     )
-    return Taken(key, settings_source(locate(targets, cwd), overrides), inputs)
+    last = read(build.state / FINGERPRINT_FILE) or {}  # the build unlinks it when it writes
+    source = settings_source(locate(targets, cwd), overrides)
+    return Taken(key, source, inputs, TreeState.from_json(last.get("tree")))
 
 
 def record_build(build: TaskGraph, taken: Taken) -> None:
@@ -161,7 +164,12 @@ def record_build(build: TaskGraph, taken: Taken) -> None:
         lock=taken.inputs.hash(build.plan.llm.lock_path) or "-",
         packages=packages,
         tree=treestate.take(
-            build.manifest_path, build.output, build.output_id, packages, build.hasher
+            build.manifest_path,
+            build.output,
+            build.output_id,
+            packages,
+            build.hasher,
+            keep=_untouched(build, taken.tree),
         ),
         inputs=taken.inputs,
     )
@@ -170,6 +178,15 @@ def record_build(build: TaskGraph, taken: Taken) -> None:
 
         memo.write(build.state / memo.MEMO_FILE, plan_memo(build))
     build.hasher.save()
+
+
+def _untouched(build: TaskGraph, tree: TreeState | None) -> dict[str, treestate.Shard]:
+    """The shards of the last tree for the package folders of spec files this build reused
+    from the memo: it wrote nothing there, and the memo found their files as recorded."""
+    if tree is None:
+        return {}
+    folders = {f for part in build.plan.parts if part.reused for f, _ in part.reused.folders}
+    return {name: shard for name, shard in tree.shards.items() if name in folders}
 
 
 def plan_memo(build: TaskGraph) -> memo.Memo:

@@ -130,6 +130,7 @@ class Reporter:
         summary.seconds = time.perf_counter() - self.started
         planned = sum(len(t.files) for t in self.build.plan.tasks)
         summary.files_unchanged = planned - summary.files_written
+        self.build.done_writing()
         self.build.hasher.save()
         self.build.plan.renderer.save()
         record_sound_database(self.build.state)  # doit has closed it
