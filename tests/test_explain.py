@@ -219,10 +219,14 @@ def test_the_report_is_deterministic_and_portable(built: Project, tmp_path: Path
 
 
 def test_a_damaged_record_is_reported_and_rewritten(built: Project) -> None:
-    tables = {name: {} for name in ("functions", "settings", "llm", "rules", "templates")}
+    spec = "specs/tools.yml"
+    header = {"format": 2, "settings": {}, "llm": {}, "removed": [], "fresh": [spec]}
+    header["manifest"] = {"kind": "manifest", "key": "", "inputs": {}, "status": "ran"}
+    tables = {name: {} for name in ("functions", "rules", "templates")}
     beta = {"tools/text/docs/beta": {"kind": "render"}}  # no status, no templates
-    damaged = {"format": 1, "tasks": beta, "template_sets": [], **tables}
-    (built.state / "explain.json").write_text(json.dumps(damaged))
+    shard = {"tasks": beta, "template_sets": [], **tables}
+    lines = [json.dumps(header), f"{json.dumps(spec)}\t{json.dumps(shard)}"]
+    (built.state / "explain.json").write_text("\n".join(lines) + "\n")
     done = built.apipack("explain", expect=2)
     assert ".apipack/explain.json is damaged; the next `apipack generate` rewrites it" in (
         done.stderr
