@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
-from .fsio import joined_str, stat_signature, write_atomic
+from .fsio import stat_signature, write_atomic
 
 MANIFEST_VERSION = 1
 
@@ -97,11 +96,11 @@ def _damage(data: Any) -> str | None:
 
 
 def _outside(name: str) -> bool:
-    try:
-        joined_str("", name)
-    except ConfigError:
+    """Would ``fsio.joined_str`` refuse *name*? (Asked of every entry: without the exception.)"""
+    if "\\" in name or name.startswith("/"):
         return True
-    return False
+    parts = name.split("/")
+    return ".." in parts or all(part in ("", ".") for part in parts)
 
 
 def write(path: Path, output: str, files: dict[str, Entry]) -> None:
