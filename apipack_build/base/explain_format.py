@@ -4,7 +4,8 @@ kinds of input are called, and how a record is read back.
 
 The record is kept in shards, one per spec file, so that a build rewrites only the shards of the
 spec files it planned and copies the others' lines as they are: a header line (the settings and
-model, the manifest task, the tasks removed, and which shards this build wrote: ``fresh``), then
+model, the manifest task, the tasks removed, which shards this build wrote (``fresh``) and the
+hash of each shard's JSON: ``shards``), then
 one line per shard — its key (the spec file, JSON), a tab, and its tasks with the functions,
 rules, templates and template sets they refer to (JSON)."""
 
@@ -14,6 +15,8 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from .hashing import bytes_hash
 
 RECORD_FILE = "explain.json"
 RECORD_FORMAT = 2
@@ -68,18 +71,28 @@ def record_lines(path: Path) -> tuple[dict[str, Any], dict[str, str]] | None:
     return header, shards
 
 
-def shard_line(key: str, shard: Mapping[str, Any] | str) -> str:
+def shard_line(key: str, body: str) -> str:
     """One shard of the record: its key, a tab, its JSON (neither holds a tab or a newline)."""
-    body = shard if isinstance(shard, str) else _compact(shard)
-    return f"{_compact(key)}\t{body}"
+    return f"{compact(key)}\t{body}"
 
 
-def _compact(value: Any) -> str:
+def line_hash(body: str) -> str:
+    """What the header records of each shard's JSON, so that a damaged line is found without
+    parsing it (a build copies the lines of the spec files it reused)."""
+    return bytes_hash(body.encode("utf-8"))
+
+
+def intact(header: Mapping[str, Any], key: str, body: str) -> bool:
+    shards = header.get("shards")
+    return isinstance(shards, dict) and shards.get(key) == line_hash(body)
+
+
+def compact(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def header_line(header: Mapping[str, Any]) -> str:
-    return _compact({**header, "format": RECORD_FORMAT})
+    return compact({**header, "format": RECORD_FORMAT})
 
 
 def merged(header: Mapping[str, Any], shards: Mapping[str, str]) -> dict[str, Any]:
@@ -100,6 +113,8 @@ def merged(header: Mapping[str, Any], shards: Mapping[str, str]) -> dict[str, An
     }
     fresh = set(header["fresh"])
     for key, line in sorted(shards.items()):
+        if not intact(header, key, line):
+            raise ValueError(f"shard {key!r} is not as its build wrote it")
         shard = json.loads(line)
         offset = len(found["template_sets"])
         found["template_sets"].extend(list(names) for names in shard["template_sets"])

@@ -21,7 +21,10 @@ from ..base.explain_format import (
     RECORD_FORMAT,
     UP_TO_DATE,
     WHOLE,
+    compact,
     header_line,
+    intact,
+    line_hash,
     merged,
     record_lines,
     shard_line,
@@ -61,22 +64,27 @@ def record(build: TaskGraph) -> None:
         previous = merged(header, fresh_lines) if header is not None else None
         current = _Recorder(build, previous).record()
         _decide(previous, current)
-    except DAMAGE:  # a record edited or damaged by hand: as if there were none
-        previous, lines = None, {}
+    except DAMAGE:  # edited or damaged by hand: as if there were none (whole lines are kept)
+        previous = None
         current = _Recorder(build, previous).record()
         _decide(previous, current)
-    shards = _split(current, _owners(build))
+    bodies = {key: compact(shard) for key, shard in _split(current, _owners(build)).items()}
+    fresh = sorted(bodies)
     for key, part in carried.items():
-        shards[key] = lines.get(key) or _unrecorded(build, part.tasks)
+        line = lines.get(key)
+        if line is None or header is None or not intact(header, key, line):
+            line = compact(_unrecorded(build, part.tasks))
+        bodies[key] = line
     removed = sorted(set(previous["tasks"]) - set(current["tasks"])) if previous else []
     head = {
         "settings": current["settings"],
         "llm": current["llm"],
         "manifest": current["tasks"][MANIFEST_TASK],
         "removed": removed,
-        "fresh": sorted(shards.keys() - carried.keys()),
+        "fresh": fresh,
+        "shards": {key: line_hash(body) for key, body in sorted(bodies.items())},
     }
-    text = "\n".join([header_line(head), *(shard_line(k, shards[k]) for k in sorted(shards))])
+    text = "\n".join([header_line(head), *(shard_line(k, bodies[k]) for k in sorted(bodies))])
     write_atomic(path, (text + "\n").encode("utf-8"))
 
 

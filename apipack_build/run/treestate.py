@@ -147,17 +147,20 @@ def take(
     files = manifest.read(record, output_id)
     if not files:
         return None
-    grouped: dict[str, dict[str, list[str]]] = {}  # shard -> folder -> names
+    by_folder: dict[str, list[str]] = {}
     for name in sorted(files):
         folder, _, base = name.rpartition("/")
-        folder = folder or "."
-        grouped.setdefault(_shard_of(folder, ignores), {}).setdefault(folder, []).append(base)
+        by_folder.setdefault(folder or ".", []).append(base)
+    grouped: dict[str, dict[str, list[str]]] = {}  # shard -> folder -> names
+    for folder, names in by_folder.items():
+        grouped.setdefault(_shard_of(folder, ignores), {})[folder] = names
     kept = {
         name: shard
         for name, shard in (keep or {}).items()
         if name != TOP and name in ignores and shard.files == grouped.get(name, {})
     }
-    scanned = scan_output(output, ignores, set(files), skip=kept.keys())
+    known = set(files)
+    scanned = scan_output(output, ignores, known, skip=kept.keys())
     walked: dict[str, list[str]] = {}
     for folder in scanned[1]:
         walked.setdefault(_shard_of(folder, ignores), []).append(folder)
@@ -167,14 +170,16 @@ def take(
         folders, named = walked.get(name, []), grouped.get(name, {})
         signature = _signature(output, folders, named)
         shards[name] = Shard(signature, folders, named, name not in unknown)
+    checked = [
+        name if folder == "." else f"{folder}/{name}"
+        for shard in grouped.keys() - kept.keys()
+        for folder, names in grouped[shard].items()
+        for name in names
+    ]
     root = str(output)
-    if any(
-        hasher.hash(f"{root}/{name}") != entry.hash
-        for name, entry in files.items()
-        if _shard_of(name.rpartition("/")[0] or ".", ignores) not in kept
-    ):
+    if any(hasher.hash(f"{root}/{name}") != files[name].hash for name in checked):
         return None
-    again = scan_output(output, ignores, set(files), skip=kept.keys())
+    again = scan_output(output, ignores, known, skip=kept.keys())
     if again != scanned or before != _record_line(record):
         return None
     return TreeState(before, shards)
@@ -183,6 +188,10 @@ def take(
 def holds(record: Path, output: Path, state: TreeState) -> bool:
     """Does *output* (and the manifest at *record*) still look as when *state* was taken?"""
     return _record_line(record) == state.record and all(
-        _signature(output, shard.folders, shard.files) == shard.signature
-        for shard in state.shards.values()
+        shard_holds(output, shard) for shard in state.shards.values()
     )
+
+
+def shard_holds(output: Path, shard: Shard) -> bool:
+    """Do the folders and files of *shard* in *output* still look as when it was taken?"""
+    return _signature(output, shard.folders, shard.files) == shard.signature
