@@ -7,12 +7,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .base.fsio import FileHasher
-from .base.lookup import STATE_DIR
+from .base.lookup import FINGERPRINT_FILE, STATE_DIR
 from .load.project import resolve_targets
 
 if TYPE_CHECKING:
     from .base.render import Renderer
     from .llm import Provider
+    from .plan.memo import KnownTree
     from .run.build import Build
     from .settings import Effective
 
@@ -56,5 +57,26 @@ def prepare(
         hasher=hasher,
         incremental=incremental,
         renderers=renderers,
+        tree=last_tree(effective) if incremental else None,
     )
     return Build(plan, hasher=hasher, summary_json=summary_json, quiet=quiet)
+
+
+def last_tree(effective: Effective) -> KnownTree | None:
+    """The generated tree as the last build's fingerprint recorded it, each package folder's
+    shard checked (by stat signatures) when the plan asks."""
+    from .plan.memo import KnownTree
+    from .plan.outdir import output_folder
+    from .run import fastpath, treestate
+
+    recorded = fastpath.read(effective.root / STATE_DIR / FINGERPRINT_FILE) or {}
+    tree = treestate.TreeState.from_json(recorded.get("tree"))
+    if tree is None:
+        return None
+    shards, output = tree.shards, output_folder(effective)
+
+    def holds(folder: str) -> bool:
+        shard = shards.get(folder)
+        return shard is not None and treestate.shard_holds(output, shard)
+
+    return KnownTree(str(recorded.get("memo", "-")), holds)

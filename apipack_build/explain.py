@@ -39,6 +39,8 @@ from .base.explain_format import (
 from .base.lookup import LAST_BUILD, STATE_DIR
 from .errors import ConfigError
 
+_DAMAGED = f"{STATE_DIR}/{RECORD_FILE} is damaged; the next `apipack generate` rewrites it"
+
 
 @dataclass(frozen=True)
 class Explanation:
@@ -55,7 +57,10 @@ def explain(
     """Each task of the last build matching *query* (a function, a generated file, a spec,
     implementation or template file; None for all), and whether the fast path answered it."""
     state = root / STATE_DIR
-    record_ = read_record(state / RECORD_FILE)
+    try:
+        record_ = read_record(state / RECORD_FILE)
+    except DAMAGE:
+        raise ConfigError(_DAMAGED) from None
     if record_ is None:
         raise ConfigError(
             f"no build recorded in {STATE_DIR}/{RECORD_FILE}; run `apipack generate` first"
@@ -78,9 +83,7 @@ def explain(
         if query is None and not fast:  # tasks the build before had, and this one has not
             found += [Explanation(str(n), REMOVED, (), (), "") for n in record_["removed"]]
     except DAMAGE:
-        raise ConfigError(
-            f"{STATE_DIR}/{RECORD_FILE} is damaged; the next `apipack generate` rewrites it"
-        ) from None
+        raise ConfigError(_DAMAGED) from None
     if query is not None and not names:
         raise ConfigError(
             f"'{query}' is neither a function nor a file of the last build "

@@ -219,10 +219,14 @@ def test_the_report_is_deterministic_and_portable(built: Project, tmp_path: Path
 
 
 def test_a_damaged_record_is_reported_and_rewritten(built: Project) -> None:
-    tables = {name: {} for name in ("functions", "settings", "llm", "rules", "templates")}
+    spec = "specs/tools.yml"
+    header = {"format": 2, "settings": {}, "llm": {}, "removed": [], "fresh": [spec]}
+    header["manifest"] = {"kind": "manifest", "key": "", "inputs": {}, "status": "ran"}
+    tables = {name: {} for name in ("functions", "rules", "templates")}
     beta = {"tools/text/docs/beta": {"kind": "render"}}  # no status, no templates
-    damaged = {"format": 1, "tasks": beta, "template_sets": [], **tables}
-    (built.state / "explain.json").write_text(json.dumps(damaged))
+    shard = {"tasks": beta, "template_sets": [], **tables}
+    lines = [json.dumps(header), f"{json.dumps(spec)}\t{json.dumps(shard)}"]
+    (built.state / "explain.json").write_text("\n".join(lines) + "\n")
     done = built.apipack("explain", expect=2)
     assert ".apipack/explain.json is damaged; the next `apipack generate` rewrites it" in (
         done.stderr
@@ -247,3 +251,34 @@ def test_a_spec_file_the_plan_reused_keeps_its_record(built: Project) -> None:
     built.edit("specs/more.yml", "Third", "The third")
     built.generate()
     assert causes(explain(built))["more/text/docs/gamma"] == [("spec", "spec:gamma.description")]
+
+
+def record_lines(project: Project) -> dict[str, str]:
+    """The explain record's lines by their key (the header's is "")."""
+    lines = (project.state / "explain.json").read_text(encoding="utf-8").splitlines()
+    return {
+        "": lines[0],
+        **{json.loads(k): v for k, _, v in (x.partition("\t") for x in lines[1:])},
+    }
+
+
+def test_a_reused_spec_file_s_shard_is_copied_and_a_damaged_one_rewritten(built: Project) -> None:
+    built.write_spec({"gamma": "Third"}, "specs/more.yml", name="more")
+    built.generate()
+    before = record_lines(built)
+    built.edit("specs/tools.yml", "Second", "The second")
+    built.generate()
+    after = record_lines(built)
+    assert after["specs/more.yml"] == before["specs/more.yml"]  # copied as it was
+    assert after["specs/tools.yml"] != before["specs/tools.yml"]
+
+    damaged = after["specs/more.yml"][:-1]  # cut short
+    text = (built.state / "explain.json").read_text(encoding="utf-8")
+    (built.state / "explain.json").write_text(text.replace(after["specs/more.yml"], damaged))
+    assert "explain.json is damaged" in built.apipack("explain", expect=2).stderr
+    built.edit("specs/tools.yml", "The second", "Second")
+    built.generate()  # the damaged line is not copied: written again, naming no inputs
+    report = explain(built)
+    statuses = {t["task"]: t["status"] for t in report["tasks"]}
+    assert statuses["more/text/docs/gamma"] == "up to date"
+    assert causes(report)["tools/text/docs/beta"] == [("spec", "spec:beta.description")]

@@ -17,13 +17,15 @@ from apipack_build.run import treestate
 IGNORE = {"python/pkg": ["**/__pycache__/**", ".venv/**"]}
 
 
-def generated(output: Path, files: dict[str, str]) -> Path:
-    """Write *files* into *output* and their manifest beside it; the manifest's path."""
+def generated(output: Path, files: dict[str, str], *, written: set[str] | None = None) -> Path:
+    """Write *files* (or those of them named *written*) into *output* and their manifest beside
+    it; the manifest's path."""
     entries = {}
     for name, text in files.items():
         path = output / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        if written is None or name in written:
+            path.write_text(text, encoding="utf-8")
         entries[name] = manifest.Entry(bytes_hash(text.encode()), "task", "key")
     record = output.parent / ".apipack" / "manifest.json"
     manifest.write(record, "generated", entries)
@@ -72,6 +74,38 @@ def test_the_tree_signature_moves_with_any_file_or_folder(tmp_path: Path) -> Non
     assert take() is None
     assert treestate.TreeState.from_json(beside.to_json()) == beside
     assert treestate.TreeState.from_json({"signature": 1}) is None
+
+
+def test_a_build_takes_again_only_the_package_folders_it_wrote(tmp_path: Path) -> None:
+    output = tmp_path / "generated"
+    ignores = {"python/one": [], "python/two": []}
+    files = {"python/one/a.py": "a\n", "python/two/b.py": "b\n"}
+    record = generated(output, files)
+    first = treestate.take(record, output, "generated", ignores, FileHasher())
+    assert first is not None and set(first.shards) == {"", "python/one", "python/two"}
+
+    edited = {**files, "python/one/a.py": "A\n"}  # this build writes into python/one only
+    record = generated(output, edited, written={"python/one/a.py"})
+    kept = {"python/two": first.shards["python/two"]}
+    second = treestate.take(record, output, "generated", ignores, FileHasher(), keep=kept)
+    assert second is not None and treestate.holds(record, output, second)
+    assert second.shards["python/two"] is kept["python/two"]
+    assert second.shards["python/one"] != first.shards["python/one"]
+    assert second == treestate.take(record, output, "generated", ignores, FileHasher())
+
+    # a kept shard that no longer names the manifest's files there is taken again
+    record = generated(output, {**edited, "python/two/c.py": "c\n"}, written={"python/two/c.py"})
+    third = treestate.take(record, output, "generated", ignores, FileHasher(), keep=kept)
+    assert third is not None and third.count == 3 and treestate.holds(record, output, third)
+
+    # a kept shard that no longer holds (a file touched meanwhile) fails the next look
+    (output / "python/two/c.py").unlink()
+    record = generated(output, edited, written=set())
+    kept = {"python/two": first.shards["python/two"]}
+    assert treestate.take(record, output, "generated", ignores, FileHasher(), keep=kept)
+    os.utime(output / "python/two/b.py", ns=(1, 1))
+    stale = treestate.take(record, output, "generated", ignores, FileHasher(), keep=kept)
+    assert stale is not None and not treestate.holds(record, output, stale)
 
 
 def distribution(folder: Path, name: str, entry_points: str = "") -> Path:

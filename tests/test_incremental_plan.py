@@ -231,6 +231,35 @@ def test_an_edit_replans_only_its_spec_file(tmp_path: Path) -> None:
     assert (summary.tasks_run, summary.files_written) == (2, 1)  # fn_a and the manifest
 
 
+def test_a_template_edit_replans_only_the_spec_files_that_render_it(tmp_path: Path) -> None:
+    inputs = Inputs(
+        {
+            "a.yml": Spec("alpha", {"fn_a": "first"}, ("docs",)),
+            "b.yml": Spec("beta", {"fn_b": "second"}, ("docs", "summary")),
+        },
+        dict(TEMPLATES),
+    )
+    root = tmp_path / "proj"
+    write(root, inputs.files())
+    apipack_build.generate(root, offline=True)
+    inputs.templates["text/summary.txt.j2"] += "edited\n"  # only beta has a summary
+    write(root, inputs.files())
+
+    plan = prepare([root], offline=True).plan
+
+    assert sorted(t.name for t in plan.tasks if t.reused) == [
+        "alpha/text/docs/_package",
+        "alpha/text/docs/fn_a",
+    ]
+    summary = apipack_build.generate(root, offline=True)
+    assert (summary.tasks_run, summary.files_written) == (2, 1)  # beta's summary, the manifest
+    assert (root / "generated/text/beta/SUMMARY.txt").read_text().endswith("edited\n")
+
+    inputs.templates["text/_header.j2"] = "# included by every function's page\n"
+    write(root, inputs.files())
+    assert prepare([root], offline=True).plan.reused_tasks == 0  # both render fn.txt.j2
+
+
 def test_a_damaged_memo_means_a_full_plan(tmp_path: Path) -> None:
     inputs = Inputs({"a.yml": Spec("alpha", {"fn_a": "first"}, ("docs",))}, dict(TEMPLATES))
     root = tmp_path / "proj"

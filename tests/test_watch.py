@@ -124,7 +124,9 @@ def fingerprint_content(path: Path) -> bytes:
     between two runs of the same edits): the inputs' hashes, the tree's files, all the rest."""
     recorded = json.loads(path.read_bytes())
     recorded["inputs"] = {name: entry[1] for name, entry in recorded["inputs"].items()}
-    del recorded["tree"]["signature"]
+    del recorded["tree"]["record"]
+    for shard in recorded["tree"]["shards"].values():
+        del shard["signature"]
     return json.dumps(recorded, sort_keys=True).encode("utf-8")
 
 

@@ -313,10 +313,12 @@ def write_lock(path: Path, entries: dict[Ident, dict[str, Any]]) -> bool:
     """Write the lock if its bytes change; sorted and stable so it reviews well in a PR."""
     rows = [{name: entries[k].get(name, "") for name in LOCK_FIELDS} for k in sorted(entries)]
     old = path.read_bytes() if path.is_file() else None
+    # by function: an entry's key would hash its code, thousands of times at N = 10,000
     kept = {
-        _row_key(entry): text for entry, text in _read_index(path, bytes_hash(old or b"")) or []
+        _ident(entry): (entry, text)
+        for entry, text in _read_index(path, bytes_hash(old or b"")) or []
     }
-    texts = [kept.get(_row_key(row)) or _entry_yaml(row) for row in rows]
+    texts = [_kept_text(kept.get(_ident(row)), row) or _entry_yaml(row) for row in rows]
     body = (
         f"version: {LOCK_VERSION}\nentries:\n"
         if rows
@@ -336,5 +338,10 @@ def write_lock(path: Path, entries: dict[Ident, dict[str, Any]]) -> bool:
     return old != data
 
 
-def _row_key(entry: dict[str, Any]) -> tuple[str, ...]:
-    return tuple(str(entry.get(name, "")) for name in LOCK_FIELDS)
+def _ident(entry: dict[str, Any]) -> tuple[str, str, str]:
+    return (str(entry.get("package")), str(entry.get("function")), str(entry.get("language")))
+
+
+def _kept_text(kept: tuple[dict[str, Any], str] | None, row: dict[str, Any]) -> str | None:
+    """The YAML text the lock held for *row*, if it held this very entry."""
+    return kept[1] if kept is not None and kept[0] == row else None

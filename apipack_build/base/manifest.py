@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
-from .fsio import joined_str, stat_signature, write_atomic
+from .fsio import stat_signature, write_atomic
 
 MANIFEST_VERSION = 1
 
@@ -67,8 +66,9 @@ def read(path: Path, output: str) -> dict[str, Entry]:
 def _entries(data: Any, output: str) -> dict[str, Entry]:
     if data.get("version") != MANIFEST_VERSION:
         return {}
-    found = {name: Entry(**entry) for name, entry in data["outputs"].get(output, {}).items()}
-    return {} if any(_outside(name) for name in found) else found
+    return _checked(
+        {name: Entry(**entry) for name, entry in data["outputs"].get(output, {}).items()}
+    )
 
 
 def damage(path: Path) -> str | None:
@@ -96,11 +96,11 @@ def _damage(data: Any) -> str | None:
 
 
 def _outside(name: str) -> bool:
-    try:
-        joined_str("", name)
-    except ConfigError:
+    """Would ``fsio.joined_str`` refuse *name*? (Asked of every entry: without the exception.)"""
+    if "\\" in name or name.startswith("/"):
         return True
-    return False
+    parts = name.split("/")
+    return ".." in parts or all(part in ("", ".") for part in parts)
 
 
 def write(path: Path, output: str, files: dict[str, Entry]) -> None:
@@ -112,8 +112,16 @@ def write(path: Path, output: str, files: dict[str, Entry]) -> None:
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         outputs = {}
     outputs[output] = {name: vars(files[name]) for name in sorted(files)}
+    data = {"version": MANIFEST_VERSION, "outputs": outputs}
     # compact: json's C encoder writes nothing else, and the manifest grows with the project
-    text = json.dumps(
-        {"version": MANIFEST_VERSION, "outputs": outputs}, sort_keys=True, separators=(",", ":")
-    )
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
     write_atomic(path, (text + "\n").encode("utf-8"))
+    # what reading it back would give, without parsing it again (the build reads it next)
+    signature = stat_signature(path)
+    if signature is not None:
+        _seen.clear()
+        _seen[str(path)] = (signature, {"json": data, f"read:{output}": _checked(dict(files))})
+
+
+def _checked(files: dict[str, Entry]) -> dict[str, Entry]:
+    return {} if any(_outside(name) for name in files) else files

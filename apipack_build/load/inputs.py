@@ -289,11 +289,29 @@ UNPLANNED = frozenset({"jobs"})
 UNPLANNED_LLM = frozenset({"base_url", "timeout", "retries", "concurrency", "stream"})
 
 
-def globals_key(view: SettingsView, hasher: FileHasher) -> str:
-    """The fingerprint without spec and implementation files: what every spec's plan reads."""
+def globals_key(view: SettingsView, hasher: FileHasher, *, template_texts: bool = True) -> str:
+    """The fingerprint without spec and implementation files: what every spec's plan reads.
+    Without *template_texts*, the templates' own texts (``*.j2``) are left out: each spec file's
+    plan names the templates it read, with their hashes (``plan.memo``), so a template edit
+    re-plans only the spec files that read it."""
     settings = {k: v for k, v in view.settings.items() if k not in UNPLANNED}
     if isinstance(settings.get("llm"), dict):
         settings["llm"] = {k: v for k, v in settings["llm"].items() if k not in UNPLANNED_LLM}
     command_line = [name for name in view.command_line if name not in UNPLANNED]
     planned = SettingsView(view.root, settings, command_line)
-    return fingerprint(planned, hasher, [], [], template_folders(view), False)
+    folders = template_folders(view)
+    if template_texts:
+        return fingerprint(planned, hasher, [], [], folders, False)
+    others = [  # what is not a template's text: template-only interfaces' definitions
+        [str(path), hasher.hash(path) or "-"]
+        for folder in folders
+        for path in _files_below(folder)
+        if path.suffix != ".j2"
+    ]
+    return content_hash(
+        {
+            "key": fingerprint(planned, hasher, [], [], [], False),
+            "folders": [str(folder) for folder in folders],
+            "other files": others,
+        }
+    )

@@ -2,28 +2,32 @@
 
 After a successful ``generate``, ``.apipack/plan.json`` holds per spec file: the hash of its bytes
 and of each implementation file it names, the tasks planned from it (name, rule, key, and each
-file with the hash it holds), its package folders and the lock entries of its LLM-written
-bodies; beside them ``globals`` (the hash of settings, templates, rules and engine code:
-``load.inputs.globals_key``) and the lock's hash as that build left it.
+file with the hash it holds), its package folders, the lock entries of its LLM-written bodies
+and the templates its plan read (each name with the hash of its text, includes followed);
+beside them ``globals`` (the hash of settings, rules, engine code and the template folders'
+files but the templates' texts: ``load.inputs.globals_key``) and the lock's hash as that build
+left it.
 
 The next build re-reads only the spec files whose entry does not match — other bytes, another
-implementation file, or an output that no longer holds its bytes — and takes every other spec's
-tasks from here, without loading, rendering or handing them to doit: their keys are content
-hashes of inputs that did not change. Anything else that changed (``globals``, the lock) makes
-every spec fresh. The format is JSON with sorted keys; a damaged or older file is ignored.
+implementation file, a template it read whose text changed, or an output that no longer holds
+its bytes — and takes every other spec's tasks from here, without loading, rendering or handing
+them to doit: their keys are content hashes of inputs that did not change. Anything else that
+changed (``globals``, the lock) makes every spec fresh. The format is JSON with sorted keys; a
+damaged or older file is ignored.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..base.fsio import FileHasher, joined_str, write_atomic
+from ..base.hashing import bytes_hash
 
-MEMO_VERSION = 1
+MEMO_VERSION = 2
 MEMO_FILE = "plan.json"  # in STATE_DIR
 
 Ident = tuple[str, str, str]  # package, function, language
@@ -46,12 +50,27 @@ class SpecYield:
     tasks: tuple[MemoTask, ...]
     folders: tuple[tuple[str, tuple[str, ...]], ...]  # package folder, its ignore globs
     lock: tuple[Mapping[str, Any], ...]  # the lock entries of its LLM-written bodies
+    templates: Mapping[str, str]  # the templates its plan read -> the hash of each one's text
 
-    def current(self, hasher: FileHasher, root: Path, output: Path) -> bool:
-        """Its implementation files and its outputs still hold the recorded bytes."""
+    def current(
+        self,
+        hasher: FileHasher,
+        root: Path,
+        output: Path,
+        template_hash: Callable[[str], str | None],
+        outputs_hold: bool = False,
+    ) -> bool:
+        """Its implementation files, the templates it read and its outputs still hold the
+        recorded bytes (*template_hash*: a template's hash as this build finds it). With
+        *outputs_hold*, the caller knows its outputs do (``KnownTree``): they are not hashed."""
         if any(hasher.hash(root / rel) != digest for rel, digest in self.implementations.items()):
             return False
+        if any(template_hash(name) != digest for name, digest in self.templates.items()):
+            return False
         out = str(output)
+        if outputs_hold:  # they exist: the stat cache need not look for them when it is saved
+            hasher.seen.update(f"{out}/{path}" for task in self.tasks for path in task.files)
+            return True
         return all(
             hasher.hash(joined_str(out, path)) == digest
             for task in self.tasks
@@ -65,11 +84,24 @@ class Memo:
     globals: str
     lock: str  # hash of apipack.lock after the build, "-" without one
     specs: Mapping[str, SpecYield]  # by project-relative spec path
+    digest: str = "-"  # of the file's bytes, as read
+
+
+@dataclass(frozen=True)
+class KnownTree:
+    """The generated tree as the last build (or no-op) took it: whether a package folder's
+    files still look as then (stat signatures), and the digest of the memo that build wrote
+    with it. A folder that does is known to hold the bytes the manifest gave it then, which are
+    the memo's when the memo is that one."""
+
+    memo: str
+    holds: Callable[[str], bool]
 
 
 def read(path: Path) -> Memo | None:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
+        data = json.loads(raw)
         if data.get("version") != MEMO_VERSION:
             return None
         return Memo(
@@ -77,6 +109,7 @@ def read(path: Path) -> Memo | None:
             str(data["globals"]),
             str(data["lock"]),
             {str(spec): _spec_yield(entry) for spec, entry in data["specs"].items()},
+            bytes_hash(raw),
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None  # damaged or unknown: plan every spec
@@ -92,10 +125,12 @@ def _spec_yield(entry: Mapping[str, Any]) -> SpecYield:
         ),
         tuple((str(folder), tuple(map(str, ignore))) for folder, ignore in entry["folders"]),
         tuple(dict(lock) for lock in entry["lock"]),
+        {str(name): str(digest) for name, digest in entry["templates"].items()},
     )
 
 
-def write(path: Path, memo: Memo) -> None:
+def write(path: Path, memo: Memo) -> str:
+    """Write *memo*; the digest of the bytes written."""
     data = {
         "version": MEMO_VERSION,
         "output": memo.output,
@@ -108,12 +143,15 @@ def write(path: Path, memo: Memo) -> None:
                 "tasks": [[t.name, t.rule, t.key, dict(t.files)] for t in found.tasks],
                 "folders": [[folder, list(ignore)] for folder, ignore in found.folders],
                 "lock": list(found.lock),
+                "templates": dict(found.templates),
             }
             for spec, found in memo.specs.items()
         },
     }
     text = json.dumps(data, sort_keys=True, separators=(",", ":"))
-    write_atomic(path, (text + "\n").encode("utf-8"))
+    raw = (text + "\n").encode("utf-8")
+    write_atomic(path, raw)
+    return bytes_hash(raw)
 
 
 def reusable(
@@ -126,14 +164,21 @@ def reusable(
     hasher: FileHasher,
     root: Path,
     output: Path,
+    template_hash: Callable[[str], str | None],
+    tree: KnownTree | None = None,
 ) -> dict[str, SpecYield]:
-    """The remembered yields of the spec files (relative path, path) that did not change."""
+    """The remembered yields of the spec files (relative path, path) that did not change.
+    Given the *tree* the memo was written with, the outputs of a package folder whose files
+    still look as then are not hashed again."""
     if memo is None or (memo.globals, memo.lock, memo.output) != (globals_key, lock, output_id):
         return {}
+    known = tree if tree is not None and tree.memo == memo.digest else None
     found = {}
     for rel, path in specs:
         entry = memo.specs.get(rel)
-        same = entry is not None and hasher.hash(path) == entry.hash
-        if same and entry is not None and entry.current(hasher, root, output):
+        if entry is None or hasher.hash(path) != entry.hash:
+            continue
+        hold = known is not None and all(known.holds(folder) for folder, _ in entry.folders)
+        if entry.current(hasher, root, output, template_hash, hold):
             found[rel] = entry
     return found

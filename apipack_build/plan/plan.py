@@ -24,7 +24,7 @@ from ..base.fsio import FileHasher
 from ..base.hashing import HASH_FORMAT, content_hash
 from ..base.lookup import LOCK_FILE, STATE_DIR, template_dirs
 from ..base.render import Renderer
-from ..errors import ConfigError, LLMError, Problem, SpecError
+from ..errors import ApipackError, ConfigError, LLMError, Problem, SpecError
 from ..llm import Provider, make_provider
 from ..load import inputs
 from ..load.registry import Registry, registry
@@ -103,6 +103,7 @@ class SpecPart:
     packages: tuple[str, ...]
     tasks: tuple[str, ...]
     folders: tuple[str, ...]
+    templates: Mapping[str, str]  # the templates it read -> their hashes, as planned
     reused: SpecYield | None = None
 
 
@@ -118,7 +119,9 @@ class Plan:
     specs: tuple[Path, ...]  # the spec files read
     implementation_files: tuple[str, ...]  # hand-written logic they name (project-relative)
     parts: tuple[SpecPart, ...] = ()  # per spec file; empty when the plan is not remembered
-    globals_key: str = ""  # ``load.inputs.globals_key`` as planned; "" when not remembered
+    #: ``load.inputs.globals_key`` (without the templates' texts) as planned; "" when not
+    #: remembered
+    globals_key: str = ""
 
     @property
     def reused_tasks(self) -> int:
@@ -259,14 +262,18 @@ def _read_inputs(
     if effective.settings.name:
         packages = [gather(packages, effective)]
     targets = _build_targets(packages, effective, reg)
-    if renderer is None:
-        renderer = Renderer(
-            template_dirs(root, auto_discover=_auto(effective)),
-            _all_filters(reg),
-            root / STATE_DIR / "compiled",
-        )
+    renderer = renderer or _renderer(effective, reg)
     found, needs = _implementations(targets, effective, reg, renderer)
     return _Inputs(reg, specs, targets, renderer, found, needs, sources, root)
+
+
+def _renderer(effective: Effective, reg: Registry) -> Renderer:
+    root = effective.root
+    return Renderer(
+        template_dirs(root, auto_discover=_auto(effective)),
+        _all_filters(reg),
+        root / STATE_DIR / "compiled",
+    )
 
 
 def _auto(effective: Effective) -> bool:
@@ -292,13 +299,17 @@ def make_plan(
     hasher: FileHasher | None = None,
     incremental: bool = True,
     renderers: dict[str, Renderer] | None = None,
+    tree: memo.KnownTree | None = None,
 ) -> Plan:
     """The plan of a build. Given the project's *hasher*, a build of the whole project reuses
     what ``memo`` remembers of each unchanged spec file and remembers what it plans.
 
     *renderers* is kept by a process that builds again and again (``apipack watch``): the
     renderer of the last build, by ``globals_key``, whose compiled templates and template
-    hashes stay valid while the settings, templates, rules and engine code are the same."""
+    hashes stay valid while the settings, templates, rules and engine code are the same.
+
+    *tree*: the generated tree as the last build took it, so that the outputs of package
+    folders that still look as then are not hashed again (``memo.reusable``)."""
     root = effective.root
     settings = effective.settings
     output = output_folder(effective)  # before reading specs: it may be where they are
@@ -307,24 +318,27 @@ def make_plan(
     reg = registry_for(effective)
     specs = spec_files(effective, explicit_specs)
     remembered = hasher is not None and not explicit_specs and not settings.name
+    view = inputs.SettingsView.of(effective)
     globals_key = (
-        inputs.globals_key(inputs.SettingsView.of(effective), hasher)
-        if hasher and remembered
-        else ""
+        inputs.globals_key(view, hasher, template_texts=False) if hasher and remembered else ""
     )
+    # a kept renderer's templates are valid while no template changed either
+    renderer_key = inputs.globals_key(view, hasher) if hasher and renderers is not None else ""
+    renderer = (renderers or {}).get(renderer_key) or _renderer(effective, reg)
     reused: dict[str, SpecYield] = {}
     reuse = incremental and not refresh and settings.templates.cache_enabled
     if hasher is not None and remembered and reuse:
-        reused = _reusable(effective, specs, output, hasher, globals_key, offline, factory)
+        reused = _reusable(
+            effective, specs, output, hasher, globals_key, offline, factory, renderer, tree
+        )
     fresh = [path for path in specs if _relative(path, root) not in reused]
-    kept = renderers.get(globals_key) if renderers is not None and globals_key else None
-    read = _read_inputs(effective, reg, fresh, kept)
+    read = _read_inputs(effective, reg, fresh, renderer)
     if any(t.folder in {f for y in reused.values() for f, _ in y.folders} for t in read.targets):
         # a clash: the full plan says
-        reused, read = {}, _read_inputs(effective, reg, specs, kept)
-    if renderers is not None and globals_key:
+        reused, read = {}, _read_inputs(effective, reg, specs, renderer)
+    if renderers is not None and renderer_key:
         renderers.clear()  # only the current inputs' renderer is worth keeping
-        renderers[globals_key] = read.renderer
+        renderers[renderer_key] = renderer
     renderer, needs = read.renderer, read.needs
     llm = LLMStep(
         settings.llm,
@@ -405,6 +419,8 @@ def _reusable(
     globals_key: str,
     offline: bool,
     factory: Callable[[], Provider],
+    renderer: Renderer,
+    tree: memo.KnownTree | None,
 ) -> dict[str, SpecYield]:
     """What the last build remembers of the unchanged spec files; online, only if the model
     still has the digest their LLM-written bodies were keyed on."""
@@ -419,6 +435,8 @@ def _reusable(
         hasher=hasher,
         root=root,
         output=output,
+        template_hash=lambda name: _template_hash(renderer, name),
+        tree=tree,
     )
     digests = {str(entry.get("digest")) for y in found.values() for entry in y.lock}
     if digests and not offline:
@@ -433,6 +451,14 @@ def _reusable(
         if not same:
             return {}
     return found
+
+
+def _template_hash(renderer: Renderer, name: str) -> str | None:
+    """The hash of template *name*'s text as this build finds it; None if it cannot be read."""
+    try:
+        return dict(renderer.template_hashes(name)).get(name)
+    except (ApipackError, OSError, ValueError):
+        return None
 
 
 def _ident(entry: Mapping[str, Any]) -> tuple[str, str, str]:
@@ -459,17 +485,23 @@ def _part(
 ) -> SpecPart:
     names = tuple(task.name for task in tasks)
     if found is not None:
-        return SpecPart(rel, found.hash, found.implementations, (), names, (), found)
+        return SpecPart(rel, found.hash, found.implementations, (), names, (), {}, found)
     root = read.root
     targets = [t for t in read.targets if read.sources.get(t.package.source) == rel]
     named = {r for t in targets for f in t.package.functions for r in f.implementation.values()}
+    packages = {t.package.name for t in targets}
+    # what its tasks render, and the prompt of each language the LLM writes bodies in
+    used = {f.template for task in tasks for f in task.files if f.template}
+    used |= {f"prompts/{need.language}.j2" for need in read.needs if need.package in packages}
+    templates = dict(pair for name in used for pair in read.renderer.template_hashes(name))
     return SpecPart(
         rel,
         hasher.hash(root / rel) or "-",
         {r: hasher.hash(root / r) or "-" for r in sorted(named)},
-        tuple(sorted({t.package.name for t in targets})),
+        tuple(sorted(packages)),
         names,
         tuple(t.folder for t in targets),
+        dict(sorted(templates.items())),
     )
 
 

@@ -39,7 +39,7 @@ class Build(TaskGraph):
     ) -> Summary:
         """Run the graph in this process through doit's own command line; what it reports goes
         to *out* (default: the current ``sys.stdout``)."""
-        self.lock()
+        self.lock(writing=True)
         if jobs > 1:
             _workers_exit_with_parent()
         doit.plugin.entry_points_impl = lambda: _doit_plugins

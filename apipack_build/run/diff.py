@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -79,10 +79,14 @@ def unknown_files(output: Path, ignores: Mapping[str, Sequence[str]], known: set
 
 
 def scan_output(
-    output: Path, ignores: Mapping[str, Sequence[str]], known: set[str]
+    output: Path,
+    ignores: Mapping[str, Sequence[str]],
+    known: set[str],
+    skip: Collection[str] = (),
 ) -> tuple[list[str], list[str]]:
     """``unknown_files``, and the folders (relative, "." for *output*) where a file could appear
-    unignored: a folder that an ignore glob covers whole (``.venv/**``) is not walked."""
+    unignored: a folder that an ignore glob covers whole (``.venv/**``) is not walked, nor are
+    the folders in *skip*."""
     if not output.is_dir():
         return [], []
     every_ignore = sorted({p for patterns in ignores.values() for p in patterns})
@@ -91,7 +95,11 @@ def scan_output(
     for folder, dirs, files in os.walk(output):
         rel_folder = os.path.relpath(folder, output).replace(os.sep, "/")
         prefix = "" if rel_folder == "." else f"{rel_folder}/"
-        dirs[:] = sorted(d for d in dirs if not _covered(f"{prefix}{d}", ignores, every_ignore))
+        dirs[:] = sorted(
+            d
+            for d in dirs
+            if f"{prefix}{d}" not in skip and not _covered(f"{prefix}{d}", ignores, every_ignore)
+        )
         folders.append(rel_folder)
         for name in sorted(files):
             path = f"{prefix}{name}"

@@ -7,7 +7,7 @@ and the names of the inputs are described in ``explain``.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..base.explain_format import (
@@ -21,7 +21,13 @@ from ..base.explain_format import (
     RECORD_FORMAT,
     UP_TO_DATE,
     WHOLE,
-    read_record,
+    compact,
+    header_line,
+    intact,
+    line_hash,
+    merged,
+    record_lines,
+    shard_line,
 )
 from ..base.fsio import write_atomic
 from ..base.hashing import bytes_hash, content_hash
@@ -47,19 +53,102 @@ def _trim(digest: str) -> str:
 
 
 def record(build: TaskGraph) -> None:
-    """Write ``.apipack/explain.json`` for *build*: each task's inputs, status and causes."""
+    """Write ``.apipack/explain.json`` for *build*: each task's inputs, status and causes. The
+    shards of the spec files the plan reused are copied from the last record unread."""
     path = build.state / RECORD_FILE
-    previous = read_record(path)
+    carried = {part.spec: part for part in build.plan.parts if part.reused is not None}
+    found = record_lines(path)
+    header, lines = found if found is not None else (None, {})
     try:
+        fresh_lines = {key: line for key, line in lines.items() if key not in carried}
+        previous = merged(header, fresh_lines) if header is not None else None
         current = _Recorder(build, previous).record()
         _decide(previous, current)
-    except DAMAGE:  # a record edited or damaged by hand: as if there were none
+    except DAMAGE:  # edited or damaged by hand: as if there were none (whole lines are kept)
         previous = None
         current = _Recorder(build, previous).record()
         _decide(previous, current)
-    current["removed"] = sorted(set(previous["tasks"]) - set(current["tasks"])) if previous else []
-    text = json.dumps(current, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    bodies = {key: compact(shard) for key, shard in _split(current, _owners(build)).items()}
+    fresh = sorted(bodies)
+    for key, part in carried.items():
+        line = lines.get(key)
+        if line is None or header is None or not intact(header, key, line):
+            line = compact(_unrecorded(build, part.tasks))
+        bodies[key] = line
+    removed = sorted(set(previous["tasks"]) - set(current["tasks"])) if previous else []
+    head = {
+        "settings": current["settings"],
+        "llm": current["llm"],
+        "manifest": current["tasks"][MANIFEST_TASK],
+        "removed": removed,
+        "fresh": fresh,
+        "shards": {key: line_hash(body) for key, body in sorted(bodies.items())},
+    }
+    text = "\n".join([header_line(head), *(shard_line(k, bodies[k]) for k in sorted(bodies))])
     write_atomic(path, (text + "\n").encode("utf-8"))
+
+
+def _owners(build: TaskGraph) -> Callable[[str, Mapping[str, Any]], str]:
+    """Which shard a task recorded by this build goes to: its spec file's (or "" when the plan
+    does not remember its spec files: every task in one shard)."""
+    by_task = {name: part.spec for part in build.plan.parts for name in part.tasks}
+    by_package = {package: part.spec for part in build.plan.parts for package in part.packages}
+
+    def owner(name: str, task: Mapping[str, Any]) -> str:
+        if name in by_task:
+            return by_task[name]
+        return by_package.get(str(task.get("function", "")).split("/", 1)[0], "")
+
+    return owner
+
+
+def _split(
+    current: Mapping[str, Any], owner: Callable[[str, Mapping[str, Any]], str]
+) -> dict[str, Any]:
+    """The tasks of *current* (but the manifest's) by shard, each shard with the functions,
+    rules, templates and template sets its tasks refer to."""
+    shards: dict[str, dict[str, Any]] = {}
+    numbers: dict[str, dict[int, int]] = {}  # shard -> the record's set index -> the shard's
+    for name, task in current["tasks"].items():
+        if name == MANIFEST_TASK:
+            continue
+        key = owner(name, task)
+        shard = shards.setdefault(
+            key, {"functions": {}, "rules": {}, "templates": {}, "template_sets": [], "tasks": {}}
+        )
+        task = dict(task)
+        if "templates" in task:
+            sets = numbers.setdefault(key, {})
+            if task["templates"] not in sets:
+                names = current["template_sets"][task["templates"]]
+                sets[task["templates"]] = len(shard["template_sets"])
+                shard["template_sets"].append(names)
+                shard["templates"].update((t, current["templates"][t]) for t in names)
+            task["templates"] = sets[task["templates"]]
+        if task.get("function"):
+            shard["functions"][task["function"]] = current["functions"][task["function"]]
+        if task.get("rule"):
+            shard["rules"][task["rule"]] = current["rules"][task["rule"]]
+        shard["tasks"][name] = task
+    return shards
+
+
+def _unrecorded(build: TaskGraph, names: tuple[str, ...]) -> dict[str, Any]:
+    """The shard of a reused spec file the last record lacks (it was lost): its tasks, up to
+    date, naming no inputs."""
+    keys = {task.name: task.key for task in build.plan.tasks if task.reused}
+    tasks = {
+        name: {
+            "kind": "render",
+            "key": _trim(keys.get(name, "")) if keys.get(name) else "",
+            "templates": 0,
+            "inputs": {},
+            "status": UP_TO_DATE,
+        }
+        for name in names
+    }
+    empty: dict[str, Any] = {"functions": {}, "rules": {}, "templates": {}}
+    return {**empty, "template_sets": [[]], "tasks": tasks}
 
 
 def _decide(previous: Mapping[str, Any] | None, current: dict[str, Any]) -> None:
@@ -85,7 +174,6 @@ class _Recorder:
         self.template_sets: dict[tuple[str, ...], int] = {}
         self.prompts: dict[str, str] = {}  # request key -> hash of the prompt
         self._settings_seen: set[int] = set()
-        self._sets_carried: dict[int, int] = {}  # the last record's set index -> this one's
 
     def record(self) -> dict[str, Any]:
         from ..ask.step import LLMStep
@@ -104,8 +192,7 @@ class _Recorder:
             }
         resolved = []
         for planned in build.plan.tasks:
-            if planned.reused:  # planned from the memo, unread: as the last build recorded it
-                tasks[planned.name] = self._carried(planned.name, planned.key)
+            if planned.reused:  # planned from the memo, unread: its shard is copied (``record``)
                 resolved.append(planned)
                 continue
             try:
@@ -114,15 +201,6 @@ class _Recorder:
                 task = planned
             resolved.append(task)
             tasks[task.name] = self._render_task(task, outcomes.get(task.name, NOT_RUN))
-        kept = {(str(p), str(f)) for p, f, _ in build.plan.llm.kept}
-        for name, entry in self.before.get("tasks", {}).items():
-            ident = str(entry.get("function", ""))
-            if (
-                name not in tasks
-                and entry.get("kind") == "llm"
-                and tuple(ident.split("/", 1)) in kept
-            ):
-                tasks[name] = self._carried(name, str(entry.get("key", "")))
         if self.before and build.plan.reused_tasks:  # settings are the same for every task
             for setting, value in self.before["settings"].items():
                 self.settings.setdefault(setting, value)
@@ -145,40 +223,6 @@ class _Recorder:
             "template_sets": [list(names) for names in self.template_sets],
             "tasks": tasks,
         }
-
-    def _carried(self, name: str, key: str) -> dict[str, Any]:
-        """The last record's entry of task *name*, which this build reused without reading its
-        spec (incremental planning): up to date, with the shared inputs it refers to copied over.
-        Without one (the record was lost), an entry that names no inputs."""
-        entry = self.before.get("tasks", {}).get(name)
-        if not isinstance(entry, dict):
-            return {
-                "kind": "render",
-                "key": _trim(key) if key else "",
-                "templates": self.template_sets.setdefault((), len(self.template_sets)),
-                "inputs": {},
-                "status": UP_TO_DATE,
-            }
-        entry = {k: v for k, v in entry.items() if k != "causes"} | {"status": UP_TO_DATE}
-        if "templates" in entry:
-            entry["templates"] = self._carried_set(entry["templates"])
-        if entry.get("function"):
-            self.functions.setdefault(entry["function"], self.previous[entry["function"]])
-        if entry.get("rule"):
-            self.rules.setdefault(entry["rule"], self.before["rules"][entry["rule"]])
-        return entry
-
-    def _carried_set(self, index: int) -> int:
-        """A template set of the last record as this one numbers it, its templates copied once
-        (tens of thousands of carried tasks share a few dozen sets)."""
-        known = self._sets_carried.get(index)
-        if known is None:
-            names = tuple(self.before["template_sets"][index])
-            for template in names:
-                self.templates.setdefault(template, self.before["templates"][template])
-            known = self.template_sets.setdefault(names, len(self.template_sets))
-            self._sets_carried[index] = known
-        return known
 
     def _render_task(self, task: RenderTask, status: str) -> dict[str, Any]:
         entry: dict[str, Any] = {

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..base import manifest
-from ..base.fsio import FileHasher, write_atomic
+from ..base.fsio import FileHasher, stat_signature, write_atomic
 from ..base.lookup import FINGERPRINT_FILE, LAST_BUILD, LOCK_FILE, PROVIDER_GROUP, STATE_DIR
 from ..base.summary import Summary, summary_bytes
 from ..load.inputs import (
@@ -67,6 +67,7 @@ def record(
     packages: dict[str, list[str]] | None = None,
     tree: TreeState | None = None,
     inputs: FileHasher | None = None,
+    memo: str = "-",
 ) -> None:
     data = {
         "version": FINGERPRINT_VERSION,
@@ -83,6 +84,7 @@ def record(
         "command_line": view.command_line if view else [],
         "environment": environment().to_json(),
         "tree": tree.to_json() if tree else None,  # the generated files' stat signature
+        "memo": memo,  # the digest of the plan memo written with that tree ("-": none)
         # the stat signatures and hashes of the files the key hashed, and of the lock
         "inputs": inputs.to_json() if inputs else {},
     }
@@ -93,13 +95,26 @@ def _fingerprint_text(data: dict[str, Any]) -> bytes:
     return (json.dumps(data, sort_keys=True, separators=(",", ":")) + "\n").encode("utf-8")
 
 
+#: the fingerprint last read, by path: its stat signature and content (a build reads it up to
+#: three times: the fast path, the plan's look at the tree, the new fingerprint's)
+_read: dict[str, tuple[list[int], dict[str, Any]]] = {}
+
+
 def read(path: Path) -> dict[str, Any] | None:
+    """The fingerprint at *path* (not to be changed in place: it is kept for the next read)."""
+    signature = stat_signature(path)
+    known = _read.get(str(path))
+    if signature is not None and known is not None and known[0] == signature:
+        return known[1]
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     if not isinstance(data, dict) or data.get("version") != FINGERPRINT_VERSION:
         return None
+    _read.clear()
+    if signature is not None:
+        _read[str(path)] = (signature, data)
     return data
 
 
@@ -123,6 +138,7 @@ class Taken:
     key: str
     source: str
     inputs: FileHasher  # the files the key hashed, by stat signature
+    tree: TreeState | None = None  # the generated tree as the last build left it
 
 
 def build_fingerprint(
@@ -142,12 +158,27 @@ def build_fingerprint(
         template_folders(view),
         plan.partial,
     )
-    return Taken(key, settings_source(locate(targets, cwd), overrides), inputs)
+    last = read(build.state / FINGERPRINT_FILE) or {}  # the build unlinks it when it writes
+    source = settings_source(locate(targets, cwd), overrides)
+    return Taken(key, source, inputs, TreeState.from_json(last.get("tree")))
 
 
 def record_build(build: TaskGraph, taken: Taken) -> None:
     """After a successful build: remember its fingerprint for the next one."""
     packages = {d.path: list(d.ignore) for d in build.plan.packages}
+    written = "-"
+    if build.plan.parts:
+        from ..plan import memo  # after a full build only
+
+        written = memo.write(build.state / memo.MEMO_FILE, plan_memo(build))
+    tree = treestate.take(
+        build.manifest_path,
+        build.output,
+        build.output_id,
+        packages,
+        build.hasher,
+        keep=_untouched(build, taken.tree),
+    )
     record(
         build.state / FINGERPRINT_FILE,
         taken.key,
@@ -160,16 +191,20 @@ def record_build(build: TaskGraph, taken: Taken) -> None:
         # the build writes the lock, so its hash is taken after the build, not before
         lock=taken.inputs.hash(build.plan.llm.lock_path) or "-",
         packages=packages,
-        tree=treestate.take(
-            build.manifest_path, build.output, build.output_id, packages, build.hasher
-        ),
+        tree=tree,
         inputs=taken.inputs,
+        memo=written,
     )
-    if build.plan.parts:
-        from ..plan import memo  # after a full build only
-
-        memo.write(build.state / memo.MEMO_FILE, plan_memo(build))
     build.hasher.save()
+
+
+def _untouched(build: TaskGraph, tree: TreeState | None) -> dict[str, treestate.Shard]:
+    """The shards of the last tree for the package folders of spec files this build reused
+    from the memo: it wrote nothing there, and the memo found their files as recorded."""
+    if tree is None:
+        return {}
+    folders = {f for part in build.plan.parts if part.reused for f, _ in part.reused.folders}
+    return {name: shard for name, shard in tree.shards.items() if name in folders}
 
 
 def plan_memo(build: TaskGraph) -> memo.Memo:
@@ -199,6 +234,7 @@ def plan_memo(build: TaskGraph) -> memo.Memo:
             ),
             tuple((folder, ignores[folder]) for folder in part.folders),
             tuple(entry for ident, entry in sorted(locked.items()) if ident[0] in part.packages),
+            part.templates,
         )
     return memo.Memo(
         build.output_id,
@@ -269,9 +305,12 @@ def up_to_date(
     if recorded.get("llm_functions") and not offline and not _same_model(view, recorded):
         return None
     if save and moved:  # the next no-op trusts the stat signatures again
-        recorded.update(
-            tree=tree.to_json(), inputs=hasher.to_json(), environment=environment().to_json()
-        )
+        recorded = {
+            **recorded,
+            "tree": tree.to_json(),
+            "inputs": hasher.to_json(),
+            "environment": environment().to_json(),
+        }
         write_atomic(state / FINGERPRINT_FILE, _fingerprint_text(recorded))
     return LastBuild(
         int(recorded.get("tasks", 0)),

@@ -17,7 +17,7 @@ from ..base.explain_format import FAILED, RAN, UP_TO_DATE
 from ..base.summary import Summary
 from ..errors import redact
 from .explain_record import record
-from .graph import record_sound_database
+from .graph import record_sound_state
 
 if TYPE_CHECKING:
     from .graph import TaskGraph
@@ -130,9 +130,10 @@ class Reporter:
         summary.seconds = time.perf_counter() - self.started
         planned = sum(len(t.files) for t in self.build.plan.tasks)
         summary.files_unchanged = planned - summary.files_written
+        self.build.done_writing()
         self.build.hasher.save()
         self.build.plan.renderer.save()
-        record_sound_database(self.build.state)  # doit has closed it
+        record_sound_state(self.build.state)  # doit has closed it
         for failure in summary.failures:
             self.out.write(f"apipack: {failure}\n")
         if not self.build.quiet:

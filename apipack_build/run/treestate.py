@@ -1,18 +1,23 @@
 """One stat signature for a generated tree, so a no-op reads neither the manifest nor the hashes.
 
 After a build, ``take`` records the names of the generated files, the folders where a file could
-appear unignored (``diff.scan_output``), and one hash over the stat signatures of all of them
+appear unignored (``diff.scan_output``), and hashes over the stat signatures of all of them
 (nanosecond mtime and ctime, size, inode: what ``FileHasher`` trusts, with the content hashes
-checked against the manifest as the signature is taken). While a later ``holds`` finds that hash
-again, every generated file still holds its recorded bytes, and — if none was there when it was
-taken (``clean``) — no file has appeared beside them: a file added to or removed from a folder
-moves the folder's own signature. Anything else moved: the caller checks by content, as before.
+checked against the manifest as the signature is taken). While a later ``holds`` finds those
+hashes again, every generated file still holds its recorded bytes, and — if none was there when
+they were taken (``clean``) — no file has appeared beside them: a file added to or removed from a
+folder moves the folder's own signature. Anything else moved: the caller checks by content.
+
+The tree is kept in shards, one per package folder (``language/package``) and one for the
+folders above them, so that a build which wrote into a few package folders takes those again
+and keeps the others' shards as they were (``take(keep=...)``): a shard kept that no longer
+holds fails the next ``holds``, which then checks by content as before.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,24 +28,15 @@ from ..base import manifest
 from ..base.fsio import FileHasher
 from .diff import scan_output
 
+TOP = ""  # the shard of the output folder itself and of every folder outside a package folder
+
 
 @dataclass(frozen=True)
-class TreeState:
+class Shard:
     signature: str
     folders: list[str]  # relative to the output folder, "." for itself
     files: dict[str, list[str]]  # folder -> the names of the generated files in it
     clean: bool  # no unknown file when taken
-
-    @property
-    def count(self) -> int:
-        return sum(len(names) for names in self.files.values())
-
-    def names(self) -> set[str]:
-        return {
-            name if folder == "." else f"{folder}/{name}"
-            for folder, names in self.files.items()
-            for name in names
-        }
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -51,26 +47,64 @@ class TreeState:
         }
 
     @classmethod
+    def from_json(cls, data: Any) -> Shard:
+        return cls(
+            str(data["signature"]),
+            [str(folder) for folder in data["folders"]],
+            {str(k): [str(n) for n in v] for k, v in data["files"].items()},
+            bool(data["clean"]),
+        )
+
+
+@dataclass(frozen=True)
+class TreeState:
+    record: str  # the manifest's stat line: a manifest edited since is read again
+    shards: dict[str, Shard]  # package folder (or ``TOP``) -> its shard
+
+    @property
+    def clean(self) -> bool:
+        return all(shard.clean for shard in self.shards.values())
+
+    @property
+    def count(self) -> int:
+        return sum(len(names) for s in self.shards.values() for names in s.files.values())
+
+    def names(self) -> set[str]:
+        return {
+            name if folder == "." else f"{folder}/{name}"
+            for shard in self.shards.values()
+            for folder, names in shard.files.items()
+            for name in names
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "record": self.record,
+            "shards": {name: shard.to_json() for name, shard in sorted(self.shards.items())},
+        }
+
+    @classmethod
     def from_json(cls, data: Any) -> TreeState | None:
         if not isinstance(data, dict):
             return None
         try:
-            return cls(
-                str(data["signature"]),
-                [str(folder) for folder in data["folders"]],
-                {str(k): [str(n) for n in v] for k, v in data["files"].items()},
-                bool(data["clean"]),
-            )
+            shards = {str(k): Shard.from_json(v) for k, v in data["shards"].items()}
+            return cls(str(data["record"]), shards)
         except (KeyError, TypeError, AttributeError):
             return None
 
 
-def _signature(
-    record: Path, output: Path, folders: Sequence[str], files: Mapping[str, list[str]]
-) -> str:
+def _shard_of(folder: str, packages: Collection[str]) -> str:
+    """The shard of a folder (relative, "." for the output folder)."""
+    parts = folder.split("/", 2)
+    top = "/".join(parts[:2])
+    return top if len(parts) >= 2 and top in packages else TOP
+
+
+def _signature(output: Path, folders: Sequence[str], files: Mapping[str, list[str]]) -> str:
     digest = xxhash.xxh3_128()
     root = str(output)
-    paths = [str(record), *(root if f == "." else f"{root}/{f}" for f in folders)]
+    paths = [root if f == "." else f"{root}/{f}" for f in folders]
     for folder, names in sorted(files.items()):  # as JSON with sorted keys reads them back
         base = root if folder == "." else f"{root}/{folder}"
         paths += [f"{base}/{name}" for name in names]
@@ -90,37 +124,74 @@ def _stat_line(path: str) -> bytes | None:
     return b"%d %d %d %d\n" % (stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size, stat.st_ino)
 
 
+def _record_line(record: Path) -> str:
+    line = _stat_line(str(record))
+    return line.decode("ascii") if line is not None else "-"
+
+
 def take(
     record: Path,
     output: Path,
     output_id: str,
     ignores: Mapping[str, Sequence[str]],
     hasher: FileHasher,
+    keep: Mapping[str, Shard] | None = None,
 ) -> TreeState | None:
     """The state of *output* holding exactly the files the manifest at *record* lists for it
-    (as *output_id*),
-    by content; None if one does not, or the manifest names none (missing, damaged). The
-    manifest's own signature is part of it: a manifest edited since is read again. The signature
-    is taken before the contents are checked and between two walks that must agree, so that a
-    file written meanwhile moves it instead of passing unseen."""
-    before = _stat_line(str(record))
+    (as *output_id*), by content; None if one does not, or the manifest names none (missing,
+    damaged). *keep*: shards of package folders this build did not write into, kept as they
+    were if they name the files the manifest lists there (neither walked nor checked again).
+    Each shard's signature is taken before the contents are checked and between two walks that
+    must agree, so that a file written meanwhile moves it instead of passing unseen."""
+    before = _record_line(record)
     files = manifest.read(record, output_id)
     if not files:
         return None
-    scanned = scan_output(output, ignores, set(files))
-    grouped: dict[str, list[str]] = {}
+    by_folder: dict[str, list[str]] = {}
     for name in sorted(files):
         folder, _, base = name.rpartition("/")
-        grouped.setdefault(folder or ".", []).append(base)
-    signature = _signature(record, output, scanned[1], grouped)
+        by_folder.setdefault(folder or ".", []).append(base)
+    grouped: dict[str, dict[str, list[str]]] = {}  # shard -> folder -> names
+    for folder, names in by_folder.items():
+        grouped.setdefault(_shard_of(folder, ignores), {})[folder] = names
+    kept = {
+        name: shard
+        for name, shard in (keep or {}).items()
+        if name != TOP and name in ignores and shard.files == grouped.get(name, {})
+    }
+    known = set(files)
+    scanned = scan_output(output, ignores, known, skip=kept.keys())
+    walked: dict[str, list[str]] = {}
+    for folder in scanned[1]:
+        walked.setdefault(_shard_of(folder, ignores), []).append(folder)
+    unknown = {_shard_of(path.rpartition("/")[0] or ".", ignores) for path in scanned[0]}
+    shards = dict(kept)
+    for name in (walked.keys() | grouped.keys()) - kept.keys():
+        folders, named = walked.get(name, []), grouped.get(name, {})
+        signature = _signature(output, folders, named)
+        shards[name] = Shard(signature, folders, named, name not in unknown)
+    checked = [
+        name if folder == "." else f"{folder}/{name}"
+        for shard in grouped.keys() - kept.keys()
+        for folder, names in grouped[shard].items()
+        for name in names
+    ]
     root = str(output)
-    if any(hasher.hash(f"{root}/{name}") != entry.hash for name, entry in files.items()):
+    if any(hasher.hash(f"{root}/{name}") != files[name].hash for name in checked):
         return None
-    if scan_output(output, ignores, set(files)) != scanned or before != _stat_line(str(record)):
+    again = scan_output(output, ignores, known, skip=kept.keys())
+    if again != scanned or before != _record_line(record):
         return None
-    return TreeState(signature, scanned[1], grouped, not scanned[0])
+    return TreeState(before, shards)
 
 
 def holds(record: Path, output: Path, state: TreeState) -> bool:
     """Does *output* (and the manifest at *record*) still look as when *state* was taken?"""
-    return _signature(record, output, state.folders, state.files) == state.signature
+    return _record_line(record) == state.record and all(
+        shard_holds(output, shard) for shard in state.shards.values()
+    )
+
+
+def shard_holds(output: Path, shard: Shard) -> bool:
+    """Do the folders and files of *shard* in *output* still look as when it was taken?"""
+    return _signature(output, shard.folders, shard.files) == shard.signature
