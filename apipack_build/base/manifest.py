@@ -1,19 +1,31 @@
 """``.apipack/manifest.json``: every generated file, its hash, and the task and key that made it.
 
 One section per output folder, so builds into different folders never claim each other's files.
+
+At N = 10,000 the manifest is 13 MB of JSON: parsing and writing it whole cost seconds per
+build. So beside it ``manifest.shards`` keeps, for the bytes it was written with, the text of
+each package folder's entries (``Shard``), and which memo line they were made from: a build
+copies the text of the folders it did not plan afresh and serializes only the others, and the
+manifest it writes is their concatenation, byte for byte what one ``json.dumps`` of the whole
+would give (entries are sorted by path, and a folder's paths sort together). A missing,
+damaged or stale ``manifest.shards`` (of other bytes than the manifest's) is rebuilt from the
+manifest itself.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .fsio import stat_signature, write_atomic
+from .hashing import bytes_hash
 
 MANIFEST_VERSION = 1
+SHARDS_FILE = "manifest.shards"  # beside the manifest
+SHARDS_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -90,12 +102,12 @@ def _damage(data: Any) -> str | None:
     for files in data["outputs"].values():
         for name, entry in files.items():
             Entry(**entry)
-            if _outside(name):
+            if outside(name):
                 return f"it names '{name}', a path outside the output folder"
     return None
 
 
-def _outside(name: str) -> bool:
+def outside(name: str) -> bool:
     """Would ``fsio.joined_str`` refuse *name*? (Asked of every entry: without the exception.)"""
     if "\\" in name or name.startswith("/"):
         return True
@@ -104,24 +116,117 @@ def _outside(name: str) -> bool:
 
 
 def write(path: Path, output: str, files: dict[str, Entry]) -> None:
+    """Record *files* as the section of *output*, none of them known from an earlier build."""
+    by_folder: dict[str, dict[str, Entry]] = {}
+    for name in sorted(files):
+        by_folder.setdefault(folder_of(name), {})[name] = files[name]
+    shards = {folder: Shard("-", fragment(found)) for folder, found in by_folder.items()}
+    write_shards(path, output, shards, read_shards(path, output))
+
+
+def folder_of(name: str) -> str:
+    """The package folder (``language/package``) of a generated file: what a shard holds."""
+    return "/".join(name.split("/", 2)[:2])
+
+
+def fragment(files: Mapping[str, Entry]) -> str:
+    """The manifest's text of *files*: their entries sorted by path, without braces."""
+    return _compact({name: vars(files[name]) for name in files})[1:-1]
+
+
+@dataclass(frozen=True)
+class Shard:
+    """The entries of one package folder, as the manifest's text holds them."""
+
+    source: str  # what they were made from: the digest of a plan memo line, or "-"
+    text: str  # ``fragment`` of them
+
+    def entries(self) -> dict[str, Entry]:
+        return {name: Entry(**found) for name, found in json.loads(f"{{{self.text}}}").items()}
+
+
+@dataclass(frozen=True)
+class Shards:
+    """The manifest's section of one output folder, per package folder, and the text of the
+    other outputs' sections before and after it."""
+
+    before: str
+    after: str
+    folders: dict[str, Shard]
+
+
+def read_shards(path: Path, output: str) -> Shards | None:
+    """The manifest at *path* kept per package folder of *output*; None if there is no
+    manifest or it is damaged. Read from ``SHARDS_FILE`` while that holds the manifest's
+    bytes, else from the manifest itself."""
+    kept = _kept_shards(path, output)
+    if kept is not None:
+        return kept
+    if not path.is_file() or damage(path) is not None:
+        return None
     try:
         data = _once(path, "json", lambda data: data)
         outputs = dict(data["outputs"]) if data.get("version") == MANIFEST_VERSION else {}
-        if damage(path) is not None:
-            outputs = {}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        outputs = {}
-    outputs[output] = {name: vars(files[name]) for name in sorted(files)}
-    data = {"version": MANIFEST_VERSION, "outputs": outputs}
+        return None
+    files = read(path, output)
+    by_folder: dict[str, dict[str, Entry]] = {}
+    for name in sorted(files):
+        by_folder.setdefault(folder_of(name), {})[name] = files[name]
+    shards = {folder: Shard("-", fragment(found)) for folder, found in by_folder.items()}
+    others = sorted(
+        (name, _compact(name) + ":" + _compact(found))
+        for name, found in outputs.items()
+        if name != output
+    )
+    before = ",".join(text for name, text in others if name < output)
+    after = ",".join(text for name, text in others if name > output)
+    return Shards(before, after, shards)
+
+
+def _kept_shards(path: Path, output: str) -> Shards | None:
+    try:
+        lines = path.with_name(SHARDS_FILE).read_text(encoding="utf-8").split("\n")
+        header = json.loads(lines[0])
+        if (
+            header.get("version") != SHARDS_VERSION
+            or header.get("output") != output
+            or header.get("manifest") != bytes_hash(path.read_bytes())
+            or lines[-1]
+        ):
+            return None
+        folders = {}
+        for line in lines[1:-1]:
+            folder, source, text = line.split("\t")
+            folders[str(json.loads(folder))] = Shard(source, text)
+        return Shards(str(header["before"]), str(header["after"]), folders)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None  # missing, damaged or of other bytes: the manifest itself is read
+
+
+def write_shards(
+    path: Path, output: str, folders: Mapping[str, Shard], kept: Shards | None
+) -> None:
+    """Write the manifest whose section of *output* holds *folders*, the other outputs'
+    sections as *kept* has them, and ``SHARDS_FILE`` beside it."""
+    before, after = (kept.before, kept.after) if kept is not None else ("", "")
+    order = sorted(folders, key=lambda folder: folder + "/")  # as their paths sort
+    texts = ",".join(folders[f].text for f in order if folders[f].text)
+    ours = f"{_compact(output)}:{{{texts}}}"
+    sections = ",".join(text for text in (before, ours, after) if text)
+    data = f'{{"outputs":{{{sections}}},"version":{MANIFEST_VERSION}}}\n'.encode()
+    write_atomic(path, data)
+    header = {"version": SHARDS_VERSION, "output": output, "manifest": bytes_hash(data)}
+    lines = [_compact({**header, "before": before, "after": after})]
+    lines += [f"{_compact(f)}\t{folders[f].source}\t{folders[f].text}" for f in order]
+    write_atomic(path.with_name(SHARDS_FILE), ("\n".join(lines) + "\n").encode("utf-8"))
+    _seen.clear()  # parsed again if asked for whole
+
+
+def _compact(data: object) -> str:
     # compact: json's C encoder writes nothing else, and the manifest grows with the project
-    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
-    write_atomic(path, (text + "\n").encode("utf-8"))
-    # what reading it back would give, without parsing it again (the build reads it next)
-    signature = stat_signature(path)
-    if signature is not None:
-        _seen.clear()
-        _seen[str(path)] = (signature, {"json": data, f"read:{output}": _checked(dict(files))})
+    return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
 
 def _checked(files: dict[str, Entry]) -> dict[str, Entry]:
-    return {} if any(_outside(name) for name in files) else files
+    return {} if any(outside(name) for name in files) else files

@@ -12,22 +12,31 @@ The next build re-reads only the spec files whose entry does not match — other
 implementation file, a template it read whose text changed, or an output that no longer holds
 its bytes — and takes every other spec's tasks from here, without loading, rendering or handing
 them to doit: their keys are content hashes of inputs that did not change. Anything else that
-changed (``globals``, the lock) makes every spec fresh. The format is JSON with sorted keys; a
-damaged or older file is ignored.
+changed (``globals``, the lock) makes every spec fresh.
+
+The file is one line per spec file, so that a spec reused unchanged costs a comparison of hashes,
+not a parse: first a header (JSON: version, output, globals, lock, and the hash of the lines
+below it, checked on reading), then per spec file, sorted,
+its path (a JSON string), the hash of its bytes, what its check reads (JSON: implementations,
+templates, folders) and what it yielded (JSON: tasks, lock entries), separated by tabs. The last
+part is parsed only when asked for, and a build that reuses a spec copies its line as it is; the
+hash of a line names what the spec yielded (``SpecYield.digest``: the manifest keeps its files'
+entries by it). JSON is compact with sorted keys; a damaged or older file is ignored.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from ..base.fsio import FileHasher, joined_str, write_atomic
 from ..base.hashing import bytes_hash
 
-MEMO_VERSION = 2
+MEMO_VERSION = 3
 MEMO_FILE = "plan.json"  # in STATE_DIR
 
 Ident = tuple[str, str, str]  # package, function, language
@@ -43,14 +52,56 @@ class MemoTask:
 
 @dataclass(frozen=True)
 class SpecYield:
-    """What one spec file yielded, and the hashes of what it was made from."""
+    """What one spec file yielded, and the hashes of what it was made from. Read from the memo,
+    its tasks and lock entries are parsed from *line* when first asked for."""
 
     hash: str
     implementations: Mapping[str, str]  # project-relative path -> hash
-    tasks: tuple[MemoTask, ...]
     folders: tuple[tuple[str, tuple[str, ...]], ...]  # package folder, its ignore globs
-    lock: tuple[Mapping[str, Any], ...]  # the lock entries of its LLM-written bodies
     templates: Mapping[str, str]  # the templates its plan read -> the hash of each one's text
+    given: tuple[tuple[MemoTask, ...], tuple[Mapping[str, Any], ...]] | None = None
+    line: bytes = field(default=b"", repr=False)  # as the memo holds it, when read from one
+
+    @cached_property
+    def _yielded(self) -> tuple[tuple[MemoTask, ...], tuple[Mapping[str, Any], ...]]:
+        if self.given is not None:
+            return self.given
+        data = json.loads(self.line.rsplit(b"\t", 1)[1])
+        tasks = tuple(
+            MemoTask(str(name), str(rule), str(key), {str(p): str(h) for p, h in files.items()})
+            for name, rule, key, files in data["tasks"]
+        )
+        return tasks, tuple(dict(lock) for lock in data["lock"])
+
+    @property
+    def tasks(self) -> tuple[MemoTask, ...]:
+        return self._yielded[0]
+
+    @property
+    def lock(self) -> tuple[Mapping[str, Any], ...]:
+        """The lock entries of its LLM-written bodies."""
+        return self._yielded[1]
+
+    @cached_property
+    def digest(self) -> str:
+        """Names what it yielded: the hash of its memo line."""
+        return bytes_hash(self.line or self.to_line(""))
+
+    def to_line(self, spec: str) -> bytes:
+        """Its line in the memo, for spec file *spec* (the line it was read from, if any)."""
+        if self.line:
+            return self.line
+        check = {
+            "implementations": dict(self.implementations),
+            "templates": dict(self.templates),
+            "folders": [[folder, list(ignore)] for folder, ignore in self.folders],
+        }
+        yielded = {
+            "tasks": [[t.name, t.rule, t.key, dict(t.files)] for t in self.tasks],
+            "lock": list(self.lock),
+        }
+        parts = [json.dumps(spec), json.dumps(self.hash), _compact(check), _compact(yielded)]
+        return "\t".join(parts).encode("utf-8")
 
     def current(
         self,
@@ -101,57 +152,43 @@ class KnownTree:
 def read(path: Path) -> Memo | None:
     try:
         raw = path.read_bytes()
-        data = json.loads(raw)
-        if data.get("version") != MEMO_VERSION:
-            return None
-        return Memo(
-            str(data["output"]),
-            str(data["globals"]),
-            str(data["lock"]),
-            {str(spec): _spec_yield(entry) for spec, entry in data["specs"].items()},
-            bytes_hash(raw),
-        )
+        first, _, body = raw.partition(b"\n")
+        header = json.loads(first)
+        # the lines are parsed when first asked for: checked whole now, by the hash of them all
+        if header.get("version") != MEMO_VERSION or header.get("body") != bytes_hash(body):
+            return None  # another version's, cut short or damaged
+        specs = dict(_spec_yield(line) for line in body.split(b"\n")[:-1])
+        output, globals_key, lock = header["output"], header["globals"], header["lock"]
+        return Memo(str(output), str(globals_key), str(lock), specs, bytes_hash(raw))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None  # damaged or unknown: plan every spec
 
 
-def _spec_yield(entry: Mapping[str, Any]) -> SpecYield:
-    return SpecYield(
-        str(entry["hash"]),
-        {str(k): str(v) for k, v in entry["implementations"].items()},
-        tuple(
-            MemoTask(str(name), str(rule), str(key), {str(p): str(h) for p, h in files.items()})
-            for name, rule, key, files in entry["tasks"]
-        ),
-        tuple((str(folder), tuple(map(str, ignore))) for folder, ignore in entry["folders"]),
-        tuple(dict(lock) for lock in entry["lock"]),
-        {str(name): str(digest) for name, digest in entry["templates"].items()},
+def _spec_yield(line: bytes) -> tuple[str, SpecYield]:
+    spec, digest, check, _ = line.split(b"\t")
+    data = json.loads(check)
+    found = SpecYield(
+        str(json.loads(digest)),
+        {str(k): str(v) for k, v in data["implementations"].items()},
+        tuple((str(folder), tuple(map(str, ignore))) for folder, ignore in data["folders"]),
+        {str(name): str(digest) for name, digest in data["templates"].items()},
+        line=line,
     )
+    return str(json.loads(spec)), found
 
 
 def write(path: Path, memo: Memo) -> str:
     """Write *memo*; the digest of the bytes written."""
-    data = {
-        "version": MEMO_VERSION,
-        "output": memo.output,
-        "globals": memo.globals,
-        "lock": memo.lock,
-        "specs": {
-            spec: {
-                "hash": found.hash,
-                "implementations": dict(found.implementations),
-                "tasks": [[t.name, t.rule, t.key, dict(t.files)] for t in found.tasks],
-                "folders": [[folder, list(ignore)] for folder, ignore in found.folders],
-                "lock": list(found.lock),
-                "templates": dict(found.templates),
-            }
-            for spec, found in memo.specs.items()
-        },
-    }
-    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
-    raw = (text + "\n").encode("utf-8")
+    body = b"".join(memo.specs[spec].to_line(spec) + b"\n" for spec in sorted(memo.specs))
+    header = {"version": MEMO_VERSION, "output": memo.output, "globals": memo.globals}
+    first = _compact({**header, "lock": memo.lock, "body": bytes_hash(body)})
+    raw = first.encode("utf-8") + b"\n" + body
     write_atomic(path, raw)
     return bytes_hash(raw)
+
+
+def _compact(data: object) -> str:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
 
 def reusable(

@@ -212,7 +212,7 @@ def plan_memo(build: TaskGraph) -> memo.Memo:
     from ..plan import memo
 
     plan, hasher = build.plan, build.hasher
-    tasks = {task.name: task for task in build.resolved_tasks()}
+    resolved = {task.name: task for task in build.resolved_tasks()}
     ignores = {d.path: d.ignore for d in plan.packages}
     locked = build.lock_entries()
     specs = {}
@@ -220,21 +220,22 @@ def plan_memo(build: TaskGraph) -> memo.Memo:
         if part.reused is not None:
             specs[part.spec] = part.reused
             continue
+        tasks = tuple(
+            memo.MemoTask(
+                name,
+                resolved[name].rule,
+                resolved[name].key,
+                {f.path: hasher.hash(build._target(f.path)) or "-" for f in resolved[name].files},
+            )
+            for name in part.tasks
+        )
+        lock = tuple(entry for ident, entry in sorted(locked.items()) if ident[0] in part.packages)
         specs[part.spec] = memo.SpecYield(
             part.hash,
             part.implementations,
-            tuple(
-                memo.MemoTask(
-                    name,
-                    tasks[name].rule,
-                    tasks[name].key,
-                    {f.path: hasher.hash(build._target(f.path)) or "-" for f in tasks[name].files},
-                )
-                for name in part.tasks
-            ),
             tuple((folder, ignores[folder]) for folder in part.folders),
-            tuple(entry for ident, entry in sorted(locked.items()) if ident[0] in part.packages),
             part.templates,
+            given=(tasks, lock),
         )
     return memo.Memo(
         build.output_id,

@@ -275,21 +275,55 @@ class TaskGraph:
 
     def _finish(self) -> dict[str, Any]:
         """Record the manifest and delete files that no build task produces any more."""
-        old = manifest.read(self.manifest_path, self.output_id)
-        files: dict[str, manifest.Entry] = {}
         self._write_lock()
-        out = str(self.output)
-        for task in self.resolved_tasks():
-            for planned in task.files:
-                digest = planned.recorded or self.hasher.hash(joined_str(out, planned.path))
-                files[planned.path] = manifest.Entry(digest or "", task.name, task.key)
-        deleted, kept = self.delete_stale(old, files)
-        manifest.write(self.manifest_path, self.output_id, files)
+        kept = manifest.read_shards(self.manifest_path, self.output_id)
+        shards, files = self._manifest_shards(kept)
+        # the files the last build recorded in the package folders whose entries change
+        old = {
+            name: entry
+            for folder, shard in (kept.folders.items() if kept is not None else ())
+            if shards.get(folder) != shard
+            for name, entry in shard.entries().items()
+        }
+        deleted, kept_files = self.delete_stale(old, files)
+        manifest.write_shards(self.manifest_path, self.output_id, shards, kept)
         # The fast path's fingerprint describes the inputs of the outputs it saw; these differ
         # now. `apipack generate` records a new one after the run; plain doit leaves none.
         (self.state / FINGERPRINT_FILE).unlink(missing_ok=True)
         # the reporter tells the user: doit swallows what an action prints
-        return {"plan_key": self.plan_key(), "deleted": deleted, "kept": kept}
+        return {"plan_key": self.plan_key(), "deleted": deleted, "kept": kept_files}
+
+    def _manifest_shards(
+        self, kept: manifest.Shards | None
+    ) -> tuple[dict[str, manifest.Shard], dict[str, manifest.Entry]]:
+        """The manifest's shards after this build, and the entries of those not copied from
+        *kept*: a package folder of a spec file the plan reused keeps its text while it was
+        made from the same memo line."""
+        made_from = {
+            folder: part.reused.digest
+            for part in self.plan.parts
+            if part.reused is not None
+            for folder, _ in part.reused.folders
+        }
+        shards: dict[str, manifest.Shard] = {}
+        for folder, source in made_from.items():
+            shard = kept.folders.get(folder) if kept is not None else None
+            if shard is not None and shard.source == source:
+                shards[folder] = shard
+        by_folder: dict[str, dict[str, manifest.Entry]] = {}
+        out = str(self.output)
+        for task in self.resolved_tasks():
+            folder = manifest.folder_of(task.files[0].path) if task.files else ""
+            if folder in shards:
+                continue  # copied: every file of a task is in its package folder
+            for planned in task.files:
+                digest = planned.recorded or self.hasher.hash(joined_str(out, planned.path))
+                entry = manifest.Entry(digest or "", task.name, task.key)
+                by_folder.setdefault(manifest.folder_of(planned.path), {})[planned.path] = entry
+        for folder, entries in by_folder.items():
+            shards[folder] = manifest.Shard(made_from.get(folder, "-"), manifest.fragment(entries))
+        files = {name: entry for entries in by_folder.values() for name, entry in entries.items()}
+        return shards, files
 
     def _write_lock(self) -> None:
         llm = self.plan.llm

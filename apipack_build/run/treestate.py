@@ -26,6 +26,7 @@ import xxhash
 
 from ..base import manifest
 from ..base.fsio import FileHasher
+from ..base.hashing import bytes_hash
 from .diff import scan_output
 
 TOP = ""  # the shard of the output folder itself and of every folder outside a package folder
@@ -37,6 +38,8 @@ class Shard:
     folders: list[str]  # relative to the output folder, "." for itself
     files: dict[str, list[str]]  # folder -> the names of the generated files in it
     clean: bool  # no unknown file when taken
+    #: the hash of the manifest's text of its files when taken (``manifest.Shard``), "-" if none
+    manifest: str = "-"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -44,6 +47,7 @@ class Shard:
             "folders": self.folders,
             "files": self.files,
             "clean": self.clean,
+            "manifest": self.manifest,
         }
 
     @classmethod
@@ -53,6 +57,7 @@ class Shard:
             [str(folder) for folder in data["folders"]],
             {str(k): [str(n) for n in v] for k, v in data["files"].items()},
             bool(data["clean"]),
+            str(data.get("manifest", "-")),
         )
 
 
@@ -144,9 +149,24 @@ def take(
     Each shard's signature is taken before the contents are checked and between two walks that
     must agree, so that a file written meanwhile moves it instead of passing unseen."""
     before = _record_line(record)
-    files = manifest.read(record, output_id)
-    if not files:
+    section = manifest.read_shards(record, output_id)
+    if section is None or not any(shard.text for shard in section.folders.values()):
         return None
+    texts = {folder: bytes_hash(shard.text.encode()) for folder, shard in section.folders.items()}
+    # a kept shard whose files' entries are the same text names the same files
+    kept = {
+        name: shard
+        for name, shard in (keep or {}).items()
+        if name != TOP and name in ignores and shard.manifest == texts.get(name)
+    }
+    files = {
+        name: entry
+        for folder, shard in section.folders.items()
+        if folder not in kept
+        for name, entry in shard.entries().items()
+    }
+    if any(manifest.outside(name) for name in files):
+        return None  # not a manifest apipack wrote
     by_folder: dict[str, list[str]] = {}
     for name in sorted(files):
         folder, _, base = name.rpartition("/")
@@ -154,11 +174,6 @@ def take(
     grouped: dict[str, dict[str, list[str]]] = {}  # shard -> folder -> names
     for folder, names in by_folder.items():
         grouped.setdefault(_shard_of(folder, ignores), {})[folder] = names
-    kept = {
-        name: shard
-        for name, shard in (keep or {}).items()
-        if name != TOP and name in ignores and shard.files == grouped.get(name, {})
-    }
     known = set(files)
     scanned = scan_output(output, ignores, known, skip=kept.keys())
     walked: dict[str, list[str]] = {}
@@ -169,7 +184,7 @@ def take(
     for name in (walked.keys() | grouped.keys()) - kept.keys():
         folders, named = walked.get(name, []), grouped.get(name, {})
         signature = _signature(output, folders, named)
-        shards[name] = Shard(signature, folders, named, name not in unknown)
+        shards[name] = Shard(signature, folders, named, name not in unknown, texts.get(name, "-"))
     checked = [
         name if folder == "." else f"{folder}/{name}"
         for shard in grouped.keys() - kept.keys()
