@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 # Only light modules here: a no-op `generate` answers from the fast path before doit, Jinja,
 # httpx or diskcache are loaded; each command imports the heavy parts it uses.
 from .base import manifest
+from .base.fsio import STAT_SHARDS
 from .base.hashing import bytes_hash
 from .base.lookup import LAST_BUILD, STATE_DIR, find_project_file, template_dirs
 from .engine import prepare
@@ -409,8 +410,11 @@ def cmd_clean(args: argparse.Namespace, cwd: Path) -> int:
         deleted, kept = build.delete_stale(recorded, {})
         for path in kept:
             print(f"kept {path}: edited by hand", file=sys.stderr)
-        for name in ("manifest.json", "doit.sqlite3", "filestat.json"):
+        for name in ("manifest.json", manifest.SHARDS_FILE, "doit.sqlite3", "filestat.json"):
             (build.state / name).unlink(missing_ok=True)
+        import shutil  # only here: the no-op path does not pay for it
+
+        shutil.rmtree(build.state / STAT_SHARDS, ignore_errors=True)
     finally:
         build.unlock()
     print(f"apipack: deleted {len(deleted)} generated file(s)")

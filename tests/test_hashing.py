@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import xxhash
 
-from apipack_build.base.fsio import FileHasher, confined, write_atomic
+from apipack_build.base.fsio import STAT_SHARDS, FileHasher, confined, write_atomic
 from apipack_build.base.hashing import bytes_hash, canonical_json, content_hash
 from apipack_build.errors import ConfigError
 
@@ -147,7 +147,7 @@ def test_hasher_saves_only_files_that_still_exist(tmp_path: Path) -> None:
     later.hash(tmp_path / "new")
     later.save()
 
-    text = cache.read_text()
+    text = "".join(shard.read_text() for shard in (tmp_path / STAT_SHARDS).glob("*.json"))
     assert str(kept) in text and str(tmp_path / "new") in text
     assert str(gone) not in text
 
@@ -213,3 +213,33 @@ def test_write_atomic_leaves_the_old_file_and_no_temporary_on_failure(tmp_path: 
 
     assert path.read_bytes() == b"intact\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f.txt"]
+
+
+def test_hasher_reads_and_writes_only_the_shards_of_the_folders_it_touches(tmp_path: Path) -> None:
+    """The stat cache is kept per folder: a build that hashes files of one folder rewrites that
+    folder's shard only, and a damaged shard costs its files a re-hash, nothing more."""
+    project = tmp_path / "project"
+    cache = project / ".apipack" / "filestat.json"
+    files = {name: project / "out" / name / "f.txt" for name in ("a", "b")}
+    for name, path in files.items():
+        path.parent.mkdir(parents=True)
+        path.write_bytes(name.encode())
+    first = FileHasher(cache)
+    for path in files.values():
+        first.remember(path, f"xxh3:{path.parent.name}")
+    first.save()
+    shards = sorted((project / ".apipack" / STAT_SHARDS).glob("*.json"))
+    assert len(shards) == 2
+    before = {shard: shard.stat().st_ino for shard in shards}  # rewritten: a new file
+
+    later = FileHasher(cache)
+    assert later.hash(files["a"]) == "xxh3:a"  # from its shard: not read again
+    files["a"].write_bytes(b"changed")
+    assert later.hash(files["a"]) == bytes_hash(b"changed")
+    later.save()
+    moved = [shard for shard in shards if shard.stat().st_ino != before[shard]]
+    assert len(moved) == 1
+
+    for shard in shards:
+        shard.write_text("{not json")
+    assert FileHasher(cache).hash(files["b"]) == bytes_hash(b"b")

@@ -5,6 +5,13 @@ remembers each hash with the file's full stat signature — nanosecond mtime and
 inode. A later run re-hashes a file only when that signature moved: a ``touch`` costs one hash,
 once, and rebuilds nothing. ctime cannot be set by tools, which closes the "same mtime, new
 content" hole of plain timestamp checks.
+
+The cache is kept in shards, one per folder up to three levels below the project (a package
+folder of the generated tree, ``specs``, ...), in ``filestat/`` beside the state files: a shard
+is read when a file in it is first hashed and written only when one of its entries changed, so
+an edit that touches a few folders of a project of 10,000 functions reads and writes those.
+Each entry stands on its own (checked against the file's stat signature), so shards written by
+different builds mix safely.
 """
 
 from __future__ import annotations
@@ -18,7 +25,8 @@ from pathlib import Path
 from ..errors import ConfigError
 from .hashing import bytes_hash
 
-_STAT_CACHE_VERSION = 1
+_STAT_CACHE_VERSION = 2
+STAT_SHARDS = "filestat"  # the folder of the stat cache's shards, beside its file name
 
 
 def joined(root: Path, relative: str) -> Path:
@@ -101,21 +109,31 @@ def sweep_temporaries(folder: Path, *, recursive: bool = True, of: str = "") -> 
     return swept
 
 
-_STORED: dict[str, tuple[list[int], dict[str, tuple[list[int], str]]]] = {}
+Entries = dict[str, tuple[list[int], str]]  # path -> its stat signature, the hash of its bytes
+
+#: the shards read by this process, by file: their stat signature and entries (a build makes
+#: two hashers of one cache: the fast path's, then the build's)
+_STORED: dict[str, tuple[list[int], Entries]] = {}
 
 
-def _stored_entries(cache_file: Path) -> dict[str, tuple[list[int], str]]:
-    """The entries of a stat cache file, parsed once per version of the file: a build makes
-    two hashers of it (the fast path's, then the build's), and at N = 10,000 it is 14 MB."""
-    signature = _signature(os.stat(cache_file))
-    known = _STORED.get(str(cache_file))
+def _stored_entries(shard_file: str, shard: str) -> Entries:
+    """The entries of a stat cache shard, parsed once per version of the file; {} if there is
+    none, or it is damaged or another shard's."""
+    try:
+        signature = _signature(os.stat(shard_file))
+    except OSError:
+        return {}
+    known = _STORED.get(shard_file)
     if known is None or known[0] != signature:
-        stored = json.loads(cache_file.read_text(encoding="utf-8"))
-        entries = {}
-        if stored.get("version") == _STAT_CACHE_VERSION:
-            entries = {k: (v[0], v[1]) for k, v in stored["files"].items()}
-        _STORED.clear()  # one project per process, as a rule: keep only the last
-        known = _STORED[str(cache_file)] = (signature, entries)
+        entries: Entries = {}
+        try:
+            with open(shard_file, encoding="utf-8") as handle:
+                stored = json.load(handle)
+            if stored.get("version") == _STAT_CACHE_VERSION and stored.get("shard") == shard:
+                entries = {k: (v[0], v[1]) for k, v in stored["files"].items()}
+        except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
+            entries = {}  # a damaged shard only costs re-hashing
+        known = _STORED[shard_file] = (signature, entries)
     return known[1]
 
 
@@ -133,21 +151,44 @@ def stat_signature(path: Path) -> list[int] | None:
 
 
 class FileHasher:
-    """Content hashes of files, cached on disk by stat signature. With a *parent*, a file it
-    does not know is hashed by the parent, and the entry kept: what a few hashes of a big
-    hasher were is then known on its own (the fast path's fingerprint keeps its inputs')."""
+    """Content hashes of files, cached on disk by stat signature (in shards beside
+    *cache_file*, whose name only says where). With a *parent*, a file it does not know is
+    hashed by the parent, and the entry kept: what a few hashes of a big hasher were is then
+    known on its own (the fast path's fingerprint keeps its inputs')."""
 
     def __init__(self, cache_file: Path | None = None, *, parent: FileHasher | None = None):
         self.cache_file = cache_file
         self.parent = parent
-        self.entries: dict[str, tuple[list[int], str]] = {}
+        self.entries: Entries = {}  # of the shards read so far, and what this hasher learnt
         self.dirty = False
         self.seen: set[str] = set()  # files found by this hasher: ``save`` need not look again
-        if cache_file is not None and cache_file.is_file():
-            try:
-                self.entries = dict(_stored_entries(cache_file))
-            except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
-                self.entries = {}  # a damaged cache only costs re-hashing
+        self._loaded: set[str] = set()
+        self._changed: set[str] = set()  # the shards to save
+        self._base = f"{cache_file.parent.parent}/" if cache_file is not None else ""
+
+    def _shard_of(self, key: str) -> str:
+        """A file's shard: its folder up to three levels below the project ("/" outside it)."""
+        if not key.startswith(self._base):
+            return "/"
+        folder = key[len(self._base) :].rpartition("/")[0]
+        return "/".join(folder.split("/", 3)[:3])
+
+    def _shard_file(self, shard: str) -> str:
+        assert self.cache_file is not None
+        name = bytes_hash(shard.encode("utf-8")).split(":", 1)[-1][:20]
+        return f"{self.cache_file.parent}/{STAT_SHARDS}/{name}.json"
+
+    def _known(self, key: str, shard: str) -> tuple[list[int], str] | None:
+        if self.cache_file is not None and shard not in self._loaded:
+            self._loaded.add(shard)
+            for path, entry in _stored_entries(self._shard_file(shard), shard).items():
+                self.entries.setdefault(path, entry)
+        return self.entries.get(key)
+
+    def _learn(self, key: str, shard: str, signature: list[int], digest: str) -> None:
+        self.entries[key] = (signature, digest)
+        self._changed.add(shard)
+        self.dirty = True
 
     def hash(self, path: Path | str) -> str | None:
         """The content hash of *path*, or None if it does not exist."""
@@ -158,19 +199,18 @@ class FileHasher:
             return None
         signature = _signature(stat)
         self.seen.add(key)
-        known = self.entries.get(key)
+        shard = self._shard_of(key)
+        known = self._known(key, shard)
         if known is not None and known[0] == signature:
             return known[1]
         if self.parent is not None:
             digest = self.parent.hash(key)
             if digest is not None:
-                self.entries[key] = (signature, digest)
-                self.dirty = True
+                self._learn(key, shard, signature, digest)
             return digest
         with open(key, "rb") as handle:
             digest = bytes_hash(handle.read())
-        self.entries[key] = (signature, digest)
-        self.dirty = True
+        self._learn(key, shard, signature, digest)
         return digest
 
     def to_json(self) -> dict[str, list[object]]:
@@ -191,18 +231,26 @@ class FileHasher:
 
     def remember(self, path: Path, digest: str) -> None:
         """Record the hash of bytes we just wrote, sparing a re-read."""
-        self.entries[str(path)] = (_signature(path.stat()), digest)
-        self.seen.add(str(path))
-        self.dirty = True
+        key = str(path)
+        shard = self._shard_of(key)
+        self._known(key, shard)  # read its shard first, so that saving it keeps the others
+        self._learn(key, shard, _signature(path.stat()), digest)
+        self.seen.add(key)
 
     def save(self) -> None:
+        """Write the shards whose entries changed, without the files that no longer exist."""
         if self.cache_file is None or not self.dirty:
             return
-        files = {
-            k: [sig, digest]
-            for k, (sig, digest) in self.entries.items()
-            if k in self.seen or os.path.exists(k)  # strings: thousands of entries per build
-        }
-        payload = json.dumps({"version": _STAT_CACHE_VERSION, "files": files}, sort_keys=True)
-        write_atomic(self.cache_file, payload.encode("utf-8"))
+        by_shard: dict[str, dict[str, list[object]]] = {shard: {} for shard in self._changed}
+        for key, (signature, digest) in self.entries.items():
+            found = by_shard.get(self._shard_of(key))
+            # strings: thousands of entries per build
+            if found is not None and (key in self.seen or os.path.exists(key)):
+                found[key] = [signature, digest]
+        for shard, files in sorted(by_shard.items()):
+            payload = {"version": _STAT_CACHE_VERSION, "shard": shard, "files": files}
+            text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+            write_atomic(Path(self._shard_file(shard)), text.encode("utf-8"))
+        self._changed.clear()
         self.dirty = False
+        self.cache_file.unlink(missing_ok=True)  # an older apipack's whole cache, if any
