@@ -233,7 +233,7 @@ def test_a_moved_model_server_keeps_the_fast_path_and_the_plan(
         )
         plan = prepare([folder]).plan
         assert plan.reused_tasks > 0  # tools.yml's tasks, from the memo
-        assert {t.name.split("/")[0] for t in plan.tasks if t.reused} == {"llm-tools"}
+        assert {t.name.split("/")[0] for t in plan.every_task() if t.reused} == {"llm-tools"}
         assert moved.chat_count == 0
     finally:
         moved.stop()

@@ -223,7 +223,7 @@ def test_an_edit_replans_only_its_spec_file(tmp_path: Path) -> None:
     plan = prepare([root], offline=True).plan
 
     # beta's two tasks (its function, its package index) come from the memo, unread
-    assert sorted(t.name for t in plan.tasks if t.reused) == [
+    assert sorted(t.name for t in plan.every_task() if t.reused) == [
         "beta/text/docs/_package",
         "beta/text/docs/fn_c",
     ]
@@ -247,7 +247,7 @@ def test_a_template_edit_replans_only_the_spec_files_that_render_it(tmp_path: Pa
 
     plan = prepare([root], offline=True).plan
 
-    assert sorted(t.name for t in plan.tasks if t.reused) == [
+    assert sorted(t.name for t in plan.every_task() if t.reused) == [
         "alpha/text/docs/_package",
         "alpha/text/docs/fn_a",
     ]

@@ -16,10 +16,10 @@ changed (``globals``, the lock) makes every spec fresh.
 
 The file is one line per spec file, so that a spec reused unchanged costs a comparison of hashes,
 not a parse: first a header (JSON: version, output, globals, lock, and the hash of the lines
-below it, checked on reading), then per spec file, sorted,
-its path (a JSON string), the hash of its bytes, what its check reads (JSON: implementations,
-templates, folders) and what it yielded (JSON: tasks, lock entries), separated by tabs. The last
-part is parsed only when asked for, and a build that reuses a spec copies its line as it is; the
+below it, checked on reading), then per spec file, sorted, its path (a JSON string), the hash of
+its bytes, what its check reads (JSON: implementations, templates, folders, and how many tasks
+and files it yielded), its tasks and its lock entries (JSON), separated by tabs. The last two
+are parsed only when asked for, and a build that reuses a spec copies its line as it is; the
 hash of a line names what the spec yielded (``SpecYield.digest``: the manifest keeps its files'
 entries by it). JSON is compact with sorted keys; a damaged or older file is ignored.
 """
@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from ..base.fsio import FileHasher, joined_str, write_atomic
-from ..base.hashing import bytes_hash
+from ..base.hashing import bytes_hash, content_hash
 
 MEMO_VERSION = 3
 MEMO_FILE = "plan.json"  # in STATE_DIR
@@ -53,34 +53,46 @@ class MemoTask:
 @dataclass(frozen=True)
 class SpecYield:
     """What one spec file yielded, and the hashes of what it was made from. Read from the memo,
-    its tasks and lock entries are parsed from *line* when first asked for."""
+    its tasks and its lock entries are each parsed from *line* when first asked for."""
 
     hash: str
     implementations: Mapping[str, str]  # project-relative path -> hash
     folders: tuple[tuple[str, tuple[str, ...]], ...]  # package folder, its ignore globs
     templates: Mapping[str, str]  # the templates its plan read -> the hash of each one's text
+    counts: tuple[int, int]  # of its tasks, of their files
+    key: str  # ``yield_key`` of its tasks and lock entries
     given: tuple[tuple[MemoTask, ...], tuple[Mapping[str, Any], ...]] | None = None
     line: bytes = field(default=b"", repr=False)  # as the memo holds it, when read from one
 
+    @classmethod
+    def of(
+        cls,
+        hash: str,
+        implementations: Mapping[str, str],
+        tasks: tuple[MemoTask, ...],
+        folders: tuple[tuple[str, tuple[str, ...]], ...],
+        lock: tuple[Mapping[str, Any], ...],
+        templates: Mapping[str, str],
+    ) -> SpecYield:
+        counts = (len(tasks), sum(len(task.files) for task in tasks))
+        key = yield_key([(task.name, task.key) for task in tasks], lock)
+        return cls(hash, implementations, folders, templates, counts, key, (tasks, lock))
+
     @cached_property
-    def _yielded(self) -> tuple[tuple[MemoTask, ...], tuple[Mapping[str, Any], ...]]:
-        if self.given is not None:
-            return self.given
-        data = json.loads(self.line.rsplit(b"\t", 1)[1])
-        tasks = tuple(
-            MemoTask(str(name), str(rule), str(key), {str(p): str(h) for p, h in files.items()})
-            for name, rule, key, files in data["tasks"]
-        )
-        return tasks, tuple(dict(lock) for lock in data["lock"])
-
-    @property
     def tasks(self) -> tuple[MemoTask, ...]:
-        return self._yielded[0]
+        if self.given is not None:
+            return self.given[0]
+        return tuple(
+            MemoTask(str(name), str(rule), str(key), {str(p): str(h) for p, h in files.items()})
+            for name, rule, key, files in json.loads(self.line.split(b"\t")[3])
+        )
 
-    @property
+    @cached_property
     def lock(self) -> tuple[Mapping[str, Any], ...]:
         """The lock entries of its LLM-written bodies."""
-        return self._yielded[1]
+        if self.given is not None:
+            return self.given[1]
+        return tuple(dict(entry) for entry in json.loads(self.line.split(b"\t")[4]))
 
     @cached_property
     def digest(self) -> str:
@@ -95,13 +107,12 @@ class SpecYield:
             "implementations": dict(self.implementations),
             "templates": dict(self.templates),
             "folders": [[folder, list(ignore)] for folder, ignore in self.folders],
+            "counts": list(self.counts),
+            "key": self.key,
         }
-        yielded = {
-            "tasks": [[t.name, t.rule, t.key, dict(t.files)] for t in self.tasks],
-            "lock": list(self.lock),
-        }
-        parts = [json.dumps(spec), json.dumps(self.hash), _compact(check), _compact(yielded)]
-        return "\t".join(parts).encode("utf-8")
+        tasks = [[t.name, t.rule, t.key, dict(t.files)] for t in self.tasks]
+        parts = [json.dumps(spec), json.dumps(self.hash), _compact(check), _compact(tasks)]
+        return "\t".join([*parts, _compact(list(self.lock))]).encode("utf-8")
 
     def current(
         self,
@@ -127,6 +138,12 @@ class SpecYield:
             for task in self.tasks
             for path, digest in task.files.items()
         )
+
+
+def yield_key(tasks: Iterable[tuple[str, str]], lock: Iterable[Mapping[str, Any]]) -> str:
+    """What a spec file yielded, named the same whether planned afresh or taken from the memo:
+    the name and key of each of its tasks (in plan order) and its lock entries."""
+    return content_hash({"tasks": [list(task) for task in tasks], "lock": list(lock)})
 
 
 @dataclass(frozen=True)
@@ -165,13 +182,16 @@ def read(path: Path) -> Memo | None:
 
 
 def _spec_yield(line: bytes) -> tuple[str, SpecYield]:
-    spec, digest, check, _ = line.split(b"\t")
+    spec, digest, check, _, _ = line.split(b"\t")
     data = json.loads(check)
+    tasks, files = data["counts"]
     found = SpecYield(
         str(json.loads(digest)),
         {str(k): str(v) for k, v in data["implementations"].items()},
         tuple((str(folder), tuple(map(str, ignore))) for folder, ignore in data["folders"]),
         {str(name): str(digest) for name, digest in data["templates"].items()},
+        (int(tasks), int(files)),
+        str(data["key"]),
         line=line,
     )
     return str(json.loads(spec)), found

@@ -101,7 +101,7 @@ class SpecPart:
     hash: str  # of its bytes, as planned
     implementations: Mapping[str, str]  # the files it names -> their hashes, as planned
     packages: tuple[str, ...]
-    tasks: tuple[str, ...]
+    tasks: tuple[str, ...]  # planned afresh: a reused one's are ``reused.tasks``
     folders: tuple[str, ...]
     templates: Mapping[str, str]  # the templates it read -> their hashes, as planned
     reused: SpecYield | None = None
@@ -111,7 +111,7 @@ class SpecPart:
 class Plan:
     effective: Effective
     output: Path
-    tasks: tuple[RenderTask, ...]
+    tasks: tuple[RenderTask, ...]  # planned afresh: the reused ones are in ``parts``
     packages: tuple[PackageDir, ...]
     renderer: Renderer
     llm: LLMStep
@@ -124,12 +124,25 @@ class Plan:
     globals_key: str = ""
 
     @property
+    def reused(self) -> tuple[SpecYield, ...]:
+        """What the spec files it took from the memo yielded: their tasks are not in ``tasks``."""
+        return tuple(part.reused for part in self.parts if part.reused is not None)
+
+    @property
     def reused_tasks(self) -> int:
-        return sum(1 for task in self.tasks if task.reused)
+        return sum(found.counts[0] for found in self.reused)
+
+    @property
+    def file_count(self) -> int:
+        return sum(len(t.files) for t in self.tasks) + sum(y.counts[1] for y in self.reused)
+
+    def every_task(self) -> tuple[RenderTask, ...]:
+        """``tasks`` and, made from the memo, the reused ones (parses their memo lines)."""
+        return self.tasks + tuple(task for found in self.reused for task in _stubs(found))
 
     @property
     def files(self) -> dict[str, tuple[RenderTask, PlannedFile]]:
-        return {f.path: (task, f) for task in self.tasks for f in task.files}
+        return {f.path: (task, f) for task in self.every_task() for f in task.files}
 
 
 def spec_files(effective: Effective, explicit: Sequence[Path] = ()) -> list[Path]:
@@ -381,7 +394,7 @@ def make_plan(
     for path in specs:
         rel = _relative(path, root)
         found = reused.get(rel)
-        part_tasks = planned.pop(rel, []) if found is None else _stubs(found)
+        part_tasks = planned.pop(rel, []) if found is None else []  # reused: in ``parts``
         tasks.extend(part_tasks)
         if hasher is not None:
             parts.append(_part(rel, found, part_tasks, read, hasher))
@@ -485,7 +498,7 @@ def _part(
 ) -> SpecPart:
     names = tuple(task.name for task in tasks)
     if found is not None:
-        return SpecPart(rel, found.hash, found.implementations, (), names, (), {}, found)
+        return SpecPart(rel, found.hash, found.implementations, (), (), (), {}, found)
     root = read.root
     targets = [t for t in read.targets if read.sources.get(t.package.source) == rel]
     named = {r for t in targets for f in t.package.functions for r in f.implementation.values()}

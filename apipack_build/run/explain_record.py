@@ -35,6 +35,7 @@ from ..errors import ApipackError
 
 if TYPE_CHECKING:
     from ..ask.step import Need
+    from ..plan.memo import SpecYield
     from ..plan.plan import RenderTask
     from ..spec import Function, Package
     from .graph import TaskGraph
@@ -56,7 +57,7 @@ def record(build: TaskGraph) -> None:
     """Write ``.apipack/explain.json`` for *build*: each task's inputs, status and causes. The
     shards of the spec files the plan reused are copied from the last record unread."""
     path = build.state / RECORD_FILE
-    carried = {part.spec: part for part in build.plan.parts if part.reused is not None}
+    carried = {part.spec: part.reused for part in build.plan.parts if part.reused is not None}
     found = record_lines(path)
     header, lines = found if found is not None else (None, {})
     try:
@@ -70,10 +71,10 @@ def record(build: TaskGraph) -> None:
         _decide(previous, current)
     bodies = {key: compact(shard) for key, shard in _split(current, _owners(build)).items()}
     fresh = sorted(bodies)
-    for key, part in carried.items():
+    for key, reused in carried.items():
         line = lines.get(key)
         if line is None or header is None or not intact(header, key, line):
-            line = compact(_unrecorded(build, part.tasks))
+            line = compact(_unrecorded(reused))
         bodies[key] = line
     removed = sorted(set(previous["tasks"]) - set(current["tasks"])) if previous else []
     head = {
@@ -133,19 +134,25 @@ def _split(
     return shards
 
 
-def _unrecorded(build: TaskGraph, names: tuple[str, ...]) -> dict[str, Any]:
+def _task_keys(build: TaskGraph) -> str:
+    try:
+        return _short(build.yielded())
+    except ApipackError:  # a reply never came: the manifest task did not run
+        return "-"
+
+
+def _unrecorded(found: SpecYield) -> dict[str, Any]:
     """The shard of a reused spec file the last record lacks (it was lost): its tasks, up to
     date, naming no inputs."""
-    keys = {task.name: task.key for task in build.plan.tasks if task.reused}
     tasks = {
-        name: {
+        task.name: {
             "kind": "render",
-            "key": _trim(keys.get(name, "")) if keys.get(name) else "",
+            "key": _trim(task.key) if task.key else "",
             "templates": 0,
             "inputs": {},
             "status": UP_TO_DATE,
         }
-        for name in names
+        for task in found.tasks
     }
     empty: dict[str, Any] = {"functions": {}, "rules": {}, "templates": {}}
     return {**empty, "template_sets": [[]], "tasks": tasks}
@@ -190,16 +197,11 @@ class _Recorder:
                 "inputs": {"prompt": self._prompt(need)},
                 "status": outcomes.get(name, UP_TO_DATE),  # else answered without asking
             }
-        resolved = []
-        for planned in build.plan.tasks:
-            if planned.reused:  # planned from the memo, unread: its shard is copied (``record``)
-                resolved.append(planned)
-                continue
+        for planned in build.plan.tasks:  # the reused' shards are copied (``record``)
             try:
                 task = build.resolved(planned)
             except ApipackError:  # its LLM reply never came: the task did not run
                 task = planned
-            resolved.append(task)
             tasks[task.name] = self._render_task(task, outcomes.get(task.name, NOT_RUN))
         if self.before and build.plan.reused_tasks:  # settings are the same for every task
             for setting, value in self.before["settings"].items():
@@ -208,7 +210,7 @@ class _Recorder:
             "kind": "manifest",
             "key": "",
             "inputs": {
-                "task-keys": _short([[t.name, t.key] for t in resolved]),
+                "task-keys": _task_keys(build),
                 "lock": self._lock_hash(),
             },
             "status": outcomes.get(MANIFEST_TASK, NOT_RUN),

@@ -230,12 +230,9 @@ def plan_memo(build: TaskGraph) -> memo.Memo:
             for name in part.tasks
         )
         lock = tuple(entry for ident, entry in sorted(locked.items()) if ident[0] in part.packages)
-        specs[part.spec] = memo.SpecYield(
-            part.hash,
-            part.implementations,
-            tuple((folder, ignores[folder]) for folder in part.folders),
-            part.templates,
-            given=(tasks, lock),
+        folders = tuple((folder, ignores[folder]) for folder in part.folders)
+        specs[part.spec] = memo.SpecYield.of(
+            part.hash, part.implementations, tasks, folders, lock, part.templates
         )
     return memo.Memo(
         build.output_id,

@@ -37,6 +37,7 @@ from ..base.lookup import FINGERPRINT_FILE, LAST_BUILD, STATE_DIR
 from ..base.summary import Summary, summary_bytes
 from ..errors import ApipackError, BusyError
 from ..load.registry import registry
+from ..plan import memo
 from ..plan.plan import Plan, RenderTask
 from .progress import Progress, metering
 
@@ -131,9 +132,7 @@ class TaskGraph:
                 "verbosity": 0,
             }
         names = []
-        for task in self.plan.tasks:
-            if task.reused:
-                continue  # its files hold what its key makes: doit need not look at it
+        for task in self.plan.tasks:  # not the reused: their files hold what their keys make
             names.append(task.name)
             yield {
                 "basename": self.basename,
@@ -172,6 +171,12 @@ class TaskGraph:
         if task.name not in self._resolved:
             self._resolved[task.name] = task.resolve()
         return self._resolved[task.name]
+
+    def _resolved_if_answered(self, task: RenderTask) -> RenderTask:
+        try:
+            return self.resolved(task)
+        except ApipackError:  # its LLM reply never came (a failed build's explain record)
+            return task
 
     def resolved_tasks(self) -> list[RenderTask]:
         return [self.resolved(task) for task in self.plan.tasks]
@@ -260,13 +265,35 @@ class TaskGraph:
         return self._plan_key
 
     def _new_plan_key(self) -> str:
-        return content_hash(
-            {
-                "output": self.output_id,
-                "tasks": [[t.name, t.key] for t in self.resolved_tasks()],
-                "llm": [[*ident, entry] for ident, entry in sorted(self.lock_entries().items())],
-            }
-        )
+        return content_hash({"output": self.output_id, **self.yielded()})
+
+    def yielded(self) -> dict[str, list[list[Any]]]:
+        """Every task's key and lock entry, those of a spec file the plan remembers named by
+        ``memo.yield_key``: the same whether it was taken from the memo or planned afresh."""
+        resolved = {task.name: self._resolved_if_answered(task) for task in self.plan.tasks}
+        locked = self.lock_entries()
+        specs: list[list[Any]] = []
+        owned_tasks: set[str] = set()
+        owned_packages: set[str] = set()
+        for part in self.plan.parts:
+            if part.reused is not None:
+                specs.append([part.spec, part.reused.key])
+                continue
+            tasks = [(name, resolved[name].key) for name in part.tasks]
+            lock = [entry for ident, entry in sorted(locked.items()) if ident[0] in part.packages]
+            specs.append([part.spec, memo.yield_key(tasks, lock)])
+            owned_tasks.update(part.tasks)
+            owned_packages.update(part.packages)
+        kept = self.plan.llm.kept
+        return {
+            "specs": specs,
+            "tasks": [[n, t.key] for n, t in resolved.items() if n not in owned_tasks],
+            "llm": [
+                [*ident, entry]
+                for ident, entry in sorted(locked.items())
+                if ident not in kept and ident[0] not in owned_packages
+            ],
+        }
 
     def lock_entries(self) -> dict[tuple[str, str, str], dict[str, Any]]:
         """The lock as this build leaves it (packages outside a partial build keep theirs)."""
@@ -311,13 +338,20 @@ class TaskGraph:
             if shard is not None and shard.source == source:
                 shards[folder] = shard
         by_folder: dict[str, dict[str, manifest.Entry]] = {}
+        for found in self.plan.reused:
+            if all(folder in shards for folder, _ in found.folders):
+                continue
+            for memo_task in found.tasks:  # its entries not all copied: from its memo line
+                paths = sorted(memo_task.files)
+                if not paths or manifest.folder_of(paths[0]) in shards:
+                    continue
+                for path in paths:
+                    recorded = manifest.Entry(memo_task.files[path], memo_task.name, memo_task.key)
+                    by_folder.setdefault(manifest.folder_of(path), {})[path] = recorded
         out = str(self.output)
-        for task in self.resolved_tasks():
-            folder = manifest.folder_of(task.files[0].path) if task.files else ""
-            if folder in shards:
-                continue  # copied: every file of a task is in its package folder
+        for task in self.resolved_tasks():  # planned afresh: in folders of no reused spec file
             for planned in task.files:
-                digest = planned.recorded or self.hasher.hash(joined_str(out, planned.path))
+                digest = self.hasher.hash(joined_str(out, planned.path))
                 entry = manifest.Entry(digest or "", task.name, task.key)
                 by_folder.setdefault(manifest.folder_of(planned.path), {})[planned.path] = entry
         for folder, entries in by_folder.items():
@@ -461,6 +495,7 @@ class _ManifestCurrent:
             return False
         recorded = manifest.read(self.build.manifest_path, self.build.output_id)
         planned = {f.path for t in self.build.resolved_tasks() for f in t.files}
+        planned.update(path for y in self.build.plan.reused for t in y.tasks for path in t.files)
         lock_kept = not self.build.plan.llm.bodies or self.build.plan.llm.lock_path.is_file()
         return set(recorded) == planned and lock_kept
 

@@ -128,8 +128,7 @@ class Reporter:
     def complete_run(self) -> None:
         summary = self.build.summary
         summary.seconds = time.perf_counter() - self.started
-        planned = sum(len(t.files) for t in self.build.plan.tasks)
-        summary.files_unchanged = planned - summary.files_written
+        summary.files_unchanged = self.build.plan.file_count - summary.files_written
         self.build.done_writing()
         self.build.hasher.save()
         self.build.plan.renderer.save()
