@@ -5,10 +5,11 @@ key, with a request-key index for builds that cannot learn the model digest. The
 ``apipack.lock``, is committed YAML: sorted, stable, fields in reading order, code as block text.
 
 Parsing and writing YAML costs seconds for a lock of ten thousand functions, so beside the lock
-``.apipack/lock.json`` keeps its entries as JSON with each entry's YAML text, for the lock bytes
-whose hash it names: a build reads the lock from there while the bytes match, and writes the
-lock from the entries' kept texts, dumping only entries that changed. It is only an index; the
-lock stays what is committed and trusted.
+``.apipack/lock.json`` keeps its entries, one JSON line each with the entry's YAML text, for the
+lock bytes whose hash its first line names: a build reads the lock from there while the bytes
+match, and writes the lock from the entries' kept texts and the index from their kept lines,
+dumping only entries that changed. It is only an index; the lock stays what is committed and
+trusted.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 import diskcache
 import yaml
 
-from ..base.fsio import write_atomic
+from ..base.fsio import stat_signature, write_atomic
 from ..base.hashing import bytes_hash, content_hash
 from ..base.lookup import STATE_DIR
 from ..errors import ApipackError
@@ -31,7 +32,7 @@ from ..load.yamlsrc import refuse_aliases
 CACHE_ARCHIVE_VERSION = 1
 LOCK_VERSION = 1
 LOCK_INDEX = "lock.json"  # in STATE_DIR beside the lock
-LOCK_INDEX_VERSION = 1
+LOCK_INDEX_VERSION = 2
 Ident = tuple[str, str, str]  # package, function, language
 #: the order of fields in a lock entry: what a reviewer reads first comes first
 LOCK_FIELDS = (
@@ -228,7 +229,7 @@ def read_lock(path: Path) -> dict[Ident, dict[str, Any]]:
         data = path.read_bytes()
         indexed = _read_index(path, bytes_hash(data))
         if indexed is not None:
-            return _by_ident([entry for entry, _ in indexed], shown, advice)
+            return _by_ident([entry for entry, _, _ in indexed], shown, advice)
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ApipackError(
@@ -273,15 +274,39 @@ def _index_path(lock: Path) -> Path:
     return lock.parent / STATE_DIR / LOCK_INDEX
 
 
-def _read_index(lock: Path, digest: str) -> list[tuple[dict[str, Any], str]] | None:
-    """The entries and their YAML texts of the lock whose bytes hash to *digest*, if kept."""
-    try:
-        data = json.loads(_index_path(lock).read_text(encoding="utf-8"))
-        if data.get("version") != LOCK_INDEX_VERSION or data.get("lock") != digest:
-            return None
-        return [(dict(entry), str(text)) for entry, text in data["entries"]]
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None  # missing, damaged or of other bytes: the lock itself is read
+_Indexed = tuple[dict[str, Any], str, bytes]  # a lock entry, its YAML text, its index line
+
+#: the last index read, by file: its stat signature and what it held
+_INDEX_READ: dict[str, tuple[list[int] | None, tuple[str, list[_Indexed]]]] = {}
+
+
+def _read_index(lock: Path, digest: str) -> list[_Indexed] | None:
+    """The entries, their YAML texts and their index lines of the lock whose bytes hash to
+    *digest*, if kept. Parsed once per version of the index: a build reads the lock, then
+    writes it."""
+    path = _index_path(lock)
+    signature = stat_signature(path)
+    known = _INDEX_READ.get(str(path))
+    if known is None or known[0] != signature or signature is None:
+        try:
+            first, *lines = path.read_bytes().split(b"\n")
+            header = json.loads(first)
+            if header.get("version") != LOCK_INDEX_VERSION or lines[-1:] != [b""]:
+                return None
+            found = [_indexed(line) for line in lines[:-1]]
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None  # missing, damaged or of other bytes: the lock itself is read
+        known = _INDEX_READ[str(path)] = (signature, (str(header.get("lock")), found))
+        if len(_INDEX_READ) > 1:  # one project per process, as a rule: keep only the last
+            for other in [name for name in _INDEX_READ if name != str(path)]:
+                del _INDEX_READ[other]
+    lock_digest, entries = known[1]
+    return entries if lock_digest == digest else None
+
+
+def _indexed(line: bytes) -> _Indexed:
+    entry, text = json.loads(line)
+    return dict(entry), str(text), line
 
 
 def _str_presenter(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
@@ -314,34 +339,36 @@ def write_lock(path: Path, entries: dict[Ident, dict[str, Any]]) -> bool:
     rows = [{name: entries[k].get(name, "") for name in LOCK_FIELDS} for k in sorted(entries)]
     old = path.read_bytes() if path.is_file() else None
     # by function: an entry's key would hash its code, thousands of times at N = 10,000
-    kept = {
-        _ident(entry): (entry, text)
-        for entry, text in _read_index(path, bytes_hash(old or b"")) or []
-    }
-    texts = [_kept_text(kept.get(_ident(row)), row) or _entry_yaml(row) for row in rows]
+    kept = {_ident(found[0]): found for found in _read_index(path, bytes_hash(old or b"")) or []}
+    indexed = [_kept(kept.get(_ident(row)), row) or _new_indexed(row) for row in rows]
     body = (
         f"version: {LOCK_VERSION}\nentries:\n"
         if rows
         else f"version: {LOCK_VERSION}\nentries: []\n"
     )
-    data = (LOCK_HEADER + body + "".join(texts)).encode("utf-8")
-    index = {
-        "version": LOCK_INDEX_VERSION,
-        "lock": bytes_hash(data),
-        "entries": list(zip(rows, texts, strict=True)),
-    }
+    data = (LOCK_HEADER + body + "".join(text for _, text, _ in indexed)).encode("utf-8")
     if old != data:
         write_atomic(path, data)
     if not kept or old != data:
-        text = json.dumps(index, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        write_atomic(_index_path(path), text.encode("utf-8"))
+        header = {"version": LOCK_INDEX_VERSION, "lock": bytes_hash(data)}
+        lines = [_compact(header), *(line for _, _, line in indexed)]
+        write_atomic(_index_path(path), b"\n".join(lines) + b"\n")
     return old != data
+
+
+def _new_indexed(row: dict[str, Any]) -> _Indexed:
+    text = _entry_yaml(row)
+    return row, text, _compact([row, text])
+
+
+def _compact(data: object) -> bytes:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def _ident(entry: dict[str, Any]) -> tuple[str, str, str]:
     return (str(entry.get("package")), str(entry.get("function")), str(entry.get("language")))
 
 
-def _kept_text(kept: tuple[dict[str, Any], str] | None, row: dict[str, Any]) -> str | None:
-    """The YAML text the lock held for *row*, if it held this very entry."""
-    return kept[1] if kept is not None and kept[0] == row else None
+def _kept(kept: _Indexed | None, row: dict[str, Any]) -> _Indexed | None:
+    """The index's entry for *row*, if the lock held this very entry."""
+    return kept if kept is not None and kept[0] == row else None
