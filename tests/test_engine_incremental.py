@@ -31,7 +31,7 @@ def test_first_build_writes_every_file(project: Project) -> None:
     assert {p.name for p in project.state.iterdir()} >= {
         "doit.sqlite3",
         "manifest.json",
-        "filestat.json",
+        "filestat",
         "build.lock",
     }
 

@@ -108,6 +108,16 @@ class SpecPart:
 
 
 @dataclass(frozen=True)
+class SpecGroup:
+    """The tasks and packages of one spec file of a plan (``memo.yield_key`` names them)."""
+
+    spec: str
+    tasks: tuple[str, ...]  # planned afresh
+    packages: tuple[str, ...]  # planned afresh
+    reused: SpecYield | None  # taken from the memo instead
+
+
+@dataclass(frozen=True)
 class Plan:
     effective: Effective
     output: Path
@@ -122,6 +132,7 @@ class Plan:
     #: ``load.inputs.globals_key`` (without the templates' texts) as planned; "" when not
     #: remembered
     globals_key: str = ""
+    groups: tuple[SpecGroup, ...] = ()  # per spec file, whether remembered or not
 
     @property
     def reused(self) -> tuple[SpecYield, ...]:
@@ -391,11 +402,19 @@ def make_plan(
             )
     tasks: list[RenderTask] = []
     parts: list[SpecPart] = []
+    groups: list[SpecGroup] = []
+    packages_of: dict[str, set[str]] = {}
+    for target in read.targets:
+        packages_of.setdefault(read.sources.get(target.package.source, ""), set()).add(
+            target.package.name
+        )
     for path in specs:
         rel = _relative(path, root)
         found = reused.get(rel)
         part_tasks = planned.pop(rel, []) if found is None else []  # reused: in ``parts``
         tasks.extend(part_tasks)
+        names = tuple(task.name for task in part_tasks)
+        groups.append(SpecGroup(rel, names, tuple(sorted(packages_of.get(rel, ()))), found))
         if hasher is not None:
             parts.append(_part(rel, found, part_tasks, read, hasher))
     tasks.extend(task for rest in planned.values() for task in rest)  # a gathered package
@@ -421,6 +440,7 @@ def make_plan(
         tuple(sorted(implementation_files)),
         tuple(parts) if remembered else (),
         globals_key,
+        tuple(groups),
     )
 
 

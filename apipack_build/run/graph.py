@@ -275,7 +275,7 @@ class TaskGraph:
         specs: list[list[Any]] = []
         owned_tasks: set[str] = set()
         owned_packages: set[str] = set()
-        for part in self.plan.parts:
+        for part in self.plan.groups:
             if part.reused is not None:
                 specs.append([part.spec, part.reused.key])
                 continue
