@@ -431,8 +431,9 @@ def test_doit_workers_exit_when_generate_is_killed(tmp_path: Path, fake: FakeLLM
 STATE_FILES = [
     ".apipack/fingerprint.json",
     ".apipack/plan.json",
-    ".apipack/filestat.json",
     ".apipack/manifest.json",
+    ".apipack/manifest.shards",
+    ".apipack/lock.json",
     ".apipack/last-build.json",
     ".apipack/doit.sqlite3",
     ".apipack/cache/cache.db",

@@ -70,7 +70,7 @@ def test_doit_builds_both_then_nothing_then_only_what_an_edit_touches(
     assert _generated(mono, BILLING) and _generated(mono, INVENTORY)
     for service in (BILLING, INVENTORY):
         state = mono.root / service / ".apipack"
-        assert {"manifest.json", "filestat.json", "build.lock"} <= {p.name for p in state.iterdir()}
+        assert {"manifest.json", "filestat", "build.lock"} <= {p.name for p in state.iterdir()}
     assert "# billing" in catalog and "# inventory" in catalog
     # the same bytes as `apipack generate` in the project folder
     alone = Project(tmp_path / "alone", site, mono.home)
