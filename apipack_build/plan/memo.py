@@ -3,7 +3,8 @@
 After a successful ``generate``, ``.apipack/plan.json`` holds per spec file: the hash of its bytes
 and of each implementation file it names, the tasks planned from it (name, rule, key, and each
 file with the hash it holds), its package folders, the lock entries of its LLM-written bodies
-and the templates its plan read (each name with the hash of its text, includes followed);
+and the templates its plan read (each name with the hash of its text, includes followed), the
+templates each task renders (by name, includes not followed) and its normalized package as JSON;
 beside them ``globals`` (the hash of settings, rules, engine code and the template folders'
 files but the templates' texts: ``load.inputs.globals_key``) and the lock's hash as that build
 left it.
@@ -11,7 +12,9 @@ left it.
 The next build re-reads only the spec files whose entry does not match — other bytes, another
 implementation file, a template it read whose text changed, or an output that no longer holds
 its bytes — and takes every other spec's tasks from here, without loading, rendering or handing
-them to doit: their keys are content hashes of inputs that did not change. Anything else that
+them to doit: their keys are content hashes of inputs that did not change. A spec file of which
+only templates changed is re-planned from its remembered package, and only its tasks that render
+a changed template are keyed and rendered again (``plan.retemplate``). Anything else that
 changed (``globals``, the lock) makes every spec fresh. The format is JSON with sorted keys; a
 damaged or older file is ignored.
 """
@@ -27,7 +30,7 @@ from typing import Any
 from ..base.fsio import FileHasher, joined_str, write_atomic
 from ..base.hashing import bytes_hash
 
-MEMO_VERSION = 2
+MEMO_VERSION = 3
 MEMO_FILE = "plan.json"  # in STATE_DIR
 
 Ident = tuple[str, str, str]  # package, function, language
@@ -39,6 +42,7 @@ class MemoTask:
     rule: str
     key: str
     files: Mapping[str, str]  # path in the output folder -> hash of its bytes
+    templates: tuple[str, ...] = ()  # the templates its files render (includes not followed)
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,8 @@ class SpecYield:
     folders: tuple[tuple[str, tuple[str, ...]], ...]  # package folder, its ignore globs
     lock: tuple[Mapping[str, Any], ...]  # the lock entries of its LLM-written bodies
     templates: Mapping[str, str]  # the templates its plan read -> the hash of each one's text
+    #: its normalized package (``spec.Package``, JSON, ``marks`` left out); "" if not kept
+    package: str = ""
 
     def current(
         self,
@@ -59,13 +65,16 @@ class SpecYield:
         output: Path,
         template_hash: Callable[[str], str | None],
         outputs_hold: bool = False,
+        *,
+        templates: bool = True,
     ) -> bool:
         """Its implementation files, the templates it read and its outputs still hold the
         recorded bytes (*template_hash*: a template's hash as this build finds it). With
-        *outputs_hold*, the caller knows its outputs do (``KnownTree``): they are not hashed."""
+        *outputs_hold*, the caller knows its outputs do (``KnownTree``): they are not hashed.
+        Without *templates*, the templates are not looked at."""
         if any(hasher.hash(root / rel) != digest for rel, digest in self.implementations.items()):
             return False
-        if any(template_hash(name) != digest for name, digest in self.templates.items()):
+        if templates and any(template_hash(n) != d for n, d in self.templates.items()):
             return False
         out = str(output)
         if outputs_hold:  # they exist: the stat cache need not look for them when it is saved
@@ -85,6 +94,11 @@ class Memo:
     lock: str  # hash of apipack.lock after the build, "-" without one
     specs: Mapping[str, SpecYield]  # by project-relative spec path
     digest: str = "-"  # of the file's bytes, as read
+
+    def holds_for(self, globals_key: str, lock: str, output_id: str) -> bool:
+        """Whether what it remembers may be reused by a build of these globals, lock and
+        output folder."""
+        return (self.globals, self.lock, self.output) == (globals_key, lock, output_id)
 
 
 @dataclass(frozen=True)
@@ -120,12 +134,19 @@ def _spec_yield(entry: Mapping[str, Any]) -> SpecYield:
         str(entry["hash"]),
         {str(k): str(v) for k, v in entry["implementations"].items()},
         tuple(
-            MemoTask(str(name), str(rule), str(key), {str(p): str(h) for p, h in files.items()})
-            for name, rule, key, files in entry["tasks"]
+            MemoTask(
+                str(name),
+                str(rule),
+                str(key),
+                {str(p): str(h) for p, h in files.items()},
+                tuple(map(str, templates)),
+            )
+            for name, rule, key, files, templates in entry["tasks"]
         ),
         tuple((str(folder), tuple(map(str, ignore))) for folder, ignore in entry["folders"]),
         tuple(dict(lock) for lock in entry["lock"]),
         {str(name): str(digest) for name, digest in entry["templates"].items()},
+        str(entry["package"]),
     )
 
 
@@ -140,10 +161,13 @@ def write(path: Path, memo: Memo) -> str:
             spec: {
                 "hash": found.hash,
                 "implementations": dict(found.implementations),
-                "tasks": [[t.name, t.rule, t.key, dict(t.files)] for t in found.tasks],
+                "tasks": [
+                    [t.name, t.rule, t.key, dict(t.files), list(t.templates)] for t in found.tasks
+                ],
                 "folders": [[folder, list(ignore)] for folder, ignore in found.folders],
                 "lock": list(found.lock),
                 "templates": dict(found.templates),
+                "package": found.package,
             }
             for spec, found in memo.specs.items()
         },
@@ -170,7 +194,7 @@ def reusable(
     """The remembered yields of the spec files (relative path, path) that did not change.
     Given the *tree* the memo was written with, the outputs of a package folder whose files
     still look as then are not hashed again."""
-    if memo is None or (memo.globals, memo.lock, memo.output) != (globals_key, lock, output_id):
+    if memo is None or not memo.holds_for(globals_key, lock, output_id):
         return {}
     known = tree if tree is not None and tree.memo == memo.digest else None
     found = {}
@@ -180,5 +204,28 @@ def reusable(
             continue
         hold = known is not None and all(known.holds(folder) for folder, _ in entry.folders)
         if entry.current(hasher, root, output, template_hash, hold):
+            found[rel] = entry
+    return found
+
+
+def templates_changed(
+    memo: Memo,
+    specs: Iterable[tuple[str, Path]],
+    *,
+    hasher: FileHasher,
+    root: Path,
+    output: Path,
+    template_hash: Callable[[str], str | None],
+) -> dict[str, SpecYield]:
+    """The remembered yields of the spec files (relative path, path) of which only templates
+    changed: the spec file, its implementation files and its outputs are as recorded, and its
+    normalized package is kept. Call it for spec files ``reusable`` did not give, with the same
+    memo, which ``holds_for`` this build)."""
+    found = {}
+    for rel, path in specs:
+        entry = memo.specs.get(rel)
+        if entry is None or not entry.package or hasher.hash(path) != entry.hash:
+            continue
+        if entry.current(hasher, root, output, template_hash, templates=False):
             found[rel] = entry
     return found

@@ -228,13 +228,18 @@ def plan_memo(build: TaskGraph) -> memo.Memo:
                     name,
                     tasks[name].rule,
                     tasks[name].key,
-                    {f.path: hasher.hash(build._target(f.path)) or "-" for f in tasks[name].files},
+                    {
+                        f.path: f.recorded or hasher.hash(build._target(f.path)) or "-"
+                        for f in tasks[name].files
+                    },
+                    tasks[name].templates,
                 )
                 for name in part.tasks
             ),
             tuple((folder, ignores[folder]) for folder in part.folders),
             tuple(entry for ident, entry in sorted(locked.items()) if ident[0] in part.packages),
             part.templates,
+            part.package,
         )
     return memo.Memo(
         build.output_id,

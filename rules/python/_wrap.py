@@ -74,6 +74,8 @@ def py_format(source: str) -> str:
     A safety net over a whole rendered module: statements already on several lines, lines with
     comments, and lone strings (docstrings) are left as they are.
     """
+    if all(len(line) <= LINE_LENGTH for line in source.split("\n")):
+        return source  # nothing to split: not worth tokenizing
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
     except (tokenize.TokenError, SyntaxError):

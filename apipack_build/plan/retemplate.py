@@ -1,0 +1,78 @@
+"""The cheap path of a spec file of which only templates changed.
+
+When a spec file, its implementation files and its outputs are as the last build recorded them
+(``memo``) but a template it reads changed, its normalized package is taken from the memo (no
+YAML parsed, nothing checked again: the same bytes gave it) and only the tasks that render a
+changed template, includes followed, are keyed and rendered again; every other task of it is
+reused as the memo has it, and doit is not told of it. A task's key is a content hash of its
+rule, its files' contexts and its templates' texts, so a task none of whose templates changed
+keeps its key. A change to the prompt of a language the spec's functions are written in by the
+LLM takes the full path: every body's request key changes with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ..base.render import Renderer
+from ..errors import ApipackError
+from ..spec import Package
+from .memo import Ident, SpecYield
+
+
+@dataclass(frozen=True)
+class Retemplated:
+    """A spec file of which only templates changed, and what of it to plan again."""
+
+    found: SpecYield  # what the last build remembers of it
+    package: Package
+    tasks: frozenset[str]  # the names of the tasks that render a changed template
+
+    @property
+    def functions(self) -> frozenset[Ident]:
+        """The (package, function, language) of those tasks: whose implementations are needed."""
+        return frozenset(
+            (package, function, language)
+            for package, language, _interface, function in (n.split("/", 3) for n in self.tasks)
+        )
+
+
+def retemplated(candidates: Mapping[str, SpecYield], renderer: Renderer) -> dict[str, Retemplated]:
+    """Of *candidates* (spec files whose inputs but templates are as recorded, by relative
+    path), those the cheap path can plan."""
+    found = {}
+    for rel, candidate in candidates.items():
+        try:
+            item = _retemplated(candidate, renderer)
+        except (ApipackError, OSError, ValueError):
+            continue  # a template gone or broken, a damaged package: the full path says
+        if item is not None:
+            found[rel] = item
+    return found
+
+
+def _retemplated(found: SpecYield, renderer: Renderer) -> Retemplated | None:
+    def changed(template: str) -> bool:
+        return any(found.templates.get(n) != d for n, d in renderer.template_hashes(template))
+
+    if any(changed(prompt) for prompt in prompts(found)):
+        return None
+    tasks = frozenset(t.name for t in found.tasks if any(changed(n) for n in t.templates))
+    return Retemplated(found, Package.model_validate_json(found.package), tasks)
+
+
+def prompts(found: SpecYield) -> set[str]:
+    """The prompts the spec file's LLM-written bodies were asked with (one per language)."""
+    return {f"prompts/{entry['language']}.j2" for entry in found.lock}
+
+
+def package_json(package: Package) -> str:
+    """*package* as the memo keeps it (its ``marks`` left out: they place errors of a spec file
+    that had none); "" if reading the JSON back would not give the same package."""
+    text = package.model_dump_json()
+    try:
+        same = Package.model_validate_json(text) == package.model_copy(update={"marks": {}})
+    except ValueError:
+        same = False
+    return text if same else ""
