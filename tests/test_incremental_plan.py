@@ -257,7 +257,13 @@ def test_a_template_edit_replans_only_the_spec_files_that_render_it(tmp_path: Pa
 
     inputs.templates["text/_header.j2"] = "# included by every function's page\n"
     write(root, inputs.files())
-    assert prepare([root], offline=True).plan.reused_tasks == 0  # both render fn.txt.j2
+    plan = prepare([root], offline=True).plan
+    # both spec files render fn.txt.j2, which includes it; their package tasks do not
+    assert not any(part.reused for part in plan.parts)
+    assert sorted(t.name for t in plan.tasks if not t.reused) == [
+        "alpha/text/docs/fn_a",
+        "beta/text/docs/fn_b",
+    ]
 
 
 def test_a_damaged_memo_means_a_full_plan(tmp_path: Path) -> None:

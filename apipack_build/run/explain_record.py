@@ -190,10 +190,15 @@ class _Recorder:
                 "inputs": {"prompt": self._prompt(need)},
                 "status": outcomes.get(name, UP_TO_DATE),  # else answered without asking
             }
+        carried = {name for part in build.plan.parts if part.reused for name in part.tasks}
+        kept = set()  # the packages of spec files re-planned for a template (``plan.retemplate``)
         resolved = []
         for planned in build.plan.tasks:
             if planned.reused:  # planned from the memo, unread: its shard is copied (``record``)
                 resolved.append(planned)
+                if planned.name not in carried:  # a task of a spec file re-planned for a template
+                    kept.add(planned.name.split("/", 1)[0])
+                    self._keep(tasks, planned.name, planned)
                 continue
             try:
                 task = build.resolved(planned)
@@ -201,6 +206,10 @@ class _Recorder:
                 task = planned
             resolved.append(task)
             tasks[task.name] = self._render_task(task, outcomes.get(task.name, NOT_RUN))
+        for name, task in sorted(self.before.get("tasks", {}).items() if kept else ()):
+            package = str(task.get("function", "")).split("/", 1)[0]
+            if task["kind"] == "llm" and name not in tasks and package in kept:
+                self._keep(tasks, name)  # its body is still the lock's
         if self.before and build.plan.reused_tasks:  # settings are the same for every task
             for setting, value in self.before["settings"].items():
                 self.settings.setdefault(setting, value)
@@ -223,6 +232,33 @@ class _Recorder:
             "template_sets": [list(names) for names in self.template_sets],
             "tasks": tasks,
         }
+
+    def _keep(
+        self, tasks: dict[str, dict[str, Any]], name: str, planned: RenderTask | None = None
+    ) -> None:
+        """Record task *name*, reused though its spec file was planned, as the last record has
+        it (its inputs did not change), up to date; with the shared inputs it refers to."""
+        before = self.before.get("tasks", {}).get(name)
+        if before is None and planned is not None:  # the record lost it: naming no inputs
+            key = _trim(planned.key) if planned.key else ""
+            empty = self.template_sets.setdefault((), len(self.template_sets))
+            task = {"kind": "render", "key": key, "templates": empty, "inputs": {}}
+            tasks[name] = {**task, "status": UP_TO_DATE}
+            return
+        if before is None:
+            return
+        task = {k: v for k, v in before.items() if k != "causes"}
+        task["status"] = UP_TO_DATE
+        if "templates" in task:
+            names = tuple(self.before["template_sets"][task["templates"]])
+            self.templates.update((t, self.before["templates"][t]) for t in names)
+            task["templates"] = self.template_sets.setdefault(names, len(self.template_sets))
+        if task.get("function"):
+            function = str(task["function"])
+            self.functions[function] = self.before["functions"][function]
+        if task.get("rule"):
+            self.rules[str(task["rule"])] = self.before["rules"][task["rule"]]
+        tasks[name] = task
 
     def _render_task(self, task: RenderTask, status: str) -> dict[str, Any]:
         entry: dict[str, Any] = {
