@@ -247,10 +247,9 @@ def test_a_template_edit_replans_only_the_spec_files_that_render_it(tmp_path: Pa
 
     plan = prepare([root], offline=True).plan
 
-    assert sorted(t.name for t in plan.tasks if t.reused) == [
-        "alpha/text/docs/_package",
-        "alpha/text/docs/fn_a",
-    ]
+    # alpha is reused whole; beta is planned from its remembered package, its summary only
+    assert [part.spec for part in plan.parts if part.reused] == ["specs/a.yml"]
+    assert [t.name for t in plan.tasks if not t.reused] == ["beta/text/summary/_package"]
     summary = apipack_build.generate(root, offline=True)
     assert (summary.tasks_run, summary.files_written) == (2, 1)  # beta's summary, the manifest
     assert (root / "generated/text/beta/SUMMARY.txt").read_text().endswith("edited\n")
