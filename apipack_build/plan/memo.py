@@ -196,16 +196,22 @@ def reusable(
     still look as then are not hashed again."""
     if memo is None or not memo.holds_for(globals_key, lock, output_id):
         return {}
-    known = tree if tree is not None and tree.memo == memo.digest else None
     found = {}
     for rel, path in specs:
         entry = memo.specs.get(rel)
         if entry is None or hasher.hash(path) != entry.hash:
             continue
-        hold = known is not None and all(known.holds(folder) for folder, _ in entry.folders)
+        hold = _outputs_hold(memo, entry, tree)
         if entry.current(hasher, root, output, template_hash, hold):
             found[rel] = entry
     return found
+
+
+def _outputs_hold(memo: Memo, entry: SpecYield, tree: KnownTree | None) -> bool:
+    """Whether the *tree* the memo was written with shows *entry*'s package folders as then."""
+    if tree is None or tree.memo != memo.digest:
+        return False
+    return all(tree.holds(folder) for folder, _ in entry.folders)
 
 
 def templates_changed(
@@ -216,6 +222,7 @@ def templates_changed(
     root: Path,
     output: Path,
     template_hash: Callable[[str], str | None],
+    tree: KnownTree | None = None,
 ) -> dict[str, SpecYield]:
     """The remembered yields of the spec files (relative path, path) of which only templates
     changed: the spec file, its implementation files and its outputs are as recorded, and its
@@ -226,6 +233,7 @@ def templates_changed(
         entry = memo.specs.get(rel)
         if entry is None or not entry.package or hasher.hash(path) != entry.hash:
             continue
-        if entry.current(hasher, root, output, template_hash, templates=False):
+        hold = _outputs_hold(memo, entry, tree)
+        if entry.current(hasher, root, output, template_hash, hold, templates=False):
             found[rel] = entry
     return found

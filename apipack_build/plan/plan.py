@@ -58,7 +58,9 @@ class PlannedFile:
     template: str
     context: Mapping[str, Any]
     finish: str = ""  # the filter the rendered text goes through (``rules.Output.finish``)
-    #: a reused task's file: the hash it held when planned (``memo`` checked it then)
+    #: a reused task's file, or one of a task planned again (``retemplate``) whose template
+    #: did not change: the hash it held when planned (``memo`` checked it then), which is what
+    #: rendering it would give
     recorded: str = ""
 
 
@@ -487,6 +489,7 @@ def _reusable(
             root=root,
             output=output,
             template_hash=template_hash,
+            tree=tree,
         )
         kept = retemplated(candidates, renderer)
     remembered = [*found.values(), *(item.found for item in kept.values())]
@@ -534,9 +537,20 @@ def _stubs(tasks: Sequence[memo.MemoTask]) -> list[RenderTask]:
 
 
 def _retemplated_tasks(item: Retemplated, planned: list[RenderTask]) -> list[RenderTask]:
-    """A spec file's tasks in the memo's order: those planned again, the others reused."""
+    """A spec file's tasks in the memo's order: those planned again (each file whose template
+    did not change with the hash it holds), the others reused."""
     again = {task.name: task for task in planned}
-    tasks = [again.pop(t.name) if t.name in again else _stubs([t])[0] for t in item.found.tasks]
+    tasks = []
+    for memo_task in item.found.tasks:
+        task = again.pop(memo_task.name, None)
+        if task is None:
+            tasks.extend(_stubs([memo_task]))
+            continue
+        files = tuple(
+            f if f.template in item.stale else replace(f, recorded=memo_task.files.get(f.path, ""))
+            for f in task.files
+        )
+        tasks.append(replace(task, files=files))
     return tasks + list(again.values())
 
 

@@ -28,6 +28,7 @@ class Retemplated:
     found: SpecYield  # what the last build remembers of it
     package: Package
     tasks: frozenset[str]  # the names of the tasks that render a changed template
+    stale: frozenset[str]  # the templates its tasks render that changed, includes followed
 
     @property
     def functions(self) -> frozenset[Ident]:
@@ -58,8 +59,9 @@ def _retemplated(found: SpecYield, renderer: Renderer) -> Retemplated | None:
 
     if any(changed(prompt) for prompt in prompts(found)):
         return None
-    tasks = frozenset(t.name for t in found.tasks if any(changed(n) for n in t.templates))
-    return Retemplated(found, Package.model_validate_json(found.package), tasks)
+    stale = frozenset(n for n in {n for t in found.tasks for n in t.templates} if changed(n))
+    tasks = frozenset(t.name for t in found.tasks if stale.intersection(t.templates))
+    return Retemplated(found, Package.model_validate_json(found.package), tasks, stale)
 
 
 def prompts(found: SpecYield) -> set[str]:

@@ -230,11 +230,14 @@ class TaskGraph:
             task = self.resolved(task)
             outputs, written = {}, []
             for planned in task.files:
+                target = self._target(planned.path)
+                if planned.recorded and self.hasher.hash(target) == planned.recorded:
+                    outputs[planned.path] = planned.recorded  # its inputs did not change
+                    continue
                 data = self.plan.renderer.render(
                     planned.template, planned.context, planned.finish
                 ).encode("utf-8")
                 digest = bytes_hash(data)
-                target = self._target(planned.path)
                 if self.hasher.hash(target) != digest:
                     write_atomic(self._writable(planned.path), data)
                     written.append(planned.path)
