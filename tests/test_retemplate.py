@@ -25,6 +25,19 @@ from apipack_build.engine import prepare
 from apipack_build.load.registry import registry
 
 BUILTIN = Path(__file__).parents[1] / "templates"
+#: a Python function written by hand: built offline, without a model
+GIVEN_SPEC = """\
+project: {name: given-tools, description: Written by hand}
+language: python
+interfaces: [cli, rest]
+functions:
+  - name: given
+    description: Always true
+    output_type: bool
+    code: |
+      def given() -> bool:
+          return True
+"""
 
 
 @pytest.fixture
@@ -193,4 +206,24 @@ def test_a_prompt_edit_asks_again_as_a_full_build_does(tmp_path: Path, fake: Fak
     (full / ".apipack" / "plan.json").unlink()
     llm_build(full, fake)
 
+    assert state(cheap) == state(full)
+
+
+def test_a_new_template_folder_re_plans_only_what_it_overrides(
+    tmp_path: Path, in_process: None
+) -> None:
+    """The first project template (a copy of a built-in one, edited) adds the project's
+    ``templates/`` folder: only the tasks that render it are planned again."""
+    files = {"apipack.yml": "specs: ['specs/*.yml']\n", "specs/tools.yml": GIVEN_SPEC}
+    cheap, full = twins(tmp_path, files)
+    text = (BUILTIN / "python" / "cli" / "test_command.py.j2").read_text(encoding="utf-8")
+    for root in (cheap, full):
+        (root / "templates" / "python" / "cli").mkdir(parents=True)
+    edit_both((cheap, full), "python/cli/test_command.py.j2", text + "# edited\n")
+
+    plan = prepare([cheap], offline=True).plan
+    assert sorted(t.name for t in plan.tasks if not t.reused) == ["given-tools/python/cli/given"]
+    apipack_build.generate(cheap, offline=True)
+    (full / ".apipack" / "plan.json").unlink()
+    apipack_build.generate(full, offline=True)
     assert state(cheap) == state(full)
