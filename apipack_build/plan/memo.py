@@ -4,7 +4,8 @@ After a successful ``generate``, ``.apipack/plan.json`` holds per spec file: the
 and of each implementation file it names, the tasks planned from it (name, rule, key, and each
 file with the hash it holds), its package folders, the lock entries of its LLM-written bodies
 and the templates its plan read (each name with the hash of its text, includes followed), the
-templates each task renders (by name, includes not followed) and its normalized package as JSON;
+templates each task renders (by name, includes not followed) and the hash of its normalized
+package's JSON, which is kept by that hash in ``.apipack/packages/`` (read only when needed);
 beside them ``globals`` (the hash of settings, rules, engine code and the template folders'
 files but the templates' texts: ``load.inputs.globals_key``) and the lock's hash as that build
 left it.
@@ -22,6 +23,7 @@ damaged or older file is ignored.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +34,7 @@ from ..base.hashing import bytes_hash
 
 MEMO_VERSION = 3
 MEMO_FILE = "plan.json"  # in STATE_DIR
+PACKAGES = "packages"  # beside it: each spec file's normalized package, by its JSON's hash
 
 Ident = tuple[str, str, str]  # package, function, language
 
@@ -55,7 +58,7 @@ class SpecYield:
     folders: tuple[tuple[str, tuple[str, ...]], ...]  # package folder, its ignore globs
     lock: tuple[Mapping[str, Any], ...]  # the lock entries of its LLM-written bodies
     templates: Mapping[str, str]  # the templates its plan read -> the hash of each one's text
-    #: its normalized package (``spec.Package``, JSON, ``marks`` left out); "" if not kept
+    #: the hash of its normalized package's JSON (``keep_package``); "" if not kept
     package: str = ""
 
     def current(
@@ -175,7 +178,43 @@ def write(path: Path, memo: Memo) -> str:
     text = json.dumps(data, sort_keys=True, separators=(",", ":"))
     raw = (text + "\n").encode("utf-8")
     write_atomic(path, raw)
+    _forget_packages(path.parent / PACKAGES, {found.package for found in memo.specs.values()})
     return bytes_hash(raw)
+
+
+def keep_package(state: Path, text: str) -> str:
+    """Keep a normalized package's JSON *text* in *state*; the hash it is kept by."""
+    raw = text.encode("utf-8")
+    digest = bytes_hash(raw)
+    path = state / PACKAGES / _package_file(digest)
+    if not path.is_file():
+        write_atomic(path, raw)
+    return digest
+
+
+def kept_package(state: Path, digest: str) -> str | None:
+    """The normalized package's JSON kept by *digest*; None if it is not there as kept."""
+    try:
+        raw = (state / PACKAGES / _package_file(digest)).read_bytes()
+    except OSError:
+        return None
+    return raw.decode("utf-8") if bytes_hash(raw) == digest else None
+
+
+def _package_file(digest: str) -> str:
+    return f"{digest.split(':', 1)[-1]}.json"
+
+
+def _forget_packages(folder: Path, kept: set[str]) -> None:
+    """Delete the packages no spec file of the memo names any more."""
+    names = {_package_file(digest) for digest in kept if digest}
+    try:
+        found = os.listdir(folder)
+    except OSError:
+        return
+    for name in found:
+        if name.endswith(".json") and name not in names:
+            (folder / name).unlink(missing_ok=True)
 
 
 def reusable(

@@ -115,7 +115,7 @@ class SpecPart:
     folders: tuple[str, ...]
     templates: Mapping[str, str]  # the templates it read -> their hashes, as planned
     reused: SpecYield | None = None
-    package: str = ""  # its normalized package, JSON (``retemplate.package_json``)
+    package: str = ""  # its normalized package's JSON (``retemplate.package_json``)
 
 
 @dataclass(frozen=True)
@@ -491,7 +491,7 @@ def _reusable(
             template_hash=template_hash,
             tree=tree,
         )
-        kept = retemplated(candidates, renderer)
+        kept = retemplated(candidates, renderer, root / STATE_DIR)
     remembered = [*found.values(), *(item.found for item in kept.values())]
     digests = {str(entry.get("digest")) for y in remembered for entry in y.lock}
     if digests and not offline:
@@ -577,7 +577,7 @@ def _part(
     templates = dict(pair for name in used for pair in read.renderer.template_hashes(name))
     if kept is not None:  # the same spec and implementation files as recorded
         spec_hash, implementations = kept.found.hash, kept.found.implementations
-        package = kept.found.package
+        package = kept.package_json
     else:
         named = {r for t in targets for f in t.package.functions for r in f.implementation.values()}
         spec_hash = hasher.hash(root / rel) or "-"

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..base.render import Renderer
 from ..errors import ApipackError
 from ..spec import Package
-from .memo import Ident, SpecYield
+from .memo import Ident, SpecYield, kept_package
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class Retemplated:
 
     found: SpecYield  # what the last build remembers of it
     package: Package
+    package_json: str  # as kept (``memo.kept_package``)
     tasks: frozenset[str]  # the names of the tasks that render a changed template
     stale: frozenset[str]  # the templates its tasks render that changed, includes followed
 
@@ -39,13 +41,15 @@ class Retemplated:
         )
 
 
-def retemplated(candidates: Mapping[str, SpecYield], renderer: Renderer) -> dict[str, Retemplated]:
+def retemplated(
+    candidates: Mapping[str, SpecYield], renderer: Renderer, state: Path
+) -> dict[str, Retemplated]:
     """Of *candidates* (spec files whose inputs but templates are as recorded, by relative
-    path), those the cheap path can plan."""
+    path), those the cheap path can plan (*state*: the project's ``.apipack``)."""
     found = {}
     for rel, candidate in candidates.items():
         try:
-            item = _retemplated(candidate, renderer)
+            item = _retemplated(candidate, renderer, state)
         except (ApipackError, OSError, ValueError):
             continue  # a template gone or broken, a damaged package: the full path says
         if item is not None:
@@ -53,15 +57,18 @@ def retemplated(candidates: Mapping[str, SpecYield], renderer: Renderer) -> dict
     return found
 
 
-def _retemplated(found: SpecYield, renderer: Renderer) -> Retemplated | None:
+def _retemplated(found: SpecYield, renderer: Renderer, state: Path) -> Retemplated | None:
     def changed(template: str) -> bool:
         return any(found.templates.get(n) != d for n, d in renderer.template_hashes(template))
 
     if any(changed(prompt) for prompt in prompts(found)):
         return None
+    text = kept_package(state, found.package)
+    if text is None:
+        return None
     stale = frozenset(n for n in {n for t in found.tasks for n in t.templates} if changed(n))
     tasks = frozenset(t.name for t in found.tasks if stale.intersection(t.templates))
-    return Retemplated(found, Package.model_validate_json(found.package), tasks, stale)
+    return Retemplated(found, Package.model_validate_json(text), text, tasks, stale)
 
 
 def prompts(found: SpecYield) -> set[str]:

@@ -239,7 +239,7 @@ def plan_memo(build: TaskGraph) -> memo.Memo:
             tuple((folder, ignores[folder]) for folder in part.folders),
             tuple(entry for ident, entry in sorted(locked.items()) if ident[0] in part.packages),
             part.templates,
-            part.package,
+            memo.keep_package(build.state, part.package) if part.package else "",
         )
     return memo.Memo(
         build.output_id,
