@@ -10,10 +10,8 @@ run in this process (``apipack_build.generate``) with the ``txtrules`` plugin on
 from __future__ import annotations
 
 import json
-import os
 import random
 import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,24 +21,12 @@ from helpers import TEMPLATES, tree
 
 import apipack_build
 from apipack_build.engine import prepare
-from apipack_build.load.registry import registry
 
 EDITS = 200
 FROM_NOTHING_EVERY = 25
 
 
-@pytest.fixture(autouse=True)
-def plugin_in_process(
-    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[None]:
-    """``txtrules`` importable and registered here; a private HOME; no APIPACK_* settings."""
-    for name in [n for n in os.environ if n.startswith("APIPACK_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.syspath_prepend(str(site))
-    registry.cache_clear()
-    yield
-    registry.cache_clear()
+pytestmark = pytest.mark.usefixtures("in_process")
 
 
 @dataclass

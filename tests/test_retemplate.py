@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,6 @@ from helpers import LLM_SPEC, TEMPLATES, run_apipack, spec_text, tree
 import apipack_build
 from apipack_build.base.explain_format import read_record
 from apipack_build.engine import prepare
-from apipack_build.load.registry import registry
 
 BUILTIN = Path(__file__).parents[1] / "templates"
 #: a Python function written by hand: built offline, without a model
@@ -38,18 +36,6 @@ functions:
       def given() -> bool:
           return True
 """
-
-
-@pytest.fixture
-def in_process(site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """``txtrules`` importable and registered here; a private HOME; no APIPACK_* settings."""
-    for name in [n for n in os.environ if n.startswith("APIPACK_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.syspath_prepend(str(site))
-    registry.cache_clear()
-    yield
-    registry.cache_clear()
 
 
 def state(root: Path) -> dict[str, Any]:

@@ -229,10 +229,12 @@ def reusable(
     output: Path,
     template_hash: Callable[[str], str | None],
     tree: KnownTree | None = None,
+    templates: bool = True,
 ) -> dict[str, SpecYield]:
     """The remembered yields of the spec files (relative path, path) that did not change.
     Given the *tree* the memo was written with, the outputs of a package folder whose files
-    still look as then are not hashed again."""
+    still look as then are not hashed again. Without *templates*, those whose templates may
+    have changed too, but whose normalized package is kept (``plan.retemplate``)."""
     if memo is None or not memo.holds_for(globals_key, lock, output_id):
         return {}
     found = {}
@@ -240,8 +242,10 @@ def reusable(
         entry = memo.specs.get(rel)
         if entry is None or hasher.hash(path) != entry.hash:
             continue
+        if not templates and not entry.package:
+            continue
         hold = _outputs_hold(memo, entry, tree)
-        if entry.current(hasher, root, output, template_hash, hold):
+        if entry.current(hasher, root, output, template_hash, hold, templates=templates):
             found[rel] = entry
     return found
 
@@ -251,28 +255,3 @@ def _outputs_hold(memo: Memo, entry: SpecYield, tree: KnownTree | None) -> bool:
     if tree is None or tree.memo != memo.digest:
         return False
     return all(tree.holds(folder) for folder, _ in entry.folders)
-
-
-def templates_changed(
-    memo: Memo,
-    specs: Iterable[tuple[str, Path]],
-    *,
-    hasher: FileHasher,
-    root: Path,
-    output: Path,
-    template_hash: Callable[[str], str | None],
-    tree: KnownTree | None = None,
-) -> dict[str, SpecYield]:
-    """The remembered yields of the spec files (relative path, path) of which only templates
-    changed: the spec file, its implementation files and its outputs are as recorded, and its
-    normalized package is kept. Call it for spec files ``reusable`` did not give, with the same
-    memo, which ``holds_for`` this build)."""
-    found = {}
-    for rel, path in specs:
-        entry = memo.specs.get(rel)
-        if entry is None or not entry.package or hasher.hash(path) != entry.hash:
-            continue
-        hold = _outputs_hold(memo, entry, tree)
-        if entry.current(hasher, root, output, template_hash, hold, templates=False):
-            found[rel] = entry
-    return found

@@ -468,32 +468,27 @@ def _reusable(
     def template_hash(name: str) -> str | None:
         return _template_hash(renderer, name)
 
-    found = memo.reusable(
-        last,
-        globals_key=globals_key,
-        lock=lock,
-        output_id=output_id,
-        specs=named,
-        hasher=hasher,
-        root=root,
-        output=output,
-        template_hash=template_hash,
-        tree=tree,
-    )
-    kept: dict[str, Retemplated] = {}
-    if last is not None and last.holds_for(globals_key, lock, output_id):
-        candidates = memo.templates_changed(
+    def remembered(templates: bool, specs: list[tuple[str, Path]]) -> dict[str, SpecYield]:
+        return memo.reusable(
             last,
-            [(rel, path) for rel, path in named if rel not in found],
+            globals_key=globals_key,
+            lock=lock,
+            output_id=output_id,
+            specs=specs,
             hasher=hasher,
             root=root,
             output=output,
             template_hash=template_hash,
             tree=tree,
+            templates=templates,
         )
-        kept = retemplated(candidates, renderer, root / STATE_DIR)
-    remembered = [*found.values(), *(item.found for item in kept.values())]
-    digests = {str(entry.get("digest")) for y in remembered for entry in y.lock}
+
+    found = remembered(True, named)
+    # of the others, those of which only templates changed: the cheap path
+    candidates = remembered(False, [(rel, path) for rel, path in named if rel not in found])
+    kept = retemplated(candidates, renderer, root / STATE_DIR)
+    yields = [*found.values(), *(item.found for item in kept.values())]
+    digests = {str(entry.get("digest")) for y in yields for entry in y.lock}
     if digests and not offline:
         # online, a body is reused only if it was keyed on the digest the model has now
         provider = factory()
