@@ -43,7 +43,7 @@ from ..rules import (
 from ..settings import Effective, Settings
 from ..spec import PACKAGE_NAME, Function, Package, load_spec
 from . import memo
-from .memo import Ident, SpecYield
+from .memo import SpecYield
 from .outdir import output_folder
 from .retemplate import Retemplated, package_json, prompts, retemplated
 
@@ -116,6 +116,8 @@ class SpecPart:
     templates: Mapping[str, str]  # the templates it read -> their hashes, as planned
     reused: SpecYield | None = None
     package: str = ""  # its normalized package's JSON (``retemplate.package_json``)
+    #: planned for a template edit (``retemplate``): some of its tasks are reused
+    retemplated: bool = False
 
 
 @dataclass(frozen=True)
@@ -281,8 +283,8 @@ def _read_inputs(
         packages = [gather(packages, effective)]
     targets = _build_targets(packages, effective, reg)
     renderer = renderer or _renderer(effective, reg)
-    only = {item.package.name: item.functions for item in kept.values()}
-    found, needs = _implementations(targets, effective, reg, renderer, only)
+    by_package = {item.package.name: item for item in kept.values()}
+    found, needs = _implementations(targets, effective, reg, renderer, by_package)
     return _Inputs(reg, specs, targets, renderer, found, needs, sources, root)
 
 
@@ -392,6 +394,9 @@ def make_plan(
         for entry in y.lock
         if _ident(entry) not in asked
     }
+    if not offline and not llm.resolution.digest and any(i.found.lock for i in kept.values()):
+        # a full plan would ask the model for these bodies' digest: ``_reusable`` found it so
+        llm.resolution.digest = llm.digest
     rule_settings = RuleSettings(
         deployment=settings.deployment.model_dump(),
         output=settings.output_options.model_dump(),
@@ -587,6 +592,7 @@ def _part(
         tuple(t.folder for t in targets),
         dict(sorted(templates.items())),
         package=package,
+        retemplated=kept is not None,
     )
 
 
@@ -644,27 +650,31 @@ def _implementations(
     effective: Effective,
     reg: Registry,
     renderer: Renderer,
-    only: Mapping[str, frozenset[Ident]] | None = None,
+    kept: Mapping[str, Retemplated] | None = None,
 ) -> tuple[Implementations, list[Need]]:
     """Each function's logic per language: hand-written (checked now) or an LLM need. A
     hand-written one that fails its language's check is an error, or with
-    ``templates.validation_level: warn`` a warning. *only*: for the packages it names, only
-    the (package, function, language) it gives."""
+    ``templates.validation_level: warn`` a warning. *kept*: packages of which only templates
+    changed, by name: only the functions of their tasks planned again are looked at, and a
+    body the LLM wrote is the lock's (its prompt did not change), asked of nobody."""
     root, llm_settings = effective.root, effective.settings.llm
     found: Implementations = {}
     needs: list[Need] = []
     errors: list[str] = []
     for target in targets:
         language = reg.languages[target.language]
-        wanted = (only or {}).get(target.package.name)
+        item = (kept or {}).get(target.package.name)
         for function in target.package.functions:
             ident = (target.package.name, function.name, target.language)
-            if wanted is not None and ident not in wanted:
+            if item is not None and ident not in item.functions:
                 continue
             if not language.needs_code:
                 found[ident] = Implementation("none", "")
                 continue
             impl = _given_implementation(function, language, root)
+            if impl is None and item is not None and ident in item.bodies:
+                found[ident] = Implementation("llm", item.bodies[ident])
+                continue
             if impl is None:
                 messages = prompt_messages(renderer, target.package, function, target.language)
                 need = Need(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from ..base.render import Renderer
@@ -32,7 +33,15 @@ class Retemplated:
     tasks: frozenset[str]  # the names of the tasks that render a changed template
     stale: frozenset[str]  # the templates its tasks render that changed, includes followed
 
-    @property
+    @cached_property
+    def bodies(self) -> dict[Ident, str]:
+        """Its LLM-written bodies, as the lock has them."""
+        return {
+            (str(e["package"]), str(e["function"]), str(e["language"])): str(e["code"])
+            for e in self.found.lock
+        }
+
+    @cached_property
     def functions(self) -> frozenset[Ident]:
         """The (package, function, language) of those tasks: whose implementations are needed."""
         return frozenset(

@@ -191,13 +191,13 @@ class _Recorder:
                 "status": outcomes.get(name, UP_TO_DATE),  # else answered without asking
             }
         carried = {name for part in build.plan.parts if part.reused for name in part.tasks}
-        kept = set()  # the packages of spec files re-planned for a template (``plan.retemplate``)
+        # the packages of spec files planned for a template edit (``plan.retemplate``)
+        kept = {p for part in build.plan.parts if part.retemplated for p in part.packages}
         resolved = []
         for planned in build.plan.tasks:
             if planned.reused:  # planned from the memo, unread: its shard is copied (``record``)
                 resolved.append(planned)
-                if planned.name not in carried:  # a task of a spec file re-planned for a template
-                    kept.add(planned.name.split("/", 1)[0])
+                if planned.name not in carried:  # a task of a spec file planned for a template
                     self._keep(tasks, planned.name, planned)
                 continue
             try:
@@ -209,7 +209,7 @@ class _Recorder:
         for name, task in sorted(self.before.get("tasks", {}).items() if kept else ()):
             package = str(task.get("function", "")).split("/", 1)[0]
             if task["kind"] == "llm" and name not in tasks and package in kept:
-                self._keep(tasks, name)  # its body is still the lock's
+                self._keep(tasks, name)  # its body is the lock's: nothing was asked
         if self.before and build.plan.reused_tasks:  # settings are the same for every task
             for setting, value in self.before["settings"].items():
                 self.settings.setdefault(setting, value)
@@ -283,8 +283,16 @@ class _Recorder:
                 inputs.update(_implementation_inputs(origin.function.name, origin.implementation))
                 if origin.need is not None:
                     inputs["prompt"] = self._prompt(origin.need)
+                elif origin.implementation and origin.implementation.origin == "llm":
+                    # planned for a template edit: the body is the lock's, its prompt unchanged
+                    inputs.update(self._last_prompt(task.name))
         entry["inputs"] = inputs
         return entry
+
+    def _last_prompt(self, name: str) -> dict[str, str]:
+        """The prompt input the last record gives task *name* (none if it has none)."""
+        before = self.before.get("tasks", {}).get(name, {}).get("inputs", {})
+        return {"prompt": before["prompt"]} if "prompt" in before else {}
 
     def _template_set(self, task: RenderTask) -> int:
         renderer = self.build.plan.renderer
