@@ -29,6 +29,21 @@ def fake() -> Iterator[FakeLLM]:
     server.stop()
 
 
+@pytest.fixture
+def in_process(site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Builds in this process (``apipack_build.generate``): ``txtrules`` importable and
+    registered, a private HOME, none of the caller's APIPACK_* settings."""
+    from apipack_build.load.registry import registry
+
+    for name in [n for n in os.environ if n.startswith("APIPACK_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.syspath_prepend(str(site))
+    registry.cache_clear()
+    yield
+    registry.cache_clear()
+
+
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder holding the ``txtrules`` plugin; subprocesses get it as PYTHONPATH."""

@@ -10,10 +10,8 @@ run in this process (``apipack_build.generate``) with the ``txtrules`` plugin on
 from __future__ import annotations
 
 import json
-import os
 import random
 import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,24 +21,12 @@ from helpers import TEMPLATES, tree
 
 import apipack_build
 from apipack_build.engine import prepare
-from apipack_build.load.registry import registry
 
 EDITS = 200
 FROM_NOTHING_EVERY = 25
 
 
-@pytest.fixture(autouse=True)
-def plugin_in_process(
-    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[None]:
-    """``txtrules`` importable and registered here; a private HOME; no APIPACK_* settings."""
-    for name in [n for n in os.environ if n.startswith("APIPACK_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.syspath_prepend(str(site))
-    registry.cache_clear()
-    yield
-    registry.cache_clear()
+pytestmark = pytest.mark.usefixtures("in_process")
 
 
 @dataclass
@@ -247,17 +233,22 @@ def test_a_template_edit_replans_only_the_spec_files_that_render_it(tmp_path: Pa
 
     plan = prepare([root], offline=True).plan
 
-    assert sorted(t.name for t in plan.every_task() if t.reused) == [
-        "alpha/text/docs/_package",
-        "alpha/text/docs/fn_a",
-    ]
+    # alpha is reused whole; beta is planned from its remembered package, its summary only
+    assert [part.spec for part in plan.parts if part.reused] == ["specs/a.yml"]
+    assert [t.name for t in plan.tasks if not t.reused] == ["beta/text/summary/_package"]
     summary = apipack_build.generate(root, offline=True)
     assert (summary.tasks_run, summary.files_written) == (2, 1)  # beta's summary, the manifest
     assert (root / "generated/text/beta/SUMMARY.txt").read_text().endswith("edited\n")
 
     inputs.templates["text/_header.j2"] = "# included by every function's page\n"
     write(root, inputs.files())
-    assert prepare([root], offline=True).plan.reused_tasks == 0  # both render fn.txt.j2
+    plan = prepare([root], offline=True).plan
+    # both spec files render fn.txt.j2, which includes it; their package tasks do not
+    assert not any(part.reused for part in plan.parts)
+    assert sorted(t.name for t in plan.tasks if not t.reused) == [
+        "alpha/text/docs/fn_a",
+        "beta/text/docs/fn_b",
+    ]
 
 
 def test_a_damaged_memo_means_a_full_plan(tmp_path: Path) -> None:

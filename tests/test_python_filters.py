@@ -33,7 +33,7 @@ from apipack_rules.python._filters import (
     py_literal,
     sh_quote,
 )
-from apipack_rules.python._wrap import py_wrap
+from apipack_rules.python._wrap import py_format, py_wrap
 
 from apipack_build.base.lookup import builtin_template_dir
 from apipack_build.base.render import Renderer
@@ -325,3 +325,24 @@ def test_py_wrap_matches_ruff_format(statement: str, indent: int, tmp_path: Path
     )
     assert path.read_text(encoding="utf-8") == source
     assert ast.dump(ast.parse(source)) == ast.dump(ast.parse(program(" " * indent + statement)))
+
+
+LONG = "x" * 90
+
+
+@pytest.mark.parametrize(
+    ("source", "split"),
+    [
+        (f"def f():\n    # {LONG}\n    return 1\n", False),  # a long comment: kept
+        (f'X = """\n# {LONG}\n"""\n', False),  # a long line inside a string: kept
+        (f"# {LONG}\nresult = call(first_argument_{LONG}, second)\n", False),  # after a comment
+        (f"y = 1\nresult = call(first_argument_{LONG}, second)\n", True),
+        (f"def f():\n    return call(first_{LONG}, second)\n    # {LONG}\n", True),
+    ],
+)
+def test_py_format_splits_only_long_statements(source: str, split: bool) -> None:
+    """A module whose only long lines start with ``#`` is returned without tokenizing; the
+    result is what tokenizing gives."""
+    formatted = py_format(source)
+    assert (formatted != source) is split
+    assert ast.dump(ast.parse(formatted)) == ast.dump(ast.parse(source))

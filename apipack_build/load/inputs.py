@@ -293,7 +293,9 @@ def globals_key(view: SettingsView, hasher: FileHasher, *, template_texts: bool 
     """The fingerprint without spec and implementation files: what every spec's plan reads.
     Without *template_texts*, the templates' own texts (``*.j2``) are left out: each spec file's
     plan names the templates it read, with their hashes (``plan.memo``), so a template edit
-    re-plans only the spec files that read it."""
+    re-plans only the spec files that read it. Nor are the template folders named: which
+    folder a template is found in shows in its hash, so adding a project ``templates/`` folder
+    re-plans only what reads a template it overrides."""
     settings = {k: v for k, v in view.settings.items() if k not in UNPLANNED}
     if isinstance(settings.get("llm"), dict):
         settings["llm"] = {k: v for k, v in settings["llm"].items() if k not in UNPLANNED_LLM}
@@ -309,9 +311,5 @@ def globals_key(view: SettingsView, hasher: FileHasher, *, template_texts: bool 
         if path.suffix != ".j2"
     ]
     return content_hash(
-        {
-            "key": fingerprint(planned, hasher, [], [], [], False),
-            "folders": [str(folder) for folder in folders],
-            "other files": others,
-        }
+        {"key": fingerprint(planned, hasher, [], [], [], False), "other files": others}
     )

@@ -3,7 +3,9 @@
 After a successful ``generate``, ``.apipack/plan.json`` holds per spec file: the hash of its bytes
 and of each implementation file it names, the tasks planned from it (name, rule, key, and each
 file with the hash it holds), its package folders, the lock entries of its LLM-written bodies
-and the templates its plan read (each name with the hash of its text, includes followed);
+and the templates its plan read (each name with the hash of its text, includes followed), the
+templates each task renders (by name, includes not followed) and the hash of its normalized
+package's JSON, which is kept by that hash in ``.apipack/packages/`` (read only when needed);
 beside them ``globals`` (the hash of settings, rules, engine code and the template folders'
 files but the templates' texts: ``load.inputs.globals_key``) and the lock's hash as that build
 left it.
@@ -11,22 +13,26 @@ left it.
 The next build re-reads only the spec files whose entry does not match — other bytes, another
 implementation file, a template it read whose text changed, or an output that no longer holds
 its bytes — and takes every other spec's tasks from here, without loading, rendering or handing
-them to doit: their keys are content hashes of inputs that did not change. Anything else that
+them to doit: their keys are content hashes of inputs that did not change. A spec file of which
+only templates changed is re-planned from its remembered package, and only its tasks that render
+a changed template are keyed and rendered again (``plan.retemplate``). Anything else that
 changed (``globals``, the lock) makes every spec fresh.
 
 The file is one line per spec file, so that a spec reused unchanged costs a comparison of hashes,
 not a parse: first a header (JSON: version, output, globals, lock, and the hash of the lines
 below it, checked on reading), then per spec file, sorted, its path (a JSON string), the hash of
-its bytes, what its check reads (JSON: implementations, templates, folders, and how many tasks
-and files it yielded), its tasks and its lock entries (JSON), separated by tabs. The last two
-are parsed only when asked for, and a build that reuses a spec copies its line as it is; the
-hash of a line names what the spec yielded (``SpecYield.digest``: the manifest keeps its files'
-entries by it). JSON is compact with sorted keys; a damaged or older file is ignored.
+its bytes, what its check reads (JSON: implementations, templates, folders, its package's hash,
+and how many tasks and files it yielded), its tasks and its lock entries (JSON), separated by
+tabs. The last two are parsed only when asked for, and a build that reuses a spec copies its
+line as it is; the hash of a line names what the spec yielded (``SpecYield.digest``: the
+manifest keeps its files' entries by it). JSON is compact with sorted keys; a damaged or older
+file is ignored.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -36,8 +42,9 @@ from typing import Any
 from ..base.fsio import FileHasher, joined_str, write_atomic
 from ..base.hashing import bytes_hash, content_hash
 
-MEMO_VERSION = 3
+MEMO_VERSION = 4
 MEMO_FILE = "plan.json"  # in STATE_DIR
+PACKAGES = "packages"  # beside it: each spec file's normalized package, by its JSON's hash
 
 Ident = tuple[str, str, str]  # package, function, language
 
@@ -48,6 +55,7 @@ class MemoTask:
     rule: str
     key: str
     files: Mapping[str, str]  # path in the output folder -> hash of its bytes
+    templates: tuple[str, ...] = ()  # the templates its files render (includes not followed)
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,8 @@ class SpecYield:
     templates: Mapping[str, str]  # the templates its plan read -> the hash of each one's text
     counts: tuple[int, int]  # of its tasks, of their files
     key: str  # ``yield_key`` of its tasks and lock entries
+    #: the hash of its normalized package's JSON (``keep_package``); "" if not kept
+    package: str = ""
     given: tuple[tuple[MemoTask, ...], tuple[Mapping[str, Any], ...]] | None = None
     line: bytes = field(default=b"", repr=False)  # as the memo holds it, when read from one
 
@@ -73,18 +83,27 @@ class SpecYield:
         folders: tuple[tuple[str, tuple[str, ...]], ...],
         lock: tuple[Mapping[str, Any], ...],
         templates: Mapping[str, str],
+        package: str = "",
     ) -> SpecYield:
         counts = (len(tasks), sum(len(task.files) for task in tasks))
         key = yield_key([(task.name, task.key) for task in tasks], lock)
-        return cls(hash, implementations, folders, templates, counts, key, (tasks, lock))
+        return cls(
+            hash, implementations, folders, templates, counts, key, package, given=(tasks, lock)
+        )
 
     @cached_property
     def tasks(self) -> tuple[MemoTask, ...]:
         if self.given is not None:
             return self.given[0]
         return tuple(
-            MemoTask(str(name), str(rule), str(key), {str(p): str(h) for p, h in files.items()})
-            for name, rule, key, files in json.loads(self.line.split(b"\t")[3])
+            MemoTask(
+                str(name),
+                str(rule),
+                str(key),
+                {str(p): str(h) for p, h in files.items()},
+                tuple(map(str, templates)),
+            )
+            for name, rule, key, files, templates in json.loads(self.line.split(b"\t")[3])
         )
 
     @cached_property
@@ -109,8 +128,9 @@ class SpecYield:
             "folders": [[folder, list(ignore)] for folder, ignore in self.folders],
             "counts": list(self.counts),
             "key": self.key,
+            "package": self.package,
         }
-        tasks = [[t.name, t.rule, t.key, dict(t.files)] for t in self.tasks]
+        tasks = [[t.name, t.rule, t.key, dict(t.files), list(t.templates)] for t in self.tasks]
         parts = [json.dumps(spec), json.dumps(self.hash), _compact(check), _compact(tasks)]
         return "\t".join([*parts, _compact(list(self.lock))]).encode("utf-8")
 
@@ -121,13 +141,16 @@ class SpecYield:
         output: Path,
         template_hash: Callable[[str], str | None],
         outputs_hold: bool = False,
+        *,
+        templates: bool = True,
     ) -> bool:
         """Its implementation files, the templates it read and its outputs still hold the
         recorded bytes (*template_hash*: a template's hash as this build finds it). With
-        *outputs_hold*, the caller knows its outputs do (``KnownTree``): they are not hashed."""
+        *outputs_hold*, the caller knows its outputs do (``KnownTree``): they are not hashed.
+        Without *templates*, the templates are not looked at."""
         if any(hasher.hash(root / rel) != digest for rel, digest in self.implementations.items()):
             return False
-        if any(template_hash(name) != digest for name, digest in self.templates.items()):
+        if templates and any(template_hash(n) != d for n, d in self.templates.items()):
             return False
         if outputs_hold:  # (their stat cache shards are neither read nor saved)
             return True
@@ -152,6 +175,11 @@ class Memo:
     lock: str  # hash of apipack.lock after the build, "-" without one
     specs: Mapping[str, SpecYield]  # by project-relative spec path
     digest: str = "-"  # of the file's bytes, as read
+
+    def holds_for(self, globals_key: str, lock: str, output_id: str) -> bool:
+        """Whether what it remembers may be reused by a build of these globals, lock and
+        output folder."""
+        return (self.globals, self.lock, self.output) == (globals_key, lock, output_id)
 
 
 @dataclass(frozen=True)
@@ -191,6 +219,7 @@ def _spec_yield(line: bytes) -> tuple[str, SpecYield]:
         {str(name): str(digest) for name, digest in data["templates"].items()},
         (int(tasks), int(files)),
         str(data["key"]),
+        str(data["package"]),
         line=line,
     )
     return str(json.loads(spec)), found
@@ -203,11 +232,47 @@ def write(path: Path, memo: Memo) -> str:
     first = _compact({**header, "lock": memo.lock, "body": bytes_hash(body)})
     raw = first.encode("utf-8") + b"\n" + body
     write_atomic(path, raw)
+    _forget_packages(path.parent / PACKAGES, {found.package for found in memo.specs.values()})
     return bytes_hash(raw)
 
 
 def _compact(data: object) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"))
+
+
+def keep_package(state: Path, text: str) -> str:
+    """Keep a normalized package's JSON *text* in *state*; the hash it is kept by."""
+    raw = text.encode("utf-8")
+    digest = bytes_hash(raw)
+    path = state / PACKAGES / _package_file(digest)
+    if not path.is_file():
+        write_atomic(path, raw)
+    return digest
+
+
+def kept_package(state: Path, digest: str) -> str | None:
+    """The normalized package's JSON kept by *digest*; None if it is not there as kept."""
+    try:
+        raw = (state / PACKAGES / _package_file(digest)).read_bytes()
+    except OSError:
+        return None
+    return raw.decode("utf-8") if bytes_hash(raw) == digest else None
+
+
+def _package_file(digest: str) -> str:
+    return f"{digest.split(':', 1)[-1]}.json"
+
+
+def _forget_packages(folder: Path, kept: set[str]) -> None:
+    """Delete the packages no spec file of the memo names any more."""
+    names = {_package_file(digest) for digest in kept if digest}
+    try:
+        found = os.listdir(folder)
+    except OSError:
+        return
+    for name in found:
+        if name.endswith(".json") and name not in names:
+            (folder / name).unlink(missing_ok=True)
 
 
 def reusable(
@@ -222,19 +287,29 @@ def reusable(
     output: Path,
     template_hash: Callable[[str], str | None],
     tree: KnownTree | None = None,
+    templates: bool = True,
 ) -> dict[str, SpecYield]:
     """The remembered yields of the spec files (relative path, path) that did not change.
     Given the *tree* the memo was written with, the outputs of a package folder whose files
-    still look as then are not hashed again."""
-    if memo is None or (memo.globals, memo.lock, memo.output) != (globals_key, lock, output_id):
+    still look as then are not hashed again. Without *templates*, those whose templates may
+    have changed too, but whose normalized package is kept (``plan.retemplate``)."""
+    if memo is None or not memo.holds_for(globals_key, lock, output_id):
         return {}
-    known = tree if tree is not None and tree.memo == memo.digest else None
     found = {}
     for rel, path in specs:
         entry = memo.specs.get(rel)
         if entry is None or hasher.hash(path) != entry.hash:
             continue
-        hold = known is not None and all(known.holds(folder) for folder, _ in entry.folders)
-        if entry.current(hasher, root, output, template_hash, hold):
+        if not templates and not entry.package:
+            continue
+        hold = _outputs_hold(memo, entry, tree)
+        if entry.current(hasher, root, output, template_hash, hold, templates=templates):
             found[rel] = entry
     return found
+
+
+def _outputs_hold(memo: Memo, entry: SpecYield, tree: KnownTree | None) -> bool:
+    """Whether the *tree* the memo was written with shows *entry*'s package folders as then."""
+    if tree is None or tree.memo != memo.digest:
+        return False
+    return all(tree.holds(folder) for folder, _ in entry.folders)

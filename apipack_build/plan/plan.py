@@ -45,6 +45,7 @@ from ..spec import PACKAGE_NAME, Function, Package, load_spec
 from . import memo
 from .memo import SpecYield
 from .outdir import output_folder
+from .retemplate import Retemplated, package_json, prompts, retemplated
 
 SPEC_SUFFIXES = (".yml", ".yaml")
 #: a language's check_code problem that gives its place in the code
@@ -57,7 +58,9 @@ class PlannedFile:
     template: str
     context: Mapping[str, Any]
     finish: str = ""  # the filter the rendered text goes through (``rules.Output.finish``)
-    #: a reused task's file: the hash it held when planned (``memo`` checked it then)
+    #: a reused task's file, or one of a task planned again (``retemplate``) whose template
+    #: did not change: the hash it held when planned (``memo`` checked it then), which is what
+    #: rendering it would give
     recorded: str = ""
 
 
@@ -85,6 +88,13 @@ class RenderTask:
     #: taken from the last build's plan (``memo``): its files hold what its key makes, so it
     #: is neither rendered nor handed to doit, and its files carry no template or context
     reused: bool = False
+    #: a reused task's templates, as the memo has them (``templates``)
+    reads: tuple[str, ...] = ()
+
+    @property
+    def templates(self) -> tuple[str, ...]:
+        """The templates its files render (includes not followed)."""
+        return self.reads or tuple(sorted({f.template for f in self.files if f.template}))
 
 
 @dataclass(frozen=True)
@@ -105,6 +115,9 @@ class SpecPart:
     folders: tuple[str, ...]
     templates: Mapping[str, str]  # the templates it read -> their hashes, as planned
     reused: SpecYield | None = None
+    package: str = ""  # its normalized package's JSON (``retemplate.package_json``)
+    #: planned for a template edit (``retemplate``): some of its tasks are reused
+    retemplated: bool = False
 
 
 @dataclass(frozen=True)
@@ -149,7 +162,7 @@ class Plan:
 
     def every_task(self) -> tuple[RenderTask, ...]:
         """``tasks`` and, made from the memo, the reused ones (parses their memo lines)."""
-        return self.tasks + tuple(task for found in self.reused for task in _stubs(found))
+        return self.tasks + tuple(task for found in self.reused for task in _stubs(found.tasks))
 
     @property
     def files(self) -> dict[str, tuple[RenderTask, PlannedFile]]:
@@ -278,16 +291,24 @@ class _Inputs:
 
 
 def _read_inputs(
-    effective: Effective, reg: Registry, specs: list[Path], renderer: Renderer | None = None
+    effective: Effective,
+    reg: Registry,
+    specs: list[Path],
+    renderer: Renderer | None = None,
+    kept: Mapping[Path, Retemplated] | None = None,
 ) -> _Inputs:
-    root = effective.root
-    packages = load_packages(specs, root, reg, effective.settings)
+    """*kept*: spec files of which only templates changed: their packages are not loaded, and
+    only the implementations of their functions whose tasks are planned again are looked at."""
+    root, kept = effective.root, kept or {}
+    loaded = iter(load_packages([p for p in specs if p not in kept], root, reg, effective.settings))
+    packages = [kept[path].package if path in kept else next(loaded) for path in specs]
     sources = {p.source: _relative(path, root) for path, p in zip(specs, packages, strict=True)}
     if effective.settings.name:
         packages = [gather(packages, effective)]
     targets = _build_targets(packages, effective, reg)
     renderer = renderer or _renderer(effective, reg)
-    found, needs = _implementations(targets, effective, reg, renderer)
+    by_package = {item.package.name: item for item in kept.values()}
+    found, needs = _implementations(targets, effective, reg, renderer, by_package)
     return _Inputs(reg, specs, targets, renderer, found, needs, sources, root)
 
 
@@ -350,16 +371,19 @@ def make_plan(
     renderer_key = inputs.globals_key(view, hasher) if hasher and renderers is not None else ""
     renderer = (renderers or {}).get(renderer_key) or _renderer(effective, reg)
     reused: dict[str, SpecYield] = {}
+    kept: dict[str, Retemplated] = {}  # only templates changed: the cheap path
     reuse = incremental and not refresh and settings.templates.cache_enabled
     if hasher is not None and remembered and reuse:
-        reused = _reusable(
+        reused, kept = _reusable(
             effective, specs, output, hasher, globals_key, offline, factory, renderer, tree
         )
     fresh = [path for path in specs if _relative(path, root) not in reused]
-    read = _read_inputs(effective, reg, fresh, renderer)
+    known = {path: kept[rel] for path in fresh if (rel := _relative(path, root)) in kept}
+    read = _read_inputs(effective, reg, fresh, renderer, known)
     if any(t.folder in {f for y in reused.values() for f, _ in y.folders} for t in read.targets):
         # a clash: the full plan says
-        reused, read = {}, _read_inputs(effective, reg, specs, renderer)
+        reused, kept = {}, {}
+        read = _read_inputs(effective, reg, specs, renderer)
     if renderers is not None and renderer_key:
         renderers.clear()  # only the current inputs' renderer is worth keeping
         renderers[renderer_key] = renderer
@@ -387,7 +411,16 @@ def make_plan(
         if llm.remote is not None:
             show_warnings(llm.remote.take_warnings())
     llm.needs, llm.languages = needs, reg.languages
-    llm.kept = {_ident(entry): dict(entry) for y in reused.values() for entry in y.lock}
+    asked = {(need.package, need.function.name, need.language) for need in needs}
+    llm.kept = {
+        _ident(entry): dict(entry)
+        for y in [*reused.values(), *(item.found for item in kept.values())]
+        for entry in y.lock
+        if _ident(entry) not in asked
+    }
+    if not offline and not llm.resolution.digest and any(i.found.lock for i in kept.values()):
+        # a full plan would ask the model for these bodies' digest: ``_reusable`` found it so
+        llm.resolution.digest = llm.digest
     rule_settings = RuleSettings(
         deployment=settings.deployment.model_dump(),
         output=settings.output_options.model_dump(),
@@ -395,10 +428,12 @@ def make_plan(
     planned: dict[str, list[RenderTask]] = {}
     for target in read.targets:
         request = PackageRequest(target.package, target.language, target.interfaces, rule_settings)
-        spec_tasks = planned.setdefault(read.sources.get(target.package.source, ""), [])
+        rel = read.sources.get(target.package.source, "")
+        spec_tasks = planned.setdefault(rel, [])
+        only = kept[rel].tasks if rel in kept else None
         for rule in reg.rules_for(target.language, target.interfaces):
             spec_tasks.extend(
-                _rule_tasks(rule, request, target.folder, renderer, read.implementations, llm)
+                _rule_tasks(rule, request, target.folder, renderer, read.implementations, llm, only)
             )
     tasks: list[RenderTask] = []
     parts: list[SpecPart] = []
@@ -411,12 +446,17 @@ def make_plan(
     for path in specs:
         rel = _relative(path, root)
         found = reused.get(rel)
-        part_tasks = planned.pop(rel, []) if found is None else []  # reused: in ``parts``
+        if found is not None:
+            part_tasks = []  # reused: in ``parts``
+        elif rel in kept:
+            part_tasks = _retemplated_tasks(kept[rel], planned.pop(rel, []))
+        else:
+            part_tasks = planned.pop(rel, [])
         tasks.extend(part_tasks)
         names = tuple(task.name for task in part_tasks)
         groups.append(SpecGroup(rel, names, tuple(sorted(packages_of.get(rel, ()))), found))
         if hasher is not None:
-            parts.append(_part(rel, found, part_tasks, read, hasher))
+            parts.append(_part(rel, found, part_tasks, read, hasher, kept.get(rel)))
     tasks.extend(task for rest in planned.values() for task in rest)  # a gathered package
     _check_unique_paths(tasks)
     dirs = [PackageDir(t.folder, reg.languages[t.language].ignore) for t in read.targets]
@@ -454,24 +494,39 @@ def _reusable(
     factory: Callable[[], Provider],
     renderer: Renderer,
     tree: memo.KnownTree | None,
-) -> dict[str, SpecYield]:
-    """What the last build remembers of the unchanged spec files; online, only if the model
-    still has the digest their LLM-written bodies were keyed on."""
+) -> tuple[dict[str, SpecYield], dict[str, Retemplated]]:
+    """What the last build remembers of the unchanged spec files, and of those of which only
+    templates changed (``retemplate``); online, only if the model still has the digest their
+    LLM-written bodies were keyed on."""
     root = effective.root
     last = memo.read(root / STATE_DIR / memo.MEMO_FILE)
-    found = memo.reusable(
-        last,
-        globals_key=globals_key,
-        lock=hasher.hash(root / LOCK_FILE) or "-",
-        output_id=manifest.output_id(output, root),
-        specs=[(_relative(path, root), path) for path in specs],
-        hasher=hasher,
-        root=root,
-        output=output,
-        template_hash=lambda name: _template_hash(renderer, name),
-        tree=tree,
-    )
-    digests = {str(entry.get("digest")) for y in found.values() for entry in y.lock}
+    named = [(_relative(path, root), path) for path in specs]
+    lock, output_id = hasher.hash(root / LOCK_FILE) or "-", manifest.output_id(output, root)
+
+    def template_hash(name: str) -> str | None:
+        return _template_hash(renderer, name)
+
+    def remembered(templates: bool, specs: list[tuple[str, Path]]) -> dict[str, SpecYield]:
+        return memo.reusable(
+            last,
+            globals_key=globals_key,
+            lock=lock,
+            output_id=output_id,
+            specs=specs,
+            hasher=hasher,
+            root=root,
+            output=output,
+            template_hash=template_hash,
+            tree=tree,
+            templates=templates,
+        )
+
+    found = remembered(True, named)
+    # of the others, those of which only templates changed: the cheap path
+    candidates = remembered(False, [(rel, path) for rel, path in named if rel not in found])
+    kept = retemplated(candidates, renderer, root / STATE_DIR)
+    yields = [*found.values(), *(item.found for item in kept.values())]
+    digests = {str(entry.get("digest")) for y in yields for entry in y.lock}
     if digests and not offline:
         # online, a body is reused only if it was keyed on the digest the model has now
         provider = factory()
@@ -482,8 +537,8 @@ def _reusable(
         finally:
             provider.close()
         if not same:
-            return {}
-    return found
+            return {}, {}
+    return found, kept
 
 
 def _template_hash(renderer: Renderer, name: str) -> str | None:
@@ -498,7 +553,7 @@ def _ident(entry: Mapping[str, Any]) -> tuple[str, str, str]:
     return (str(entry["package"]), str(entry["function"]), str(entry["language"]))
 
 
-def _stubs(found: SpecYield) -> list[RenderTask]:
+def _stubs(tasks: Sequence[memo.MemoTask]) -> list[RenderTask]:
     return [
         RenderTask(
             task.name,
@@ -508,33 +563,69 @@ def _stubs(found: SpecYield) -> list[RenderTask]:
                 PlannedFile(path, "", {}, recorded=task.files[path]) for path in sorted(task.files)
             ),
             reused=True,
+            reads=task.templates,
         )
-        for task in found.tasks
+        for task in tasks
     ]
 
 
+def _retemplated_tasks(item: Retemplated, planned: list[RenderTask]) -> list[RenderTask]:
+    """A spec file's tasks in the memo's order: those planned again (each file whose template
+    did not change with the hash it holds), the others reused."""
+    again = {task.name: task for task in planned}
+    tasks = []
+    for memo_task in item.found.tasks:
+        task = again.pop(memo_task.name, None)
+        if task is None:
+            tasks.extend(_stubs([memo_task]))
+            continue
+        files = tuple(
+            f if f.template in item.stale else replace(f, recorded=memo_task.files.get(f.path, ""))
+            for f in task.files
+        )
+        tasks.append(replace(task, files=files))
+    return tasks + list(again.values())
+
+
 def _part(
-    rel: str, found: SpecYield | None, tasks: list[RenderTask], read: _Inputs, hasher: FileHasher
+    rel: str,
+    found: SpecYield | None,
+    tasks: list[RenderTask],
+    read: _Inputs,
+    hasher: FileHasher,
+    kept: Retemplated | None = None,
 ) -> SpecPart:
     names = tuple(task.name for task in tasks)
     if found is not None:
         return SpecPart(rel, found.hash, found.implementations, (), (), (), {}, found)
     root = read.root
     targets = [t for t in read.targets if read.sources.get(t.package.source) == rel]
-    named = {r for t in targets for f in t.package.functions for r in f.implementation.values()}
     packages = {t.package.name for t in targets}
     # what its tasks render, and the prompt of each language the LLM writes bodies in
-    used = {f.template for task in tasks for f in task.files if f.template}
-    used |= {f"prompts/{need.language}.j2" for need in read.needs if need.package in packages}
+    used = {name for task in tasks for name in task.templates}
+    if kept is not None:  # only some of its functions' implementations were looked at
+        used |= prompts(kept.found)
+    else:
+        used |= {f"prompts/{need.language}.j2" for need in read.needs if need.package in packages}
     templates = dict(pair for name in used for pair in read.renderer.template_hashes(name))
+    if kept is not None:  # the same spec and implementation files as recorded
+        spec_hash, implementations = kept.found.hash, kept.found.implementations
+        package = kept.package_json
+    else:
+        named = {r for t in targets for f in t.package.functions for r in f.implementation.values()}
+        spec_hash = hasher.hash(root / rel) or "-"
+        implementations = {r: hasher.hash(root / r) or "-" for r in sorted(named)}
+        package = package_json(targets[0].package) if targets else ""
     return SpecPart(
         rel,
-        hasher.hash(root / rel) or "-",
-        {r: hasher.hash(root / r) or "-" for r in sorted(named)},
+        spec_hash,
+        implementations,
         tuple(sorted(packages)),
         names,
         tuple(t.folder for t in targets),
         dict(sorted(templates.items())),
+        package=package,
+        retemplated=kept is not None,
     )
 
 
@@ -588,23 +679,35 @@ Implementations = dict[tuple[str, str, str], "Implementation | Need"]
 
 
 def _implementations(
-    targets: list[Target], effective: Effective, reg: Registry, renderer: Renderer
+    targets: list[Target],
+    effective: Effective,
+    reg: Registry,
+    renderer: Renderer,
+    kept: Mapping[str, Retemplated] | None = None,
 ) -> tuple[Implementations, list[Need]]:
     """Each function's logic per language: hand-written (checked now) or an LLM need. A
     hand-written one that fails its language's check is an error, or with
-    ``templates.validation_level: warn`` a warning."""
+    ``templates.validation_level: warn`` a warning. *kept*: packages of which only templates
+    changed, by name: only the functions of their tasks planned again are looked at, and a
+    body the LLM wrote is the lock's (its prompt did not change), asked of nobody."""
     root, llm_settings = effective.root, effective.settings.llm
     found: Implementations = {}
     needs: list[Need] = []
     errors: list[str] = []
     for target in targets:
         language = reg.languages[target.language]
+        item = (kept or {}).get(target.package.name)
         for function in target.package.functions:
             ident = (target.package.name, function.name, target.language)
+            if item is not None and ident not in item.functions:
+                continue
             if not language.needs_code:
                 found[ident] = Implementation("none", "")
                 continue
             impl = _given_implementation(function, language, root)
+            if impl is None and item is not None and ident in item.bodies:
+                found[ident] = Implementation("llm", item.bodies[ident])
+                continue
             if impl is None:
                 messages = prompt_messages(renderer, target.package, function, target.language)
                 need = Need(
@@ -693,17 +796,21 @@ def _rule_tasks(
     renderer: Renderer,
     implementations: Implementations,
     llm: LLMStep,
+    only: frozenset[str] | None = None,
 ) -> list[RenderTask]:
+    """The tasks of *rule* for *request*'s package (*only*: those of these names)."""
     package, language = request.package, request.language
     base = f"{package.name}/{language}/{rule.interface or 'core'}"
     tasks = []
-    if rule.package_outputs is not None:
+    if rule.package_outputs is not None and (only is None or f"{base}/_package" in only):
         outputs = rule.package_outputs(request)
         tasks.append(
             _task(f"{base}/_package", rule, outputs, folder, renderer, Origin(rule, request))
         )
     for function in package.functions if rule.function_outputs is not None else ():
         name = f"{base}/{function.name}"
+        if only is not None and name not in only:
+            continue
         impl = implementations[(package.name, function.name, language)]
         need = impl if isinstance(impl, Need) else None
         if need is not None:

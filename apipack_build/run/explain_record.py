@@ -197,12 +197,21 @@ class _Recorder:
                 "inputs": {"prompt": self._prompt(need)},
                 "status": outcomes.get(name, UP_TO_DATE),  # else answered without asking
             }
-        for planned in build.plan.tasks:  # the reused' shards are copied (``record``)
+        # the packages of spec files planned for a template edit (``plan.retemplate``)
+        kept = {p for part in build.plan.parts if part.retemplated for p in part.packages}
+        for planned in build.plan.tasks:  # the reused spec files' shards are copied (``record``)
+            if planned.reused:  # a task of a spec file planned for a template edit, not run
+                self._keep(tasks, planned.name, planned)
+                continue
             try:
                 task = build.resolved(planned)
             except ApipackError:  # its LLM reply never came: the task did not run
                 task = planned
             tasks[task.name] = self._render_task(task, outcomes.get(task.name, NOT_RUN))
+        for name, task in sorted(self.before.get("tasks", {}).items() if kept else ()):
+            package = str(task.get("function", "")).split("/", 1)[0]
+            if task["kind"] == "llm" and name not in tasks and package in kept:
+                self._keep(tasks, name)  # its body is the lock's: nothing was asked
         if self.before and build.plan.reused_tasks:  # settings are the same for every task
             for setting, value in self.before["settings"].items():
                 self.settings.setdefault(setting, value)
@@ -225,6 +234,33 @@ class _Recorder:
             "template_sets": [list(names) for names in self.template_sets],
             "tasks": tasks,
         }
+
+    def _keep(
+        self, tasks: dict[str, dict[str, Any]], name: str, planned: RenderTask | None = None
+    ) -> None:
+        """Record task *name*, reused though its spec file was planned, as the last record has
+        it (its inputs did not change), up to date; with the shared inputs it refers to."""
+        before = self.before.get("tasks", {}).get(name)
+        if before is None and planned is not None:  # the record lost it: naming no inputs
+            key = _trim(planned.key) if planned.key else ""
+            empty = self.template_sets.setdefault((), len(self.template_sets))
+            task = {"kind": "render", "key": key, "templates": empty, "inputs": {}}
+            tasks[name] = {**task, "status": UP_TO_DATE}
+            return
+        if before is None:
+            return
+        task = {k: v for k, v in before.items() if k != "causes"}
+        task["status"] = UP_TO_DATE
+        if "templates" in task:
+            names = tuple(self.before["template_sets"][task["templates"]])
+            self.templates.update((t, self.before["templates"][t]) for t in names)
+            task["templates"] = self.template_sets.setdefault(names, len(self.template_sets))
+        if task.get("function"):
+            function = str(task["function"])
+            self.functions[function] = self.before["functions"][function]
+        if task.get("rule"):
+            self.rules[str(task["rule"])] = self.before["rules"][task["rule"]]
+        tasks[name] = task
 
     def _render_task(self, task: RenderTask, status: str) -> dict[str, Any]:
         entry: dict[str, Any] = {
@@ -249,8 +285,16 @@ class _Recorder:
                 inputs.update(_implementation_inputs(origin.function.name, origin.implementation))
                 if origin.need is not None:
                     inputs["prompt"] = self._prompt(origin.need)
+                elif origin.implementation and origin.implementation.origin == "llm":
+                    # planned for a template edit: the body is the lock's, its prompt unchanged
+                    inputs.update(self._last_prompt(task.name))
         entry["inputs"] = inputs
         return entry
+
+    def _last_prompt(self, name: str) -> dict[str, str]:
+        """The prompt input the last record gives task *name* (none if it has none)."""
+        before = self.before.get("tasks", {}).get(name, {}).get("inputs", {})
+        return {"prompt": before["prompt"]} if "prompt" in before else {}
 
     def _template_set(self, task: RenderTask) -> int:
         renderer = self.build.plan.renderer

@@ -225,14 +225,19 @@ def plan_memo(build: TaskGraph) -> memo.Memo:
                 name,
                 resolved[name].rule,
                 resolved[name].key,
-                {f.path: hasher.hash(build._target(f.path)) or "-" for f in resolved[name].files},
+                {
+                    f.path: f.recorded or hasher.hash(build._target(f.path)) or "-"
+                    for f in resolved[name].files
+                },
+                resolved[name].templates,
             )
             for name in part.tasks
         )
         lock = tuple(entry for ident, entry in sorted(locked.items()) if ident[0] in part.packages)
         folders = tuple((folder, ignores[folder]) for folder in part.folders)
+        package = memo.keep_package(build.state, part.package) if part.package else ""
         specs[part.spec] = memo.SpecYield.of(
-            part.hash, part.implementations, tasks, folders, lock, part.templates
+            part.hash, part.implementations, tasks, folders, lock, part.templates, package
         )
     return memo.Memo(
         build.output_id,

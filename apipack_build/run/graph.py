@@ -132,7 +132,9 @@ class TaskGraph:
                 "verbosity": 0,
             }
         names = []
-        for task in self.plan.tasks:  # not the reused: their files hold what their keys make
+        for task in self.plan.tasks:
+            if task.reused:  # of a spec file re-planned for a template edit (``retemplate``)
+                continue  # its files hold what its key makes: doit need not look at it
             names.append(task.name)
             yield {
                 "basename": self.basename,
@@ -235,11 +237,14 @@ class TaskGraph:
             task = self.resolved(task)
             outputs, written = {}, []
             for planned in task.files:
+                target = self._target(planned.path)
+                if planned.recorded and self.hasher.hash(target) == planned.recorded:
+                    outputs[planned.path] = planned.recorded  # its inputs did not change
+                    continue
                 data = self.plan.renderer.render(
                     planned.template, planned.context, planned.finish
                 ).encode("utf-8")
                 digest = bytes_hash(data)
-                target = self._target(planned.path)
                 if self.hasher.hash(target) != digest:
                     write_atomic(self._writable(planned.path), data)
                     written.append(planned.path)

@@ -74,6 +74,8 @@ def py_format(source: str) -> str:
     A safety net over a whole rendered module: statements already on several lines, lines with
     comments, and lone strings (docstrings) are left as they are.
     """
+    if all(len(line) <= LINE_LENGTH or _is_comment(line) for line in source.split("\n")):
+        return source  # nothing it would split: not worth tokenizing
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
     except (tokenize.TokenError, SyntaxError):
@@ -100,6 +102,12 @@ def py_format(source: str) -> str:
         line = lines[row - 1]
         lines[row - 1] = py_wrap(line, len(line) - len(line.lstrip(" ")))
     return "\n".join(lines)
+
+
+def _is_comment(line: str) -> bool:
+    """A line that starts with ``#``: a comment, which is never split, or a line inside a
+    string, where no statement starts."""
+    return line.lstrip(" ").startswith("#")
 
 
 _LAYOUT = frozenset(
