@@ -39,16 +39,16 @@ functions:
 
 
 def state(root: Path) -> dict[str, Any]:
-    """What a build leaves that a fresh process reads. The memo's global key holds the
-    project's absolute path, so it is left out; the explain record is compared as ``apipack
-    explain`` reads it (which spec files' shards a build wrote differs: a full build writes
-    all of them)."""
+    """What a build leaves that a fresh process reads. The memo's global key (in its header
+    line) holds the project's absolute path, so it is left out; the explain record is compared
+    as ``apipack explain`` reads it (which spec files' shards a build wrote differs: a full
+    build writes all of them)."""
     found: dict[str, Any] = {f"generated/{k}": v for k, v in tree(root / "generated").items()}
     for name in ("manifest.json", "lock.json", "../apipack.lock"):
         path = root / ".apipack" / name
         found[name] = path.read_bytes() if path.is_file() else b""
-    memo = json.loads((root / ".apipack" / "plan.json").read_text(encoding="utf-8"))
-    found["plan.json"] = {k: v for k, v in memo.items() if k != "globals"}
+    header, _, lines = (root / ".apipack" / "plan.json").read_bytes().partition(b"\n")
+    found["plan.json"] = ({k: v for k, v in json.loads(header).items() if k != "globals"}, lines)
     found["explain.json"] = explained(root)
     return found
 

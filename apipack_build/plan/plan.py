@@ -154,7 +154,9 @@ class Plan:
 
     @property
     def reused_tasks(self) -> int:
-        return sum(found.counts[0] for found in self.reused)
+        """Tasks taken from the memo: whole spec files', and those of spec files re-planned
+        for a template edit that render no changed template."""
+        return sum(found.counts[0] for found in self.reused) + sum(t.reused for t in self.tasks)
 
     @property
     def file_count(self) -> int:
