@@ -23,11 +23,12 @@ import ssl
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from typing import Any, Protocol, cast
 
 import httpx
 
+from .ask.digest import plain_http
+from .base.lookup import entry_points_of
 from .errors import ConfigError, LLMError, redact
 from .load.types import did_you_mean
 from .settings import PROVIDER_GROUP, LLMSettings, provider_names
@@ -125,7 +126,8 @@ class _Base:
             timeout=timeout,
             transport=transport,
             headers=self._headers(),
-            verify=_ssl_context(),
+            # loading the certificates costs more than a request to a local model
+            verify=False if plain_http(settings.base_url) else _ssl_context(),
         )
 
     def _headers(self) -> dict[str, str]:
@@ -374,7 +376,7 @@ def provider_class(name: str) -> Callable[..., Provider]:
     """The class ``llm.provider: NAME`` selects, loaded from its entry point. It is called as
     ``cls(settings: LLMSettings, transport: httpx.BaseTransport | None)`` and must do what
     ``apipack_build.llm.Provider`` describes."""
-    points = {p.value: p for p in entry_points(group=PROVIDER_GROUP) if p.name == name}
+    points = {p.value: p for p in entry_points_of(PROVIDER_GROUP) if p.name == name}
     if not points:
         names = provider_names()
         raise ConfigError(

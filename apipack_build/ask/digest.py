@@ -34,6 +34,12 @@ def _proxied() -> bool:
     return any(os.environ.get(name) or os.environ.get(name.upper()) for name in PROXY_VARIABLES)
 
 
+def plain_http(base_url: str) -> bool:
+    """Does httpx reach *base_url* without TLS: an ``http://`` URL and no proxy variable (httpx
+    follows no redirect unless asked)? Then its client needs no certificates."""
+    return base_url.startswith("http://") and not _proxied()
+
+
 def ollama_digest(base_url: str, model: str, timeout: float) -> str | None:
     """The digest of *model* in ``GET {base_url}/api/tags``; None if the server cannot say;
     ``UNSUPPORTED`` if this URL needs more than plain HTTP."""
