@@ -1,7 +1,8 @@
 """The model digest an Ollama server reports, asked over a plain socket.
 
-The no-op fast path asks for it once per run (``run.fastpath``): httpx and pydantic would cost
-ten times the request, and even ``http.client`` loads ``ssl`` and ``email`` first. One
+The no-op fast path asks for it once per run (``run.fastpath``), and so does a build's plan
+(``llm.OllamaProvider.model_digest``): httpx and pydantic would cost ten times the request, and
+even ``http.client`` loads ``ssl`` and ``email`` first. One
 ``GET /api/tags`` with ``Connection: close`` needs none of that: the status line, the headers,
 and a body read to the end (de-chunked when the server streams it). It speaks only what it can
 speak exactly as ``llm.OllamaProvider.model_digest`` does on httpx: plain ``http://`` (a URL's
