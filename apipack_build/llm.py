@@ -152,6 +152,12 @@ class _Base:
     def _headers(self) -> dict[str, str]:
         return {}
 
+    def _start(self) -> float:
+        """The time a request starts, its client made (httpx loaded) first: a reply's seconds
+        are the model's alone."""
+        _ = self.client
+        return time.perf_counter()
+
     def _where(self) -> str:
         return f"{self.name} at {redact(self.settings.base_url)}"
 
@@ -277,10 +283,10 @@ class OllamaProvider(_Base):
             "stream": self.settings.stream,
             "options": options,
         }
-        started = time.perf_counter()
-        response = self._send("POST", "/api/chat", json=body, stream=True)
-        import httpx  # loaded by ``_send``
+        import httpx
 
+        started = self._start()
+        response = self._send("POST", "/api/chat", json=body, stream=True)
         try:
             self._check(response)
             chunks = []
@@ -372,7 +378,7 @@ class OpenAIProvider(_Base):
             "max_tokens": self.settings.max_tokens,
             "stream": False,
         }
-        started = time.perf_counter()
+        started = self._start()
         response = self._send("POST", "/v1/chat/completions", json=body)
         self._check(response)
         data = _json(response, self._where())
