@@ -23,7 +23,11 @@ from .load.project import resolve_targets
 from .run import fastpath
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from .run.build import Build
+
+    Subcommands = argparse._SubParsersAction[argparse.ArgumentParser]
 
 DRY_RUN_LINE = "apipack: dry run: {} file(s) would change; nothing written"
 CURRENT_LINE = "apipack: {} generated files are current"
@@ -72,20 +76,18 @@ def _targets_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="apipack", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    targets = _targets_parser()
-
+def _add_init(sub: Subcommands, targets: argparse.ArgumentParser) -> None:
     init = sub.add_parser("init", help="write a starter spec (and apipack.yml if absent)")
     init.add_argument("--name", required=True)
     init.add_argument("--description", default="")
 
+
+def _add_validate(sub: Subcommands, targets: argparse.ArgumentParser) -> None:
     validate = sub.add_parser("validate", help="check spec files; exit 2 listing every problem")
     validate.add_argument("files", nargs="*", metavar="FILE")
 
+
+def _add_generate(sub: Subcommands, targets: argparse.ArgumentParser) -> None:
     gen = sub.add_parser("generate", parents=[targets], help="build the packages")
     gen.add_argument(
         "--spec",
@@ -130,6 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="ask the model again for this function (repeatable)",
     )
 
+
+def _add_watch(sub: Subcommands, targets: argparse.ArgumentParser) -> None:
     watch = sub.add_parser(
         "watch", parents=[targets], help="build, then rebuild on every change until Ctrl-C"
     )
@@ -138,6 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--offline", action="store_true", default=None, help="never call a model (as generate)"
     )
 
+
+def _add_build(sub: Subcommands, targets: argparse.ArgumentParser) -> None:
     build = sub.add_parser(
         "build",
         help="generate, then build each package: a wheel, an sdist or a Docker image",
@@ -160,6 +166,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     build.add_argument("--tag", metavar="TAG", help="the Docker image's tag (one package only)")
     build.add_argument("--push", action="store_true", help="push the Docker image after building")
+
+
+def _add_deploy(sub: Subcommands, targets: argparse.ArgumentParser) -> None:
     deploy = sub.add_parser(
         "deploy",
         parents=[targets],
@@ -175,12 +184,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the platform's command line (it must be installed) instead of printing it",
     )
 
+
+def _add_check(sub: Subcommands, targets: argparse.ArgumentParser) -> None:
     sub.add_parser(
         "check",
         parents=[targets],
         help="exit 1 listing stale, missing, hand-edited or extra files; writes nothing",
     )
+
+
+def _add_clean(sub: Subcommands, targets: argparse.ArgumentParser) -> None:
     sub.add_parser("clean", parents=[targets], help="delete generated files and build state")
+
+
+def _add_explain(sub: Subcommands, targets: argparse.ArgumentParser) -> None:
     explain = sub.add_parser(
         "explain", help="why each task of the last build ran (which input changed), or not"
     )
@@ -191,13 +208,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="only the tasks of this function, generated file, spec, implementation or template",
     )
     explain.add_argument("--json", action="store_true", help="print the explanation as JSON")
+
+
+def _add_templates(sub: Subcommands, targets: argparse.ArgumentParser) -> None:
     sub.add_parser("templates", help="list templates and where each comes from")
+
+
+def _add_config(sub: Subcommands, targets: argparse.ArgumentParser) -> None:
     sub.add_parser("config", parents=[targets], help="print effective settings and their origins")
+
+
+def _add_health(sub: Subcommands, targets: argparse.ArgumentParser) -> None:
     sub.add_parser(
         "health",
         parents=[targets],
         help="is the LLM server reachable, which version, is the model there",
     )
+
+
+def _add_cache(sub: Subcommands, targets: argparse.ArgumentParser) -> None:
     cache = sub.add_parser("cache", help="the LLM response cache")
     cache_sub = cache.add_subparsers(dest="cache_command", required=True, metavar="ACTION")
     cache_sub.add_parser("stats", help="entries, bytes, and the last build's hits and misses")
@@ -206,9 +235,50 @@ def build_parser() -> argparse.ArgumentParser:
     import_ = cache_sub.add_parser("import", help="add the replies of an archive")
     import_.add_argument("file", type=Path)
     cache_sub.add_parser("prune", help="drop replies that no spec asks for any more")
+
+
+def _add_schema(sub: Subcommands, targets: argparse.ArgumentParser) -> None:
     schema = sub.add_parser("schema", help="print the JSON Schema of spec files")
     schema.add_argument("--project", action="store_true", help="the schema of apipack.yml instead")
+
+
+#: each command's parser, in the order ``apipack --help`` lists them
+SUBCOMMANDS: dict[str, Callable[[Subcommands, argparse.ArgumentParser], None]] = {
+    "init": _add_init,
+    "validate": _add_validate,
+    "generate": _add_generate,
+    "watch": _add_watch,
+    "build": _add_build,
+    "deploy": _add_deploy,
+    "check": _add_check,
+    "clean": _add_clean,
+    "explain": _add_explain,
+    "templates": _add_templates,
+    "config": _add_config,
+    "health": _add_health,
+    "cache": _add_cache,
+    "schema": _add_schema,
+}
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser. Given the *command* being run (``main``), it holds that
+    command's parser alone: argparse looks up each message of each parser through gettext (a
+    few file lookups each), and building them all cost a tenth of a no-op ``generate``."""
+    parser = argparse.ArgumentParser(
+        prog="apipack", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    targets = _targets_parser()
+    for name, add in SUBCOMMANDS.items():
+        if command in (None, name):
+            add(sub, targets)
     return parser
+
+
+def _command_named(argv: Sequence[str]) -> str | None:
+    """The command ``apipack ARGS`` runs, when the first argument names one."""
+    return argv[0] if argv and argv[0] in SUBCOMMANDS else None
 
 
 def cmd_init(args: argparse.Namespace, cwd: Path) -> int:
@@ -621,7 +691,8 @@ COMMANDS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(_command_named(argv)).parse_args(argv)
     try:
         return COMMANDS[args.command](args, Path.cwd())
     except ApipackError as exc:

@@ -11,6 +11,10 @@ the apipack error tree here and nowhere else::
     └── LLMReplyError             the server answered with an error or something unreadable
 
 Tests swap the network through ``transport`` (an httpx transport), never by patching.
+
+httpx is loaded with the first request that needs it: a build whose bodies are all known asks
+the model only for its digest, which ``ask.digest`` reads over a plain socket when it can read it
+exactly as httpx would (a plain ``http://`` Ollama server, no proxy, no transport given).
 """
 
 from __future__ import annotations
@@ -23,14 +27,16 @@ import ssl
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from importlib.metadata import entry_points
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
-import httpx
-
+from .ask.digest import UNSUPPORTED, ollama_digest, plain_http
+from .base.lookup import entry_points_of
 from .errors import ConfigError, LLMError, redact
 from .load.types import did_you_mean
 from .settings import PROVIDER_GROUP, LLMSettings, provider_names
+
+if TYPE_CHECKING:
+    import httpx
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 CONNECT_TIMEOUT = 10.0
@@ -101,6 +107,8 @@ def _ssl_context() -> ssl.SSLContext:
     """httpx's default context (certifi, or ``SSL_CERT_FILE``/``SSL_CERT_DIR``), made once per
     process: loading the certificates costs more than a request to a local model, and a process
     that builds again and again (``apipack watch``) makes a client for each build."""
+    import httpx
+
     return httpx.create_ssl_context(trust_env=True)
 
 
@@ -119,17 +127,36 @@ class _Base:
         self.model = settings.model
         self.sleep = sleep
         self.requests = 0  # HTTP requests sent, retries and failures included
-        timeout = httpx.Timeout(settings.timeout, connect=min(CONNECT_TIMEOUT, settings.timeout))
-        self.client = httpx.Client(
-            base_url=settings.base_url.rstrip("/"),
-            timeout=timeout,
-            transport=transport,
-            headers=self._headers(),
-            verify=_ssl_context(),
-        )
+        self.transport = transport
+        self._client: httpx.Client | None = None
+
+    @property
+    def client(self) -> httpx.Client:
+        """The httpx client, made (and httpx loaded) with the first request."""
+        if self._client is None:
+            import httpx
+
+            settings = self.settings
+            self._client = httpx.Client(
+                base_url=settings.base_url.rstrip("/"),
+                timeout=httpx.Timeout(
+                    settings.timeout, connect=min(CONNECT_TIMEOUT, settings.timeout)
+                ),
+                transport=self.transport,
+                headers=self._headers(),
+                # loading the certificates costs more than a request to a local model
+                verify=False if plain_http(settings.base_url) else _ssl_context(),
+            )
+        return self._client
 
     def _headers(self) -> dict[str, str]:
         return {}
+
+    def _start(self) -> float:
+        """The time a request starts, its client made (httpx loaded) first: a reply's seconds
+        are the model's alone."""
+        _ = self.client
+        return time.perf_counter()
 
     def _where(self) -> str:
         return f"{self.name} at {redact(self.settings.base_url)}"
@@ -138,6 +165,8 @@ class _Base:
         self, method: str, path: str, *, stream: bool = False, **kwargs: Any
     ) -> httpx.Response:
         """One request with retries (exponential backoff, jitter) on connection errors, 429, 5xx."""
+        import httpx
+
         attempts = self.settings.retries + 1
         for attempt in range(attempts):
             last = attempt == attempts - 1
@@ -189,7 +218,8 @@ class _Base:
         return f"model '{self.model}' not found on {self._where()} ({detail})"
 
     def close(self) -> None:
-        self.client.close()
+        if self._client is not None:
+            self._client.close()
 
     def model_digest(self) -> str:
         raise NotImplementedError
@@ -217,6 +247,13 @@ class OllamaProvider(_Base):
         return [m for m in models if isinstance(m, dict)]
 
     def model_digest(self) -> str:
+        if self.transport is None:
+            timeout = self.settings.timeout
+            found = ollama_digest(self.settings.base_url, self.model, timeout)
+            if found not in (None, UNSUPPORTED):
+                return str(found)
+        # through httpx: a server the probe cannot speak to exactly, or one it could not read
+        # (unreachable, an error, no such model), whose error httpx's reply names
         for model in self._tags():
             if self.model in (model.get("name"), model.get("model")):
                 return str(model.get("digest", ""))
@@ -246,7 +283,9 @@ class OllamaProvider(_Base):
             "stream": self.settings.stream,
             "options": options,
         }
-        started = time.perf_counter()
+        import httpx
+
+        started = self._start()
         response = self._send("POST", "/api/chat", json=body, stream=True)
         try:
             self._check(response)
@@ -339,7 +378,7 @@ class OpenAIProvider(_Base):
             "max_tokens": self.settings.max_tokens,
             "stream": False,
         }
-        started = time.perf_counter()
+        started = self._start()
         response = self._send("POST", "/v1/chat/completions", json=body)
         self._check(response)
         data = _json(response, self._where())
@@ -374,7 +413,7 @@ def provider_class(name: str) -> Callable[..., Provider]:
     """The class ``llm.provider: NAME`` selects, loaded from its entry point. It is called as
     ``cls(settings: LLMSettings, transport: httpx.BaseTransport | None)`` and must do what
     ``apipack_build.llm.Provider`` describes."""
-    points = {p.value: p for p in entry_points(group=PROVIDER_GROUP) if p.name == name}
+    points = {p.value: p for p in entry_points_of(PROVIDER_GROUP) if p.name == name}
     if not points:
         names = provider_names()
         raise ConfigError(

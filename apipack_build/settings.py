@@ -10,7 +10,6 @@ import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .base.lookup import PROJECT_FILES as PROJECT_FILES
 from .base.lookup import PROVIDER_GROUP as PROVIDER_GROUP
+from .base.lookup import entry_points_of
 from .base.lookup import find_project_file as find_project_file
 from .errors import ConfigError, Problem, SpecError, redact
 from .load.types import did_you_mean
@@ -175,7 +175,7 @@ class Effective:
 @functools.cache  # one scan of the installed distributions per process
 def provider_names() -> tuple[str, ...]:
     """The LLM providers installed packages register (built-ins too), without importing them."""
-    return tuple(sorted({point.name for point in entry_points(group=PROVIDER_GROUP)}))
+    return tuple(sorted({point.name for point in entry_points_of(PROVIDER_GROUP)}))
 
 
 def _leaves(model: type[BaseModel], prefix: str = "") -> dict[str, Any]:

@@ -5,24 +5,29 @@ everything it cannot say exactly as httpx would is left to the provider."""
 from __future__ import annotations
 
 import base64
+import os
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import httpx
 import pytest
 from fake_llm import FakeLLM
 
-from apipack_build.ask.digest import OLLAMA_PROVIDER, UNSUPPORTED, ollama_digest
-from apipack_build.llm import OllamaProvider
+from apipack_build.ask.digest import OLLAMA_PROVIDER, PROXY_VARIABLES, UNSUPPORTED, ollama_digest
+from apipack_build.llm import ModelMissing, OllamaProvider
 from apipack_build.settings import LLMSettings
 
 TAGS = b'{"models": [{"name": "tiny:1b", "model": "tiny:1b", "digest": "sha256:bbbb"}]}'
 
 
 def test_it_reads_the_digest_the_provider_reads(fake: FakeLLM) -> None:
-    provider = OllamaProvider(LLMSettings(base_url=fake.url, retries=0))
+    # given a transport, the provider always asks through httpx
+    provider = OllamaProvider(LLMSettings(base_url=fake.url, retries=0), httpx.HTTPTransport())
     try:
         expected = provider.model_digest()
     finally:
@@ -30,6 +35,34 @@ def test_it_reads_the_digest_the_provider_reads(fake: FakeLLM) -> None:
     assert ollama_digest(fake.url, "mistral:7b", 5.0) == expected == fake.models["mistral:7b"]
     assert fake.other_requests == ["/api/tags", "/api/tags"]
     assert f"{OllamaProvider.__module__}:{OllamaProvider.__qualname__}" == OLLAMA_PROVIDER
+
+
+def test_the_provider_asks_for_the_digest_without_loading_httpx(fake: FakeLLM) -> None:
+    """A build whose bodies are all known asks the model only for its digest: for a plain-http
+    Ollama server that costs the request, not httpx's import."""
+    script = (
+        "import sys\n"
+        "from apipack_build.llm import OllamaProvider\n"
+        "from apipack_build.settings import LLMSettings\n"
+        f"provider = OllamaProvider(LLMSettings(base_url={fake.url!r}, retries=0))\n"
+        "print(provider.model_digest(), 'httpx' in sys.modules)\n"
+    )
+    unproxied = {k: v for k, v in os.environ.items() if k.lower() not in PROXY_VARIABLES}
+    run = subprocess.run(
+        [sys.executable, "-c", script], env=unproxied, capture_output=True, text=True, check=True
+    )
+    assert run.stdout.split() == [fake.models["mistral:7b"], "False"]
+    assert fake.other_requests == ["/api/tags"]
+
+
+def test_what_the_probe_cannot_read_the_provider_asks_and_names(fake: FakeLLM) -> None:
+    provider = OllamaProvider(LLMSettings(base_url=fake.url, model="absent:7b", retries=0))
+    try:
+        with pytest.raises(ModelMissing, match="ollama pull absent:7b"):
+            provider.model_digest()
+    finally:
+        provider.close()
+    assert fake.other_requests == ["/api/tags", "/api/tags"]  # the probe's, then httpx's
 
 
 def test_no_such_model_or_no_server_is_none(fake: FakeLLM) -> None:

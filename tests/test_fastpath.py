@@ -207,6 +207,24 @@ def test_an_online_no_op_asks_the_digest_without_httpx(tmp_path: Path, fake: Fak
     assert json.loads((folder / "s.json").read_text())["fast_path"] is False
 
 
+def test_a_no_op_records_settings_it_had_to_resolve(tmp_path: Path, fake: FakeLLM) -> None:
+    """A no-op whose settings' source changed but whose key held (the server moved) keeps the
+    settings it resolved: the next no-op reads them from the fingerprint, validating none."""
+    folder = llm_project(tmp_path / "p")
+    run_apipack(folder, "generate", env={"APIPACK_LLM_BASE_URL": fake.url})
+    moved = FakeLLM().start()
+    try:
+        first = no_op_imports(folder, llm_env(folder, moved), ["generate"])
+        assert "0 run" in first and "pydantic" in first.splitlines()[-1], first
+        again = no_op_imports(folder, llm_env(folder, moved), ["generate"], ["check"])
+        assert again.splitlines()[-1] == "[]", again
+        assert moved.other_requests == ["/api/tags", "/api/tags"] and moved.chat_count == 0
+        recorded = json.loads((folder / ".apipack" / "fingerprint.json").read_text())
+        assert recorded["settings"]["llm"]["base_url"] == moved.url
+    finally:
+        moved.stop()
+
+
 def test_a_moved_model_server_keeps_the_fast_path_and_the_plan(
     tmp_path: Path, fake: FakeLLM, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,7 +1,8 @@
 """The model digest an Ollama server reports, asked over a plain socket.
 
-The no-op fast path asks for it once per run (``run.fastpath``): httpx and pydantic would cost
-ten times the request, and even ``http.client`` loads ``ssl`` and ``email`` first. One
+The no-op fast path asks for it once per run (``run.fastpath``), and so does a build's plan
+(``llm.OllamaProvider.model_digest``): httpx and pydantic would cost ten times the request, and
+even ``http.client`` loads ``ssl`` and ``email`` first. One
 ``GET /api/tags`` with ``Connection: close`` needs none of that: the status line, the headers,
 and a body read to the end (de-chunked when the server streams it). It speaks only what it can
 speak exactly as ``llm.OllamaProvider.model_digest`` does on httpx: plain ``http://`` (a URL's
@@ -32,6 +33,12 @@ OLLAMA_PROVIDER = "apipack_build.llm:OllamaProvider"
 
 def _proxied() -> bool:
     return any(os.environ.get(name) or os.environ.get(name.upper()) for name in PROXY_VARIABLES)
+
+
+def plain_http(base_url: str) -> bool:
+    """Does httpx reach *base_url* without TLS: an ``http://`` URL and no proxy variable (httpx
+    follows no redirect unless asked)? Then its client needs no certificates."""
+    return base_url.startswith("http://") and not _proxied()
 
 
 def ollama_digest(base_url: str, model: str, timeout: float) -> str | None:

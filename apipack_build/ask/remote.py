@@ -34,12 +34,13 @@ import json
 import os
 import sys
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-import httpx
-
 from ..base.hashing import canonical_json
+
+if TYPE_CHECKING:
+    import httpx  # loaded with the first request: a build without a remote cache needs none
 
 HEADER_VARIABLE = "APIPACK_REMOTE_CACHE_HEADER"
 FORMAT = "apipack-remote/1"
@@ -91,6 +92,8 @@ class RemoteCache:
         """This process's client. doit's workers are forked from the process that resolved: a
         pooled connection used by two processes would hand one the other's answers."""
         if self._client is None or self._pid != os.getpid():
+            import httpx
+
             if self._client is not None:
                 self._inherited.append(self._client)  # the parent's connections: never close
             self._client = httpx.Client(
@@ -164,6 +167,8 @@ class RemoteCache:
 
     def _send(self, method: str, path: str, content: bytes | None = None) -> httpx.Response | None:
         """One request; None (and the remote turned off) if the server failed."""
+        import httpx
+
         try:
             response = self.client.request(method, path, content=content)
         except httpx.TimeoutException:

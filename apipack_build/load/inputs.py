@@ -19,7 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 from ..base.fsio import FileHasher
 from ..base.hashing import content_hash
-from ..base.lookup import PROVIDER_GROUP, installed_template_dirs, template_dirs
+from ..base.lookup import (
+    PROVIDER_GROUP,
+    entry_points_of,
+    installed_template_dirs,
+    template_dirs,
+)
 
 if TYPE_CHECKING:
     from importlib.metadata import EntryPoint
@@ -72,11 +77,8 @@ def _code_files(root: Path) -> list[Path]:
 
 def _plugins() -> list[EntryPoint]:
     """Every registered language, rule and provider (one scan of the installed distributions)."""
-    from importlib.metadata import entry_points
-
-    found = entry_points()
     return sorted(
-        (p for g in ENTRY_POINT_GROUPS for p in found.select(group=g)),
+        (p for g in ENTRY_POINT_GROUPS for p in entry_points_of(g)),
         key=lambda p: (p.group, p.name, p.value),
     )
 

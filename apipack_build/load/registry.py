@@ -5,10 +5,10 @@ from __future__ import annotations
 import functools
 import sys
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from pathlib import Path
 
 from ..base.hashing import bytes_hash, content_hash
+from ..base.lookup import entry_points_of
 from ..errors import ConfigError
 from ..rules import Language, Rule
 from ..spec import Vocabulary
@@ -94,7 +94,7 @@ def _folder_hash(root: str) -> str:
 
 def _load(group: str) -> list[tuple[str, object]]:
     loaded = []
-    for point in sorted(entry_points(group=group), key=lambda p: (p.name, p.value)):
+    for point in sorted(entry_points_of(group), key=lambda p: (p.name, p.value)):
         try:
             loaded.append((f"{point.name} ({point.value})", point.load()))
         except Exception as exc:  # a broken plugin must name itself, not crash the tool

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
 import threading
 import time
-from importlib.metadata import EntryPoints, entry_points
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import doit.plugin
 from doit.cmd_base import ModuleTaskLoader
 from doit.doit_cmd import DoitMain
 
+from ..base.lookup import entry_points_of
 from ..base.summary import Summary
 from ..errors import BuildError
 from .doitrun import checker_factory, reporter_class
 from .graph import TaskGraph
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoints
 
 
 class Build(TaskGraph):
@@ -59,12 +61,11 @@ class Build(TaskGraph):
         return self.summary
 
 
-@functools.cache
 def _doit_plugins(group: str) -> EntryPoints:
-    """doit's lookup of its plugins (its seam ``doit.plugin.entry_points_impl``), one scan of
-    the installed distributions per kind of plugin and process, as ``load.inputs`` scans them:
-    doit scans them on every run, and a watching process runs doit on every rebuild."""
-    return entry_points(group=group)
+    """doit's lookup of its plugins (its seam ``doit.plugin.entry_points_impl``) from the scan
+    the engine's own lookups share: doit would scan the installed distributions once per kind
+    of plugin on every run, and a watching process runs doit on every rebuild."""
+    return entry_points_of(group)
 
 
 _WATCHING = False

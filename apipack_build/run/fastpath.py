@@ -266,10 +266,14 @@ def up_to_date(
     output: Path,
     save: bool = True,
     recorded: dict[str, Any] | None = None,
+    source: str | None = None,
 ) -> LastBuild | None:
     """The last build if nothing it depends on has changed since, else None. With *save*, the
     file hashes it learnt are kept for next time (``check`` writes nothing). *recorded*: the
-    fingerprint file, if already read."""
+    fingerprint file, if already read. *source*: the settings' source (``settings_source``)
+    when *view* was resolved afresh because the recorded one differs; with *save*, *view* is
+    kept under it, so that the next no-op validates no settings either (an equal key means
+    settings equal but for where the model is served: ``inputs.fingerprint``)."""
     state = view.root / STATE_DIR
     recorded = recorded or read(state / FINGERPRINT_FILE)
     if recorded is None:
@@ -295,7 +299,7 @@ def up_to_date(
     )
     tree = TreeState.from_json(recorded.get("tree"))
     # an input touched (its signature learnt, its hash unchanged), or distributions rescanned
-    moved = hasher.dirty or not recalled
+    moved = hasher.dirty or not recalled or source is not None
     record = state / "manifest.json"
     if tree is None or not treestate.holds(record, output, tree):
         # by content: each file whose stat signature moved is read again
@@ -314,6 +318,8 @@ def up_to_date(
             "inputs": hasher.to_json(),
             "environment": environment().to_json(),
         }
+        if source is not None:
+            recorded.update(source=source, settings=view.settings, command_line=view.command_line)
         write_atomic(state / FINGERPRINT_FILE, _fingerprint_text(recorded))
     return LastBuild(
         int(recorded.get("tasks", 0)),
@@ -372,20 +378,22 @@ def settings_view(
 
 def _settings_view(
     targets: Sequence[str | Path], cwd: Path, overrides: Mapping[str, Any]
-) -> tuple[SettingsView, list[Path], dict[str, Any] | None]:
-    """``settings_view``, and the fingerprint file it read."""
+) -> tuple[SettingsView, list[Path], dict[str, Any] | None, str | None]:
+    """``settings_view``, the fingerprint file it read, and the settings' source if they were
+    resolved afresh (None if read from that file)."""
     target = locate(targets, cwd)
     recorded = read(target.root / STATE_DIR / FINGERPRINT_FILE)
+    source = settings_source(target, overrides)
     if (
         recorded is not None
         and isinstance(recorded.get("settings"), dict)
-        and recorded.get("source") == settings_source(target, overrides)
+        and recorded.get("source") == source
     ):
         command_line = [str(name) for name in recorded.get("command_line") or []]
         view = SettingsView(target.root, recorded["settings"], command_line)
-        return view, target.specs, recorded
+        return view, target.specs, recorded, None
     effective, specs = resolve_targets(targets, cwd, overrides)
-    return SettingsView.of(effective), specs, recorded
+    return SettingsView.of(effective), specs, recorded, source
 
 
 def _last_build(
@@ -395,13 +403,19 @@ def _last_build(
     offline: bool | None,
     save: bool,
 ) -> tuple[SettingsView, LastBuild | None]:
-    view, specs, recorded = _settings_view(targets, cwd, overrides)
+    view, specs, recorded, source = _settings_view(targets, cwd, overrides)
     if not view.settings["templates"]["cache_enabled"]:
         return view, None  # `templates.cache_enabled: false`: plan and check every task
     offline = bool(view.settings["offline"]) if offline is None else offline
     try:
         found = up_to_date(
-            view, specs, offline=offline, output=view.output, save=save, recorded=recorded
+            view,
+            specs,
+            offline=offline,
+            output=view.output,
+            save=save,
+            recorded=recorded,
+            source=source,
         )
         return view, found
     except (ValueError, TypeError, KeyError, AttributeError, OSError):
