@@ -29,7 +29,7 @@ from .base.lookup import STATE_DIR
 from .errors import ApipackError, shown
 from .load.project import resolve_targets
 
-QUIET_MS = 50  # a burst of saves closer together than this is one change
+QUIET_MS = 20  # a burst of saves closer together than this is one change
 IDLE_MS = 500  # how long the watcher waits before saying "nothing changed" (it then waits again)
 
 
@@ -60,11 +60,11 @@ def watch(
             raise_interrupt=False,
         ):
             if not armed:  # build once the watcher is armed: no save can fall in between
-                rebuild()
+                rebuild(False)
                 print(f"apipack: watching {os.path.relpath(root)} (Ctrl-C to stop)", flush=True)
                 armed = True
             elif changes:
-                rebuild()
+                rebuild(True)
     except KeyboardInterrupt:
         print("apipack: interrupted; the next build completes this one", file=sys.stderr)
         return 130
@@ -74,7 +74,7 @@ def watch(
 
 def _builder(
     project: Path, overrides: Mapping[str, Any], offline: bool | None
-) -> Callable[[], None]:
+) -> Callable[[bool], None]:
     session = Session(
         project,
         languages=overrides.get("languages"),
@@ -84,9 +84,9 @@ def _builder(
         offline=offline,
     )
 
-    def rebuild() -> None:
+    def rebuild(changed: bool) -> None:
         try:
-            session.build()
+            session.build(changed=changed)
         except ApipackError as exc:  # bad input or a failed task: say so, keep watching
             print(shown(exc), file=sys.stderr, flush=True)
         sys.stdout.flush()

@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ..base.fsio import FileHasher, joined_str, write_atomic
+from ..base.fsio import FileHasher, joined_str, stat_signature, write_atomic
 from ..base.hashing import bytes_hash
 
 MEMO_VERSION = 2
@@ -98,13 +98,23 @@ class KnownTree:
     holds: Callable[[str], bool]
 
 
+#: the memo last read or written, by path, with the file's stat signature then: a process that
+#: builds again and again (``apipack watch``) plans each time from the memo it wrote last, and
+#: parsing it costs more than the rest of a small edit's plan
+_known: dict[str, tuple[list[int], Memo]] = {}
+
+
 def read(path: Path) -> Memo | None:
+    signature = stat_signature(path)  # before reading: a write meanwhile moves it
+    known = _known.get(str(path))
+    if signature is not None and known is not None and known[0] == signature:
+        return known[1]
     try:
         raw = path.read_bytes()
         data = json.loads(raw)
         if data.get("version") != MEMO_VERSION:
             return None
-        return Memo(
+        memo = Memo(
             str(data["output"]),
             str(data["globals"]),
             str(data["lock"]),
@@ -113,6 +123,14 @@ def read(path: Path) -> Memo | None:
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None  # damaged or unknown: plan every spec
+    _remember(path, signature, memo)
+    return memo
+
+
+def _remember(path: Path, signature: list[int] | None, memo: Memo) -> None:
+    _known.clear()  # one project per process, as a rule: keep only the last
+    if signature is not None:
+        _known[str(path)] = (signature, memo)
 
 
 def _spec_yield(entry: Mapping[str, Any]) -> SpecYield:
@@ -151,7 +169,9 @@ def write(path: Path, memo: Memo) -> str:
     text = json.dumps(data, sort_keys=True, separators=(",", ":"))
     raw = (text + "\n").encode("utf-8")
     write_atomic(path, raw)
-    return bytes_hash(raw)
+    digest = bytes_hash(raw)
+    _remember(path, stat_signature(path), replace(memo, digest=digest))
+    return digest
 
 
 def reusable(
