@@ -16,8 +16,6 @@ changed paths (which may miss a change, or name one that came back):
 
 Its hasher's stat cache is written once per build, when the build is done, where a ``generate``
 writes it after doit and again after the fingerprint: the file is the same, written once.
-After a change the watcher reported, a build goes straight to the incremental plan: the fast
-path would only find that something changed (and when nothing did, the plan says so too).
 """
 
 from __future__ import annotations
@@ -61,20 +59,20 @@ class Session:
         self._hasher: _SavedWhenDone | None = None
         self._renderers: dict[str, Renderer] = {}
 
-    def build(self, *, changed: bool = False) -> Summary:
-        """One build, printed as ``generate`` prints it; raises as ``generate`` does.
-        *changed*: the watcher saw a change, so the fast path is not tried."""
-        if not changed:
-            fast = fastpath.answer(
-                self.targets,
-                self.cwd,
-                self.overrides,
-                offline=self.offline,
-                summary_json=None,
-                echo=True,
-            )
-            if fast is not None:
-                return fast
+    def build(self) -> Summary:
+        """One build, printed as ``generate`` prints it; raises as ``generate`` does. The fast
+        path comes first even after a change the watcher reported: a save of the same bytes is
+        a no-op, which leaves the last build's explain record as ``generate`` does."""
+        fast = fastpath.answer(
+            self.targets,
+            self.cwd,
+            self.overrides,
+            offline=self.offline,
+            summary_json=None,
+            echo=True,
+        )
+        if fast is not None:
+            return fast
         target = locate(self.targets, self.cwd)
         effective, specs = self._resolved(settings_source(target, self.overrides))
         hasher = self._hasher_for(effective.root)

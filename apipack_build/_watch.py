@@ -62,11 +62,11 @@ def watch(
             raise_interrupt=False,
         ):
             if not armed:  # build once the watcher is armed: no save can fall in between
-                rebuild(False)
+                rebuild()
                 print(f"apipack: watching {os.path.relpath(root)} (Ctrl-C to stop)", flush=True)
                 armed = True
             elif changes:
-                rebuild(True)
+                rebuild()
     except KeyboardInterrupt:
         print("apipack: interrupted; the next build completes this one", file=sys.stderr)
         return 130
@@ -76,7 +76,7 @@ def watch(
 
 def _builder(
     project: Path, overrides: Mapping[str, Any], offline: bool | None
-) -> Callable[[bool], None]:
+) -> Callable[[], None]:
     session = Session(
         project,
         languages=overrides.get("languages"),
@@ -88,10 +88,10 @@ def _builder(
 
     builds = 0
 
-    def rebuild(changed: bool) -> None:
+    def rebuild() -> None:
         nonlocal builds
         try:
-            session.build(changed=changed)
+            session.build()
         except ApipackError as exc:  # bad input or a failed task: say so, keep watching
             print(shown(exc), file=sys.stderr, flush=True)
         sys.stdout.flush()
