@@ -3,7 +3,8 @@
 One process keeps what every build loads — the registry of languages and rules, their code, the
 scan of installed distributions — and what stays valid between builds (``_session.Session``: the
 settings, the stat cache, the renderer with its compiled templates); each rebuild takes the fast
-path or the incremental plan (``plan/memo.py``), so a saved edit costs what it touches. An
+path or the incremental plan (``plan/memo.py``), so a saved edit costs what it touches; after
+each build the kept heap is frozen out of the garbage collector's sight (``_settle_heap``). An
 editor's burst of saves is one rebuild: watchfiles yields once no change has come for
 ``QUIET_MS``. An invalid save prints its problems (``path:line:col: field: message``) and the
 loop keeps watching. Ctrl-C stops it, while waiting or inside a build: every write is atomic and
