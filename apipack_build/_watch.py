@@ -91,10 +91,14 @@ def _builder(
 
     def rebuild() -> None:
         nonlocal builds
+        if builds:  # a rebuild's garbage waits for ``_settle_heap``; the first build may be big
+            gc.disable()
         try:
             session.build()
         except ApipackError as exc:  # bad input or a failed task: say so, keep watching
             print(shown(exc), file=sys.stderr, flush=True)
+        finally:
+            gc.enable()
         sys.stdout.flush()
         builds += 1
         _settle_heap(thaw=builds % THAW_EVERY == 0)
