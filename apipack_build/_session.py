@@ -10,7 +10,12 @@ changed paths (which may miss a change, or name one that came back):
   (``load.project.settings_source``: the project file, the user's file, the environment);
 * the project's file hasher, whose stat cache spares re-reading files that did not move;
 * the renderer — Jinja's environment with its compiled templates, and the template hashes —
-  while settings, templates, rules and engine code hash the same (``plan.plan.make_plan``).
+  while settings, templates, rules and engine code hash the same (``plan.plan.make_plan``);
+* the plan memo its last build wrote, while the file's stat signature is the one it left
+  (``plan.memo.read``).
+
+Its hasher's stat cache is written once per build, when the build is done, where a ``generate``
+writes it after doit and again after the fingerprint: the file is the same, written once.
 """
 
 from __future__ import annotations
@@ -51,11 +56,13 @@ class Session:
         self.overrides = _overrides(languages, interfaces, output, jobs)
         self.offline = offline
         self._settings: tuple[str, Effective, list[Path]] | None = None
-        self._hasher: FileHasher | None = None
+        self._hasher: _SavedWhenDone | None = None
         self._renderers: dict[str, Renderer] = {}
 
     def build(self) -> Summary:
-        """One build, printed as ``generate`` prints it; raises as ``generate`` does."""
+        """One build, printed as ``generate`` prints it; raises as ``generate`` does. The fast
+        path comes first even after a change the watcher reported: a save of the same bytes is
+        a no-op, which leaves the last build's explain record as ``generate`` does."""
         fast = fastpath.answer(
             self.targets,
             self.cwd,
@@ -68,13 +75,19 @@ class Session:
             return fast
         target = locate(self.targets, self.cwd)
         effective, specs = self._resolved(settings_source(target, self.overrides))
-        build = prepare(
-            offline=self.offline,
-            resolved=(effective, specs),
-            hasher=self._hasher_for(effective.root),
-            renderers=self._renderers,
-        )
-        return run_build(build, self.targets, self.cwd, self.overrides, echo=True)
+        hasher = self._hasher_for(effective.root)
+        hasher.saving = False
+        try:
+            build = prepare(
+                offline=self.offline,
+                resolved=(effective, specs),
+                hasher=hasher,
+                renderers=self._renderers,
+            )
+            return run_build(build, self.targets, self.cwd, self.overrides, echo=True)
+        finally:
+            hasher.saving = True
+            hasher.save()
 
     def _resolved(self, source: str) -> tuple[Effective, list[Path]]:
         """The settings, resolved again only when what they are read from changed."""
@@ -83,8 +96,19 @@ class Session:
             self._settings = (source, effective, specs)
         return self._settings[1], self._settings[2]
 
-    def _hasher_for(self, root: Path) -> FileHasher:
+    def _hasher_for(self, root: Path) -> _SavedWhenDone:
         cache = root / STATE_DIR / "filestat.json"
         if self._hasher is None or self._hasher.cache_file != cache:
-            self._hasher = FileHasher(cache)
+            self._hasher = _SavedWhenDone(cache)
         return self._hasher
+
+
+class _SavedWhenDone(FileHasher):
+    """A hasher whose ``save`` does nothing while ``saving`` is off: the build saves it at
+    several points, the session once, at its end (the stat cache is a few MB of JSON)."""
+
+    saving = True
+
+    def save(self) -> None:
+        if self.saving:
+            super().save()

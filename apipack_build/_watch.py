@@ -3,7 +3,8 @@
 One process keeps what every build loads — the registry of languages and rules, their code, the
 scan of installed distributions — and what stays valid between builds (``_session.Session``: the
 settings, the stat cache, the renderer with its compiled templates); each rebuild takes the fast
-path or the incremental plan (``plan/memo.py``), so a saved edit costs what it touches. An
+path or the incremental plan (``plan/memo.py``), so a saved edit costs what it touches; after
+each build the kept heap is frozen out of the garbage collector's sight (``_settle_heap``). An
 editor's burst of saves is one rebuild: watchfiles yields once no change has come for
 ``QUIET_MS``. An invalid save prints its problems (``path:line:col: field: message``) and the
 loop keeps watching. Ctrl-C stops it, while waiting or inside a build: every write is atomic and
@@ -14,6 +15,7 @@ cache, the lock and the build lock behave as for ``generate``: a build here is
 
 from __future__ import annotations
 
+import gc
 import io
 import os
 import sys
@@ -29,8 +31,9 @@ from .base.lookup import STATE_DIR
 from .errors import ApipackError, shown
 from .load.project import resolve_targets
 
-QUIET_MS = 50  # a burst of saves closer together than this is one change
+QUIET_MS = 20  # a burst of saves closer together than this is one change
 IDLE_MS = 500  # how long the watcher waits before saying "nothing changed" (it then waits again)
+THAW_EVERY = 50  # builds between full collections of the frozen heap (see ``_settle_heap``)
 
 
 def watch(
@@ -84,14 +87,36 @@ def _builder(
         offline=offline,
     )
 
+    builds = 0
+
     def rebuild() -> None:
+        nonlocal builds
+        if builds:  # a rebuild's garbage waits for ``_settle_heap``; the first build may be big
+            gc.disable()
         try:
             session.build()
         except ApipackError as exc:  # bad input or a failed task: say so, keep watching
             print(shown(exc), file=sys.stderr, flush=True)
+        finally:
+            gc.enable()
         sys.stdout.flush()
+        builds += 1
+        _settle_heap(thaw=builds % THAW_EVERY == 0)
 
     return rebuild
+
+
+def _settle_heap(*, thaw: bool) -> None:
+    """After a build, what survives it is mostly what the process keeps (the registry, the
+    session's stat cache, memo and renderer): hundreds of thousands of objects, which each of
+    Python's full collections would walk again, in the middle of the next build (150–200 ms at
+    N = 1000). Collect this build's garbage, then freeze what is left out of the collector's
+    sight. Kept things replaced since (the renderer of an edited template) are freed by their
+    reference counts; those caught in cycles wait for the full collection every *thaw*."""
+    if thaw:
+        gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 def _inputs_only(skipped: tuple[Path, ...]) -> watchfiles.DefaultFilter:

@@ -174,16 +174,22 @@ def more(found: Callable[[], list[str]], than: int) -> bool:
 
 
 def test_a_watch_session_leaves_what_a_generate_after_each_edit_leaves(project: Project) -> None:
-    """Spec, template, included template and settings edits, a function added and one removed:
-    the watching process keeps settings, stat cache and compiled templates between its builds,
-    and what it leaves is what ``apipack generate`` after each edit leaves."""
+    """Spec, template, included template and settings edits, a spec saved unchanged, a
+    function added and one removed: the watching process keeps settings, stat cache, plan memo
+    and compiled templates between its builds, and what it leaves is what ``apipack generate``
+    after each edit leaves."""
     project.write("apipack.yml", "interfaces: [docs]\n")
     project.write_spec(FUNCTIONS, interfaces=None)  # the project file chooses the interfaces
     alpha, docs = project.out / "docs" / "alpha.txt", project.out / "docs"
+    spec = project.root / "specs" / "tools.yml"
     edits: list[Edit] = [
         (
             lambda: project.edit("specs/tools.yml", "First", "Primary"),
             lambda: "ALPHA: Primary" in text(alpha),
+        ),
+        (  # saved again unchanged: a no-op, which keeps the last build's explain record
+            lambda: spec.write_bytes(spec.read_bytes()),
+            lambda: True,
         ),
         (
             lambda: project.edit("templates/text/fn.txt.j2", "}}: {{", "}} - {{"),

@@ -34,12 +34,12 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from ..base.fsio import FileHasher, joined_str, write_atomic
+from ..base.fsio import FileHasher, joined_str, stat_signature, write_atomic
 from ..base.hashing import bytes_hash, content_hash
 
 MEMO_VERSION = 4
@@ -193,7 +193,17 @@ class KnownTree:
     holds: Callable[[str], bool]
 
 
+#: the memo last read or written, by path, with the file's stat signature then: a process that
+#: builds again and again (``apipack watch``) plans each time from the memo it wrote last, and
+#: parsing it costs more than the rest of a small edit's plan
+_known: dict[str, tuple[list[int], Memo]] = {}
+
+
 def read(path: Path) -> Memo | None:
+    signature = stat_signature(path)  # before reading: a write meanwhile moves it
+    known = _known.get(str(path))
+    if signature is not None and known is not None and known[0] == signature:
+        return known[1]
     try:
         raw = path.read_bytes()
         first, _, body = raw.partition(b"\n")
@@ -203,9 +213,17 @@ def read(path: Path) -> Memo | None:
             return None  # another version's, cut short or damaged
         specs = dict(_spec_yield(line) for line in body.split(b"\n")[:-1])
         output, globals_key, lock = header["output"], header["globals"], header["lock"]
-        return Memo(str(output), str(globals_key), str(lock), specs, bytes_hash(raw))
+        memo = Memo(str(output), str(globals_key), str(lock), specs, bytes_hash(raw))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None  # damaged or unknown: plan every spec
+    _remember(path, signature, memo)
+    return memo
+
+
+def _remember(path: Path, signature: list[int] | None, memo: Memo) -> None:
+    _known.clear()  # one project per process, as a rule: keep only the last
+    if signature is not None:
+        _known[str(path)] = (signature, memo)
 
 
 def _spec_yield(line: bytes) -> tuple[str, SpecYield]:
@@ -227,13 +245,18 @@ def _spec_yield(line: bytes) -> tuple[str, SpecYield]:
 
 def write(path: Path, memo: Memo) -> str:
     """Write *memo*; the digest of the bytes written."""
-    body = b"".join(memo.specs[spec].to_line(spec) + b"\n" for spec in sorted(memo.specs))
+    lines = {spec: memo.specs[spec].to_line(spec) for spec in sorted(memo.specs)}
+    body = b"".join(line + b"\n" for line in lines.values())
     header = {"version": MEMO_VERSION, "output": memo.output, "globals": memo.globals}
     first = _compact({**header, "lock": memo.lock, "body": bytes_hash(body)})
     raw = first.encode("utf-8") + b"\n" + body
     write_atomic(path, raw)
     _forget_packages(path.parent / PACKAGES, {found.package for found in memo.specs.values()})
-    return bytes_hash(raw)
+    digest = bytes_hash(raw)
+    # remembered as reading it back would give it: each yield named by its line's hash
+    specs = {spec: replace(found, line=lines[spec]) for spec, found in memo.specs.items()}
+    _remember(path, stat_signature(path), replace(memo, specs=specs, digest=digest))
+    return digest
 
 
 def _compact(data: object) -> str:
