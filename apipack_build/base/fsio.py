@@ -46,10 +46,11 @@ def joined_str(root: str, relative: str) -> str:
     return root + "/" + "/".join(parts)
 
 
-def confined(root: Path, relative: str) -> Path:
-    """``root / relative``, refusing anything that could land outside *root*, links included."""
+def confined(root: Path, relative: str, resolved_root: Path | None = None) -> Path:
+    """``root / relative``, refusing anything that could land outside *root*, links included
+    (*resolved_root*: ``root.resolve()``, if the caller knows it)."""
     target = joined(root, relative)
-    resolved_root = root.resolve()
+    resolved_root = resolved_root or root.resolve()
     if not target.resolve().is_relative_to(resolved_root):
         raise ConfigError(f"refusing to write '{relative}': a link leads outside the output folder")
     return target

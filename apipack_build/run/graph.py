@@ -75,6 +75,7 @@ class TaskGraph:
         self._lock: FileLock | None = None
         self._resolved: dict[str, RenderTask] = {}
         self._targets: dict[str, Path] = {}
+        self._resolved_output: Path | None = None  # resolved once per build, for ``_writable``
         self._plan_key: str | None = None
         self.outcomes: dict[str, str] = {}  # task name -> how it ended, for `apipack explain`
         self.progress: Progress | None = None  # the live display, when the command line asks
@@ -164,7 +165,9 @@ class TaskGraph:
 
     def _writable(self, relative: str) -> Path:
         """Where a generated file may be written or deleted: no link may lead outside."""
-        return confined(self.output, relative)
+        if self._resolved_output is None:
+            self._resolved_output = self.output.resolve()
+        return confined(self.output, relative, self._resolved_output)
 
     def resolved(self, task: RenderTask) -> RenderTask:
         """The task with its real key and files (LLM-dependent tasks learn them late)."""
