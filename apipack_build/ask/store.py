@@ -318,8 +318,8 @@ _INDEX_READ: dict[str, tuple[list[int] | None, str, LockIndex]] = {}
 
 def _read_index(lock: Path, digest: str) -> LockIndex | None:
     """The index of the lock whose bytes hash to *digest*, if kept. Read once per version of
-    the index (a build reads the lock, then writes it); a damaged package line is found when
-    parsed, and is no worse than a damaged lock: an error naming what to do."""
+    the index (a build reads the lock, then writes it); its first line holds the hash of the
+    lines below, so a damaged line is found before any package is parsed."""
     path = _index_path(lock)
     signature = stat_signature(path)
     known = _INDEX_READ.get(str(path))
@@ -438,7 +438,8 @@ def _package_text(
 
 
 def _row(entry: dict[str, Any]) -> dict[str, Any]:
-    """*entry* with the lock's fields only, in their order (itself when it has just those)."""
+    """*entry* with the lock's fields only, to compare with the index's (itself when it has
+    just those)."""
     if len(entry) == len(LOCK_FIELDS) and all(name in entry for name in LOCK_FIELDS):
         return entry
     return {name: entry.get(name, "") for name in LOCK_FIELDS}
