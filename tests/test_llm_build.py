@@ -8,6 +8,7 @@ locked, what is written, which errors reach the user.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import textwrap
 import threading
@@ -99,6 +100,31 @@ def test_lock_alone_rebuilds_with_no_calls_and_same_bytes(tmp_path: Path, fake: 
     done, _ = run(other, None, "--offline", APIPACK_LLM_BASE_URL="http://127.0.0.1:9")
     assert done.returncode == 0, done.stderr
     assert tree(other / "generated") == before
+
+
+def test_an_edit_writes_the_lock_a_full_build_writes(tmp_path: Path, fake: FakeLLM) -> None:
+    """The lock of an edit (the other spec file's package copied from the lock, unparsed) has
+    the bytes of the lock a build planned from nothing writes from the same answers."""
+    project = llm_project(tmp_path / "p")
+    other = SPEC.replace("name: llm-tools", "name: all-tools").replace("[cli]", "[]")
+    (project / "specs" / "all.yml").write_text(other, encoding="utf-8")
+    assert run(project, fake)[0].returncode == 0
+    spec = project / "specs" / "tools.yml"
+    spec.write_text(spec.read_text().replace("Half of a number", "Half of any number"))
+    done, summary = run(project, fake)
+    assert done.returncode == 0, done.stderr
+    assert summary["llm_calls"] == 1 and summary["tasks_run"] < summary["tasks_total"] / 2
+    lock = (project / "apipack.lock").read_bytes()
+    assert lock.count(b"package: all-tools") == lock.count(b"package: llm-tools") == 3
+    clone = tmp_path / "clone"
+    shutil.copytree(project / "specs", clone / "specs")
+    shutil.copy(project / "apipack.yml", clone / "apipack.yml")
+    (clone / "apipack.lock").write_bytes(lock)
+    done, summary = run(clone, None, "--offline", APIPACK_LLM_BASE_URL="http://127.0.0.1:9")
+    assert done.returncode == 0, done.stderr
+    assert summary["llm_lock_hits"] == 2 * LLM_FUNCTIONS
+    assert (clone / "apipack.lock").read_bytes() == lock
+    assert tree(clone / "generated") == tree(project / "generated")
 
 
 def test_offline_with_a_missing_response_fails_before_any_task(

@@ -13,6 +13,7 @@ from apipack_build.ask.store import (
     LOCK_FIELDS,
     LOCK_HEADER,
     LOCK_INDEX,
+    LockIndex,
     _LockDumper,
     read_lock,
     write_lock,
@@ -97,4 +98,51 @@ def test_a_damaged_index_is_ignored(tmp_path: Path) -> None:
     (tmp_path / STATE_DIR / LOCK_INDEX).write_text("{not json", encoding="utf-8")
     assert read_lock(lock) == entries
     assert not write_lock(lock, entries)
+    assert read_lock(lock) == entries
+
+
+def _packages(names: list[str], count: int) -> Entries:
+    found: Entries = {}
+    for name in names:
+        for (_, function, language), entry in _entries(count).items():
+            found[(name, function, language)] = {**entry, "package": name}
+    return found
+
+
+def test_packages_kept_unparsed_give_the_bytes_of_one_dump(tmp_path: Path) -> None:
+    lock = tmp_path / "apipack.lock"
+    # "tools" and "tools-x" sort differently as names and as the lock's rows; both are kept
+    entries = _packages(["tools-x", "tools", "alpha"], 3)
+    write_lock(lock, entries)
+    changed = {k: dict(v) for k, v in entries.items()}
+    changed[("alpha", "fn_1", "python")]["code"] = "def fn_1() -> str:\n    return 'new'\n"
+    changed[("beta", "fn_0", "python")] = {
+        **entries[("alpha", "fn_0", "python")],
+        "package": "beta",
+    }
+    assert write_lock(lock, changed, same=frozenset({"tools", "tools-x"}))
+    assert lock.read_bytes() == _one_dump(changed)
+    found = read_lock(lock)
+    assert isinstance(found, LockIndex)
+    assert found[("beta", "fn_0", "python")] == changed[("beta", "fn_0", "python")]
+    assert set(found.lines) == {"alpha", "beta", "tools", "tools-x"}
+    assert set(found._parsed) == {"beta"}  # one package looked up: one package parsed
+    assert found == changed
+    # a package named unchanged whose count differs is dumped anew, not copied
+    del changed[("tools", "fn_2", "python")]
+    assert write_lock(lock, changed, same=frozenset({"tools", "tools-x"}))
+    assert lock.read_bytes() == _one_dump(changed)
+    assert read_lock(lock) == changed
+
+
+def test_an_index_whose_lines_are_damaged_is_ignored(tmp_path: Path) -> None:
+    lock = tmp_path / "apipack.lock"
+    entries = _packages(["alpha", "beta"], 2)
+    write_lock(lock, entries)
+    index = tmp_path / STATE_DIR / LOCK_INDEX
+    index.write_bytes(index.read_bytes().replace(b"fn_1", b"fn_9", 1))
+    assert read_lock(lock) == entries
+    assert not isinstance(read_lock(lock), LockIndex)
+    assert not write_lock(lock, entries, same=frozenset({"alpha", "beta"}))
+    assert isinstance(read_lock(lock), LockIndex)
     assert read_lock(lock) == entries

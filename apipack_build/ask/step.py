@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -279,7 +279,7 @@ class Resolution:
     asks: dict[str, list[Need]]  # request key -> needs the model must answer (sent once)
     digest: str
     stats: LLMStats
-    lock: dict[tuple[str, str, str], dict[str, Any]]
+    lock: Mapping[tuple[str, str, str], dict[str, Any]]
 
 
 def resolve(
@@ -501,14 +501,20 @@ class LLMStep:
     ) -> dict[tuple[str, str, str], dict[str, Any]]:
         """The lock after this build: an entry per LLM-written body it used; entries of
         packages outside a partial build are kept."""
-        entries = {
-            ident: entry
-            for ident, entry in self.resolution.lock.items()
-            if keep_others and ident[0] not in built
-        }
+        lock = self.resolution.lock if keep_others else {}
+        entries = {ident: entry for ident, entry in lock.items() if ident[0] not in built}
         entries.update(self.kept)
         for need in self.needs:
             entries[(need.package, need.function.name, need.language)] = lock_entry(
                 need, self.answer_for(need), self.settings
             )
         return entries
+
+    def unchanged_packages(self, keep_others: bool, built: set[str]) -> frozenset[str]:
+        """The packages whose lock entries after this build are the lock's own: those of spec
+        files the plan reused (their memo lines hold for this lock) and, in a partial build,
+        those it does not build; none the LLM writes a body of."""
+        lock = self.resolution.lock if keep_others else {}
+        others = {ident[0] for ident in lock if ident[0] not in built}
+        kept = {ident[0] for ident in self.kept}
+        return frozenset((others | kept) - {need.package for need in self.needs})

@@ -5,11 +5,11 @@ key, with a request-key index for builds that cannot learn the model digest. The
 ``apipack.lock``, is committed YAML: sorted, stable, fields in reading order, code as block text.
 
 Parsing and writing YAML costs seconds for a lock of ten thousand functions, so beside the lock
-``.apipack/lock.json`` keeps its entries, one JSON line each with the entry's YAML text, for the
-lock bytes whose hash its first line names: a build reads the lock from there while the bytes
-match, and writes the lock from the entries' kept texts and the index from their kept lines,
-dumping only entries that changed. It is only an index; the lock stays what is committed and
-trusted.
+``.apipack/lock.json`` keeps its entries, one JSON line per package with its entries' YAML
+texts, for the lock bytes whose hash its first line names (with the hash of the lines below): a
+build reads the lock from there while the bytes match, parsing only the packages it looks up,
+and writes the lock from the packages' kept texts and the index from their kept lines, dumping
+only entries that changed. It is only an index; the lock stays what is committed and trusted.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ from ..load.yamlsrc import refuse_aliases
 CACHE_ARCHIVE_VERSION = 1
 LOCK_VERSION = 1
 LOCK_INDEX = "lock.json"  # in STATE_DIR beside the lock
-LOCK_INDEX_VERSION = 2
+LOCK_INDEX_VERSION = 3
 Ident = tuple[str, str, str]  # package, function, language
 #: the order of fields in a lock entry: what a reviewer reads first comes first
 LOCK_FIELDS = (
@@ -214,12 +215,13 @@ def _before_hashes(raw: Any) -> bool:
     return isinstance(value, dict) and "hash" not in value and isinstance(value.get("code"), str)
 
 
-def read_lock(path: Path) -> dict[Ident, dict[str, Any]]:
+def read_lock(path: Path) -> Mapping[Ident, dict[str, Any]]:
     """The entries of ``apipack.lock`` by (package, function, language); {} if there is none.
 
     A lock that cannot be read is an error naming the file and what to do, never a guess: the
     lock is committed, so version control has a good copy. What an entry holds is trusted no
-    more than a cache entry: the LLM step checks each before use.
+    more than a cache entry: the LLM step checks each before use. Read through its index, a
+    package's entries are parsed when first looked up: an edit looks up one package's.
     """
     if not path.is_file():
         return {}
@@ -229,7 +231,7 @@ def read_lock(path: Path) -> dict[Ident, dict[str, Any]]:
         data = path.read_bytes()
         indexed = _read_index(path, bytes_hash(data))
         if indexed is not None:
-            return _by_ident([entry for entry, _, _ in indexed], shown, advice)
+            return indexed
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ApipackError(
@@ -274,37 +276,74 @@ def _index_path(lock: Path) -> Path:
     return lock.parent / STATE_DIR / LOCK_INDEX
 
 
-_Indexed = tuple[dict[str, Any], str, bytes]  # a lock entry, its YAML text, its index line
-
-#: the last index read, by file: its stat signature and what it held
-_INDEX_READ: dict[str, tuple[list[int] | None, tuple[str, list[_Indexed]]]] = {}
+_Indexed = tuple[dict[str, Any], str]  # a lock entry, its YAML text
 
 
-def _read_index(lock: Path, digest: str) -> list[_Indexed] | None:
-    """The entries, their YAML texts and their index lines of the lock whose bytes hash to
-    *digest*, if kept. Parsed once per version of the index: a build reads the lock, then
-    writes it."""
+class LockIndex(Mapping[Ident, dict[str, Any]]):
+    """The lock's entries as its index keeps them: one line per package (tab-separated: its
+    name, how many entries it has, where its text starts and ends in the lock's bytes, and JSON
+    of its entries with their YAML texts), each parsed when first asked for."""
+
+    def __init__(self, lines: dict[str, bytes]):
+        self.lines = lines  # package -> its index line
+        self._parsed: dict[str, dict[Ident, _Indexed]] = {}
+
+    def package(self, name: str) -> dict[Ident, _Indexed]:
+        """The entries of package *name*, each with its YAML text ({} if it has none)."""
+        found = self._parsed.get(name)
+        if found is None:
+            line = self.lines.get(name)
+            pairs = json.loads(line.split(b"\t", 4)[4]) if line is not None else []
+            found = self._parsed[name] = {_ident(e): (dict(e), str(t)) for e, t in pairs}
+        return found
+
+    def __getitem__(self, ident: Ident) -> dict[str, Any]:
+        return self.package(ident[0])[ident][0]
+
+    def __iter__(self) -> Iterator[Ident]:
+        return (ident for name in sorted(self.lines) for ident in sorted(self.package(name)))
+
+    def __len__(self) -> int:
+        return sum(len(self.package(name)) for name in self.lines)
+
+    def span(self, name: str) -> tuple[int, int, int]:
+        """Package *name*'s count of entries, and where its text starts and ends in the lock."""
+        count, start, end = self.lines[name].split(b"\t", 4)[1:4]
+        return int(count), int(start), int(end)
+
+
+#: the last index read, by file: its stat signature, the lock hash it was made for, its entries
+_INDEX_READ: dict[str, tuple[list[int] | None, str, LockIndex]] = {}
+
+
+def _read_index(lock: Path, digest: str) -> LockIndex | None:
+    """The index of the lock whose bytes hash to *digest*, if kept. Read once per version of
+    the index (a build reads the lock, then writes it); its first line holds the hash of the
+    lines below, so a damaged line is found before any package is parsed."""
     path = _index_path(lock)
     signature = stat_signature(path)
     known = _INDEX_READ.get(str(path))
     if known is None or known[0] != signature or signature is None:
         try:
-            first, *lines = path.read_bytes().split(b"\n")
+            first, _, rest = path.read_bytes().partition(b"\n")
             header = json.loads(first)
-            if header.get("version") != LOCK_INDEX_VERSION or lines[-1:] != [b""]:
+            if header.get("version") != LOCK_INDEX_VERSION or header.get("body") != bytes_hash(
+                rest
+            ):
                 return None
-            lines = lines[:-1]
-            # one parse of them all: ten thousand small ones cost three times as much
-            pairs = json.loads(b"[" + b",".join(lines) + b"]")
-            found = [(dict(e), str(t), line) for (e, t), line in zip(pairs, lines, strict=True)]
+            lines = rest.split(b"\n")
+            if lines[-1:] != [b""]:
+                return None
+            by_package = {json.loads(line.split(b"\t", 1)[0]): line for line in lines[:-1]}
+            if not all(isinstance(name, str) for name in by_package):
+                return None
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None  # missing, damaged or of other bytes: the lock itself is read
-        known = _INDEX_READ[str(path)] = (signature, (str(header.get("lock")), found))
+        known = _INDEX_READ[str(path)] = (signature, str(header.get("lock")), LockIndex(by_package))
         if len(_INDEX_READ) > 1:  # one project per process, as a rule: keep only the last
             for other in [name for name in _INDEX_READ if name != str(path)]:
                 del _INDEX_READ[other]
-    lock_digest, entries = known[1]
-    return entries if lock_digest == digest else None
+    return known[2] if known[1] == digest else None
 
 
 def _str_presenter(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
@@ -332,41 +371,88 @@ def _entry_yaml(entry: dict[str, Any]) -> str:
     )
 
 
-def write_lock(path: Path, entries: dict[Ident, dict[str, Any]]) -> bool:
-    """Write the lock if its bytes change; sorted and stable so it reviews well in a PR."""
-    rows = [{name: entries[k].get(name, "") for name in LOCK_FIELDS} for k in sorted(entries)]
+def write_lock(
+    path: Path, entries: Mapping[Ident, dict[str, Any]], same: frozenset[str] = frozenset()
+) -> bool:
+    """Write the lock if its bytes change; sorted and stable so it reviews well in a PR.
+
+    Sorted by package first, the lock is its packages' texts one after another, so a package
+    whose entries the index holds unchanged keeps its text and index line. *same*: packages
+    whose entries the caller knows are the lock's own (those of spec files the plan reused):
+    their text is copied from the lock's bytes, unparsed; another package's entries are
+    compared with the index's."""
     old = path.read_bytes() if path.is_file() else None
-    # by function: an entry's key would hash its code, thousands of times at N = 10,000
-    kept = {_ident(found[0]): found for found in _read_index(path, bytes_hash(old or b"")) or []}
-    indexed = [_kept(kept.get(_ident(row)), row) or _new_indexed(row) for row in rows]
+    index = _read_index(path, bytes_hash(old or b""))
+    by_package: dict[str, list[Ident]] = {}
+    for ident in sorted(entries):
+        by_package.setdefault(ident[0], []).append(ident)
     body = (
         f"version: {LOCK_VERSION}\nentries:\n"
-        if rows
+        if entries
         else f"version: {LOCK_VERSION}\nentries: []\n"
     )
-    data = (LOCK_HEADER + body + "".join(text for _, text, _ in indexed)).encode("utf-8")
+    chunks = [(LOCK_HEADER + body).encode("utf-8")]
+    size = len(chunks[0])
+    lines: list[bytes] = []
+    for name, idents in by_package.items():
+        text, pairs = _package_text(index, old or b"", name, idents, entries, name in same)
+        chunks.append(text)
+        fields = [_compact(name), b"%d" % len(idents), b"%d" % size, b"%d" % (size + len(text))]
+        lines.append(b"\t".join([*fields, pairs]))
+        size += len(text)
+    data = b"".join(chunks)
     if old != data:
         write_atomic(path, data)
-    if not kept or old != data:
-        header = {"version": LOCK_INDEX_VERSION, "lock": bytes_hash(data)}
-        lines = [_compact(header), *(line for _, _, line in indexed)]
-        write_atomic(_index_path(path), b"\n".join(lines) + b"\n")
+    if index is None or old != data:
+        rest = b"".join(line + b"\n" for line in lines)
+        header = {"version": LOCK_INDEX_VERSION, "lock": bytes_hash(data), "body": bytes_hash(rest)}
+        write_atomic(_index_path(path), _compact(header) + b"\n" + rest)
     return old != data
 
 
-def _new_indexed(row: dict[str, Any]) -> _Indexed:
-    text = _entry_yaml(row)
-    return row, text, _compact([row, text])
+def _package_text(
+    index: LockIndex | None,
+    old: bytes,
+    name: str,
+    idents: list[Ident],
+    entries: Mapping[Ident, dict[str, Any]],
+    same: bool,
+) -> tuple[bytes, bytes]:
+    """Package *name*'s text in the lock and its entries' JSON in the index: kept from the
+    old lock and index when its entries are theirs, dumped anew when not."""
+    if index is not None and name in index.lines:
+        count, start, end = index.span(name)
+        kept = index.package(name) if not same and count == len(idents) else {}
+        if count == len(idents) and (
+            same
+            or entries is index
+            or all(
+                (found := kept.get(ident)) is not None and _row(entries[ident]) == found[0]
+                for ident in idents
+            )
+        ):
+            return old[start:end], index.lines[name].split(b"\t", 4)[4]
+    indexed = [_entry_text(entries[ident]) for ident in idents]
+    text = "".join(text for _, text in indexed).encode("utf-8")
+    return text, _compact([list(pair) for pair in indexed])
+
+
+def _row(entry: dict[str, Any]) -> dict[str, Any]:
+    """*entry* with the lock's fields only, to compare with the index's (itself when it has
+    just those)."""
+    if len(entry) == len(LOCK_FIELDS) and all(name in entry for name in LOCK_FIELDS):
+        return entry
+    return {name: entry.get(name, "") for name in LOCK_FIELDS}
+
+
+def _entry_text(entry: dict[str, Any]) -> _Indexed:
+    row = {name: entry.get(name, "") for name in LOCK_FIELDS}
+    return row, _entry_yaml(row)
 
 
 def _compact(data: object) -> bytes:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def _ident(entry: dict[str, Any]) -> tuple[str, str, str]:
+def _ident(entry: dict[str, Any]) -> Ident:
     return (str(entry.get("package")), str(entry.get("function")), str(entry.get("language")))
-
-
-def _kept(kept: _Indexed | None, row: dict[str, Any]) -> _Indexed | None:
-    """The index's entry for *row*, if the lock held this very entry."""
-    return kept if kept is not None and kept[0] == row else None

@@ -305,8 +305,11 @@ class TaskGraph:
 
     def lock_entries(self) -> dict[tuple[str, str, str], dict[str, Any]]:
         """The lock as this build leaves it (packages outside a partial build keep theirs)."""
-        built = {d.path.split("/")[1] for d in self.plan.packages}
-        return self.plan.llm.lock_entries(self.plan.partial, built)
+        return self.plan.llm.lock_entries(self.plan.partial, self._built())
+
+    def _built(self) -> set[str]:
+        """The packages this build writes (a partial build: those of its spec files)."""
+        return {d.path.split("/")[1] for d in self.plan.packages}
 
     def _finish(self) -> dict[str, Any]:
         """Record the manifest and delete files that no build task produces any more."""
@@ -371,7 +374,8 @@ class TaskGraph:
         llm = self.plan.llm
         if not llm.bodies and not llm.lock_path.is_file():
             return  # no LLM in this project: no lock file to keep
-        write_lock(llm.lock_path, self.lock_entries())
+        same = llm.unchanged_packages(self.plan.partial, self._built())
+        write_lock(llm.lock_path, self.lock_entries(), same)
         self.hasher.hash(llm.lock_path)  # now, so the stat cache is saved once, knowing it
 
     def delete_stale(
