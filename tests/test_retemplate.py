@@ -213,3 +213,25 @@ def test_a_new_template_folder_re_plans_only_what_it_overrides(
     (full / ".apipack" / "plan.json").unlink()
     apipack_build.generate(full, offline=True)
     assert state(cheap) == state(full)
+
+
+def test_a_package_with_bytes_that_are_not_utf8_takes_the_full_path(
+    tmp_path: Path, in_process: None
+) -> None:
+    """An example of raw bytes has no JSON: the spec's package is not kept, so a template edit
+    plans it in full, and both builds leave what a full build does."""
+    files = text_project()
+    files["specs/b.yml"] = files["specs/b.yml"].replace(
+        "    output_type: string\n",
+        "    input_type: bytes\n    output_type: string\n"
+        "    examples:\n      - input: {data: !!binary /w==}\n        output: x\n",
+    )
+    cheap, full = twins(tmp_path, files)
+    edit_both((cheap, full), "text/summary.txt.j2", TEMPLATES["text/summary.txt.j2"] + "edited\n")
+
+    plan = prepare([cheap], offline=True).plan
+    assert [p.spec for p in plan.parts if p.reused is None and not p.retemplated] == ["specs/b.yml"]
+    apipack_build.generate(cheap, offline=True)
+    (full / ".apipack" / "plan.json").unlink()
+    apipack_build.generate(full, offline=True)
+    assert state(cheap) == state(full)

@@ -87,10 +87,11 @@ def prompts(found: SpecYield) -> set[str]:
 
 def package_json(package: Package) -> str:
     """*package* as the memo keeps it (its ``marks`` left out: they place errors of a spec file
-    that had none); "" if reading the JSON back would not give the same package."""
-    text = package.model_dump_json()
+    that had none); "" if it has no JSON (an example of bytes that are not UTF-8) or reading
+    the JSON back would not give the same package."""
     try:
+        text = package.model_dump_json()
         same = Package.model_validate_json(text) == package.model_copy(update={"marks": {}})
-    except ValueError:
-        same = False
+    except ValueError:  # pydantic's serialization and validation errors both are
+        return ""
     return text if same else ""
