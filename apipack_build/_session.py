@@ -20,9 +20,9 @@ writes it after doit and again after the fingerprint: the file is the same, writ
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ._api import _overrides, run_build
 from .base.fsio import FileHasher
@@ -34,6 +34,7 @@ from .run import fastpath
 
 if TYPE_CHECKING:
     from .base.render import Renderer
+    from .run.build import Build
     from .settings import Effective
 
 
@@ -55,7 +56,7 @@ class Session:
         self.cwd = Path.cwd()
         self.overrides = _overrides(languages, interfaces, output, jobs)
         self.offline = offline
-        self._settings: tuple[str, Effective, list[Path]] | None = None
+        self._settings: tuple[tuple[str, tuple[Path, ...]], Effective, list[Path]] | None = None
         self._hasher: _SavedWhenDone | None = None
         self._renderers: dict[str, Renderer] = {}
 
@@ -73,28 +74,39 @@ class Session:
         )
         if fast is not None:
             return fast
-        target = locate(self.targets, self.cwd)
-        effective, specs = self._resolved(settings_source(target, self.overrides))
-        hasher = self._hasher_for(effective.root)
+        hasher = self._hasher_for(locate(self.targets, self.cwd).root.resolve())
         hasher.saving = False
         try:
-            build = prepare(
-                offline=self.offline,
-                resolved=(effective, specs),
-                hasher=hasher,
-                renderers=self._renderers,
+            build = self.prepared(
+                self.targets, cwd=self.cwd, overrides=self.overrides, offline=self.offline
             )
             return run_build(build, self.targets, self.cwd, self.overrides, echo=True)
         finally:
             hasher.saving = True
             hasher.save()
 
-    def _resolved(self, source: str) -> tuple[Effective, list[Path]]:
-        """The settings, resolved again only when what they are read from changed."""
-        if self._settings is None or self._settings[0] != source:
-            effective, specs = resolve_targets(self.targets, self.cwd, self.overrides)
-            self._settings = (source, effective, specs)
-        return self._settings[1], self._settings[2]
+    def prepared(
+        self,
+        targets: Sequence[str | Path],
+        *,
+        cwd: Path,
+        overrides: Mapping[str, Any],
+        **options: Any,
+    ) -> Build:
+        """``engine.prepare(targets, cwd=cwd, overrides=overrides, **options)``, given what
+        the session keeps (the seam ``cli.prepare_build`` of ``apipack daemon``: any targets
+        of the project, from any folder)."""
+        target = locate(targets, cwd)
+        key = (settings_source(target, overrides), tuple(target.specs))
+        if self._settings is None or self._settings[0] != key:
+            self._settings = (key, *resolve_targets(targets, cwd, overrides))
+        effective, specs = self._settings[1], self._settings[2]
+        return prepare(
+            resolved=(effective, specs),
+            hasher=self._hasher_for(effective.root),
+            renderers=self._renderers,
+            **options,
+        )
 
     def _hasher_for(self, root: Path) -> _SavedWhenDone:
         cache = root / STATE_DIR / "filestat.json"

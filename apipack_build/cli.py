@@ -29,6 +29,10 @@ if TYPE_CHECKING:
 
     Subcommands = argparse._SubParsersAction[argparse.ArgumentParser]
 
+#: how ``generate`` and ``check`` prepare a build: from disk in a fresh process; a daemon
+#: (``_serve``) puts here a session's, which starts from what it kept of the last build
+prepare_build: Callable[..., Build] = prepare
+
 DRY_RUN_LINE = "apipack: dry run: {} file(s) would change; nothing written"
 CURRENT_LINE = "apipack: {} generated files are current"
 
@@ -210,6 +214,25 @@ def _add_explain(sub: Subcommands, targets: argparse.ArgumentParser) -> None:
     explain.add_argument("--json", action="store_true", help="print the explanation as JSON")
 
 
+def _add_daemon(sub: Subcommands, targets: argparse.ArgumentParser) -> None:
+    daemon = sub.add_parser(
+        "daemon", help="a warm process that serves this project's generate and check"
+    )
+    actions = daemon.add_subparsers(dest="daemon_command", required=True, metavar="ACTION")
+    start = actions.add_parser("start", help="start the project's daemon in the background")
+    stop = actions.add_parser("stop", help="stop it (it finishes the command it serves)")
+    status = actions.add_parser("status", help="is one running, since when, how big; exit 1 if not")
+    for action in (start, stop, status):
+        action.add_argument("project", nargs="?", default=".", metavar="PROJECT")
+    start.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=180,
+        metavar="MINUTES",
+        help="exit after this long without a command (default: 180)",
+    )
+
+
 def _add_templates(sub: Subcommands, targets: argparse.ArgumentParser) -> None:
     sub.add_parser("templates", help="list templates and where each comes from")
 
@@ -253,6 +276,7 @@ SUBCOMMANDS: dict[str, Callable[[Subcommands, argparse.ArgumentParser], None]] =
     "check": _add_check,
     "clean": _add_clean,
     "explain": _add_explain,
+    "daemon": _add_daemon,
     "templates": _add_templates,
     "config": _add_config,
     "health": _add_health,
@@ -357,7 +381,7 @@ def cmd_generate(args: argparse.Namespace, cwd: Path) -> int:
         return 0
     if not args.dry_run and not args.refresh and _nothing_changed(args, cwd):
         return 0
-    build = prepare(
+    build = prepare_build(
         args.targets,
         cwd=cwd,
         overrides=_overrides(args),
@@ -448,7 +472,7 @@ def cmd_check(args: argparse.Namespace, cwd: Path) -> int:
     if current is not None:
         print(CURRENT_LINE.format(current))
         return 0
-    build = prepare(args.targets, cwd=cwd, overrides=_overrides(args), offline=True)
+    build = prepare_build(args.targets, cwd=cwd, overrides=_overrides(args), offline=True)
     changes = diff.diff(build)
     for change in changes:
         print(change.describe(build.output_id))
@@ -502,6 +526,18 @@ def cmd_explain(args: argparse.Namespace, cwd: Path) -> int:
     else:
         print("\n".join(explain.report_lines(found, fast, everything=args.target is not None)))
     return 0
+
+
+def cmd_daemon(args: argparse.Namespace, cwd: Path) -> int:
+    from .daemon import control
+    from .load.project import locate
+
+    root = locate([args.project], cwd).root.resolve()
+    if args.daemon_command == "start":
+        return control.start(root, args.idle_timeout)
+    if args.daemon_command == "stop":
+        return control.stop(root)
+    return control.show_status(root)
 
 
 def cmd_templates(args: argparse.Namespace, cwd: Path) -> int:
@@ -682,6 +718,7 @@ COMMANDS = {
     "watch": cmd_watch,
     "clean": cmd_clean,
     "explain": cmd_explain,
+    "daemon": cmd_daemon,
     "templates": cmd_templates,
     "config": cmd_config,
     "schema": cmd_schema,
@@ -693,6 +730,22 @@ COMMANDS = {
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser(_command_named(argv)).parse_args(argv)
+    if args.command in ("generate", "check"):  # served by the project's daemon, if it runs
+        from .daemon import client
+
+        code = client.served(argv, [*args.targets, *getattr(args, "spec", [])], Path.cwd())
+        if code is not None:
+            return code
+    return _dispatch(args)
+
+
+def run_command(argv: Sequence[str]) -> int:
+    """``apipack ARGV`` in this process (what a daemon runs for its client)."""
+    args = build_parser(_command_named(argv)).parse_args(list(argv))
+    return _dispatch(args)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     try:
         return COMMANDS[args.command](args, Path.cwd())
     except ApipackError as exc:

@@ -14,7 +14,7 @@ import apipack_build
 ENGINE = Path(apipack_build.__file__).resolve().parent
 
 #: the stage folders, earliest first: a stage imports only itself and earlier ones
-STAGES = ("base", "load", "ask", "plan", "run")
+STAGES = ("base", "load", "ask", "plan", "run", "daemon")
 #: top-level modules every stage may use: the spec language, settings, rules API, LLM client
 SHARED = ("errors", "spec", "settings", "rules", "llm")
 

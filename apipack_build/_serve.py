@@ -1,0 +1,53 @@
+"""What ``apipack daemon`` runs: the command line, served from memory (``daemon.server``).
+
+Each request is ``apipack ARGS`` run by ``cli.run_command`` as a fresh process would run it;
+``generate`` and ``check`` prepare their builds through the seam ``cli.prepare_build``, here
+a ``_session.Session``'s, which keeps what stays valid between builds (resolved settings, the
+stat cache, renderers with compiled templates; the plan memo stays parsed in ``plan.memo``).
+After each answer the heap is settled as ``apipack watch`` settles it (``_watch``), so a daemon
+that lives for hours neither grows nor pays full collections mid-build.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import cli
+from ._session import Session
+from ._watch import THAW_EVERY, _settle_heap
+from .daemon.server import Server
+
+
+def main(argv: Sequence[str]) -> int:
+    """``ROOT IDLE_SECONDS``: serve the project in ROOT until a reason to stop."""
+    root, idle = Path(argv[0]).resolve(), float(argv[1])
+    cli.prepare_build = Session(root).prepared
+    _warm_up()
+    served = 0
+
+    def handle(args: list[str]) -> int:
+        if served:  # a build's garbage waits for ``after``; the first build may be big
+            gc.disable()
+        try:
+            return cli.run_command(args)
+        finally:
+            gc.enable()
+
+    def after() -> None:
+        nonlocal served
+        served += 1
+        _settle_heap(thaw=served % THAW_EVERY == 0)
+
+    return Server(root, handle, after, idle).serve()
+
+
+def _warm_up() -> None:
+    """Load what an edit's build loads, so the first served command is as warm as the next."""
+    from .load.registry import registry
+    from .plan import plan, retemplate  # noqa: F401
+    from .run import build, diff, progress  # noqa: F401
+
+    registry()
+    _settle_heap(thaw=False)
