@@ -8,19 +8,19 @@ the code it runs: the interpreter, the import path, and the stat signature of ev
 the daemon imported (engine, rules, plugins, libraries). A client whose own signature of the
 same files differs must not be served: the daemon would build with other code.
 
-Read by the client before anything heavy is loaded: only ``os``, ``json`` and ``hashlib``.
+Read by the client before anything heavy is loaded: only ``os``, ``json`` and xxhash.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+from ..base.hashing import bytes_hash
 
 RECORD_FILE = "daemon.json"  # in the project's state folder
 LOG_FILE = "daemon.log"  # likewise
@@ -28,7 +28,9 @@ LOG_FILE = "daemon.log"  # likewise
 
 def socket_path(root: Path) -> Path:
     """The socket of *root*'s daemon, in a folder only this user may enter (made if absent)."""
-    name = hashlib.sha256(os.fsencode(root)).hexdigest()[:16] + ".sock"
+    import tempfile  # not on the client's path: it reads the socket's path from the record
+
+    name = bytes_hash(os.fsencode(root)).split(":")[-1][:16] + ".sock"
     runtime = os.environ.get("XDG_RUNTIME_DIR", "")
     folder = (
         Path(runtime) / "apipack"
@@ -65,17 +67,14 @@ def code_signature(files: Iterable[str], path: Iterable[str]) -> str:
     """The signature of the code a process runs: its interpreter, its import *path*
     (``import_path``), and the stat signature (modification time, size, inode) of each of
     *files*; a file gone counts as such."""
-    digest = hashlib.sha256()
-    for part in (sys.executable, sys.version, os.getuid(), *path):
-        digest.update(f"{part}\0".encode("utf-8", "surrogateescape"))
+    parts = [sys.executable, sys.version, str(os.getuid()), *path]
     for name in sorted(files):
         try:
             found = os.stat(name)
-            mark = f"{found.st_mtime_ns}:{found.st_size}:{found.st_ino}"
+            parts += [name, f"{found.st_mtime_ns}:{found.st_size}:{found.st_ino}"]
         except OSError:
-            mark = "-"
-        digest.update(f"{name}\0{mark}\0".encode("utf-8", "surrogateescape"))
-    return digest.hexdigest()
+            parts += [name, "-"]
+    return bytes_hash("\0".join(parts).encode("utf-8", "surrogateescape"))
 
 
 def loaded_sources() -> list[str]:

@@ -1,0 +1,247 @@
+"""``apipack daemon`` as a user runs it: real processes, a real socket, Ctrl-C as SIGINT.
+
+What a served ``generate`` or ``check`` prints, exits with and leaves on disk is compared with
+what the same commands give in a fresh process, from the same start in the same folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from fake_llm import FakeLLM, Fault
+from helpers import FUNCTIONS, LLM_SPEC, Project, tool, write_plugin
+from test_watch import state
+
+PATIENCE = 120.0  # seconds to wait for a daemon on a busy machine; not a speed requirement
+SECRET = "sk-do-not-log-4242"
+
+
+def record(project: Project) -> dict[str, object]:
+    found: dict[str, object] = json.loads((project.state / "daemon.json").read_bytes())
+    return found
+
+
+def served_count(project: Project) -> int:
+    """How many commands the project's daemon has answered, as its log says."""
+    log = project.state / "daemon.log"
+    return log.read_text(encoding="utf-8").count(" served ") if log.is_file() else 0
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def wait_until(what: str, done: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + PATIENCE
+    while not done():
+        assert time.monotonic() < deadline, f"no {what} within {PATIENCE} s"
+        time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def daemon(project: Project) -> Iterator[int]:
+    """The project's daemon, started for the block and stopped after it, even on failure (and
+    killed if it would not stop): no daemon survives a test. Yields its process id."""
+    started = project.apipack("daemon", "start")
+    assert "daemon started" in started.stdout, started.stdout
+    pid = int(str(record(project)["pid"]))
+    try:
+        yield pid
+    finally:
+        with contextlib.suppress(subprocess.TimeoutExpired, AssertionError):
+            project.apipack("daemon", "stop", expect=None)
+        if alive(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+def shown(result: subprocess.CompletedProcess[str]) -> tuple[int, str, str]:
+    """Exit code and output of a command, its timings masked (they differ run to run)."""
+    timed = re.compile(r"\d+\.\d+ s\b")
+    return result.returncode, timed.sub("_ s", result.stdout), timed.sub("_ s", result.stderr)
+
+
+Step = tuple[Callable[[], object], tuple[str, ...], str]  # an edit, a command, its folder
+
+
+def steps(project: Project) -> list[Step]:
+    """Edits and commands: a function, a template, the settings, a bad spec and its fix, a
+    hand edit seen by ``check``, a dry run, and runs from a subfolder naming the project."""
+    spec = "specs/tools.yml"
+    bad, good = "output_type: strng", "output_type: string"
+    nothing: Callable[[], object] = lambda: None  # noqa: E731
+    hand_edited = project.out / "docs" / "alpha.txt"
+    return [
+        (nothing, ("generate",), "."),
+        (nothing, ("generate",), "."),  # the fast path
+        (lambda: project.edit(spec, "First", "Primary"), ("generate",), "."),
+        (lambda: project.edit("templates/text/fn.txt.j2", "}}: {{", "}} - {{"), ("generate",), "."),
+        (lambda: project.write("apipack.yml", "interfaces: [docs, summary]\n"), ("generate",), "."),
+        (lambda: project.edit(spec, good, bad), ("generate",), "."),
+        (nothing, ("check",), "."),
+        (lambda: project.edit(spec, bad, good), ("check",), "."),
+        (nothing, ("generate", "--dry-run"), "."),
+        (nothing, ("generate", "--summary-json", "../last.json", "-l", "text", ".."), "specs"),
+        (nothing, ("check", ".."), "specs"),
+        (lambda: hand_edited.write_text("by hand\n", encoding="utf-8"), ("check",), "."),
+        (nothing, ("generate", "--fail-on-change", "../apipack.yml"), "specs"),
+        (lambda: project.edit(spec, "Second", "Other"), ("generate", "--quiet"), "."),
+    ]
+
+
+def run_steps(project: Project) -> list[tuple[int, str, str]]:
+    results = []
+    for edit, command, folder in steps(project):
+        edit()
+        result = project.apipack(*command, cwd=project.root / folder, expect=None)
+        results.append(shown(result))
+    return results
+
+
+def test_served_commands_print_exit_and_leave_what_fresh_ones_do(project: Project) -> None:
+    project.write("apipack.yml", "interfaces: [docs]\n")
+    project.write_spec(FUNCTIONS, interfaces=None)  # the project file chooses the interfaces
+    project.env["APIPACK_LLM_API_KEY"] = SECRET
+    inputs = ["apipack.yml", "specs/tools.yml", "templates/text/fn.txt.j2"]
+    start = {name: (project.root / name).read_bytes() for name in inputs}
+
+    with daemon(project):
+        served = run_steps(project)
+        assert served_count(project) == len(steps(project))  # each one answered by the daemon
+        served_state = state(project)
+        served_summary = (project.root / "last.json").read_bytes()
+        log = (project.state / "daemon.log").read_text(encoding="utf-8")
+    assert SECRET not in log
+    assert "(exit 2," in log  # the bad spec, served
+
+    for made in ("generated", ".apipack", "last.json"):
+        path = project.root / made
+        shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+    for name, data in start.items():
+        (project.root / name).write_bytes(data)
+    fresh = run_steps(project)
+
+    assert [code for code, _, _ in fresh] == [0, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 1, 0]
+    assert "specs/tools.yml:" in fresh[5][2] and "output_type: unknown type 'strng'" in fresh[5][2]
+    for step, (got, expected) in enumerate(zip(served, fresh, strict=True)):
+        assert got == expected, f"step {step}: {steps(project)[step][1]}"
+    fresh_state = state(project)
+    assert sorted(served_state) == sorted(fresh_state)
+    for name in sorted(fresh_state):
+        assert served_state[name] == fresh_state[name], name
+    masked = re.compile(rb'"seconds": [0-9.e-]+')
+    fresh_summary = (project.root / "last.json").read_bytes()
+    assert masked.sub(b"", served_summary) == masked.sub(b"", fresh_summary)
+
+
+def test_status_stop_and_a_killed_daemon(project: Project) -> None:
+    assert project.apipack("daemon", "status", expect=1).stdout.startswith("apipack: no daemon")
+    with daemon(project) as pid:
+        status = project.apipack("daemon", "status").stdout
+        assert f"pid {pid}" in status and "0 command(s) served" in status
+        socket_file = Path(str(record(project)["socket"]))
+        assert socket_file.stat().st_mode & 0o777 == 0o600
+        assert socket_file.parent.stat().st_mode & 0o777 == 0o700
+        assert len(os.fsencode(socket_file)) < 100
+        project.apipack("generate")
+        assert served_count(project) == 1
+
+        os.kill(pid, signal.SIGKILL)  # a stale socket and record are left behind
+        wait_until("the daemon's end", lambda: not alive(pid))
+        assert socket_file.exists() and (project.state / "daemon.json").is_file()
+        project.edit("specs/tools.yml", "First", "Primary")
+        done = project.apipack("generate")  # in-process, at once
+        assert "1 run" in done.stdout or " run," in done.stdout
+        assert "ALPHA: Primary" in (project.out / "docs" / "alpha.txt").read_text()
+        project.apipack("check")
+        assert project.apipack("daemon", "status", expect=1).stdout.startswith("apipack: no")
+    assert project.apipack("daemon", "stop").stdout.startswith("apipack: no daemon")
+    assert not socket_file.exists() and not (project.state / "daemon.json").exists()
+
+    with daemon(project) as pid:  # stop: it exits, and takes its socket and record along
+        socket_file = Path(str(record(project)["socket"]))
+        assert project.apipack("daemon", "stop").stdout == f"apipack: daemon stopped (pid {pid})\n"
+        assert not alive(pid) and not socket_file.exists()
+        assert not (project.state / "daemon.json").exists()
+
+
+def test_another_project_is_not_served(make_project: Callable[..., Project]) -> None:
+    first, second = make_project("first"), make_project("second")
+    with daemon(first):
+        second.apipack("generate")
+        first.apipack("generate", "../second", cwd=first.root)  # the targets are second's
+        second.apipack("check", cwd=first.root / "specs", expect=2)  # not a project there
+        assert served_count(first) == 0
+        assert not (second.state / "daemon.log").exists()
+        first.apipack("generate", "..", cwd=first.root / "specs")
+        assert served_count(first) == 1
+
+
+def test_other_code_runs_in_process_and_the_outdated_daemon_exits(
+    tmp_path: Path, make_project: Callable[..., Project]
+) -> None:
+    """The daemon runs the code it imported: another import path, or a source file changed
+    since (here the rule plugin's), and commands run in-process; the daemon exits."""
+    site = write_plugin(tmp_path / "own-site")
+    project = Project(tmp_path / "proj", site, tmp_path / "home")
+    project.write_templates()
+    project.write_spec(FUNCTIONS)
+    with daemon(project) as pid:
+        other = f"{site}{os.pathsep}{tmp_path / 'elsewhere'}"
+        project.apipack("generate", env={"PYTHONPATH": other})
+        assert served_count(project) == 0
+        project.apipack("check")
+        assert served_count(project) == 1
+
+        plugin = site / "txtrules" / "__init__.py"
+        plugin.write_text(plugin.read_text() + "# edited\n", encoding="utf-8")
+        project.apipack("check")
+        assert served_count(project) == 1
+        wait_until("the outdated daemon's exit", lambda: not alive(pid))
+    log = (project.state / "daemon.log").read_text(encoding="utf-8")
+    assert "stopped: the code it runs changed" in log
+    assert not (project.state / "daemon.json").exists()
+
+
+def test_ctrl_c_in_the_client_stops_the_served_build(
+    make_project: Callable[..., Project], fake: FakeLLM
+) -> None:
+    project = make_project("llm", bare=True)
+    project.env["APIPACK_LLM_BASE_URL"] = fake.url
+    project.write("specs/tools.yml", LLM_SPEC)
+    with daemon(project):
+        fake.faults.append(Fault(delay=15.0))  # the first request hangs until Ctrl-C
+        client = subprocess.Popen(
+            [tool("apipack"), "generate"],
+            cwd=project.root,
+            env=project.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            wait_until("the first request to the model", lambda: fake.chat_count > 0)
+            client.send_signal(signal.SIGINT)
+            _, err = client.communicate(timeout=PATIENCE)
+        finally:
+            if client.poll() is None:
+                client.kill()
+        assert client.returncode == 130, err
+        assert "apipack: interrupted" in err and "Traceback" not in err
+        # the daemon serves the next command, which finds a consistent state and completes it
+        project.apipack("generate")
+        assert served_count(project) == 2
+        project.apipack("check")
+        assert project.generate()["tasks_run"] == 0
