@@ -27,7 +27,7 @@ POLICY = {"quick": Repeats(1, 3, 5.0), "full": Repeats(1, 7, 100.0)}
 ONCE_IN_QUICK_MODE = frozenset({"openapi_cold", "openapi_noop"})
 #: what the targets compare gets a min and a max even in quick mode
 TWICE_IN_QUICK_MODE = frozenset(
-    {"noop", "noop_offline", "check_noop", "edit_one", "doit_noop", "floor"}
+    {"noop", "noop_offline", "check_noop", "edit_one", "edit_one_served", "doit_noop", "floor"}
 )
 
 

@@ -99,7 +99,6 @@ def checks(measurements: Sequence[Measurement], n: int) -> list[Check]:
     offline = _find(measurements, "noop_offline", n)
     also = f"; --offline {offline.median:.2f} s" if offline else ""
     doit = _find(measurements, "doit_noop", n)
-    edit = _find(measurements, "edit_one", n)
     cold = _find(measurements, "cold", n)
     openapi = _find(measurements, "openapi_noop", n)
     ours = [m for m in measurements if m.n == n and m.scenario in APIPACK_SCENARIOS and m.available]
@@ -126,17 +125,24 @@ def checks(measurements: Sequence[Measurement], n: int) -> list[Check]:
         add("no-op against raw doit", "≤ 0.5 × raw doit's no-op", na, "n/a")
     slack = 0.3 if n <= TARGET_N else 0.5  # issue 16: +0.3 s at N = 1000, +0.5 s at 10,000
     edit_goal = f"≤ no-op + {slack} s + its LLM time"
-    if noop and edit:
-        llm = edit.count("llm_seconds") or 0.0
-        bound = noop.median + slack + llm
-        add(
-            "one function edited",
-            edit_goal,
-            f"{edit.median:.2f} s (bound {noop.median:.2f} + {slack} + {llm:.2f} = {bound:.2f} s)",
-            _status(edit.median <= bound),
-        )
-    else:
-        add("one function edited", edit_goal, na, "n/a")
+    for scenario, target in (
+        ("edit_one", "one function edited"),
+        # the same goal and bound (from the fresh no-op): a user compares the two
+        ("edit_one_served", "one function edited, served by `apipack daemon`"),
+    ):
+        edited = _find(measurements, scenario, n)
+        if noop and edited:
+            llm = edited.count("llm_seconds") or 0.0
+            bound = noop.median + slack + llm
+            add(
+                target,
+                edit_goal,
+                f"{edited.median:.2f} s (bound {noop.median:.2f} + {slack} + {llm:.2f} = "
+                f"{bound:.2f} s)",
+                _status(edited.median <= bound),
+            )
+        else:
+            add(target, edit_goal, na, "n/a")
     units = n * _synth.RULES_PER_FUNCTION  # one language
     if cold:
         rate = units / cold.median

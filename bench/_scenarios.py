@@ -8,9 +8,10 @@ after it). The no-op is also timed with ``--offline``, as CI runs it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -28,6 +29,8 @@ LABELS = {
     "touch": "touch every spec, no change",
     "edit_one": "one function edited",
     "explain": "`apipack explain` of that edit",
+    "noop_served": "no-op, served by `apipack daemon`",
+    "edit_one_served": "one function edited, served by `apipack daemon`",
     "watch": "`apipack watch`: a saved edit to its files written",
     "edit_template": "one template edited",
     "edit_prompt": "prompt edited (every function asked again)",
@@ -94,6 +97,27 @@ class Apipack:
         if run.returncode != 0:
             raise BenchError(f"apipack check exited {run.returncode}:\n{run.tail()}")
         return Sample(run.seconds, run.max_rss_mb)
+
+    @contextlib.contextmanager
+    def daemon(self) -> Iterator[None]:
+        """The project's ``apipack daemon`` for the block: ``generate`` is served by it there,
+        and runs in a fresh process again once it is stopped (even on failure)."""
+        env = clean_env(self.logs.parent / "home", APIPACK_LLM_BASE_URL=self.llm_url)
+        command = [sys.executable, "-m", "apipack_build.cli", "daemon"]
+        started = launch(
+            [*command, "start"], cwd=self.project.root, env=env, log=self.logs / "daemon-start.log"
+        )
+        if started.returncode != 0:
+            raise BenchError(f"apipack daemon start exited {started.returncode}:\n{started.tail()}")
+        try:
+            yield
+        finally:
+            launch(
+                [*command, "stop"],
+                cwd=self.project.root,
+                env=env,
+                log=self.logs / "daemon-stop.log",
+            )
 
     def explain(self, label: str) -> Sample:
         """``apipack explain --json`` of the last build; counts the tasks it says ran."""
@@ -172,6 +196,13 @@ def run_scenarios(
     measure("touch", lambda index: _synth.touch_specs(project, index))
     measure("edit_one", lambda index: _synth.edit_one_function(project, index))
     measure_command("explain", apipack.explain)
+    if wanted("noop_served") or wanted("edit_one_served"):
+        progress(f"N={n}: apipack daemon started")
+        with apipack.daemon():
+            apipack.generate("served-warm-up")  # its first build reads what a daemon keeps
+            measure("noop_served")
+            # other revisions than edit_one's: each edit asks the LLM, as there
+            measure("edit_one_served", lambda index: _synth.edit_one_function(project, 100 + index))
     if only is not None:
         return results
     progress(f"N={n}: {LABELS['watch']}")

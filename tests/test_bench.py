@@ -69,6 +69,9 @@ def test_bench_runs_end_to_end(tmp_path: Path) -> None:
     assert counts("touch")["tasks_run"] == 0
     assert counts("edit_one")["llm_calls"] == 1
     assert counts("explain")["tasks_run"] >= 1  # the edited function's tasks, and more
+    # served by `apipack daemon`, with the counts a fresh process gives
+    assert counts("noop_served")["tasks_run"] == 0 and counts("noop_served")["fast_path"] == 1
+    assert counts("edit_one_served")["llm_calls"] == 1
     watch = found["watch"]["samples"]  # one session, at least ten edits whatever --repeats says
     assert len(watch) >= 10 and all(s["seconds"] > 0 for s in watch)
     assert counts("edit_template")["files_written"] == 3  # one CLI command module per function
@@ -80,7 +83,7 @@ def test_bench_runs_end_to_end(tmp_path: Path) -> None:
     assert counts("two_languages")["files_written"] == 0
     assert found["openapi_noop"]["note"] == "skipped (--no-openapi)"
     assert {t["status"] for t in data["targets"]} <= {"pass", "miss", "n/a"}
-    assert len(data["targets"]) == 2 * 11  # per N
+    assert len(data["targets"]) == 2 * 12  # per N
     # a large N runs its first build and the scenarios with goals at that size, no baselines
     large = {m["scenario"] for m in data["measurements"] if m["n"] == 4}
     assert large == {"first", "noop", "noop_offline", "check_noop", "edit_one"}
