@@ -39,7 +39,9 @@ LABELS = {
 #: the size from which only ``LARGE_SCENARIOS`` run besides the first build (``--large-from``):
 #: the scenarios with goals at that size
 LARGE_N = 10_000
-LARGE_SCENARIOS = frozenset({"noop", "noop_offline", "check_noop", "edit_one"})
+LARGE_SCENARIOS = frozenset(
+    {"noop", "noop_offline", "check_noop", "edit_one", "noop_served", "edit_one_served"}
+)
 #: the counts of ``--summary-json`` each sample keeps
 COUNTS = (
     "tasks_total",

@@ -86,7 +86,8 @@ def test_bench_runs_end_to_end(tmp_path: Path) -> None:
     assert len(data["targets"]) == 2 * 12  # per N
     # a large N runs its first build and the scenarios with goals at that size, no baselines
     large = {m["scenario"] for m in data["measurements"] if m["n"] == 4}
-    assert large == {"first", "noop", "noop_offline", "check_noop", "edit_one"}
+    served = {"noop_served", "edit_one_served"}
+    assert large == {"first", "noop", "noop_offline", "check_noop", "edit_one", *served}
 
     document = json.loads((work / "n3" / "openapi" / "openapi.json").read_text(encoding="utf-8"))
     assert len(document["paths"]) == 3

@@ -56,7 +56,7 @@ def compatible(found: dict[str, object]) -> bool:
     files = found.get("files")
     return (
         found.get("uid") == os.getuid()
-        and found.get("python") == sys.executable
+        and found.get("python") == record.interpreter()
         and isinstance(files, list)
         and found.get("code") == record.code_signature(map(str, files), record.import_path())
     )

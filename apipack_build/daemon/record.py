@@ -65,16 +65,24 @@ def import_path() -> list[str]:
 
 def code_signature(files: Iterable[str], path: Iterable[str]) -> str:
     """The signature of the code a process runs: its interpreter, its import *path*
-    (``import_path``), and the stat signature (modification time, size, inode) of each of
-    *files*; a file gone counts as such."""
-    parts = [sys.executable, sys.version, str(os.getuid()), *path]
-    for name in sorted(files):
+    (``import_path``) with each folder's stat signature (installing or removing a distribution
+    changes its folder's: a new plugin, found through entry points, is other code), and the stat
+    signature (modification time, size, inode) of each of *files*; a file gone counts as such."""
+    parts = [interpreter(), sys.version, str(os.getuid())]
+    for name in [*path, "", *sorted(files)]:
         try:
-            found = os.stat(name)
-            parts += [name, f"{found.st_mtime_ns}:{found.st_size}:{found.st_ino}"]
+            found = os.stat(name) if name else None
+            mark = f"{found.st_mtime_ns}:{found.st_size}:{found.st_ino}" if found else ""
         except OSError:
-            parts += [name, "-"]
+            mark = "-"
+        parts += [name, mark]
     return bytes_hash("\0".join(parts).encode("utf-8", "surrogateescape"))
+
+
+def interpreter() -> str:
+    """This process's interpreter, however it was named (``python`` or ``python3`` of a
+    virtual environment: the environment itself is told by the import path)."""
+    return os.path.realpath(sys.executable)
 
 
 def loaded_sources() -> list[str]:

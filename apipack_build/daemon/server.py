@@ -136,7 +136,7 @@ class Server:
             channel.close()
 
     def _serve_request(self, channel: Channel, request: dict[str, Any]) -> None:
-        refused = self._refusal(request)
+        refused = self._refusal(request) or _gone(channel.connection)
         if refused:
             channel.send({"refused": refused})
             _log(f"refused a request: {refused}")
@@ -252,7 +252,7 @@ class Server:
             "pid": os.getpid(),
             "uid": os.getuid(),
             "socket": str(self.address),
-            "python": sys.executable,
+            "python": record.interpreter(),
             "files": files,
             "code": self.code,
         }
@@ -273,6 +273,15 @@ class Server:
             "idle_timeout": self.idle,
             "rss_mb": _rss_mb(),
         }
+
+
+def _gone(connection: socket.socket) -> str:
+    """Why *connection*'s client is no longer waiting (it gave up while another command was
+    served, and ran its own in-process), or ''."""
+    readable, _, _ = select.select([connection], [], [], 0)
+    if readable and connection.recv(1, socket.MSG_PEEK) == b"":
+        return "the client left before its turn"
+    return ""
 
 
 def _peer_uid(connection: socket.socket) -> int | None:
