@@ -95,14 +95,16 @@ class Server:
         signal.signal(signal.SIGTERM, self._on_terminate)
         self._remember_code()
         _log(f"serving {self.root.name} on {address} (pid {os.getpid()}, idle {self.idle:.0f} s)")
+        look = time.monotonic() + TICK
         try:
             while not self.stop_reason:
                 ready, _, _ = select.select([listener], [], [], TICK)
                 if ready:
                     connection, _ = listener.accept()
                     self._answer(connection)
-                else:
+                if time.monotonic() >= look:  # also between commands that come one by one
                     self.stop_reason = self._reason_to_stop()
+                    look = time.monotonic() + TICK
         except SystemExit:
             self.stop_reason = self.stop_reason or "terminated"
         finally:
@@ -132,6 +134,8 @@ class Server:
                 self._serve_request(channel, message["request"])
         except OSError as exc:
             _log(f"connection lost: {type(exc).__name__}")
+        except Exception as exc:  # a malformed request must not end the daemon
+            _log(f"a request failed: {type(exc).__name__}")
         finally:
             channel.close()
 
