@@ -102,8 +102,8 @@ class Server:
                 if ready:
                     connection, _ = listener.accept()
                     self._answer(connection)
-                if time.monotonic() >= look:  # also between commands that come one by one
-                    self.stop_reason = self._reason_to_stop()
+                if not self.stop_reason and time.monotonic() >= look:  # also between commands
+                    self.stop_reason = self._reason_to_stop()  # that come one by one
                     look = time.monotonic() + TICK
         except SystemExit:
             self.stop_reason = self.stop_reason or "terminated"
