@@ -730,13 +730,7 @@ COMMANDS = {
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser(_command_named(argv)).parse_args(argv)
-    if args.command in ("generate", "check"):  # served by the project's daemon, if it runs
-        from .daemon import client
-
-        code = client.served(argv, [*args.targets, *getattr(args, "spec", [])], Path.cwd())
-        if code is not None:
-            return code
-    return _dispatch(args)
+    return _dispatch(args, argv)
 
 
 def run_command(argv: Sequence[str]) -> int:
@@ -745,8 +739,17 @@ def run_command(argv: Sequence[str]) -> int:
     return _dispatch(args)
 
 
-def _dispatch(args: argparse.Namespace) -> int:
+def _dispatch(args: argparse.Namespace, served: Sequence[str] | None = None) -> int:
+    """Run the parsed command; given its command line (*served*), ``generate`` and ``check``
+    go to the project's daemon first, if one runs (``daemon.client``)."""
     try:
+        if served is not None and args.command in ("generate", "check"):
+            from .daemon import client
+
+            targets = [*args.targets, *getattr(args, "spec", [])]
+            code = client.served(served, targets, Path.cwd())
+            if code is not None:
+                return code
         return COMMANDS[args.command](args, Path.cwd())
     except ApipackError as exc:
         print(shown(exc), file=sys.stderr)

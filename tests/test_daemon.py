@@ -64,7 +64,7 @@ def daemon(project: Project) -> Iterator[int]:
     try:
         yield pid
     finally:
-        with contextlib.suppress(subprocess.TimeoutExpired, AssertionError):
+        with contextlib.suppress(subprocess.TimeoutExpired, AssertionError, OSError):
             project.apipack("daemon", "stop", expect=None)
         if alive(pid):
             os.kill(pid, signal.SIGKILL)
@@ -255,3 +255,18 @@ def test_ctrl_c_in_the_client_stops_the_served_build(
         assert served_count(project) == 2
         project.apipack("check")
         assert project.generate()["tasks_run"] == 0
+
+
+def test_the_daemon_exits_when_its_socket_or_its_project_is_gone(
+    make_project: Callable[..., Project],
+) -> None:
+    project = make_project("gone")
+    with daemon(project) as pid:
+        Path(str(record(project)["socket"])).unlink()
+        wait_until("the daemon's exit", lambda: not alive(pid))
+    assert "stopped: the socket is gone" in (project.state / "daemon.log").read_text()
+    assert not (project.state / "daemon.json").exists()
+
+    with daemon(project) as pid:
+        shutil.rmtree(project.root)
+        wait_until("the daemon's exit", lambda: not alive(pid))

@@ -30,8 +30,8 @@ ACCEPT_WAIT = 10.0  # seconds for a live daemon to accept; a wedged one is left 
 def served(argv: Sequence[str], targets: Sequence[str], cwd: Path) -> int | None:
     """Run ``apipack ARGV`` (whose targets are *targets*) in the daemon of its project and
     return its exit code, or None when no daemon may serve it."""
-    if os.environ.get(OPT_OUT):
-        return None
+    if os.environ.get(OPT_OUT) or not hasattr(socket, "AF_UNIX") or not hasattr(os, "getuid"):
+        return None  # asked not to, or a system without Unix sockets and users (Windows)
     try:
         root = locate(targets, cwd).root
     except (ApipackError, OSError):
