@@ -268,5 +268,7 @@ def test_the_daemon_exits_when_its_socket_or_its_project_is_gone(
     assert not (project.state / "daemon.json").exists()
 
     with daemon(project) as pid:
+        socket_file = Path(str(record(project)["socket"]))
         shutil.rmtree(project.root)
         wait_until("the daemon's exit", lambda: not alive(pid))
+    assert not socket_file.exists()

@@ -263,11 +263,15 @@ class Server:
         write_atomic(self.state / record.RECORD_FILE, json.dumps(found, indent=1).encode())
 
     def _forget(self, address: Path) -> None:
-        """Remove the socket and the record, if they are still this daemon's."""
+        """Remove the record and the socket, those that are still this daemon's (with the
+        project folder gone, the socket alone is left to remove)."""
         found = record.read(self.state)
-        if found is not None and found.get("pid") == os.getpid():
-            (self.state / record.RECORD_FILE).unlink(missing_ok=True)
-            address.unlink(missing_ok=True)
+        if found is not None and found.get("pid") != os.getpid():
+            return  # another daemon has taken over
+        (self.state / record.RECORD_FILE).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            if address.stat().st_ino == self.socket_inode:
+                address.unlink()
 
     def _status(self) -> dict[str, Any]:
         return {
