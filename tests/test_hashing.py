@@ -259,6 +259,7 @@ def test_a_write_pool_writes_every_file_whole_and_raises_the_first_failure(
     assert [path.read_bytes() for path in paths] == [f"{i}\n".encode() for i in range(20)]
     assert sorted(p.name for p in (tmp_path / "pkg").iterdir()) == sorted(p.name for p in paths)
     assert blocked.read_bytes() == b"not a folder\n"
+    assert pool.failed == {str(blocked / "a.txt"), str(blocked / "b.txt")}
 
 
 def test_hasher_reads_and_writes_only_the_shards_of_the_folders_it_touches(tmp_path: Path) -> None:

@@ -132,16 +132,26 @@ class WritePool:
         from concurrent.futures import ThreadPoolExecutor  # only a build that writes many
 
         self._pool = ThreadPoolExecutor(self.WORKERS, thread_name_prefix="apipack-write")
-        self._pending: list[Future[None]] = []
+        self._pending: list[tuple[Path, Future[None]]] = []
+        self.failed: set[str] = set()  # the files whose write failed: they hold what they held
 
     def write(self, path: Path, data: bytes) -> None:
-        self._pending.append(self._pool.submit(write_atomic, path, data))
+        self._pending.append((path, self._pool.submit(write_atomic, path, data)))
 
     def wait(self) -> None:
         pending, self._pending = self._pending, []
-        failures = [exc for future in pending if (exc := future.exception()) is not None]
+        failures = []
+        for path, future in pending:
+            failure = future.exception()
+            if failure is not None:
+                self.failed.add(str(path))
+                failures.append(failure)
         if failures:
             raise failures[0]
+
+    def close(self) -> None:
+        """Wait for the writes begun, drop those not begun (none is left half done)."""
+        self._pool.shutdown(cancel_futures=True)
 
     def __enter__(self) -> WritePool:
         return self
@@ -150,8 +160,8 @@ class WritePool:
         try:
             if exc_type is None:
                 self.wait()
-        finally:  # on an exception, writes not yet begun are dropped; none is left half done
-            self._pool.shutdown(cancel_futures=exc_type is not None)
+        finally:
+            self.close()
 
 
 def is_temporary(name: str) -> bool:

@@ -83,6 +83,7 @@ class TaskGraph:
         self._plan_key: str | None = None
         self._recorded: manifest.Shards | bool | None = False  # False: not read yet
         self._recorded_folders: dict[str, dict[str, manifest.Entry]] = {}
+        self._pool: WritePool | None = None  # the batches' writes (``_render_batch``)
         self.batches: dict[str, list[str]] = {}  # a batch's doit name -> its tasks' names
         self.outcomes: dict[str, str] = {}  # task name -> how it ended, for `apipack explain`
         self.progress: Progress | None = None  # the live display, when the command line asks
@@ -122,6 +123,9 @@ class TaskGraph:
         (self.state / WRITING_FILE).unlink(missing_ok=True)
 
     def unlock(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
         if self._lock is not None:
             self._lock.release()
             self._lock = None
@@ -303,15 +307,19 @@ class TaskGraph:
         members: dict[str, dict[str, Any]] = {}
         failed: dict[str, str] = {}
         made: list[tuple[Path, str]] = []
+        if self._pool is None:  # one per build: its threads start once
+            self._pool = WritePool()
         try:
-            with WritePool() as pool:
-                for task in tasks:
-                    try:
-                        members[task.name] = self._render_files(task, pool.write, made)
-                    except ApipackError as exc:  # the others are rendered, as doit would
-                        failed[task.name] = str(exc)
+            for task in tasks:
+                try:
+                    members[task.name] = self._render_files(task, self._pool.write, made)
+                except ApipackError as exc:  # the others are rendered, as doit would
+                    failed[task.name] = str(exc)
         finally:
-            self._remember(made)
+            try:
+                self._pool.wait()
+            finally:  # once written: a file's stat signature is remembered with its hash
+                self._remember([(t, d) for t, d in made if str(t) not in self._pool.failed])
         values = {"members": members, "failed": failed}
         if not failed:
             return values
@@ -453,7 +461,10 @@ class TaskGraph:
         out = str(self.output)
         for task in self.resolved_tasks():  # planned afresh: in folders of no reused spec file
             for planned in task.files:
-                digest = self.hasher.hash(joined_str(out, planned.path))
+                # a reused task's file holds what the plan found it holding (``memo``)
+                digest = (task.reused and planned.recorded) or self.hasher.hash(
+                    joined_str(out, planned.path)
+                )
                 entry = manifest.Entry(digest or "", task.name, task.key)
                 by_folder.setdefault(manifest.folder_of(planned.path), {})[planned.path] = entry
         for folder, entries in by_folder.items():
