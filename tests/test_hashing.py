@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 import xxhash
 
-from apipack_build.base.fsio import STAT_SHARDS, FileHasher, confined, write_atomic
+from apipack_build.base.fsio import (
+    STAT_SHARDS,
+    Confined,
+    FileHasher,
+    WritePool,
+    confined,
+    write_atomic,
+)
 from apipack_build.base.hashing import bytes_hash, canonical_json, content_hash
 from apipack_build.errors import ConfigError
 
@@ -188,6 +195,25 @@ def test_confined_refuses_a_link_that_leads_outside(tmp_path: Path) -> None:
         confined(root, "link/x.txt")
 
 
+def test_confined_of_many_paths_checks_a_folder_once_and_each_file_that_is_a_link(
+    tmp_path: Path,
+) -> None:
+    root, outside = tmp_path / "out", tmp_path / "elsewhere"
+    (root / "pkg").mkdir(parents=True)
+    outside.mkdir()
+    (root / "link").symlink_to(outside, target_is_directory=True)
+    writable = Confined(root)
+
+    assert writable("pkg/a.txt") == root / "pkg" / "a.txt"
+    (root / "pkg" / "b.txt").symlink_to(outside / "b.txt")  # after its folder was checked
+    with pytest.raises(ConfigError, match="a link leads outside"):
+        writable("pkg/b.txt")
+    with pytest.raises(ConfigError, match="a link leads outside"):
+        writable("link/x.txt")
+    with pytest.raises(ConfigError, match="refusing to write"):
+        writable("pkg/../../x.txt")
+
+
 # -- write_atomic --
 
 
@@ -213,6 +239,27 @@ def test_write_atomic_leaves_the_old_file_and_no_temporary_on_failure(tmp_path: 
 
     assert path.read_bytes() == b"intact\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f.txt"]
+
+
+def test_a_write_pool_writes_every_file_whole_and_raises_the_first_failure(
+    tmp_path: Path,
+) -> None:
+    paths = [tmp_path / "pkg" / f"f{index}.txt" for index in range(20)]
+    paths[3].parent.mkdir()
+    paths[3].write_bytes(b"old\n")
+    blocked = tmp_path / "file"
+    blocked.write_bytes(b"not a folder\n")
+
+    with pytest.raises(NotADirectoryError), WritePool() as pool:
+        for index, path in enumerate(paths):
+            pool.write(path, f"{index}\n".encode())
+        pool.write(blocked / "a.txt", b"a\n")  # its folder is a file: it fails
+        pool.write(blocked / "b.txt", b"b\n")
+
+    assert [path.read_bytes() for path in paths] == [f"{i}\n".encode() for i in range(20)]
+    assert sorted(p.name for p in (tmp_path / "pkg").iterdir()) == sorted(p.name for p in paths)
+    assert blocked.read_bytes() == b"not a folder\n"
+    assert pool.failed == {str(blocked / "a.txt"), str(blocked / "b.txt")}
 
 
 def test_hasher_reads_and_writes_only_the_shards_of_the_folders_it_touches(tmp_path: Path) -> None:

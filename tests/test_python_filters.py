@@ -7,6 +7,7 @@ import ast
 import inspect
 import io
 import math
+import random
 import shlex
 import subprocess
 import sys
@@ -21,7 +22,7 @@ else:  # the same parser, as a package
 
 import pytest
 import yaml
-from apipack_rules.python import LANGUAGE
+from apipack_rules.python import LANGUAGE, _wrap
 from apipack_rules.python._filters import (
     argparse_help,
     argparse_text,
@@ -346,3 +347,39 @@ def test_py_format_splits_only_long_statements(source: str, split: bool) -> None
     formatted = py_format(source)
     assert (formatted != source) is split
     assert ast.dump(ast.parse(formatted)) == ast.dump(ast.parse(source))
+
+
+def _statements_to_scan() -> list[str]:
+    """One-line statements of every kind the scan must read as tokenize does: the cases above,
+    every line of the built-in Python templates, and seeded random token soups (strings with
+    prefixes, quotes and escapes, keywords, numbers, comments, unbalanced brackets)."""
+    found = [statement for statement, _ in STATEMENTS]
+    for path in sorted((builtin_template_dir() / "python").rglob("*.j2")):
+        found += [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+    parts = [
+        "f", "name", "x.y", "return", "in", "not", "lambda", "if", "else", "1", "0x1F", "1e-06",
+        "(", ")", "[", "]", "{", "}", ",", ":", "=", "->", "*", "**", ".", " ", " ", "#", "'",
+        '"', '"a, (b"', "'c]'", 'b"\\x00"', "rb'\\''", 'r"\\"("', '"""d, (e"""', "'é'", "u'x'",
+        'f"{a, b}"', "\\", "é", "\t", "None", "...", "@",
+    ]  # fmt: skip
+    generator = random.Random(16)
+    for _ in range(4000):
+        found.append("".join(generator.choice(parts) for _ in range(generator.randint(1, 14))))
+    return found
+
+
+def test_the_bracket_scan_reads_statements_as_tokenize_does() -> None:
+    """``py_wrap`` finds brackets by a plain scan where it can (tokenize is slow), and must
+    find exactly what tokenize finds; where it cannot, tokenize reads the statement."""
+    scanned = 0
+    for text in _statements_to_scan():
+        found = _wrap._scanned_brackets(text)
+        if found is None:
+            continue
+        scanned += 1
+        try:
+            expected = _wrap._tokenized_brackets(text)
+        except (tokenize.TokenError, SyntaxError):
+            raise AssertionError(f"scanned what tokenize refuses: {text!r}") from None
+        assert found == expected, text
+    assert scanned > 2000  # most of them: the scan is what runs

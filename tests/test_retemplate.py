@@ -235,3 +235,51 @@ def test_a_package_with_bytes_that_are_not_utf8_takes_the_full_path(
     (full / ".apipack" / "plan.json").unlink()
     apipack_build.generate(full, offline=True)
     assert state(cheap) == state(full)
+
+
+def test_a_spec_file_s_retemplated_tasks_stay_current_when_it_is_planned_in_full_again(
+    tmp_path: Path, in_process: None
+) -> None:
+    """The tasks a template edit plans again run as one doit task per spec file: doit keeps no
+    record of each, so when an edit of the spec file plans them one by one again, the manifest
+    says they are current, and they run no more than after a full build."""
+    cheap, full = twins(tmp_path, text_project())
+    edit_both((cheap, full), "text/_header.j2", TEMPLATES["text/_header.j2"] + "edited\n")
+    apipack_build.generate(cheap, offline=True)
+    (full / ".apipack" / "plan.json").unlink()
+    apipack_build.generate(full, offline=True)
+
+    for root in (cheap, full):
+        spec = root / "specs" / "a.yml"
+        spec.write_text(spec.read_text().replace('"First"', '"First, edited"'), encoding="utf-8")
+    summary = apipack_build.generate(cheap, offline=True)
+    expected = apipack_build.generate(full, offline=True)
+
+    assert state(cheap) == state(full)
+    assert (summary.tasks_run, summary.tasks_total) == (expected.tasks_run, expected.tasks_total)
+    assert summary.tasks_run == 2  # fn_a and the manifest
+
+
+def test_a_template_that_fails_to_render_fails_each_task_as_a_full_build_does(
+    tmp_path: Path, in_process: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cheap, full = twins(tmp_path, text_project())
+    edit_both((cheap, full), "text/_header.j2", "{{ nmae }}\n")
+    capsys.readouterr()
+    failures = []
+    for root in (cheap, full):
+        if root == full:
+            (full / ".apipack" / "plan.json").unlink()
+        with pytest.raises(apipack_build.ApipackError, match="3 task"):
+            apipack_build.generate(root, offline=True, echo=True)
+        failures.append(
+            sorted(line for line in capsys.readouterr().out.splitlines() if "nmae" in line)
+        )
+
+    assert failures[0] == failures[1]
+    assert "task apipack:alpha/text/docs/fn_a failed: template text/" in failures[0][0]
+    edit_both((cheap, full), "text/_header.j2", TEMPLATES["text/_header.j2"] + "fixed\n")
+    apipack_build.generate(cheap, offline=True)
+    (full / ".apipack" / "plan.json").unlink(missing_ok=True)  # a failed build keeps none
+    apipack_build.generate(full, offline=True)
+    assert state(cheap) == state(full)

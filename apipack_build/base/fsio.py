@@ -21,9 +21,13 @@ import json
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
 from .hashing import bytes_hash
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 _STAT_CACHE_VERSION = 2
 STAT_SHARDS = "filestat"  # the folder of the stat cache's shards, beside its file name
@@ -56,6 +60,28 @@ def confined(root: Path, relative: str, resolved_root: Path | None = None) -> Pa
     return target
 
 
+class Confined:
+    """``confined`` of many paths below one root: a folder found to lead nowhere outside is
+    not resolved again for each of its files (only a file that is itself a link is)."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self._resolved_root: Path | None = None
+        self._folders: set[str] = set()  # of checked files that are not links
+
+    def __call__(self, relative: str) -> Path:
+        target = joined(self.root, relative)
+        folder = os.path.dirname(target)
+        if folder in self._folders and not os.path.islink(target):
+            return target  # its folder resolves inside the root, and it is no link
+        if self._resolved_root is None:
+            self._resolved_root = self.root.resolve()
+        target = confined(self.root, relative, self._resolved_root)
+        if not os.path.islink(target):
+            self._folders.add(folder)
+        return target
+
+
 #: ``write_atomic``'s temporary files: ``.NAME.`` + 8 random characters + ``.tmp`` (as mkstemp
 #: names them; ``tempfile`` itself costs the fast path more to import than its one write)
 TEMPORARY = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp\Z")
@@ -79,16 +105,63 @@ def write_atomic(path: Path, data: bytes) -> None:
 
     A process killed between the two leaves the temporary file (named as ``TEMPORARY``) behind;
     ``sweep_temporaries`` removes them while the build lock is held."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = _create_temporary(path)
+    try:
+        fd, tmp = _create_temporary(path)
+    except FileNotFoundError:  # a new folder (made only then: a build writes 1000s of files)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = _create_temporary(path)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-        os.chmod(tmp, 0o644)
+            os.fchmod(handle.fileno(), 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+class WritePool:
+    """``write_atomic`` of many files, overlapped in a few threads: a write waits on the disk
+    (ext4 forces a file's blocks out when a rename replaces one) with the GIL released, while
+    the caller renders the next file. Each write stays atomic; ``wait`` raises the first
+    failure in the order the writes were asked, once every write has ended."""
+
+    WORKERS = 4
+
+    def __init__(self) -> None:
+        from concurrent.futures import ThreadPoolExecutor  # only a build that writes many
+
+        self._pool = ThreadPoolExecutor(self.WORKERS, thread_name_prefix="apipack-write")
+        self._pending: list[tuple[Path, Future[None]]] = []
+        self.failed: set[str] = set()  # the files whose write failed: they hold what they held
+
+    def write(self, path: Path, data: bytes) -> None:
+        self._pending.append((path, self._pool.submit(write_atomic, path, data)))
+
+    def wait(self) -> None:
+        pending, self._pending = self._pending, []
+        failures = []
+        for path, future in pending:
+            failure = future.exception()
+            if failure is not None:
+                self.failed.add(str(path))
+                failures.append(failure)
+        if failures:
+            raise failures[0]
+
+    def close(self) -> None:
+        """Wait for the writes begun, drop those not begun (none is left half done)."""
+        self._pool.shutdown(cancel_futures=True)
+
+    def __enter__(self) -> WritePool:
+        return self
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        try:
+            if exc_type is None:
+                self.wait()
+        finally:
+            self.close()
 
 
 def is_temporary(name: str) -> bool:

@@ -13,7 +13,7 @@ import json
 import sqlite3
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +24,9 @@ from ..ask.step import Asker, Need
 from ..ask.store import write_lock
 from ..base import manifest
 from ..base.fsio import (
+    Confined,
     FileHasher,
-    confined,
+    WritePool,
     joined,
     joined_str,
     stat_signature,
@@ -43,6 +44,9 @@ from .progress import Progress, metering
 
 DEFAULT_NAMESPACE = "apipack"  # doit's basename of a project's tasks
 MANIFEST_TASK = "_manifest"
+#: the doit task that renders, as one, the tasks planned again of a spec file of which only
+#: templates changed (``retemplate``): ``templates@`` + the spec file's path
+BATCH_PREFIX = "templates@"
 LOCK_TIMEOUT = 900.0
 #: in STATE_DIR while a build writes its outputs: one killed then may have left temporary files
 WRITING_FILE = "writing"
@@ -75,8 +79,12 @@ class TaskGraph:
         self._lock: FileLock | None = None
         self._resolved: dict[str, RenderTask] = {}
         self._targets: dict[str, Path] = {}
-        self._resolved_output: Path | None = None  # resolved once per build, for ``_writable``
+        self._writable = Confined(self.output)  # where a file may be written or deleted
         self._plan_key: str | None = None
+        self._recorded: manifest.Shards | bool | None = False  # False: not read yet
+        self._recorded_folders: dict[str, dict[str, manifest.Entry]] = {}
+        self._pool: WritePool | None = None  # the batches' writes (``_render_batch``)
+        self.batches: dict[str, list[str]] = {}  # a batch's doit name -> its tasks' names
         self.outcomes: dict[str, str] = {}  # task name -> how it ended, for `apipack explain`
         self.progress: Progress | None = None  # the live display, when the command line asks
 
@@ -115,6 +123,9 @@ class TaskGraph:
         (self.state / WRITING_FILE).unlink(missing_ok=True)
 
     def unlock(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
         if self._lock is not None:
             self._lock.release()
             self._lock = None
@@ -132,10 +143,14 @@ class TaskGraph:
                 "uptodate": [False],  # it exists only because no answer is known
                 "verbosity": 0,
             }
+        batches = self._batches()
+        batched = {task.name for tasks in batches.values() for task in tasks}
         names = []
         for task in self.plan.tasks:
             if task.reused:  # of a spec file re-planned for a template edit (``retemplate``)
                 continue  # its files hold what its key makes: doit need not look at it
+            if task.name in batched:
+                continue
             names.append(task.name)
             yield {
                 "basename": self.basename,
@@ -147,6 +162,18 @@ class TaskGraph:
                 "clean": [(self._clean, (task,))],
                 "verbosity": 0,
             }
+        for spec, tasks in batches.items():
+            names.append(BATCH_PREFIX + spec)
+            self.batches[BATCH_PREFIX + spec] = [task.name for task in tasks]
+            yield {
+                "basename": self.basename,
+                "name": BATCH_PREFIX + spec,
+                "actions": [(self._render_batch, (tasks,))],
+                "targets": [str(self._target(f.path)) for task in tasks for f in task.files],
+                "uptodate": [_BatchCurrent(self, tasks)],
+                "clean": [(self._clean, (task,)) for task in tasks],
+                "verbosity": 0,
+            }
         yield {
             "basename": self.basename,
             "name": MANIFEST_TASK,
@@ -156,18 +183,48 @@ class TaskGraph:
             "verbosity": 0,
         }
 
+    def _batches(self) -> dict[str, list[RenderTask]]:
+        """The tasks planned again of each spec file of which only templates changed, by spec
+        file: one doit task renders them (a template edit re-renders 1000s of files, and doit
+        costs about 0.3 ms a task), writing in a pool. doit keeps no record of each: the
+        manifest's is read instead (``recorded``)."""
+        retemplated = {part.spec: set(part.tasks) for part in self.plan.parts if part.retemplated}
+        owner = {name: spec for spec, names in retemplated.items() for name in names}
+        batches: dict[str, list[RenderTask]] = {}
+        for task in self.plan.tasks:
+            spec = owner.get(task.name)
+            if spec is not None and not task.reused and not task.after and task.resolve is None:
+                batches.setdefault(spec, []).append(task)
+        return batches
+
+    def recorded(self, task: RenderTask) -> bool:
+        """The last build's manifest records each file of *task* as made by it with its key,
+        and the file still holds those bytes: what doit's record of the task would say, for a
+        task doit keeps none of (run in a batch, ``_batches``)."""
+        if self._recorded is False:
+            self._recorded = manifest.read_shards(self.manifest_path, self.output_id)
+        shards = self._recorded
+        if not isinstance(shards, manifest.Shards) or not task.files:
+            return False
+        for planned in task.files:
+            folder = manifest.folder_of(planned.path)
+            entries = self._recorded_folders.get(folder)
+            if entries is None:
+                shard = shards.folders.get(folder)
+                entries = self._recorded_folders[folder] = shard.entries() if shard else {}
+            entry = entries.get(planned.path)
+            if entry is None or (entry.task, entry.key) != (task.name, task.key):
+                return False
+            if self.hasher.hash(self._target(planned.path)) != entry.hash:
+                return False
+        return True
+
     def _target(self, relative: str) -> Path:
         """Where a generated file is, for reading (memoized: checked once per path per run)."""
         found = self._targets.get(relative)
         if found is None:
             found = self._targets[relative] = joined(self.output, relative)
         return found
-
-    def _writable(self, relative: str) -> Path:
-        """Where a generated file may be written or deleted: no link may lead outside."""
-        if self._resolved_output is None:
-            self._resolved_output = self.output.resolve()
-        return confined(self.output, relative, self._resolved_output)
 
     def resolved(self, task: RenderTask) -> RenderTask:
         """The task with its real key and files (LLM-dependent tasks learn them late)."""
@@ -236,26 +293,67 @@ class TaskGraph:
             time.sleep(0.05)
 
     def _render(self, task: RenderTask) -> dict[str, Any] | TaskFailed:
+        made: list[tuple[Path, str]] = []
         try:
-            task = self.resolved(task)
-            outputs, written = {}, []
-            for planned in task.files:
-                target = self._target(planned.path)
-                if planned.recorded and self.hasher.hash(target) == planned.recorded:
-                    outputs[planned.path] = planned.recorded  # its inputs did not change
-                    continue
-                data = self.plan.renderer.render(
-                    planned.template, planned.context, planned.finish
-                ).encode("utf-8")
-                digest = bytes_hash(data)
-                if self.hasher.hash(target) != digest:
-                    write_atomic(self._writable(planned.path), data)
-                    written.append(planned.path)
-                self.hasher.remember(target, digest)
-                outputs[planned.path] = digest
+            return self._render_files(task, write_atomic, made)
         except ApipackError as exc:
             return TaskFailed(str(exc))
+        finally:
+            self._remember(made)
+
+    def _render_batch(self, tasks: list[RenderTask]) -> dict[str, Any] | TaskFailed:
+        """Render *tasks* (``_batches``), writing in a pool; each one's values as ``_render``
+        gives them, under "members", and the error of each that failed under "failed"."""
+        members: dict[str, dict[str, Any]] = {}
+        failed: dict[str, str] = {}
+        made: list[tuple[Path, str]] = []
+        if self._pool is None:  # one per build: its threads start once
+            self._pool = WritePool()
+        try:
+            for task in tasks:
+                try:
+                    members[task.name] = self._render_files(task, self._pool.write, made)
+                except ApipackError as exc:  # the others are rendered, as doit would
+                    failed[task.name] = str(exc)
+        finally:
+            try:
+                self._pool.wait()
+            finally:  # once written: a file's stat signature is remembered with its hash
+                self._remember([(t, d) for t, d in made if str(t) not in self._pool.failed])
+        values = {"members": members, "failed": failed}
+        if not failed:
+            return values
+        result = TaskFailed("; ".join(f"{name}: {error}" for name, error in failed.items()))
+        result.values = values  # the reporter counts each task, as if doit had run it
+        return result
+
+    def _render_files(
+        self, task: RenderTask, write: Callable[[Path, bytes], None], made: list[tuple[Path, str]]
+    ) -> dict[str, Any]:
+        """Render *task*'s files and *write* those whose bytes changed; each file's hash goes to
+        *made* (remembered once written). Its values for doit: key, outputs, written."""
+        task = self.resolved(task)
+        outputs, written = {}, []
+        for planned in task.files:
+            target = self._target(planned.path)
+            if planned.recorded and self.hasher.hash(target) == planned.recorded:
+                outputs[planned.path] = planned.recorded  # its inputs did not change
+                continue
+            data = self.plan.renderer.render(
+                planned.template, planned.context, planned.finish
+            ).encode("utf-8")
+            digest = bytes_hash(data)
+            if self.hasher.hash(target) != digest:
+                write(self._writable(planned.path), data)
+                written.append(planned.path)
+            made.append((target, digest))
+            outputs[planned.path] = digest
         return {"key": task.key, "outputs": outputs, "written": written}
+
+    def _remember(self, made: list[tuple[Path, str]]) -> None:
+        for target, digest in made:
+            if target.exists():  # a write that failed left none
+                self.hasher.remember(target, digest)
 
     def _clean(self, task: RenderTask) -> None:
         """``doit clean``: remove this task's files and the folders they leave empty."""
@@ -325,6 +423,7 @@ class TaskGraph:
         }
         deleted, kept_files = self.delete_stale(old, files)
         manifest.write_shards(self.manifest_path, self.output_id, shards, kept)
+        self._recorded, self._recorded_folders = False, {}  # read again if asked
         # The fast path's fingerprint describes the inputs of the outputs it saw; these differ
         # now. `apipack generate` records a new one after the run; plain doit leaves none.
         (self.state / FINGERPRINT_FILE).unlink(missing_ok=True)
@@ -362,7 +461,10 @@ class TaskGraph:
         out = str(self.output)
         for task in self.resolved_tasks():  # planned afresh: in folders of no reused spec file
             for planned in task.files:
-                digest = self.hasher.hash(joined_str(out, planned.path))
+                # a reused task's file holds what the plan found it holding (``memo``)
+                digest = (task.reused and planned.recorded) or self.hasher.hash(
+                    joined_str(out, planned.path)
+                )
                 entry = manifest.Entry(digest or "", task.name, task.key)
                 by_folder.setdefault(manifest.folder_of(planned.path), {})[planned.path] = entry
         for folder, entries in by_folder.items():
@@ -489,13 +591,24 @@ class _Current:
 
     def __call__(self, task: Any, values: dict[str, Any]) -> bool:
         current = self.build.resolved(self.task)
-        if values.get("key") != current.key:
-            return False
+        if values.get("key") != current.key:  # or doit has no record of it: a batch ran it
+            return self.build.recorded(current)
         recorded = values.get("outputs") or {}
         if sorted(recorded) != sorted(f.path for f in current.files):
             return False
         hasher, target = self.build.hasher, self.build._target
         return all(hasher.hash(target(path)) == digest for path, digest in recorded.items())
+
+
+class _BatchCurrent:
+    """doit ``uptodate`` of a batch (``TaskGraph._batches``): each of its tasks as the manifest
+    records it (planned again because a template changed, they seldom are)."""
+
+    def __init__(self, build: TaskGraph, tasks: list[RenderTask]):
+        self.build, self.tasks = build, tasks
+
+    def __call__(self, task: Any, values: dict[str, Any]) -> bool:
+        return all(self.build.recorded(member) for member in self.tasks)
 
 
 class _ManifestCurrent:

@@ -55,11 +55,28 @@ class Reporter:
     def add_success(self, task: Any) -> None:
         if not task.actions:  # doit's group task for the basename: not a unit of work
             return
-        self._outcome(task, RAN)
+        values = task.values or {}
+        if "members" in values:  # a batch: each of its tasks counts as if doit had run it
+            self._members(values)
+        else:
+            self._ran(task.name.split(":", 1)[-1], values)
+
+    def _members(self, values: dict[str, Any]) -> None:
+        """The tasks a batch ran (``TaskGraph._render_batch``), as doit would report each."""
+        for name, ran in values.get("members", {}).items():
+            self._ran(name, ran)
+        summary = self.build.summary
+        for name, error in values.get("failed", {}).items():
+            self.build.outcomes[name] = FAILED
+            summary.tasks_total += 1
+            summary.tasks_failed += 1
+            summary.failures.append(redact(f"task {self.build.basename}:{name} failed: {error}"))
+
+    def _ran(self, name: str, values: dict[str, Any]) -> None:
+        self.build.outcomes[name] = RAN
         summary = self.build.summary
         summary.tasks_total += 1
         summary.tasks_run += 1
-        values = task.values or {}
         self._count(values)
         summary.files_deleted += len(values.get("deleted", ()))
         for path in values.get("kept", ()):
@@ -90,13 +107,19 @@ class Reporter:
         summary.llm_repairs += llm.get("repairs", 0)
 
     def add_failure(self, task: Any, fail: Any) -> None:
-        summary = self.build.summary
-        summary.tasks_total += 1
-        self._count(getattr(fail, "values", None) or {})
-        if isinstance(fail, UnmetDependency):  # not run: a task it needs failed (named already)
-            summary.tasks_skipped += 1
+        values = getattr(fail, "values", None) or {}
+        if "members" in values:
+            self._members(values)
             return
-        self._outcome(task, FAILED)
+        summary = self.build.summary
+        names = self._names(task)
+        summary.tasks_total += len(names)
+        self._count(values)
+        if isinstance(fail, UnmetDependency):  # not run: a task it needs failed (named already)
+            summary.tasks_skipped += len(names)
+            return
+        for name in names:
+            self.build.outcomes[name] = FAILED
         summary.tasks_failed += 1
         message = fail.get_msg().strip() if hasattr(fail, "get_msg") else str(fail)
         if not os.environ.get("APIPACK_DEBUG") and "Traceback" in message:
@@ -106,12 +129,16 @@ class Reporter:
     def skip_uptodate(self, task: Any) -> None:
         if not task.actions:
             return
-        self._outcome(task, UP_TO_DATE)
-        self.build.summary.tasks_total += 1
-        self.build.summary.tasks_up_to_date += 1
+        names = self._names(task)
+        for name in names:
+            self.build.outcomes[name] = UP_TO_DATE
+        self.build.summary.tasks_total += len(names)
+        self.build.summary.tasks_up_to_date += len(names)
 
-    def _outcome(self, task: Any, status: str) -> None:
-        self.build.outcomes[task.name.split(":", 1)[-1]] = status
+    def _names(self, task: Any) -> list[str]:
+        """The tasks of the plan a doit task stands for: itself, or a batch's."""
+        name = task.name.split(":", 1)[-1]
+        return self.build.batches.get(name) or [name]
 
     def skip_ignore(self, task: Any) -> None:
         self.build.summary.tasks_total += 1

@@ -151,6 +151,100 @@ def _items(text: str, bracket: _Bracket) -> list[str]:
 
 def _top_level_brackets(text: str) -> list[_Bracket]:
     """The brackets of *text* at depth zero, with the commas directly inside each."""
+    scanned = _scanned_brackets(text)
+    return scanned if scanned is not None else _tokenized_brackets(text)
+
+
+#: what makes a scan differ from tokenize's reading: line breaks (``str.splitlines``'),
+#: a backslash, and any character that is not ASCII, outside a string
+_NOT_SCANNED = re.compile(r"[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+_STRING_PREFIXES = frozenset({"r", "u", "b", "br", "rb"})  # f-strings: tokenize reads them
+_WORD = re.compile(r"[A-Za-z0-9_]+")
+_NUMBER = re.compile(tokenize.Number)
+_NUMBER_STARTS = frozenset("0123456789.")
+
+
+def _scanned_brackets(text: str) -> list[_Bracket] | None:
+    """``_tokenized_brackets`` of a one-line statement read by a plain scan (tokenizing costs
+    about half of rendering a module with long lines); None where the scan might read it
+    otherwise (several lines, a backslash or a character that is not ASCII outside a string,
+    an f-string, an unterminated string or bracket): then tokenize reads it."""
+    if _NOT_SCANNED.search(text):
+        return None
+    stack: list[tuple[int, list[int], bool]] = []
+    found: list[_Bracket] = []
+    previous = ""  # the last token, if a name or a closing bracket: then "(" is a call
+    level = 0  # brackets opened less those closed, as tokenize counts (it refuses all but 0)
+    index, end = 0, len(text)
+    while index < end:
+        char = text[index]
+        if text.startswith("...", index):  # one token, as tokenize reads it (not ".5")
+            index += 3
+            previous = ""
+            continue
+        number = _NUMBER.match(text, index) if char in _NUMBER_STARTS else None
+        if number is not None and number.end() > index:  # as far as tokenize reads one
+            index = number.end()
+            previous = ""
+            continue
+        word = _WORD.match(text, index)
+        if word is not None:
+            index = word.end()
+            quoted = index < end and text[index] in "'\""
+            if quoted and "f" in word.group().lower():
+                return None  # an f-string (or a name before a string: not code to split)
+            if quoted and word.group().lower() in _STRING_PREFIXES:
+                index = _string_end(text, index)
+                previous = ""
+            else:
+                previous = "" if word.group() in _KEYWORDS else word.group()
+            if index < 0:
+                return None
+            continue
+        if char in " \t":
+            index += 1
+            continue
+        if char in "'\"":
+            index = _string_end(text, index)
+            if index < 0:
+                return None
+            previous = ""
+            continue
+        if char == "#":  # a comment, to the end of the line
+            previous = ""
+            break
+        if char == "\\" or not char.isascii():
+            return None
+        level += (char in _OPENING) - (char in ")]}")
+        if char in _OPENING:
+            stack.append((index, [], char == "{" or not previous))
+        elif char in ")]}" and stack:
+            start, commas, is_display = stack.pop()
+            if not stack:
+                found.append(_Bracket(start, index, tuple(commas), is_display))
+        elif char == "," and stack:
+            stack[-1][1].append(index)
+        previous = char if char in ")]" else ""
+        index += 1
+    return None if level else found
+
+
+def _string_end(text: str, quote: int) -> int:
+    """The offset after the string whose quote is at *quote*; -1 if it does not end."""
+    mark = text[quote] * 3 if text.startswith(text[quote] * 3, quote) else text[quote]
+    index = quote + len(mark)
+    while index < len(text):
+        if text[index] == "\\":
+            index += 2
+        elif text.startswith(mark, index):
+            return index + len(mark)
+        else:
+            index += 1
+    return -1
+
+
+def _tokenized_brackets(text: str) -> list[_Bracket]:
+    """``_top_level_brackets`` as tokenize reads *text*."""
     offsets = _line_offsets(text)
     stack: list[tuple[int, list[int], bool]] = []
     found: list[_Bracket] = []
