@@ -243,3 +243,34 @@ def test_hasher_reads_and_writes_only_the_shards_of_the_folders_it_touches(tmp_p
     for shard in shards:
         shard.write_text("{not json")
     assert FileHasher(cache).hash(files["b"]) == bytes_hash(b"b")
+
+
+def test_hasher_keeps_of_the_files_outside_the_project_only_those_it_hashed(
+    tmp_path: Path,
+) -> None:
+    """A moved or copied project's stat cache names the files of its old place: they are
+    outside the project now, and dropped by the first build that saves, though it learnt
+    nothing new (else every build reads them again)."""
+    project = tmp_path / "project"
+    cache = project / ".apipack" / "filestat.json"
+    old, template = tmp_path / "old" / "out.py", tmp_path / "templates" / "t.j2"
+    for path in (old, template):
+        path.parent.mkdir(parents=True)
+        path.write_bytes(path.name.encode())
+    first = FileHasher(cache)
+    first.hash(old)
+    first.hash(template)
+    first.save()
+
+    later = FileHasher(cache)
+    assert later.hash(template) == bytes_hash(b"t.j2")
+    later.save()
+    text = "".join(shard.read_text() for shard in (cache.parent / STAT_SHARDS).glob("*.json"))
+    assert str(template) in text
+    assert str(old) not in text
+    shards = {shard: shard.stat().st_ino for shard in (cache.parent / STAT_SHARDS).glob("*")}
+
+    again = FileHasher(cache)  # the same files: nothing to drop, nothing written
+    again.hash(template)
+    again.save()
+    assert {shard: shard.stat().st_ino for shard in shards} == shards

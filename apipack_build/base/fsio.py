@@ -12,6 +12,10 @@ is read when a file in it is first hashed and written only when one of its entri
 an edit that touches a few folders of a project of 10,000 functions reads and writes those.
 Each entry stands on its own (checked against the file's stat signature), so shards written by
 different builds mix safely.
+
+Files outside the project (templates, rules, the engine's source) share one shard, ``OUTSIDE``,
+which keeps only the files its last saving build hashed: a copied or moved project would carry
+every file of its old place there (its outputs, specs) and read them on every build.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from .hashing import bytes_hash
 
 _STAT_CACHE_VERSION = 2
 STAT_SHARDS = "filestat"  # the folder of the stat cache's shards, beside its file name
+OUTSIDE = "/"  # the stat cache's shard of the files outside the project
 
 
 def joined(root: Path, relative: str) -> Path:
@@ -165,12 +170,13 @@ class FileHasher:
         self.seen: set[str] = set()  # files found by this hasher: ``save`` need not look again
         self._loaded: set[str] = set()
         self._changed: set[str] = set()  # the shards to save
+        self._outside: set[str] = set()  # the files the ``OUTSIDE`` shard held when read
         self._base = f"{cache_file.parent.parent}/" if cache_file is not None else ""
 
     def _shard_of(self, key: str) -> str:
-        """A file's shard: its folder up to three levels below the project ("/" outside it)."""
+        """A file's shard: its folder up to three levels below the project (``OUTSIDE``)."""
         if not key.startswith(self._base):
-            return "/"
+            return OUTSIDE
         folder = key[len(self._base) :].rpartition("/")[0]
         return "/".join(folder.split("/", 3)[:3])
 
@@ -182,8 +188,11 @@ class FileHasher:
     def _known(self, key: str, shard: str) -> tuple[list[int], str] | None:
         if self.cache_file is not None and shard not in self._loaded:
             self._loaded.add(shard)
-            for path, entry in _stored_entries(self._shard_file(shard), shard).items():
+            stored = _stored_entries(self._shard_file(shard), shard)
+            for path, entry in stored.items():
                 self.entries.setdefault(path, entry)
+            if shard == OUTSIDE:
+                self._outside = set(stored)
         return self.entries.get(key)
 
     def _learn(self, key: str, shard: str, signature: list[int], digest: str) -> None:
@@ -239,19 +248,27 @@ class FileHasher:
         self.seen.add(key)
 
     def save(self) -> None:
-        """Write the shards whose entries changed, without the files that no longer exist."""
+        """Write the shards whose entries changed, without the files that no longer exist, and
+        the ``OUTSIDE`` shard without the files this hasher did not see."""
+        if self._outside - self.seen:
+            self._changed.add(OUTSIDE)
+            self.dirty = True
         if self.cache_file is None or not self.dirty:
             return
         by_shard: dict[str, dict[str, list[object]]] = {shard: {} for shard in self._changed}
         for key, (signature, digest) in self.entries.items():
-            found = by_shard.get(self._shard_of(key))
+            shard = self._shard_of(key)
+            found = by_shard.get(shard)
+            if found is None:
+                continue
             # strings: thousands of entries per build
-            if found is not None and (key in self.seen or os.path.exists(key)):
+            if key in self.seen or (shard != OUTSIDE and os.path.exists(key)):
                 found[key] = [signature, digest]
         for shard, files in sorted(by_shard.items()):
             payload = {"version": _STAT_CACHE_VERSION, "shard": shard, "files": files}
             text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
             write_atomic(Path(self._shard_file(shard)), text.encode("utf-8"))
         self._changed.clear()
+        self._outside &= self.seen
         self.dirty = False
         self.cache_file.unlink(missing_ok=True)  # an older apipack's whole cache, if any
