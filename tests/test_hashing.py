@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 import xxhash
 
-from apipack_build.base.fsio import STAT_SHARDS, FileHasher, confined, write_atomic
+from apipack_build.base.fsio import (
+    STAT_SHARDS,
+    FileHasher,
+    ParsedFiles,
+    confined,
+    stat_signature,
+    write_atomic,
+)
 from apipack_build.base.hashing import bytes_hash, canonical_json, content_hash
 from apipack_build.errors import ConfigError
 
@@ -274,3 +281,24 @@ def test_hasher_keeps_of_the_files_outside_the_project_only_those_it_hashed(
     again.hash(template)
     again.save()
     assert {shard: shard.stat().st_ino for shard in shards} == shards
+
+
+def test_parsed_files_are_kept_while_their_signature_holds_and_only_the_last_ones(
+    tmp_path: Path,
+) -> None:
+    """What a module made of a state file is used again only for the same version of the file,
+    and only for the files read last (one project per process, as a rule)."""
+    paths = [tmp_path / name for name in ("a", "b", "c")]
+    for path in paths:
+        path.write_text(path.name)
+    parsed: ParsedFiles[str] = ParsedFiles(size=2)
+    for path in paths:
+        parsed.keep(str(path), stat_signature(path), path.read_text())
+
+    assert parsed.get(str(paths[0]), stat_signature(paths[0])) is None  # the oldest: dropped
+    assert parsed.get(str(paths[1]), stat_signature(paths[1])) == "b"
+    write_atomic(paths[2], b"changed")
+    assert parsed.get(str(paths[2]), stat_signature(paths[2])) is None
+    assert parsed.get(str(paths[1]), None) is None  # no such file any more
+    parsed.keep(str(paths[0]), None, "gone")  # a file that is not there is not kept
+    assert parsed.get(str(paths[1]), stat_signature(paths[1])) == "b"

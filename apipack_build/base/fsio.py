@@ -24,7 +24,9 @@ import contextlib
 import json
 import os
 import re
+from collections import OrderedDict
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from ..errors import ConfigError
 from .hashing import bytes_hash
@@ -115,11 +117,45 @@ def sweep_temporaries(folder: Path, *, recursive: bool = True, of: str = "") -> 
     return swept
 
 
+Parsed = TypeVar("Parsed")
+
+
+class ParsedFiles(Generic[Parsed]):
+    """What a module made of the state files it read, each kept while the file's stat signature
+    holds (a build reads one file several times: the fast path, the plan, the write; a watch
+    session, once per rebuild), for the *size* files read last: one project per process, as
+    a rule. A value is not to be changed in place, but by ``keep`` after the file was written."""
+
+    def __init__(self, size: int = 1) -> None:
+        self.size = size
+        self._kept: OrderedDict[str, tuple[list[int], Parsed]] = OrderedDict()
+
+    def get(self, path: str, signature: list[int] | None) -> Parsed | None:
+        """What was kept of *path* while it had *signature* (None: there is no such file)."""
+        known = self._kept.get(path)
+        if signature is None or known is None or known[0] != signature:
+            return None
+        self._kept.move_to_end(path)
+        return known[1]
+
+    def keep(self, path: str, signature: list[int] | None, value: Parsed) -> Parsed:
+        """Keep *value* for *path* as it is at *signature*; *value*."""
+        self._kept.pop(path, None)
+        if signature is not None:
+            self._kept[path] = (signature, value)
+            while len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        self._kept.clear()
+
+
 Entries = dict[str, tuple[list[int], str]]  # path -> its stat signature, the hash of its bytes
 
-#: the shards read by this process, by file: their stat signature and entries (a build makes
-#: two hashers of one cache: the fast path's, then the build's)
-_STORED: dict[str, tuple[list[int], Entries]] = {}
+#: the shards read by this process (a build makes two hashers of one cache: the fast path's,
+#: then the build's); a project of 10,000 functions has about 400
+_STORED: ParsedFiles[Entries] = ParsedFiles(size=4096)
 
 
 def _stored_entries(shard_file: str, shard: str) -> Entries:
@@ -129,18 +165,18 @@ def _stored_entries(shard_file: str, shard: str) -> Entries:
         signature = _signature(os.stat(shard_file))
     except OSError:
         return {}
-    known = _STORED.get(shard_file)
-    if known is None or known[0] != signature:
-        entries: Entries = {}
-        try:
-            with open(shard_file, encoding="utf-8") as handle:
-                stored = json.load(handle)
-            if stored.get("version") == _STAT_CACHE_VERSION and stored.get("shard") == shard:
-                entries = {k: (v[0], v[1]) for k, v in stored["files"].items()}
-        except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
-            entries = {}  # a damaged shard only costs re-hashing
-        known = _STORED[shard_file] = (signature, entries)
-    return known[1]
+    known = _STORED.get(shard_file, signature)
+    if known is not None:
+        return known
+    entries: Entries = {}
+    try:
+        with open(shard_file, encoding="utf-8") as handle:
+            stored = json.load(handle)
+        if stored.get("version") == _STAT_CACHE_VERSION and stored.get("shard") == shard:
+            entries = {k: (v[0], v[1]) for k, v in stored["files"].items()}
+    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
+        entries = {}  # a damaged shard only costs re-hashing
+    return _STORED.keep(shard_file, signature, entries)
 
 
 def _signature(stat: os.stat_result) -> list[int]:

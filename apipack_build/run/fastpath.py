@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..base import manifest
-from ..base.fsio import FileHasher, stat_signature, write_atomic
+from ..base.fsio import FileHasher, ParsedFiles, stat_signature, write_atomic
 from ..base.lookup import FINGERPRINT_FILE, LAST_BUILD, LOCK_FILE, PROVIDER_GROUP, STATE_DIR
 from ..base.summary import Summary, summary_bytes
 from ..load.inputs import (
@@ -95,27 +95,24 @@ def _fingerprint_text(data: dict[str, Any]) -> bytes:
     return (json.dumps(data, sort_keys=True, separators=(",", ":")) + "\n").encode("utf-8")
 
 
-#: the fingerprint last read, by path: its stat signature and content (a build reads it up to
-#: three times: the fast path, the plan's look at the tree, the new fingerprint's)
-_read: dict[str, tuple[list[int], dict[str, Any]]] = {}
+#: the fingerprint last read (a build reads it up to three times: the fast path, the plan's
+#: look at the tree, the new fingerprint's)
+_read: ParsedFiles[dict[str, Any]] = ParsedFiles()
 
 
 def read(path: Path) -> dict[str, Any] | None:
     """The fingerprint at *path* (not to be changed in place: it is kept for the next read)."""
     signature = stat_signature(path)
-    known = _read.get(str(path))
-    if signature is not None and known is not None and known[0] == signature:
-        return known[1]
+    known = _read.get(str(path), signature)
+    if known is not None:
+        return known
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     if not isinstance(data, dict) or data.get("version") != FINGERPRINT_VERSION:
         return None
-    _read.clear()
-    if signature is not None:
-        _read[str(path)] = (signature, data)
-    return data
+    return _read.keep(str(path), signature, data)
 
 
 def spec_paths(view: SettingsView, explicit: list[Path]) -> list[Path]:
