@@ -15,6 +15,7 @@ from apipack_build.base.fsio import (
     FileHasher,
     ParsedFiles,
     confined,
+    resolved,
     stat_signature,
     write_atomic,
 )
@@ -302,3 +303,25 @@ def test_parsed_files_are_kept_while_their_signature_holds_and_only_the_last_one
     assert parsed.get(str(paths[1]), None) is None  # no such file any more
     parsed.keep(str(paths[0]), None, "gone")  # a file that is not there is not kept
     assert parsed.get(str(paths[1]), stat_signature(paths[1])) == "b"
+
+
+def test_resolved_paths_are_what_path_resolve_gives(tmp_path: Path) -> None:
+    """Spec paths are resolved a folder at a time: through a linked folder, a linked file, a
+    ``..`` and a link that leads out of the project, each as ``Path.resolve`` resolves it."""
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    (project / "specs").mkdir(parents=True)
+    elsewhere.mkdir()
+    for path in (project / "specs" / "a.yml", project / "specs" / "b.yml", elsewhere / "c.yml"):
+        path.write_text("x")
+    (project / "linked").symlink_to(project / "specs")
+    (project / "specs" / "out.yml").symlink_to(elsewhere / "c.yml")
+    paths = [
+        project / "specs" / "a.yml",
+        project / "linked" / "b.yml",
+        project / "specs" / "out.yml",
+        project / "linked" / ".." / "specs" / "a.yml",
+        Path("/"),
+    ]
+
+    assert resolved(paths) == [path.resolve() for path in paths]
+    assert resolved(paths)[2] == (elsewhere / "c.yml").resolve()

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..base import manifest
-from ..base.fsio import FileHasher, ParsedFiles, stat_signature, write_atomic
+from ..base.fsio import FileHasher, ParsedFiles, resolved, stat_signature, write_atomic
 from ..base.lookup import FINGERPRINT_FILE, LAST_BUILD, LOCK_FILE, PROVIDER_GROUP, STATE_DIR
 from ..base.summary import Summary, summary_bytes
 from ..load.inputs import (
@@ -121,10 +121,9 @@ def spec_paths(view: SettingsView, explicit: list[Path]) -> list[Path]:
         return sorted({p.resolve() for p in explicit})
     found: set[Path] = set()
     for pattern in view.settings["specs"]:
-        for match in glob.glob(pattern, root_dir=view.root, recursive=True):
-            path = view.root / match
-            if path.suffix in (".yml", ".yaml") and path.is_file():
-                found.add(path.resolve())
+        matches = glob.glob(pattern, root_dir=view.root, recursive=True)
+        paths = [view.root / match for match in matches]
+        found.update(resolved(p for p in paths if p.suffix in (".yml", ".yaml") and p.is_file()))
     return sorted(found)
 
 
