@@ -49,7 +49,6 @@ from .diff import unknown_files
 from .treestate import TreeState
 
 if TYPE_CHECKING:
-    from ..plan import memo
     from .graph import TaskGraph
 
 
@@ -166,7 +165,7 @@ def record_build(build: TaskGraph, taken: Taken) -> None:
     if build.plan.parts:
         from ..plan import memo  # after a full build only
 
-        written = memo.write(build.state / memo.MEMO_FILE, plan_memo(build))
+        written = memo.write(build.state / memo.MEMO_FILE, build.plan_memo())
     tree = treestate.take(
         build.manifest_path,
         build.output,
@@ -201,46 +200,6 @@ def _untouched(build: TaskGraph, tree: TreeState | None) -> dict[str, treestate.
         return {}
     folders = {f for part in build.plan.parts if part.reused for f, _ in part.reused.folders}
     return {name: shard for name, shard in tree.shards.items() if name in folders}
-
-
-def plan_memo(build: TaskGraph) -> memo.Memo:
-    """What each spec file of a successful build yielded, for the next build's plan."""
-    from ..plan import memo
-
-    plan, hasher = build.plan, build.hasher
-    resolved = {task.name: task for task in build.resolved_tasks()}
-    ignores = {d.path: d.ignore for d in plan.packages}
-    locked = build.lock_entries()
-    specs = {}
-    for part in plan.parts:
-        if part.reused is not None:
-            specs[part.spec] = part.reused
-            continue
-        tasks = tuple(
-            memo.MemoTask(
-                name,
-                resolved[name].rule,
-                resolved[name].key,
-                {
-                    f.path: f.recorded or hasher.hash(build._target(f.path)) or "-"
-                    for f in resolved[name].files
-                },
-                resolved[name].templates,
-            )
-            for name in part.tasks
-        )
-        lock = tuple(entry for ident, entry in sorted(locked.items()) if ident[0] in part.packages)
-        folders = tuple((folder, ignores[folder]) for folder in part.folders)
-        package = memo.keep_package(build.state, part.package) if part.package else ""
-        specs[part.spec] = memo.SpecYield.of(
-            part.hash, part.implementations, tasks, folders, lock, part.templates, package
-        )
-    return memo.Memo(
-        build.output_id,
-        plan.globals_key,
-        hasher.hash(plan.llm.lock_path) or "-",
-        specs,
-    )
 
 
 @dataclass(frozen=True)
