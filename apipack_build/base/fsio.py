@@ -144,7 +144,8 @@ class ParsedFiles(Generic[Parsed]):
     """What a module made of the state files it read, each kept while the file's stat signature
     holds (a build reads one file several times: the fast path, the plan, the write; a watch
     session, once per rebuild), for the *size* files read last: one project per process, as
-    a rule. A value is not to be changed in place, but by ``keep`` after the file was written."""
+    a rule. A value describes the file at its signature: a module that writes the file keeps
+    what it wrote (``keep``) or forgets it (``clear``)."""
 
     def __init__(self, size: int = 1) -> None:
         self.size = size
