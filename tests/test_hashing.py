@@ -14,8 +14,11 @@ from apipack_build.base.fsio import (
     STAT_SHARDS,
     Confined,
     FileHasher,
+    ParsedFiles,
     WritePool,
     confined,
+    resolved,
+    stat_signature,
     write_atomic,
 )
 from apipack_build.base.hashing import bytes_hash, canonical_json, content_hash
@@ -290,3 +293,77 @@ def test_hasher_reads_and_writes_only_the_shards_of_the_folders_it_touches(tmp_p
     for shard in shards:
         shard.write_text("{not json")
     assert FileHasher(cache).hash(files["b"]) == bytes_hash(b"b")
+
+
+def test_hasher_keeps_of_the_files_outside_the_project_only_those_it_hashed(
+    tmp_path: Path,
+) -> None:
+    """A moved or copied project's stat cache names the files of its old place: they are
+    outside the project now, and dropped by the first build that saves, though it learnt
+    nothing new (else every build reads them again)."""
+    project = tmp_path / "project"
+    cache = project / ".apipack" / "filestat.json"
+    old, template = tmp_path / "old" / "out.py", tmp_path / "templates" / "t.j2"
+    for path in (old, template):
+        path.parent.mkdir(parents=True)
+        path.write_bytes(path.name.encode())
+    first = FileHasher(cache)
+    first.hash(old)
+    first.hash(template)
+    first.save()
+
+    later = FileHasher(cache)
+    assert later.hash(template) == bytes_hash(b"t.j2")
+    later.save()
+    text = "".join(shard.read_text() for shard in (cache.parent / STAT_SHARDS).glob("*.json"))
+    assert str(template) in text
+    assert str(old) not in text
+    shards = {shard: shard.stat().st_ino for shard in (cache.parent / STAT_SHARDS).glob("*")}
+
+    again = FileHasher(cache)  # the same files: nothing to drop, nothing written
+    again.hash(template)
+    again.save()
+    assert {shard: shard.stat().st_ino for shard in shards} == shards
+
+
+def test_parsed_files_are_kept_while_their_signature_holds_and_only_the_last_ones(
+    tmp_path: Path,
+) -> None:
+    """What a module made of a state file is used again only for the same version of the file,
+    and only for the files read last (one project per process, as a rule)."""
+    paths = [tmp_path / name for name in ("a", "b", "c")]
+    for path in paths:
+        path.write_text(path.name)
+    parsed: ParsedFiles[str] = ParsedFiles(size=2)
+    for path in paths:
+        parsed.keep(str(path), stat_signature(path), path.read_text())
+
+    assert parsed.get(str(paths[0]), stat_signature(paths[0])) is None  # the oldest: dropped
+    assert parsed.get(str(paths[1]), stat_signature(paths[1])) == "b"
+    write_atomic(paths[2], b"changed")
+    assert parsed.get(str(paths[2]), stat_signature(paths[2])) is None
+    assert parsed.get(str(paths[1]), None) is None  # no such file any more
+    parsed.keep(str(paths[0]), None, "gone")  # a file that is not there is not kept
+    assert parsed.get(str(paths[1]), stat_signature(paths[1])) == "b"
+
+
+def test_resolved_paths_are_what_path_resolve_gives(tmp_path: Path) -> None:
+    """Spec paths are resolved a folder at a time: through a linked folder, a linked file, a
+    ``..`` and a link that leads out of the project, each as ``Path.resolve`` resolves it."""
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    (project / "specs").mkdir(parents=True)
+    elsewhere.mkdir()
+    for path in (project / "specs" / "a.yml", project / "specs" / "b.yml", elsewhere / "c.yml"):
+        path.write_text("x")
+    (project / "linked").symlink_to(project / "specs")
+    (project / "specs" / "out.yml").symlink_to(elsewhere / "c.yml")
+    paths = [
+        project / "specs" / "a.yml",
+        project / "linked" / "b.yml",
+        project / "specs" / "out.yml",
+        project / "linked" / ".." / "specs" / "a.yml",
+        Path("/"),
+    ]
+
+    assert resolved(paths) == [path.resolve() for path in paths]
+    assert resolved(paths)[2] == (elsewhere / "c.yml").resolve()

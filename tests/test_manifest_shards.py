@@ -6,7 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from helpers import Project
+
 from apipack_build.base import manifest
+from apipack_build.base.hashing import bytes_hash
 from apipack_build.base.manifest import SHARDS_FILE, Entry, Shard
 
 
@@ -55,3 +58,19 @@ def test_shards_of_other_manifest_bytes_are_not_trusted(tmp_path: Path) -> None:
     (tmp_path / SHARDS_FILE).write_text("damaged\n")
     assert set(manifest.read(path, "out")) == {"py/a/x.py", "py/a/y.py"}
     assert manifest.read_shards(path, "out") is not None  # from the manifest itself
+
+
+def test_a_full_build_names_the_memo_line_each_package_folder_was_made_from(
+    project: Project,
+) -> None:
+    """Every package folder's text in the kept manifest names the plan memo line of its spec
+    file, those planned afresh too: the next edit copies their text instead of serializing
+    the whole manifest again (at 10,000 functions, seconds and 50 MB more)."""
+    project.write_spec({"gamma": "Third"}, "specs/more.yml", name="more")
+    project.generate()
+
+    memo_lines = (project.state / "plan.json").read_bytes().split(b"\n")[1:-1]
+    shards = (project.state / SHARDS_FILE).read_text(encoding="utf-8").split("\n")[1:-1]
+    sources = [line.split("\t")[1] for line in shards]
+    assert len(sources) == 2
+    assert set(sources) == {bytes_hash(line) for line in memo_lines}

@@ -24,7 +24,7 @@ from typing import Any
 import diskcache
 import yaml
 
-from ..base.fsio import stat_signature, write_atomic
+from ..base.fsio import ParsedFiles, stat_signature, write_atomic
 from ..base.hashing import bytes_hash, content_hash
 from ..base.lookup import STATE_DIR
 from ..errors import ApipackError
@@ -312,8 +312,8 @@ class LockIndex(Mapping[Ident, dict[str, Any]]):
         return int(count), int(start), int(end)
 
 
-#: the last index read, by file: its stat signature, the lock hash it was made for, its entries
-_INDEX_READ: dict[str, tuple[list[int] | None, str, LockIndex]] = {}
+#: the last index read: the lock hash it was made for, its entries
+_INDEX_READ: ParsedFiles[tuple[str, LockIndex]] = ParsedFiles()
 
 
 def _read_index(lock: Path, digest: str) -> LockIndex | None:
@@ -322,8 +322,8 @@ def _read_index(lock: Path, digest: str) -> LockIndex | None:
     lines below, so a damaged line is found before any package is parsed."""
     path = _index_path(lock)
     signature = stat_signature(path)
-    known = _INDEX_READ.get(str(path))
-    if known is None or known[0] != signature or signature is None:
+    known = _INDEX_READ.get(str(path), signature)
+    if known is None:
         try:
             first, _, rest = path.read_bytes().partition(b"\n")
             header = json.loads(first)
@@ -339,11 +339,9 @@ def _read_index(lock: Path, digest: str) -> LockIndex | None:
                 return None
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None  # missing, damaged or of other bytes: the lock itself is read
-        known = _INDEX_READ[str(path)] = (signature, str(header.get("lock")), LockIndex(by_package))
-        if len(_INDEX_READ) > 1:  # one project per process, as a rule: keep only the last
-            for other in [name for name in _INDEX_READ if name != str(path)]:
-                del _INDEX_READ[other]
-    return known[2] if known[1] == digest else None
+        index = (str(header.get("lock")), LockIndex(by_package))
+        known = _INDEX_READ.keep(str(path), signature, index)
+    return known[1] if known[0] == digest else None
 
 
 def _str_presenter(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:

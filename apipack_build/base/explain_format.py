@@ -52,37 +52,38 @@ KINDS = {
 SHOWN_VALUES = ("rule", "model", "model-digest", "setting")  # kinds whose values are shown
 
 
-def record_lines(path: Path) -> tuple[dict[str, Any], dict[str, str]] | None:
+def record_lines(path: Path) -> tuple[dict[str, Any], dict[str, bytes]] | None:
     """The record at *path* as written: its header, and each shard's line by its key, unparsed
-    (a build copies the shards of the spec files it reused as they are). None when there is
-    none, or it is not JSON or of another format."""
+    and undecoded (a build copies the shards of the spec files it reused as they are: at
+    10,000 functions the record is 20 MB). None when there is none, or it is not JSON or of
+    another format."""
     try:
-        text = path.read_text(encoding="utf-8")
-        head, _, rest = text.partition("\n")
+        raw = path.read_bytes()
+        head, _, rest = raw.partition(b"\n")
         header = json.loads(head)
         if not isinstance(header, dict) or header.get("format") != RECORD_FORMAT:
             return None
         shards = {}
-        for line in rest.splitlines():
-            key, tab, body = line.partition("\t")
-            shards[str(json.loads(key))] = body if tab else "-"  # "-": damaged, not JSON
+        for line in rest.removesuffix(b"\n").split(b"\n") if rest else []:
+            key, tab, body = line.partition(b"\t")
+            shards[str(json.loads(key))] = body if tab else b"-"  # "-": damaged, not JSON
     except (OSError, ValueError):
         return None
     return header, shards
 
 
-def shard_line(key: str, body: str) -> str:
+def shard_line(key: str, body: bytes) -> bytes:
     """One shard of the record: its key, a tab, its JSON (neither holds a tab or a newline)."""
-    return f"{compact(key)}\t{body}"
+    return compact(key).encode("utf-8") + b"\t" + body
 
 
-def line_hash(body: str) -> str:
+def line_hash(body: bytes) -> str:
     """What the header records of each shard's JSON, so that a damaged line is found without
     parsing it (a build copies the lines of the spec files it reused)."""
-    return bytes_hash(body.encode("utf-8"))
+    return bytes_hash(body)
 
 
-def intact(header: Mapping[str, Any], key: str, body: str) -> bool:
+def intact(header: Mapping[str, Any], key: str, body: bytes) -> bool:
     shards = header.get("shards")
     return isinstance(shards, dict) and shards.get(key) == line_hash(body)
 
@@ -95,7 +96,7 @@ def header_line(header: Mapping[str, Any]) -> str:
     return compact({**header, "format": RECORD_FORMAT})
 
 
-def merged(header: Mapping[str, Any], shards: Mapping[str, str]) -> dict[str, Any]:
+def merged(header: Mapping[str, Any], shards: Mapping[str, bytes]) -> dict[str, Any]:
     """One record of a *header* and the *shards* (lines) given, as one table of each kind;
     the tasks of a shard the last build did not write (``fresh``) are up to date. Raises one
     of ``DAMAGE`` if it is not what a build wrote."""

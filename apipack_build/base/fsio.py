@@ -12,6 +12,10 @@ is read when a file in it is first hashed and written only when one of its entri
 an edit that touches a few folders of a project of 10,000 functions reads and writes those.
 Each entry stands on its own (checked against the file's stat signature), so shards written by
 different builds mix safely.
+
+Files outside the project (templates, rules, the engine's source) share one shard, ``OUTSIDE``,
+which keeps only the files its last saving build hashed: a copied or moved project would carry
+every file of its old place there (its outputs, specs) and read them on every build.
 """
 
 from __future__ import annotations
@@ -20,8 +24,10 @@ import contextlib
 import json
 import os
 import re
+from collections import OrderedDict
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from ..errors import ConfigError
 from .hashing import bytes_hash
@@ -31,6 +37,7 @@ if TYPE_CHECKING:
 
 _STAT_CACHE_VERSION = 2
 STAT_SHARDS = "filestat"  # the folder of the stat cache's shards, beside its file name
+OUTSIDE = "/"  # the stat cache's shard of the files outside the project
 
 
 def joined(root: Path, relative: str) -> Path:
@@ -164,6 +171,25 @@ class WritePool:
             self.close()
 
 
+def resolved(paths: Iterable[Path]) -> list[Path]:
+    """``Path.resolve()`` of each of *paths*, each folder resolved once: a project's thousands
+    of spec files share a few folders, and ``resolve`` costs two ``stat`` calls and a
+    ``lstat`` per part of the path. A file that is a link is resolved whole."""
+    folders: dict[str, str] = {}
+    found = []
+    for path in paths:
+        text = str(path)
+        folder, slash, name = text.rpartition("/")
+        if not slash or name in ("", ".", "..") or os.path.islink(text):
+            found.append(path.resolve())
+            continue
+        real = folders.get(folder)
+        if real is None:
+            real = folders[folder] = os.path.realpath(folder or "/")
+        found.append(Path(real.rstrip("/") + "/" + name))
+    return found
+
+
 def is_temporary(name: str) -> bool:
     return TEMPORARY.match(name) is not None
 
@@ -183,11 +209,46 @@ def sweep_temporaries(folder: Path, *, recursive: bool = True, of: str = "") -> 
     return swept
 
 
+Parsed = TypeVar("Parsed")
+
+
+class ParsedFiles(Generic[Parsed]):
+    """What a module made of the state files it read, each kept while the file's stat signature
+    holds (a build reads one file several times: the fast path, the plan, the write; a watch
+    session, once per rebuild), for the *size* files read last: one project per process, as
+    a rule. A value describes the file at its signature: a module that writes the file keeps
+    what it wrote (``keep``) or forgets it (``clear``)."""
+
+    def __init__(self, size: int = 1) -> None:
+        self.size = size
+        self._kept: OrderedDict[str, tuple[list[int], Parsed]] = OrderedDict()
+
+    def get(self, path: str, signature: list[int] | None) -> Parsed | None:
+        """What was kept of *path* while it had *signature* (None: there is no such file)."""
+        known = self._kept.get(path)
+        if signature is None or known is None or known[0] != signature:
+            return None
+        self._kept.move_to_end(path)
+        return known[1]
+
+    def keep(self, path: str, signature: list[int] | None, value: Parsed) -> Parsed:
+        """Keep *value* for *path* as it is at *signature*; *value*."""
+        self._kept.pop(path, None)
+        if signature is not None:
+            self._kept[path] = (signature, value)
+            while len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        self._kept.clear()
+
+
 Entries = dict[str, tuple[list[int], str]]  # path -> its stat signature, the hash of its bytes
 
-#: the shards read by this process, by file: their stat signature and entries (a build makes
-#: two hashers of one cache: the fast path's, then the build's)
-_STORED: dict[str, tuple[list[int], Entries]] = {}
+#: the shards read by this process (a build makes two hashers of one cache: the fast path's,
+#: then the build's); a project of 10,000 functions has about 400
+_STORED: ParsedFiles[Entries] = ParsedFiles(size=4096)
 
 
 def _stored_entries(shard_file: str, shard: str) -> Entries:
@@ -197,18 +258,18 @@ def _stored_entries(shard_file: str, shard: str) -> Entries:
         signature = _signature(os.stat(shard_file))
     except OSError:
         return {}
-    known = _STORED.get(shard_file)
-    if known is None or known[0] != signature:
-        entries: Entries = {}
-        try:
-            with open(shard_file, encoding="utf-8") as handle:
-                stored = json.load(handle)
-            if stored.get("version") == _STAT_CACHE_VERSION and stored.get("shard") == shard:
-                entries = {k: (v[0], v[1]) for k, v in stored["files"].items()}
-        except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
-            entries = {}  # a damaged shard only costs re-hashing
-        known = _STORED[shard_file] = (signature, entries)
-    return known[1]
+    known = _STORED.get(shard_file, signature)
+    if known is not None:
+        return known
+    entries: Entries = {}
+    try:
+        with open(shard_file, encoding="utf-8") as handle:
+            stored = json.load(handle)
+        if stored.get("version") == _STAT_CACHE_VERSION and stored.get("shard") == shard:
+            entries = {k: (v[0], v[1]) for k, v in stored["files"].items()}
+    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
+        entries = {}  # a damaged shard only costs re-hashing
+    return _STORED.keep(shard_file, signature, entries)
 
 
 def _signature(stat: os.stat_result) -> list[int]:
@@ -238,12 +299,13 @@ class FileHasher:
         self.seen: set[str] = set()  # files found by this hasher: ``save`` need not look again
         self._loaded: set[str] = set()
         self._changed: set[str] = set()  # the shards to save
+        self._outside: set[str] = set()  # the files the ``OUTSIDE`` shard held when read
         self._base = f"{cache_file.parent.parent}/" if cache_file is not None else ""
 
     def _shard_of(self, key: str) -> str:
-        """A file's shard: its folder up to three levels below the project ("/" outside it)."""
+        """A file's shard: its folder up to three levels below the project (``OUTSIDE``)."""
         if not key.startswith(self._base):
-            return "/"
+            return OUTSIDE
         folder = key[len(self._base) :].rpartition("/")[0]
         return "/".join(folder.split("/", 3)[:3])
 
@@ -255,8 +317,11 @@ class FileHasher:
     def _known(self, key: str, shard: str) -> tuple[list[int], str] | None:
         if self.cache_file is not None and shard not in self._loaded:
             self._loaded.add(shard)
-            for path, entry in _stored_entries(self._shard_file(shard), shard).items():
+            stored = _stored_entries(self._shard_file(shard), shard)
+            for path, entry in stored.items():
                 self.entries.setdefault(path, entry)
+            if shard == OUTSIDE:
+                self._outside = set(stored)
         return self.entries.get(key)
 
     def _learn(self, key: str, shard: str, signature: list[int], digest: str) -> None:
@@ -312,19 +377,27 @@ class FileHasher:
         self.seen.add(key)
 
     def save(self) -> None:
-        """Write the shards whose entries changed, without the files that no longer exist."""
+        """Write the shards whose entries changed, without the files that no longer exist, and
+        the ``OUTSIDE`` shard without the files this hasher did not see."""
+        if self._outside - self.seen:
+            self._changed.add(OUTSIDE)
+            self.dirty = True
         if self.cache_file is None or not self.dirty:
             return
         by_shard: dict[str, dict[str, list[object]]] = {shard: {} for shard in self._changed}
         for key, (signature, digest) in self.entries.items():
-            found = by_shard.get(self._shard_of(key))
+            shard = self._shard_of(key)
+            found = by_shard.get(shard)
+            if found is None:
+                continue
             # strings: thousands of entries per build
-            if found is not None and (key in self.seen or os.path.exists(key)):
+            if key in self.seen or (shard != OUTSIDE and os.path.exists(key)):
                 found[key] = [signature, digest]
         for shard, files in sorted(by_shard.items()):
             payload = {"version": _STAT_CACHE_VERSION, "shard": shard, "files": files}
             text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
             write_atomic(Path(self._shard_file(shard)), text.encode("utf-8"))
         self._changed.clear()
+        self._outside &= self.seen
         self.dirty = False
         self.cache_file.unlink(missing_ok=True)  # an older apipack's whole cache, if any

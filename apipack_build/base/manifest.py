@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .fsio import stat_signature, write_atomic
+from .fsio import ParsedFiles, stat_signature, write_atomic
 from .hashing import bytes_hash
 
 MANIFEST_VERSION = 1
@@ -43,8 +43,8 @@ def output_id(output: Path, root: Path) -> str:
         return output.as_posix()
 
 
-#: the last manifest read, by path: its stat signature and what was derived from its text
-_seen: dict[str, tuple[list[int], dict[str, Any]]] = {}
+#: the last manifest read: what was derived from its text
+_seen: ParsedFiles[dict[str, Any]] = ParsedFiles()
 
 
 def _once(path: Path, what: str, derive: Callable[[Any], Any]) -> Any:
@@ -54,11 +54,9 @@ def _once(path: Path, what: str, derive: Callable[[Any], Any]) -> Any:
     signature = stat_signature(path)
     if signature is None:
         raise FileNotFoundError(path)
-    known = _seen.get(str(path))
-    if known is None or known[0] != signature:
-        _seen.clear()  # one manifest per project: keep only the last
-        known = _seen[str(path)] = (signature, {})
-    derived = known[1]
+    derived = _seen.get(str(path), signature)
+    if derived is None:
+        derived = _seen.keep(str(path), signature, {})
     if "json" not in derived:
         derived["json"] = json.loads(path.read_text(encoding="utf-8"))
     if what not in derived:

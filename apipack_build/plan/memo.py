@@ -39,7 +39,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from ..base.fsio import FileHasher, joined_str, stat_signature, write_atomic
+from ..base.fsio import FileHasher, ParsedFiles, joined_str, stat_signature, write_atomic
 from ..base.hashing import bytes_hash, content_hash
 
 MEMO_VERSION = 4
@@ -193,17 +193,17 @@ class KnownTree:
     holds: Callable[[str], bool]
 
 
-#: the memo last read or written, by path, with the file's stat signature then: a process that
-#: builds again and again (``apipack watch``) plans each time from the memo it wrote last, and
-#: parsing it costs more than the rest of a small edit's plan
-_known: dict[str, tuple[list[int], Memo]] = {}
+#: the memo last read or written: a process that builds again and again (``apipack watch``)
+#: plans each time from the memo it wrote last, and parsing it costs more than the rest of a
+#: small edit's plan
+_known: ParsedFiles[Memo] = ParsedFiles()
 
 
 def read(path: Path) -> Memo | None:
     signature = stat_signature(path)  # before reading: a write meanwhile moves it
-    known = _known.get(str(path))
-    if signature is not None and known is not None and known[0] == signature:
-        return known[1]
+    known = _known.get(str(path), signature)
+    if known is not None:
+        return known
     try:
         raw = path.read_bytes()
         first, _, body = raw.partition(b"\n")
@@ -216,14 +216,7 @@ def read(path: Path) -> Memo | None:
         memo = Memo(str(output), str(globals_key), str(lock), specs, bytes_hash(raw))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None  # damaged or unknown: plan every spec
-    _remember(path, signature, memo)
-    return memo
-
-
-def _remember(path: Path, signature: list[int] | None, memo: Memo) -> None:
-    _known.clear()  # one project per process, as a rule: keep only the last
-    if signature is not None:
-        _known[str(path)] = (signature, memo)
+    return _known.keep(str(path), signature, memo)
 
 
 def _spec_yield(line: bytes) -> tuple[str, SpecYield]:
@@ -255,7 +248,7 @@ def write(path: Path, memo: Memo) -> str:
     digest = bytes_hash(raw)
     # remembered as reading it back would give it: each yield named by its line's hash
     specs = {spec: replace(found, line=lines[spec]) for spec, found in memo.specs.items()}
-    _remember(path, stat_signature(path), replace(memo, specs=specs, digest=digest))
+    _known.keep(str(path), stat_signature(path), replace(memo, specs=specs, digest=digest))
     return digest
 
 

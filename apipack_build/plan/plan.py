@@ -20,7 +20,7 @@ from ..ask.remote import RemoteCache, show_warnings
 from ..ask.step import LLMStep, Need, prompt_messages, request_key, resolve
 from ..ask.store import ResponseCache
 from ..base import manifest
-from ..base.fsio import FileHasher
+from ..base.fsio import FileHasher, resolved
 from ..base.hashing import HASH_FORMAT, content_hash
 from ..base.lookup import LOCK_FILE, STATE_DIR, template_dirs
 from ..base.render import Renderer
@@ -179,16 +179,18 @@ def spec_files(effective: Effective, explicit: Sequence[Path] = ()) -> list[Path
     found: set[Path] = set()
     outside: list[Problem] = []
     for pattern in effective.settings.specs:
-        for match in sorted(glob.glob(pattern, root_dir=root, recursive=True)):
-            path = root / match
-            if path.suffix not in SPEC_SUFFIXES or not path.is_file():
-                continue
-            if not path.resolve().is_relative_to(root):
+        matches = [
+            match
+            for match in sorted(glob.glob(pattern, root_dir=root, recursive=True))
+            if Path(match).suffix in SPEC_SUFFIXES and (root / match).is_file()
+        ]
+        for match, path in zip(matches, resolved(root / match for match in matches), strict=True):
+            if not path.is_relative_to(root):
                 # never read, so never quoted in an error: it may be any file of the machine
                 message = "a link to a file outside the project folder; not read"
                 outside.append(Problem(Path(match).as_posix(), 1, 1, "", message))
                 continue
-            found.add(path.resolve())
+            found.add(path)
     if outside:
         raise SpecError(outside)
     if not found:

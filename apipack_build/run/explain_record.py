@@ -69,12 +69,15 @@ def record(build: TaskGraph) -> None:
         previous = None
         current = _Recorder(build, previous).record()
         _decide(previous, current)
-    bodies = {key: compact(shard) for key, shard in _split(current, _owners(build)).items()}
+    bodies = {
+        key: compact(shard).encode("utf-8")
+        for key, shard in _split(current, _owners(build)).items()
+    }
     fresh = sorted(bodies)
     for key, reused in carried.items():
         line = lines.get(key)
         if line is None or header is None or not intact(header, key, line):
-            line = compact(_unrecorded(reused))
+            line = compact(_unrecorded(reused)).encode("utf-8")
         bodies[key] = line
     removed = sorted(set(previous["tasks"]) - set(current["tasks"])) if previous else []
     head = {
@@ -85,8 +88,9 @@ def record(build: TaskGraph) -> None:
         "fresh": fresh,
         "shards": {key: line_hash(body) for key, body in sorted(bodies.items())},
     }
-    text = "\n".join([header_line(head), *(shard_line(k, bodies[k]) for k in sorted(bodies))])
-    write_atomic(path, (text + "\n").encode("utf-8"))
+    first = header_line(head).encode("utf-8")
+    text = b"\n".join([first, *(shard_line(k, bodies[k]) for k in sorted(bodies))])
+    write_atomic(path, text + b"\n")
 
 
 def _owners(build: TaskGraph) -> Callable[[str, Mapping[str, Any]], str]:

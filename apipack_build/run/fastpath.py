@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..base import manifest
-from ..base.fsio import FileHasher, stat_signature, write_atomic
+from ..base.fsio import FileHasher, ParsedFiles, resolved, stat_signature, write_atomic
 from ..base.lookup import FINGERPRINT_FILE, LAST_BUILD, LOCK_FILE, PROVIDER_GROUP, STATE_DIR
 from ..base.summary import Summary, summary_bytes
 from ..load.inputs import (
@@ -49,7 +49,6 @@ from .diff import unknown_files
 from .treestate import TreeState
 
 if TYPE_CHECKING:
-    from ..plan import memo
     from .graph import TaskGraph
 
 
@@ -95,27 +94,24 @@ def _fingerprint_text(data: dict[str, Any]) -> bytes:
     return (json.dumps(data, sort_keys=True, separators=(",", ":")) + "\n").encode("utf-8")
 
 
-#: the fingerprint last read, by path: its stat signature and content (a build reads it up to
-#: three times: the fast path, the plan's look at the tree, the new fingerprint's)
-_read: dict[str, tuple[list[int], dict[str, Any]]] = {}
+#: the fingerprint last read (a build reads it up to three times: the fast path, the plan's
+#: look at the tree, the new fingerprint's)
+_read: ParsedFiles[dict[str, Any]] = ParsedFiles()
 
 
 def read(path: Path) -> dict[str, Any] | None:
     """The fingerprint at *path* (not to be changed in place: it is kept for the next read)."""
     signature = stat_signature(path)
-    known = _read.get(str(path))
-    if signature is not None and known is not None and known[0] == signature:
-        return known[1]
+    known = _read.get(str(path), signature)
+    if known is not None:
+        return known
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     if not isinstance(data, dict) or data.get("version") != FINGERPRINT_VERSION:
         return None
-    _read.clear()
-    if signature is not None:
-        _read[str(path)] = (signature, data)
-    return data
+    return _read.keep(str(path), signature, data)
 
 
 def spec_paths(view: SettingsView, explicit: list[Path]) -> list[Path]:
@@ -124,10 +120,9 @@ def spec_paths(view: SettingsView, explicit: list[Path]) -> list[Path]:
         return sorted({p.resolve() for p in explicit})
     found: set[Path] = set()
     for pattern in view.settings["specs"]:
-        for match in glob.glob(pattern, root_dir=view.root, recursive=True):
-            path = view.root / match
-            if path.suffix in (".yml", ".yaml") and path.is_file():
-                found.add(path.resolve())
+        matches = glob.glob(pattern, root_dir=view.root, recursive=True)
+        paths = [view.root / match for match in matches]
+        found.update(resolved(p for p in paths if p.suffix in (".yml", ".yaml") and p.is_file()))
     return sorted(found)
 
 
@@ -170,7 +165,7 @@ def record_build(build: TaskGraph, taken: Taken) -> None:
     if build.plan.parts:
         from ..plan import memo  # after a full build only
 
-        written = memo.write(build.state / memo.MEMO_FILE, plan_memo(build))
+        written = memo.write(build.state / memo.MEMO_FILE, build.plan_memo())
     tree = treestate.take(
         build.manifest_path,
         build.output,
@@ -205,46 +200,6 @@ def _untouched(build: TaskGraph, tree: TreeState | None) -> dict[str, treestate.
         return {}
     folders = {f for part in build.plan.parts if part.reused for f, _ in part.reused.folders}
     return {name: shard for name, shard in tree.shards.items() if name in folders}
-
-
-def plan_memo(build: TaskGraph) -> memo.Memo:
-    """What each spec file of a successful build yielded, for the next build's plan."""
-    from ..plan import memo
-
-    plan, hasher = build.plan, build.hasher
-    resolved = {task.name: task for task in build.resolved_tasks()}
-    ignores = {d.path: d.ignore for d in plan.packages}
-    locked = build.lock_entries()
-    specs = {}
-    for part in plan.parts:
-        if part.reused is not None:
-            specs[part.spec] = part.reused
-            continue
-        tasks = tuple(
-            memo.MemoTask(
-                name,
-                resolved[name].rule,
-                resolved[name].key,
-                {
-                    f.path: f.recorded or hasher.hash(build._target(f.path)) or "-"
-                    for f in resolved[name].files
-                },
-                resolved[name].templates,
-            )
-            for name in part.tasks
-        )
-        lock = tuple(entry for ident, entry in sorted(locked.items()) if ident[0] in part.packages)
-        folders = tuple((folder, ignores[folder]) for folder in part.folders)
-        package = memo.keep_package(build.state, part.package) if part.package else ""
-        specs[part.spec] = memo.SpecYield.of(
-            part.hash, part.implementations, tasks, folders, lock, part.templates, package
-        )
-    return memo.Memo(
-        build.output_id,
-        plan.globals_key,
-        hasher.hash(plan.llm.lock_path) or "-",
-        specs,
-    )
 
 
 @dataclass(frozen=True)

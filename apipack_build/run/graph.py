@@ -14,6 +14,7 @@ import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +86,7 @@ class TaskGraph:
         self._recorded_folders: dict[str, dict[str, manifest.Entry]] = {}
         self._pool: WritePool | None = None  # the batches' writes (``_render_batch``)
         self.batches: dict[str, list[str]] = {}  # a batch's doit name -> its tasks' names
+        self._memo: memo.Memo | None = None  # ``plan_memo``, once made
         self.outcomes: dict[str, str] = {}  # task name -> how it ended, for `apipack explain`
         self.progress: Progress | None = None  # the live display, when the command line asks
 
@@ -467,10 +469,70 @@ class TaskGraph:
                 )
                 entry = manifest.Entry(digest or "", task.name, task.key)
                 by_folder.setdefault(manifest.folder_of(planned.path), {})[planned.path] = entry
+        fresh = self._fresh_sources()
         for folder, entries in by_folder.items():
-            shards[folder] = manifest.Shard(made_from.get(folder, "-"), manifest.fragment(entries))
+            source = made_from.get(folder, fresh.get(folder, "-"))
+            shards[folder] = manifest.Shard(source, manifest.fragment(entries))
         files = {name: entry for entries in by_folder.values() for name, entry in entries.items()}
         return shards, files
+
+    def _fresh_sources(self) -> dict[str, str]:
+        """The package folders of the spec files planned afresh, each with the digest of the
+        memo line this build writes for its spec file: the next build copies their manifest
+        text while it reuses that line (else the first edit after a full build serializes the
+        whole manifest again)."""
+        if not self.plan.parts:
+            return {}  # no memo: nothing to name
+        made = self.plan_memo()
+        return {
+            folder: made.specs[part.spec].digest
+            for part in self.plan.parts
+            if part.reused is None
+            for folder in part.folders
+        }
+
+    def plan_memo(self) -> memo.Memo:
+        """What each spec file of this successful build yielded, for the next build's plan
+        (made once: the manifest names the lines of the spec files planned afresh)."""
+        if self._memo is None:
+            self._memo = self._new_plan_memo()
+        return self._memo
+
+    def _new_plan_memo(self) -> memo.Memo:
+        plan, hasher = self.plan, self.hasher
+        resolved = {task.name: task for task in self.resolved_tasks()}
+        ignores = {d.path: d.ignore for d in plan.packages}
+        locked: dict[str, list[dict[str, Any]]] = {}  # by package, sorted
+        for ident, entry in sorted(self.lock_entries().items()):
+            locked.setdefault(ident[0], []).append(entry)
+        specs = {}
+        for part in plan.parts:
+            if part.reused is not None:
+                specs[part.spec] = part.reused
+                continue
+            tasks = tuple(
+                memo.MemoTask(
+                    name,
+                    resolved[name].rule,
+                    resolved[name].key,
+                    {
+                        f.path: f.recorded or hasher.hash(self._target(f.path)) or "-"
+                        for f in resolved[name].files
+                    },
+                    resolved[name].templates,
+                )
+                for name in part.tasks
+            )
+            # sorted by ident, as one sort of the whole lock gives them
+            lock = tuple(e for package in sorted(part.packages) for e in locked.get(package, []))
+            folders = tuple((folder, ignores[folder]) for folder in part.folders)
+            package = memo.keep_package(self.state, part.package) if part.package else ""
+            found = memo.SpecYield.of(
+                part.hash, part.implementations, tasks, folders, lock, part.templates, package
+            )
+            specs[part.spec] = replace(found, line=found.to_line(part.spec))  # named by its line
+        lock_hash = hasher.hash(plan.llm.lock_path) or "-"
+        return memo.Memo(self.output_id, plan.globals_key, lock_hash, specs)
 
     def _write_lock(self) -> None:
         llm = self.plan.llm
