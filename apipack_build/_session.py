@@ -20,13 +20,13 @@ writes it after doit and again after the fingerprint: the file is the same, writ
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ._api import _overrides, run_build
 from .base.fsio import FileHasher
-from .base.lookup import STATE_DIR
+from .base.lookup import FINGERPRINT_FILE, STATE_DIR
 from .base.summary import Summary
 from .engine import prepare
 from .load.project import locate, resolve_targets, settings_source
@@ -59,20 +59,23 @@ class Session:
         self._hasher: _SavedWhenDone | None = None
         self._renderers: dict[str, Renderer] = {}
 
-    def build(self) -> Summary:
+    def build(self, changed: Collection[Path] = ()) -> Summary:
         """One build, printed as ``generate`` prints it; raises as ``generate`` does. The fast
-        path comes first even after a change the watcher reported: a save of the same bytes is
-        a no-op, which leaves the last build's explain record as ``generate`` does."""
-        fast = fastpath.answer(
-            self.targets,
-            self.cwd,
-            self.overrides,
-            offline=self.offline,
-            summary_json=None,
-            echo=True,
-        )
-        if fast is not None:
-            return fast
+        path comes first even after a change the watcher reported (a save of the same bytes is
+        a no-op, which leaves the last build's explain record as ``generate`` does), unless one
+        of the files *changed* names is an input of the last build whose content now hashes
+        differently: then it cannot answer, and would hash every input to find that out."""
+        if not self._moved(changed):
+            fast = fastpath.answer(
+                self.targets,
+                self.cwd,
+                self.overrides,
+                offline=self.offline,
+                summary_json=None,
+                echo=True,
+            )
+            if fast is not None:
+                return fast
         target = locate(self.targets, self.cwd)
         effective, specs = self._resolved(settings_source(target, self.overrides))
         hasher = self._hasher_for(effective.root)
@@ -88,6 +91,23 @@ class Session:
         finally:
             hasher.saving = True
             hasher.save()
+
+    def _moved(self, changed: Collection[Path]) -> bool:
+        """Is one of *changed* an input the last build's fingerprint recorded, with another
+        content now? Decided by content (the watcher's list only says where to look)."""
+        if not changed or self._settings is None:
+            return False  # no build yet: the fast path says
+        root = self._settings[1].root
+        recorded = fastpath.read(root / STATE_DIR / FINGERPRINT_FILE)
+        inputs = recorded.get("inputs") if recorded is not None else None
+        if not isinstance(inputs, dict):
+            return False
+        hasher = self._hasher_for(root)
+        for path in sorted(changed):
+            entry = inputs.get(str(path))
+            if isinstance(entry, list) and len(entry) == 2 and hasher.hash(path) != entry[1]:
+                return True
+        return False
 
     def _resolved(self, source: str) -> tuple[Effective, list[Path]]:
         """The settings, resolved again only when what they are read from changed."""

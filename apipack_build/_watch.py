@@ -19,7 +19,7 @@ import gc
 import io
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -63,11 +63,11 @@ def watch(
             raise_interrupt=False,
         ):
             if not armed:  # build once the watcher is armed: no save can fall in between
-                rebuild()
+                rebuild(())
                 print(f"apipack: watching {os.path.relpath(root)} (Ctrl-C to stop)", flush=True)
                 armed = True
             elif changes:
-                rebuild()
+                rebuild(sorted(Path(path) for _, path in changes))
     except KeyboardInterrupt:
         print("apipack: interrupted; the next build completes this one", file=sys.stderr)
         return 130
@@ -77,7 +77,7 @@ def watch(
 
 def _builder(
     project: Path, overrides: Mapping[str, Any], offline: bool | None
-) -> Callable[[], None]:
+) -> Callable[[Sequence[Path]], None]:
     session = Session(
         project,
         languages=overrides.get("languages"),
@@ -89,12 +89,12 @@ def _builder(
 
     builds = 0
 
-    def rebuild() -> None:
+    def rebuild(changed: Sequence[Path]) -> None:
         nonlocal builds
         if builds:  # a rebuild's garbage waits for ``_settle_heap``; the first build may be big
             gc.disable()
         try:
-            session.build()
+            session.build(changed)
         except ApipackError as exc:  # bad input or a failed task: say so, keep watching
             print(shown(exc), file=sys.stderr, flush=True)
         finally:
@@ -121,12 +121,16 @@ def _settle_heap(*, thaw: bool) -> None:
 
 def _inputs_only(skipped: tuple[Path, ...]) -> watchfiles.DefaultFilter:
     """watchfiles' default filter (editor swap files, caches, VCS folders), minus the state
-    folder, the output folder and apipack's own temporary files: a build must not wake it."""
-    prefixes = tuple(str(folder) + os.sep for folder in skipped)
+    folder, the output folder (made by the first build) and apipack's own temporary files: a
+    build must not wake it."""
+    folders = tuple(str(folder) for folder in skipped)
+    prefixes = tuple(folder + os.sep for folder in folders)
 
     class InputsOnly(watchfiles.DefaultFilter):
         def __call__(self, change: watchfiles.Change, path: str) -> bool:
-            if path.startswith(prefixes) or is_temporary(os.path.basename(path)):
+            if path in folders or path.startswith(prefixes):  # the folders themselves too
+                return False
+            if is_temporary(os.path.basename(path)):
                 return False
             return bool(super().__call__(change, path))
 

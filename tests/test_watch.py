@@ -238,3 +238,31 @@ def test_a_watch_session_asks_and_locks_as_generate_does(
         ),
     ]
     assert_watch_equals_generate(project, ["specs/tools.yml"], edits)
+
+
+def test_an_editors_burst_of_saves_is_one_rebuild(project: Project) -> None:
+    """An editor saves in several writes (truncate, write, rename a temporary over the file),
+    and may save twice in a row: what lands together is built once, from the last bytes. A
+    later save, once that build is done, makes the next summary line: the burst made one."""
+    watcher = Watcher(project)
+    alpha = project.out / "docs" / "alpha.txt"
+    spec = project.root / "specs" / "tools.yml"
+    try:
+        watcher.wait_for("first build", lambda: watcher.said(r"^apipack: watching "))
+        before = len(watcher.summaries())
+        original = spec.read_text(encoding="utf-8")
+        temporary = spec.with_name("tools.yml.tmp")
+        spec.write_text("", encoding="utf-8")  # truncated: invalid on its own
+        spec.write_text(original.replace("First", "Half"), encoding="utf-8")
+        temporary.write_text(original.replace("First", "Whole"), encoding="utf-8")
+        temporary.replace(spec)
+        watcher.wait_for("the burst's rebuild", lambda: "Whole" in text(alpha))
+        watcher.wait_for("its summary", partial(more, watcher.summaries, before))
+        project.edit("specs/tools.yml", "Whole", "Later")
+        watcher.wait_for("the later save's rebuild", lambda: "Later" in text(alpha))
+        watcher.wait_for("its summary", partial(more, watcher.summaries, before + 1))
+    finally:
+        code = watcher.stop()
+    assert code in (0, 130), "\n".join(watcher.seen)
+    assert len(watcher.summaries()) == before + 2, "\n".join(watcher.seen)
+    assert not watcher.said(r"^specs/tools\.yml:"), "\n".join(watcher.seen)  # none of it alone
