@@ -87,10 +87,13 @@ class Session:
                 hasher=hasher,
                 renderers=self._renderers,
             )
-            return run_build(build, self.targets, self.cwd, self.overrides, echo=True)
+            summary = run_build(build, self.targets, self.cwd, self.overrides, echo=True)
         finally:
             hasher.saving = True
             hasher.save()
+        # its fingerprint parsed now, after the summary line, not by the next build's first look
+        fastpath.read(effective.root / STATE_DIR / FINGERPRINT_FILE)
+        return summary
 
     def _moved(self, changed: Collection[Path]) -> bool:
         """Is one of *changed* an input the last build's fingerprint recorded, with another

@@ -31,7 +31,7 @@ from .base.lookup import STATE_DIR
 from .errors import ApipackError, shown
 from .load.project import resolve_targets
 
-QUIET_MS = 20  # a burst of saves closer together than this is one change
+QUIET_MS = 10  # a burst of saves closer together than this is one change
 IDLE_MS = 500  # how long the watcher waits before saying "nothing changed" (it then waits again)
 THAW_EVERY = 50  # builds between full collections of the frozen heap (see ``_settle_heap``)
 
