@@ -12,7 +12,11 @@ changed paths (which may miss a change, or name one that came back):
 * the renderer — Jinja's environment with its compiled templates, and the template hashes —
   while settings, templates, rules and engine code hash the same (``plan.plan.make_plan``);
 * the plan memo its last build wrote, while the file's stat signature is the one it left
-  (``plan.memo.read``).
+  (``plan.memo.read``), and likewise the fingerprint, parsed after the summary line.
+
+The watcher's list is used in one way only, to skip a look that cannot succeed: when a file it
+names is an input of the last build whose content now hashes differently, the fast path cannot
+answer, and the build goes straight to the plan (``Session.build``'s *changed*).
 
 Its hasher's stat cache is written once per build, when the build is done, where a ``generate``
 writes it after doit and again after the fingerprint: the file is the same, written once.

@@ -1,15 +1,16 @@
 """``apipack watch``: build, then build again whenever what a build reads changes, until Ctrl-C.
 
-One process keeps what every build loads — the registry of languages and rules, their code, the
-scan of installed distributions — and what stays valid between builds (``_session.Session``: the
+One process keeps what every build loads — the registry of languages and rules, their code, the scan
+of installed distributions — and what stays valid between builds (``_session.Session``: the
 settings, the stat cache, the renderer with its compiled templates); each rebuild takes the fast
-path or the incremental plan (``plan/memo.py``), so a saved edit costs what it touches; after
-each build the kept heap is frozen out of the garbage collector's sight (``_settle_heap``). An
-editor's burst of saves is one rebuild: watchfiles yields once no change has come for
-``QUIET_MS``. An invalid save prints its problems (``path:line:col: field: message``) and the
-loop keeps watching. Ctrl-C stops it, while waiting or inside a build: every write is atomic and
-the build lock is released, so the next build (or ``check``) finds a consistent state. The LLM
-cache, the lock and the build lock behave as for ``generate``: a build here is
+path or the incremental plan (``plan/memo.py``), so a saved edit costs what it touches; after each
+build the kept heap is frozen out of the garbage collector's sight (``_settle_heap``). An editor's
+burst of saves is one rebuild: watchfiles yields once no change has come for ``QUIET_MS``; the files
+it names spare the build the fast path's look when one of them is an input whose content changed
+(``Session.build``). An invalid save prints its problems (``path:line:col: field: message``) and the
+loop keeps watching. Ctrl-C stops it, while waiting or inside a build: every write is atomic and the
+build lock is released, so the next build (or ``check``) finds a consistent state. The LLM cache,
+the lock and the build lock behave as for ``generate``: a build here is
 ``apipack_build.generate``'s, and leaves the same state.
 """
 
