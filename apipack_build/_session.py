@@ -32,8 +32,9 @@ from ._api import _overrides, run_build
 from .base.fsio import FileHasher
 from .base.lookup import FINGERPRINT_FILE, STATE_DIR
 from .base.summary import Summary
-from .engine import prepare
+from .engine import last_tree, prepare
 from .load.project import locate, resolve_targets, settings_source
+from .plan.memo import KnownTree
 from .run import fastpath
 
 if TYPE_CHECKING:
@@ -84,17 +85,22 @@ class Session:
         effective, specs = self._resolved(settings_source(target, self.overrides))
         hasher = self._hasher_for(effective.root)
         hasher.saving = False
+        known = last_tree(effective) if changed else None
+        assumed: set[str] = set()
         try:
             build = prepare(
                 offline=self.offline,
                 resolved=(effective, specs),
                 hasher=hasher,
                 renderers=self._renderers,
+                tree=_assuming(known, assumed) if known is not None else None,
             )
             summary = run_build(build, self.targets, self.cwd, self.overrides, echo=True)
         finally:
             hasher.saving = True
             hasher.save()
+        if known is not None and not all(known.holds(folder) for folder in sorted(assumed)):
+            return self.build()  # one was changed meanwhile: build again, checking every one
         # its fingerprint parsed now, after the summary line, not by the next build's first look
         fastpath.read(effective.root / STATE_DIR / FINGERPRINT_FILE)
         return summary
@@ -128,6 +134,18 @@ class Session:
         if self._hasher is None or self._hasher.cache_file != cache:
             self._hasher = _SavedWhenDone(cache)
         return self._hasher
+
+
+def _assuming(tree: KnownTree, assumed: set[str]) -> KnownTree:
+    """*tree*, taking each package folder the plan asks about as the last build left it and
+    noting it in *assumed*: the build writes the saved edit's files first, and the caller
+    checks those folders after."""
+
+    def holds(folder: str) -> bool:
+        assumed.add(folder)
+        return True
+
+    return KnownTree(tree.memo, holds)
 
 
 class _SavedWhenDone(FileHasher):
