@@ -14,9 +14,13 @@ changed paths (which may miss a change, or name one that came back):
 * the plan memo its last build wrote, while the file's stat signature is the one it left
   (``plan.memo.read``), and likewise the fingerprint, parsed after the summary line.
 
-The watcher's list is used in one way only, to skip a look that cannot succeed: when a file it
-names is an input of the last build whose content now hashes differently, the fast path cannot
-answer, and the build goes straight to the plan (``Session.build``'s *changed*).
+The watcher's list (``Session.build``'s *changed*) orders the work, never decides it: when a
+file it names is an input of the last build whose content now hashes differently, the fast path
+cannot answer, and the build goes straight to the plan; and the plan takes the package folders of
+the spec files it reuses as the last build left them, so the saved edit's files are written
+first, then checks each of them by stat signatures, as the plan would have. One changed
+meanwhile is built again at once, by a second build that checks every folder: the first one's
+records still name that folder's files as they were, so no build trusts what it did not check.
 
 Its hasher's stat cache is written once per build, when the build is done, where a ``generate``
 writes it after doit and again after the fingerprint: the file is the same, written once.
@@ -69,7 +73,11 @@ class Session:
         path comes first even after a change the watcher reported (a save of the same bytes is
         a no-op, which leaves the last build's explain record as ``generate`` does), unless one
         of the files *changed* names is an input of the last build whose content now hashes
-        differently: then it cannot answer, and would hash every input to find that out."""
+        differently: then it cannot answer, and would hash every input to find that out.
+
+        Given *changed* (a watcher's), reused package folders are checked after the build's
+        files are written; if one changed meanwhile, a second build follows at once (two
+        summary lines), and its summary is returned."""
         if not self._moved(changed):
             fast = fastpath.answer(
                 self.targets,
