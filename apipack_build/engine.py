@@ -59,7 +59,7 @@ def prepare(
         hasher=hasher,
         incremental=incremental,
         renderers=renderers,
-        tree=(tree or last_tree(effective)) if incremental else None,
+        tree=(tree if tree is not None else last_tree(effective)) if incremental else None,
     )
     return Build(plan, hasher=hasher, summary_json=summary_json, quiet=quiet)
 
