@@ -12,7 +12,15 @@ changed paths (which may miss a change, or name one that came back):
 * the renderer — Jinja's environment with its compiled templates, and the template hashes —
   while settings, templates, rules and engine code hash the same (``plan.plan.make_plan``);
 * the plan memo its last build wrote, while the file's stat signature is the one it left
-  (``plan.memo.read``).
+  (``plan.memo.read``), and likewise the fingerprint, parsed after the summary line.
+
+The watcher's list (``Session.build``'s *changed*) orders the work, never decides it: when a
+file it names is an input of the last build whose content now hashes differently, the fast path
+cannot answer, and the build goes straight to the plan; and the plan takes the package folders of
+the spec files it reuses as the last build left them, so the saved edit's files are written
+first, then checks each of them by stat signatures, as the plan would have. One changed
+meanwhile is built again at once, by a second build that checks every folder: the first one's
+records still name that folder's files as they were, so no build trusts what it did not check.
 
 Its hasher's stat cache is written once per build, when the build is done, where a ``generate``
 writes it after doit and again after the fingerprint: the file is the same, written once.
@@ -20,16 +28,17 @@ writes it after doit and again after the fingerprint: the file is the same, writ
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._api import _overrides, run_build
 from .base.fsio import FileHasher
-from .base.lookup import STATE_DIR
+from .base.lookup import FINGERPRINT_FILE, STATE_DIR
 from .base.summary import Summary
-from .engine import prepare
+from .engine import last_tree, prepare
 from .load.project import locate, resolve_targets, settings_source
+from .plan.memo import KnownTree
 from .run import fastpath
 
 if TYPE_CHECKING:
@@ -60,30 +69,66 @@ class Session:
         self._hasher: _SavedWhenDone | None = None
         self._renderers: dict[str, Renderer] = {}
 
-    def build(self) -> Summary:
+    def build(self, changed: Collection[Path] = ()) -> Summary:
         """One build, printed as ``generate`` prints it; raises as ``generate`` does. The fast
-        path comes first even after a change the watcher reported: a save of the same bytes is
-        a no-op, which leaves the last build's explain record as ``generate`` does."""
-        fast = fastpath.answer(
-            self.targets,
-            self.cwd,
-            self.overrides,
-            offline=self.offline,
-            summary_json=None,
-            echo=True,
-        )
-        if fast is not None:
-            return fast
-        hasher = self._hasher_for(locate(self.targets, self.cwd).root.resolve())
+        path comes first even after a change the watcher reported (a save of the same bytes is
+        a no-op, which leaves the last build's explain record as ``generate`` does), unless one
+        of the files *changed* names is an input of the last build whose content now hashes
+        differently: then it cannot answer, and would hash every input to find that out.
+
+        Given *changed* (a watcher's), reused package folders are checked after the build's
+        files are written; if one changed meanwhile, a second build follows at once (two
+        summary lines), and its summary is returned."""
+        if not self._moved(changed):
+            fast = fastpath.answer(
+                self.targets,
+                self.cwd,
+                self.overrides,
+                offline=self.offline,
+                summary_json=None,
+                echo=True,
+            )
+            if fast is not None:
+                return fast
+        effective, _ = self._resolved(self.targets, self.cwd, self.overrides)
+        hasher = self._hasher_for(effective.root)
         hasher.saving = False
+        known = last_tree(effective) if changed else None
+        assumed: set[str] = set()
         try:
             build = self.prepared(
-                self.targets, cwd=self.cwd, overrides=self.overrides, offline=self.offline
+                self.targets,
+                cwd=self.cwd,
+                overrides=self.overrides,
+                offline=self.offline,
+                tree=_assuming(known, assumed) if known is not None else None,
             )
-            return run_build(build, self.targets, self.cwd, self.overrides, echo=True)
+            summary = run_build(build, self.targets, self.cwd, self.overrides, echo=True)
         finally:
             hasher.saving = True
             hasher.save()
+        if known is not None and not all(known.holds(folder) for folder in sorted(assumed)):
+            return self.build()  # one was changed meanwhile: build again, checking every one
+        # its fingerprint parsed now, after the summary line, not by the next build's first look
+        fastpath.read(effective.root / STATE_DIR / FINGERPRINT_FILE)
+        return summary
+
+    def _moved(self, changed: Collection[Path]) -> bool:
+        """Is one of *changed* an input the last build's fingerprint recorded, with another
+        content now? Decided by content (the watcher's list only says where to look)."""
+        if not changed or self._settings is None:
+            return False  # no build yet: the fast path says
+        root = self._settings[1].root
+        recorded = fastpath.read(root / STATE_DIR / FINGERPRINT_FILE)
+        inputs = recorded.get("inputs") if recorded is not None else None
+        if not isinstance(inputs, dict):
+            return False
+        hasher = self._hasher_for(root)
+        for path in sorted(changed):
+            entry = inputs.get(str(path))
+            if isinstance(entry, list) and len(entry) == 2 and hasher.hash(path) != entry[1]:
+                return True
+        return False
 
     def prepared(
         self,
@@ -96,11 +141,7 @@ class Session:
         """``engine.prepare(targets, cwd=cwd, overrides=overrides, **options)``, given what
         the session keeps (the seam ``cli.prepare_build`` of ``apipack daemon``: any targets
         of the project, from any folder)."""
-        target = locate(targets, cwd)
-        key = (settings_source(target, overrides), tuple(target.specs))
-        if self._settings is None or self._settings[0] != key:
-            self._settings = (key, *resolve_targets(targets, cwd, overrides))
-        effective, specs = self._settings[1], self._settings[2]
+        effective, specs = self._resolved(targets, cwd, overrides)
         return prepare(
             resolved=(effective, specs),
             hasher=self._hasher_for(effective.root),
@@ -108,11 +149,33 @@ class Session:
             **options,
         )
 
+    def _resolved(
+        self, targets: Sequence[str | Path], cwd: Path, overrides: Mapping[str, Any]
+    ) -> tuple[Effective, list[Path]]:
+        """The settings, resolved again only when what they are read from changed."""
+        target = locate(targets, cwd)
+        key = (settings_source(target, overrides), tuple(target.specs))
+        if self._settings is None or self._settings[0] != key:
+            self._settings = (key, *resolve_targets(targets, cwd, overrides))
+        return self._settings[1], self._settings[2]
+
     def _hasher_for(self, root: Path) -> _SavedWhenDone:
         cache = root / STATE_DIR / "filestat.json"
         if self._hasher is None or self._hasher.cache_file != cache:
             self._hasher = _SavedWhenDone(cache)
         return self._hasher
+
+
+def _assuming(tree: KnownTree, assumed: set[str]) -> KnownTree:
+    """*tree*, taking each package folder the plan asks about as the last build left it and
+    noting it in *assumed*: the build writes the saved edit's files first, and the caller
+    checks those folders after."""
+
+    def holds(folder: str) -> bool:
+        assumed.add(folder)
+        return True
+
+    return KnownTree(tree.memo, holds)
 
 
 class _SavedWhenDone(FileHasher):

@@ -1,15 +1,16 @@
 """``apipack watch``: build, then build again whenever what a build reads changes, until Ctrl-C.
 
-One process keeps what every build loads — the registry of languages and rules, their code, the
-scan of installed distributions — and what stays valid between builds (``_session.Session``: the
+One process keeps what every build loads — the registry of languages and rules, their code, the scan
+of installed distributions — and what stays valid between builds (``_session.Session``: the
 settings, the stat cache, the renderer with its compiled templates); each rebuild takes the fast
-path or the incremental plan (``plan/memo.py``), so a saved edit costs what it touches; after
-each build the kept heap is frozen out of the garbage collector's sight (``_settle_heap``). An
-editor's burst of saves is one rebuild: watchfiles yields once no change has come for
-``QUIET_MS``. An invalid save prints its problems (``path:line:col: field: message``) and the
-loop keeps watching. Ctrl-C stops it, while waiting or inside a build: every write is atomic and
-the build lock is released, so the next build (or ``check``) finds a consistent state. The LLM
-cache, the lock and the build lock behave as for ``generate``: a build here is
+path or the incremental plan (``plan/memo.py``), so a saved edit costs what it touches; after each
+build the kept heap is frozen out of the garbage collector's sight (``_settle_heap``). An editor's
+burst of saves is one rebuild: watchfiles yields once no change has come for ``QUIET_MS``; the files
+it names spare the build the fast path's look when one of them is an input whose content changed
+(``Session.build``). An invalid save prints its problems (``path:line:col: field: message``) and the
+loop keeps watching. Ctrl-C stops it, while waiting or inside a build: every write is atomic and the
+build lock is released, so the next build (or ``check``) finds a consistent state. The LLM cache,
+the lock and the build lock behave as for ``generate``: a build here is
 ``apipack_build.generate``'s, and leaves the same state.
 """
 
@@ -19,7 +20,7 @@ import gc
 import io
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ from .base.lookup import STATE_DIR
 from .errors import ApipackError, shown
 from .load.project import resolve_targets
 
-QUIET_MS = 20  # a burst of saves closer together than this is one change
+QUIET_MS = 10  # a burst of saves closer together than this is one change
 IDLE_MS = 500  # how long the watcher waits before saying "nothing changed" (it then waits again)
 THAW_EVERY = 50  # builds between full collections of the frozen heap (see ``_settle_heap``)
 
@@ -63,11 +64,11 @@ def watch(
             raise_interrupt=False,
         ):
             if not armed:  # build once the watcher is armed: no save can fall in between
-                rebuild()
+                rebuild(())
                 print(f"apipack: watching {os.path.relpath(root)} (Ctrl-C to stop)", flush=True)
                 armed = True
             elif changes:
-                rebuild()
+                rebuild(sorted(Path(path) for _, path in changes))
     except KeyboardInterrupt:
         print("apipack: interrupted; the next build completes this one", file=sys.stderr)
         return 130
@@ -77,7 +78,7 @@ def watch(
 
 def _builder(
     project: Path, overrides: Mapping[str, Any], offline: bool | None
-) -> Callable[[], None]:
+) -> Callable[[Sequence[Path]], None]:
     session = Session(
         project,
         languages=overrides.get("languages"),
@@ -89,12 +90,12 @@ def _builder(
 
     builds = 0
 
-    def rebuild() -> None:
+    def rebuild(changed: Sequence[Path]) -> None:
         nonlocal builds
         if builds:  # a rebuild's garbage waits for ``_settle_heap``; the first build may be big
             gc.disable()
         try:
-            session.build()
+            session.build(changed)
         except ApipackError as exc:  # bad input or a failed task: say so, keep watching
             print(shown(exc), file=sys.stderr, flush=True)
         finally:
@@ -121,12 +122,16 @@ def _settle_heap(*, thaw: bool) -> None:
 
 def _inputs_only(skipped: tuple[Path, ...]) -> watchfiles.DefaultFilter:
     """watchfiles' default filter (editor swap files, caches, VCS folders), minus the state
-    folder, the output folder and apipack's own temporary files: a build must not wake it."""
-    prefixes = tuple(str(folder) + os.sep for folder in skipped)
+    folder, the output folder (made by the first build) and apipack's own temporary files: a
+    build must not wake it."""
+    folders = tuple(str(folder) for folder in skipped)
+    prefixes = tuple(folder + os.sep for folder in folders)
 
     class InputsOnly(watchfiles.DefaultFilter):
         def __call__(self, change: watchfiles.Change, path: str) -> bool:
-            if path.startswith(prefixes) or is_temporary(os.path.basename(path)):
+            if path in folders or path.startswith(prefixes):  # the folders themselves too
+                return False
+            if is_temporary(os.path.basename(path)):
                 return False
             return bool(super().__call__(change, path))
 

@@ -32,6 +32,7 @@ def prepare(
     resolved: tuple[Effective, Sequence[Path]] | None = None,
     hasher: FileHasher | None = None,
     renderers: dict[str, Renderer] | None = None,
+    tree: KnownTree | None = None,
 ) -> Build:
     """Everything up to running: settings, specs, plan. Raises ApipackError on bad input.
 
@@ -42,7 +43,8 @@ def prepare(
 
     A process that builds again and again (``apipack watch``) passes what it keeps: the
     settings *resolved* for these targets, the project's *hasher*, and its *renderers*
-    (``plan.plan.make_plan``)."""
+    (``plan.plan.make_plan``), and may pass the generated *tree* the plan takes as the last
+    build's (``last_tree``, its default)."""
     from .plan.plan import make_plan
     from .run.build import Build  # the heavy part of the engine, loaded when a build is planned
 
@@ -57,7 +59,7 @@ def prepare(
         hasher=hasher,
         incremental=incremental,
         renderers=renderers,
-        tree=last_tree(effective) if incremental else None,
+        tree=(tree if tree is not None else last_tree(effective)) if incremental else None,
     )
     return Build(plan, hasher=hasher, summary_json=summary_json, quiet=quiet)
 

@@ -59,6 +59,9 @@ class _Watcher:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            # a bench started as a background job ignores SIGINT, and its children would too:
+            # the watcher must stop on the Ctrl-C ``stop`` sends
+            preexec_fn=_default_sigint,
         )
         self.lines: queue.Queue[tuple[float, str]] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
@@ -110,6 +113,10 @@ class _Watcher:
             return self.process.wait(timeout=PATIENCE)
         finally:
             self.log.close()
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _summary_line(line: str) -> bool:

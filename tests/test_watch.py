@@ -130,10 +130,15 @@ def fingerprint_content(path: Path) -> bytes:
     return json.dumps(recorded, sort_keys=True).encode("utf-8")
 
 
-def assert_watch_equals_generate(project: Project, inputs: list[str], edits: list[Edit]) -> None:
+def assert_watch_equals_generate(
+    project: Project, inputs: list[str], edits: list[Edit], *, repaired: bool = False
+) -> None:
     """Make *edits* in one watch session, each once the last is built; then, from the same
     start in the same folder, the same edits each followed by ``apipack generate``: both leave
-    the same state, byte for byte."""
+    the same state, byte for byte. *repaired*: the last edit's rebuild was followed by a second
+    build, which repaired a package folder changed by hand: the explain record's header then
+    says of that build which spec files it planned and whether the manifest task ran (what it
+    records of each task is the same)."""
     start = {name: (project.root / name).read_bytes() for name in inputs}
     watcher = Watcher(project)
     try:
@@ -164,9 +169,20 @@ def assert_watch_equals_generate(project: Project, inputs: list[str], edits: lis
         project.generate()
         assert seen()
     generated = state(project)
+    if repaired:
+        for found in (watched, generated):
+            found["explain.json"] = shards_only(found["explain.json"])
     assert sorted(watched) == sorted(generated)
     for name in sorted(generated):
         assert watched[name] == generated[name], name
+
+
+def shards_only(record: bytes) -> bytes:
+    """The explain record without what its header says of the last build alone: which spec
+    files it planned, and whether its manifest task ran."""
+    header, _, shards = record.partition(b"\n")
+    found = {**json.loads(header), "fresh": "-", "manifest": "-"}
+    return json.dumps(found).encode("utf-8") + b"\n" + shards
 
 
 def more(found: Callable[[], list[str]], than: int) -> bool:
@@ -238,3 +254,60 @@ def test_a_watch_session_asks_and_locks_as_generate_does(
         ),
     ]
     assert_watch_equals_generate(project, ["specs/tools.yml"], edits)
+
+
+def test_an_editors_burst_of_saves_is_one_rebuild(project: Project) -> None:
+    """An editor saves in several writes (truncate, write, rename a temporary over the file),
+    and may save twice in a row: what lands together is built once, from the last bytes. A
+    later save, once that build is done, makes the next summary line: the burst made one."""
+    watcher = Watcher(project)
+    alpha = project.out / "docs" / "alpha.txt"
+    spec = project.root / "specs" / "tools.yml"
+    try:
+        watcher.wait_for("first build", lambda: watcher.said(r"^apipack: watching "))
+        before = len(watcher.summaries())
+        original = spec.read_text(encoding="utf-8")
+        temporary = spec.with_name("tools.yml.tmp")
+        spec.write_text("", encoding="utf-8")  # truncated: invalid on its own
+        spec.write_text(original.replace("First", "Half"), encoding="utf-8")
+        temporary.write_text(original.replace("First", "Whole"), encoding="utf-8")
+        temporary.replace(spec)
+        watcher.wait_for("the burst's rebuild", lambda: "Whole" in text(alpha))
+        watcher.wait_for("its summary", partial(more, watcher.summaries, before))
+        project.edit("specs/tools.yml", "Whole", "Later")
+        watcher.wait_for("the later save's rebuild", lambda: "Later" in text(alpha))
+        watcher.wait_for("its summary", partial(more, watcher.summaries, before + 1))
+    finally:
+        code = watcher.stop()
+    assert code in (0, 130), "\n".join(watcher.seen)
+    assert len(watcher.summaries()) == before + 2, "\n".join(watcher.seen)
+    assert not watcher.said(r"^specs/tools\.yml:"), "\n".join(watcher.seen)  # none of it alone
+
+
+def test_a_generated_file_changed_by_hand_while_watching_is_built_again(project: Project) -> None:
+    """A rebuild takes the package folders of the spec files it reuses as the last build left
+    them, writes the saved edit's files, and only then checks those folders (stat signatures,
+    then content): one changed by hand meanwhile is built again at once, by a second build,
+    and the session leaves what ``apipack generate`` after the same edits leaves."""
+    project.write_spec({"omega": "Last"}, "specs/more.yml", name="more")
+    alpha = project.out / "docs" / "alpha.txt"
+    omega = project.root / "generated" / "text" / "more" / "docs" / "omega.txt"
+    fingerprint = project.state / "fingerprint.json"
+
+    def by_hand_then_saved() -> None:
+        omega.write_text("changed by hand\n", encoding="utf-8")
+        project.edit("specs/tools.yml", "First", "Primary")
+
+    def repaired() -> bool:
+        # the second build writes no manifest (nothing in it changes), so the fingerprint is
+        # not removed while it runs: it is that build's once written after the repaired file
+        return (
+            "Primary" in text(alpha)
+            and "Last" in text(omega)
+            and fingerprint.is_file()
+            and fingerprint.stat().st_mtime_ns > omega.stat().st_mtime_ns
+        )
+
+    edits: list[Edit] = [(by_hand_then_saved, repaired)]
+    inputs = ["specs/tools.yml", "specs/more.yml"]
+    assert_watch_equals_generate(project, inputs, edits, repaired=True)

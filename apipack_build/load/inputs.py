@@ -1,7 +1,7 @@
 """The hash of what a build reads: settings, spec and implementation files, templates, code.
 
 The fast path compares it whole with the last build's; the incremental plan compares it without
-the specs (``globals_key``), then each spec file on its own.
+the specs (``globals_keys``), then each spec file on its own.
 """
 
 from __future__ import annotations
@@ -244,11 +244,28 @@ def fingerprint(
     explicit: bool,
 ) -> str:
     """The hash of every input of a build (see the module docstring)."""
-    root = view.root
+    return _key(
+        view,
+        _hashed(hasher, sorted(specs)),
+        _hashed(hasher, (view.root / rel for rel in sorted(implementations))),
+        [_hashed(hasher, _files_below(folder)) for folder in template_dirs],
+        _hashed(hasher, environment().code),
+        explicit,
+    )
 
-    def hashed(paths: Iterable[Path]) -> list[list[str]]:
-        return [[str(p), hasher.hash(p) or "-"] for p in paths]
 
+def _hashed(hasher: FileHasher, paths: Iterable[Path]) -> list[list[str]]:
+    return [[str(p), hasher.hash(p) or "-"] for p in paths]
+
+
+def _key(
+    view: SettingsView,
+    specs: list[list[str]],
+    implementations: list[list[str]],
+    templates: list[list[list[str]]],
+    code: list[list[str]],
+    explicit: bool,
+) -> str:
     installed = environment()
     return content_hash(
         {
@@ -256,10 +273,10 @@ def fingerprint(
             "settings": _keyed_settings(view.settings),
             "origins": view.command_line,
             "explicit": explicit,
-            "specs": hashed(sorted(specs)),
-            "implementations": hashed(root / rel for rel in sorted(implementations)),
-            "templates": [hashed(_files_below(folder)) for folder in template_dirs],
-            "code": hashed(installed.code),
+            "specs": specs,
+            "implementations": implementations,
+            "templates": templates,
+            "code": code,
             "entry_points": list(installed.entry_points),
             "versions": list(installed.versions),
         }
@@ -291,27 +308,32 @@ UNPLANNED = frozenset({"jobs"})
 UNPLANNED_LLM = frozenset({"base_url", "timeout", "retries", "concurrency", "stream"})
 
 
-def globals_key(view: SettingsView, hasher: FileHasher, *, template_texts: bool = True) -> str:
-    """The fingerprint without spec and implementation files: what every spec's plan reads.
-    Without *template_texts*, the templates' own texts (``*.j2``) are left out: each spec file's
-    plan names the templates it read, with their hashes (``plan.memo``), so a template edit
-    re-plans only the spec files that read it. Nor are the template folders named: which
-    folder a template is found in shows in its hash, so adding a project ``templates/`` folder
-    re-plans only what reads a template it overrides."""
+def globals_keys(view: SettingsView, hasher: FileHasher) -> tuple[str, str]:
+    """The fingerprint without spec and implementation files, what every spec's plan reads:
+    first without the templates' own texts (``*.j2``), then with them; one look at each file
+    serves both.
+
+    Without the texts, the key is the one the plan memo holds for: each spec file's plan names
+    the templates it read, with their hashes (``plan.memo``), so a template edit re-plans only
+    the spec files that read it. Nor are the template folders named: which folder a template is
+    found in shows in its hash, so adding a project ``templates/`` folder re-plans only what
+    reads a template it overrides. With them, it is what a kept renderer (its compiled
+    templates) is valid for."""
     settings = {k: v for k, v in view.settings.items() if k not in UNPLANNED}
     if isinstance(settings.get("llm"), dict):
         settings["llm"] = {k: v for k, v in settings["llm"].items() if k not in UNPLANNED_LLM}
     command_line = [name for name in view.command_line if name not in UNPLANNED]
     planned = SettingsView(view.root, settings, command_line)
-    folders = template_folders(view)
-    if template_texts:
-        return fingerprint(planned, hasher, [], [], folders, False)
+    listed = [_files_below(folder) for folder in template_folders(view)]
+    templates = [_hashed(hasher, files) for files in listed]
+    code = _hashed(hasher, environment().code)
     others = [  # what is not a template's text: template-only interfaces' definitions
-        [str(path), hasher.hash(path) or "-"]
-        for folder in folders
-        for path in _files_below(folder)
+        pair
+        for files, pairs in zip(listed, templates, strict=True)
+        for path, pair in zip(files, pairs, strict=True)
         if path.suffix != ".j2"
     ]
-    return content_hash(
-        {"key": fingerprint(planned, hasher, [], [], [], False), "other files": others}
+    without_texts = content_hash(
+        {"key": _key(planned, [], [], [], code, False), "other files": others}
     )
+    return without_texts, _key(planned, [], [], templates, code, False)

@@ -7,7 +7,7 @@ and the templates its plan read (each name with the hash of its text, includes f
 templates each task renders (by name, includes not followed) and the hash of its normalized
 package's JSON, which is kept by that hash in ``.apipack/packages/`` (read only when needed);
 beside them ``globals`` (the hash of settings, rules, engine code and the template folders'
-files but the templates' texts: ``load.inputs.globals_key``) and the lock's hash as that build
+files but the templates' texts: ``load.inputs.globals_keys``) and the lock's hash as that build
 left it.
 
 The next build re-reads only the spec files whose entry does not match — other bytes, another

@@ -142,7 +142,7 @@ class Plan:
     specs: tuple[Path, ...]  # the spec files read
     implementation_files: tuple[str, ...]  # hand-written logic they name (project-relative)
     parts: tuple[SpecPart, ...] = ()  # per spec file; empty when the plan is not remembered
-    #: ``load.inputs.globals_key`` (without the templates' texts) as planned; "" when not
+    #: ``load.inputs.globals_keys`` (without the templates' texts) as planned; "" when not
     #: remembered
     globals_key: str = ""
     groups: tuple[SpecGroup, ...] = ()  # per spec file, whether remembered or not
@@ -354,7 +354,7 @@ def make_plan(
     what ``memo`` remembers of each unchanged spec file and remembers what it plans.
 
     *renderers* is kept by a process that builds again and again (``apipack watch``): the
-    renderer of the last build, by ``globals_key``, whose compiled templates and template
+    renderer of the last build, by ``globals_keys``, whose compiled templates and template
     hashes stay valid while the settings, templates, rules and engine code are the same.
 
     *tree*: the generated tree as the last build took it, so that the outputs of package
@@ -368,11 +368,12 @@ def make_plan(
     specs = spec_files(effective, explicit_specs)
     remembered = hasher is not None and not explicit_specs and not settings.name
     view = inputs.SettingsView.of(effective)
-    globals_key = (
-        inputs.globals_key(view, hasher, template_texts=False) if hasher and remembered else ""
-    )
-    # a kept renderer's templates are valid while no template changed either
-    renderer_key = inputs.globals_key(view, hasher) if hasher and renderers is not None else ""
+    globals_key = renderer_key = ""
+    if hasher is not None and (remembered or renderers is not None):
+        without_texts, with_texts = inputs.globals_keys(view, hasher)
+        globals_key = without_texts if remembered else ""
+        # a kept renderer's templates are valid while no template changed either
+        renderer_key = with_texts if renderers is not None else ""
     renderer = (renderers or {}).get(renderer_key) or _renderer(effective, reg)
     reused: dict[str, SpecYield] = {}
     kept: dict[str, Retemplated] = {}  # only templates changed: the cheap path
