@@ -201,23 +201,30 @@ class TaskGraph:
         """The last build's manifest records each file of *task* as made by it with its key,
         and the file still holds those bytes: what doit's record of the task would say, for a
         task doit keeps none of (run in a batch, ``_batches``)."""
-        if self._recorded is False:
-            self._recorded = manifest.read_shards(self.manifest_path, self.output_id)
-        shards = self._recorded
-        if not isinstance(shards, manifest.Shards) or not task.files:
+        if self._last_manifest() is None or not task.files:
             return False
         for planned in task.files:
-            folder = manifest.folder_of(planned.path)
-            entries = self._recorded_folders.get(folder)
-            if entries is None:
-                shard = shards.folders.get(folder)
-                entries = self._recorded_folders[folder] = shard.entries() if shard else {}
-            entry = entries.get(planned.path)
+            entry = self._last_entries(manifest.folder_of(planned.path)).get(planned.path)
             if entry is None or (entry.task, entry.key) != (task.name, task.key):
                 return False
             if self.hasher.hash(self._target(planned.path)) != entry.hash:
                 return False
         return True
+
+    def _last_manifest(self) -> manifest.Shards | None:
+        """The manifest as the last build left it, read once (until ``_finish`` writes it)."""
+        if self._recorded is False:
+            self._recorded = manifest.read_shards(self.manifest_path, self.output_id)
+        return self._recorded if isinstance(self._recorded, manifest.Shards) else None
+
+    def _last_entries(self, folder: str) -> dict[str, manifest.Entry]:
+        """The entries the last build's manifest holds of a package folder, parsed once."""
+        entries = self._recorded_folders.get(folder)
+        if entries is None:
+            last = self._last_manifest()
+            shard = last.folders.get(folder) if last is not None else None
+            entries = self._recorded_folders[folder] = shard.entries() if shard else {}
+        return entries
 
     def _target(self, relative: str) -> Path:
         """Where a generated file is, for reading (memoized: checked once per path per run)."""
@@ -412,14 +419,14 @@ class TaskGraph:
     def _finish(self) -> dict[str, Any]:
         """Record the manifest and delete files that no build task produces any more."""
         self._write_lock()
-        kept = manifest.read_shards(self.manifest_path, self.output_id)
+        kept = self._last_manifest()
         shards, files = self._manifest_shards(kept)
         # the files the last build recorded in the package folders whose entries change
         old = {
             name: entry
             for folder, shard in (kept.folders.items() if kept is not None else ())
             if shards.get(folder) != shard
-            for name, entry in shard.entries().items()
+            for name, entry in self._last_entries(folder).items()
         }
         deleted, kept_files = self.delete_stale(old, files)
         manifest.write_shards(self.manifest_path, self.output_id, shards, kept)
