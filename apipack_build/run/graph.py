@@ -186,8 +186,8 @@ class TaskGraph:
     def _batches(self) -> dict[str, list[RenderTask]]:
         """The tasks planned again of each spec file of which only templates changed, by spec
         file: one doit task renders them (a template edit re-renders 1000s of files, and doit
-        costs about 0.3 ms a task), writing in a pool. doit keeps no record of each: the
-        manifest's is read instead (``recorded``)."""
+        costs about 0.3 ms a task), writing in a pool. doit's record of each stays that of
+        its last run on its own: the manifest's is read instead (``recorded``)."""
         retemplated = {part.spec: set(part.tasks) for part in self.plan.parts if part.retemplated}
         owner = {name: spec for spec, names in retemplated.items() for name in names}
         batches: dict[str, list[RenderTask]] = {}
@@ -200,7 +200,7 @@ class TaskGraph:
     def recorded(self, task: RenderTask) -> bool:
         """The last build's manifest records each file of *task* as made by it with its key,
         and the file still holds those bytes: what doit's record of the task would say, for a
-        task doit keeps none of (run in a batch, ``_batches``)."""
+        task whose last run doit did not record (run in a batch, ``_batches``)."""
         if self._last_manifest() is None or not task.files:
             return False
         for planned in task.files:
@@ -598,7 +598,9 @@ class _Current:
 
     def __call__(self, task: Any, values: dict[str, Any]) -> bool:
         current = self.build.resolved(self.task)
-        if values.get("key") != current.key:  # or doit has no record of it: a batch ran it
+        if not values:  # doit knows nothing of it (a new task, ``doit forget``): run it
+            return False
+        if values.get("key") != current.key:  # or a batch ran it since doit's last record
             return self.build.recorded(current)
         recorded = values.get("outputs") or {}
         if sorted(recorded) != sorted(f.path for f in current.files):
