@@ -240,9 +240,10 @@ def test_a_package_with_bytes_that_are_not_utf8_takes_the_full_path(
 def test_a_spec_file_s_retemplated_tasks_stay_current_when_it_is_planned_in_full_again(
     tmp_path: Path, in_process: None
 ) -> None:
-    """The tasks a template edit plans again run as one doit task per spec file: doit keeps no
-    record of each, so when an edit of the spec file plans them one by one again, the manifest
-    says they are current, and they run no more than after a full build."""
+    """The tasks a template edit plans again run as one doit task per spec file: doit's record
+    of each stays that of its last run on its own, so when an edit of the spec file plans them
+    one by one again, the manifest says they are current, and they run no more than after a
+    full build."""
     cheap, full = twins(tmp_path, text_project())
     edit_both((cheap, full), "text/_header.j2", TEMPLATES["text/_header.j2"] + "edited\n")
     apipack_build.generate(cheap, offline=True)

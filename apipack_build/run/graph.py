@@ -188,8 +188,8 @@ class TaskGraph:
     def _batches(self) -> dict[str, list[RenderTask]]:
         """The tasks planned again of each spec file of which only templates changed, by spec
         file: one doit task renders them (a template edit re-renders 1000s of files, and doit
-        costs about 0.3 ms a task), writing in a pool. doit keeps no record of each: the
-        manifest's is read instead (``recorded``)."""
+        costs about 0.3 ms a task), writing in a pool. doit's record of each stays that of
+        its last run on its own: the manifest's is read instead (``recorded``)."""
         retemplated = {part.spec: set(part.tasks) for part in self.plan.parts if part.retemplated}
         owner = {name: spec for spec, names in retemplated.items() for name in names}
         batches: dict[str, list[RenderTask]] = {}
@@ -202,24 +202,31 @@ class TaskGraph:
     def recorded(self, task: RenderTask) -> bool:
         """The last build's manifest records each file of *task* as made by it with its key,
         and the file still holds those bytes: what doit's record of the task would say, for a
-        task doit keeps none of (run in a batch, ``_batches``)."""
-        if self._recorded is False:
-            self._recorded = manifest.read_shards(self.manifest_path, self.output_id)
-        shards = self._recorded
-        if not isinstance(shards, manifest.Shards) or not task.files:
+        task whose last run doit did not record (run in a batch, ``_batches``)."""
+        if self._last_manifest() is None or not task.files:
             return False
         for planned in task.files:
-            folder = manifest.folder_of(planned.path)
-            entries = self._recorded_folders.get(folder)
-            if entries is None:
-                shard = shards.folders.get(folder)
-                entries = self._recorded_folders[folder] = shard.entries() if shard else {}
-            entry = entries.get(planned.path)
+            entry = self._last_entries(manifest.folder_of(planned.path)).get(planned.path)
             if entry is None or (entry.task, entry.key) != (task.name, task.key):
                 return False
             if self.hasher.hash(self._target(planned.path)) != entry.hash:
                 return False
         return True
+
+    def _last_manifest(self) -> manifest.Shards | None:
+        """The manifest as the last build left it, read once (until ``_finish`` writes it)."""
+        if self._recorded is False:
+            self._recorded = manifest.read_shards(self.manifest_path, self.output_id)
+        return self._recorded if isinstance(self._recorded, manifest.Shards) else None
+
+    def _last_entries(self, folder: str) -> dict[str, manifest.Entry]:
+        """The entries the last build's manifest holds of a package folder, parsed once."""
+        entries = self._recorded_folders.get(folder)
+        if entries is None:
+            last = self._last_manifest()
+            shard = last.folders.get(folder) if last is not None else None
+            entries = self._recorded_folders[folder] = shard.entries() if shard else {}
+        return entries
 
     def _target(self, relative: str) -> Path:
         """Where a generated file is, for reading (memoized: checked once per path per run)."""
@@ -414,14 +421,14 @@ class TaskGraph:
     def _finish(self) -> dict[str, Any]:
         """Record the manifest and delete files that no build task produces any more."""
         self._write_lock()
-        kept = manifest.read_shards(self.manifest_path, self.output_id)
+        kept = self._last_manifest()
         shards, files = self._manifest_shards(kept)
         # the files the last build recorded in the package folders whose entries change
         old = {
             name: entry
             for folder, shard in (kept.folders.items() if kept is not None else ())
             if shards.get(folder) != shard
-            for name, entry in shard.entries().items()
+            for name, entry in self._last_entries(folder).items()
         }
         deleted, kept_files = self.delete_stale(old, files)
         manifest.write_shards(self.manifest_path, self.output_id, shards, kept)
@@ -653,7 +660,9 @@ class _Current:
 
     def __call__(self, task: Any, values: dict[str, Any]) -> bool:
         current = self.build.resolved(self.task)
-        if values.get("key") != current.key:  # or doit has no record of it: a batch ran it
+        if not values:  # doit knows nothing of it (a new task, ``doit forget``): run it
+            return False
+        if values.get("key") != current.key:  # or a batch ran it since doit's last record
             return self.build.recorded(current)
         recorded = values.get("outputs") or {}
         if sorted(recorded) != sorted(f.path for f in current.files):
