@@ -80,6 +80,14 @@ def edit_both(roots: tuple[Path, Path], name: str, text: str) -> None:
         (root / "templates" / name).write_text(text, encoding="utf-8")
 
 
+def build_both(cheap: Path, full: Path) -> tuple[apipack_build.Summary, apipack_build.Summary]:
+    """Build *cheap* as it plans itself, and *full* with its plan memo gone (every spec file
+    planned in full); their summaries."""
+    summary = apipack_build.generate(cheap, offline=True)
+    (full / ".apipack" / "plan.json").unlink()
+    return summary, apipack_build.generate(full, offline=True)
+
+
 def text_project() -> dict[str, str]:
     """Two spec files, one with a summary: ``summary.txt.j2`` is rendered by one of them only,
     ``_header.j2`` is included by every function's page, ``index.txt.j2`` by every package."""
@@ -114,9 +122,7 @@ def test_a_template_edit_plans_only_its_tasks_and_leaves_what_a_full_build_does(
     assert sorted(p.spec for p in plan.parts if p.reused is None) == sorted(
         {f"specs/{'b' if t.startswith('beta') else 'a'}.yml" for t in planned}
     )
-    summary = apipack_build.generate(cheap, offline=True)
-    (full / ".apipack" / "plan.json").unlink()
-    expected = apipack_build.generate(full, offline=True)
+    summary, expected = build_both(cheap, full)
 
     assert state(cheap) == state(full)
     assert (summary.tasks_total, summary.tasks_run) == (expected.tasks_total, expected.tasks_run)
@@ -209,9 +215,7 @@ def test_a_new_template_folder_re_plans_only_what_it_overrides(
 
     plan = prepare([cheap], offline=True).plan
     assert sorted(t.name for t in plan.tasks if not t.reused) == ["given-tools/python/cli/given"]
-    apipack_build.generate(cheap, offline=True)
-    (full / ".apipack" / "plan.json").unlink()
-    apipack_build.generate(full, offline=True)
+    build_both(cheap, full)
     assert state(cheap) == state(full)
 
 
@@ -231,9 +235,7 @@ def test_a_package_with_bytes_that_are_not_utf8_takes_the_full_path(
 
     plan = prepare([cheap], offline=True).plan
     assert [p.spec for p in plan.parts if p.reused is None and not p.retemplated] == ["specs/b.yml"]
-    apipack_build.generate(cheap, offline=True)
-    (full / ".apipack" / "plan.json").unlink()
-    apipack_build.generate(full, offline=True)
+    build_both(cheap, full)
     assert state(cheap) == state(full)
 
 
@@ -246,9 +248,7 @@ def test_a_spec_file_s_retemplated_tasks_stay_current_when_it_is_planned_in_full
     full build."""
     cheap, full = twins(tmp_path, text_project())
     edit_both((cheap, full), "text/_header.j2", TEMPLATES["text/_header.j2"] + "edited\n")
-    apipack_build.generate(cheap, offline=True)
-    (full / ".apipack" / "plan.json").unlink()
-    apipack_build.generate(full, offline=True)
+    build_both(cheap, full)
 
     for root in (cheap, full):
         spec = root / "specs" / "a.yml"
