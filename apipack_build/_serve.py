@@ -4,8 +4,9 @@ Each request is ``apipack ARGS`` run by ``cli.run_command`` as a fresh process w
 ``generate`` and ``check`` prepare their builds through the seam ``cli.prepare_build``, here
 a ``_session.Session``'s, which keeps what stays valid between builds (resolved settings, the
 stat cache, renderers with compiled templates; the plan memo stays parsed in ``plan.memo``).
-After each answer the heap is settled as ``apipack watch`` settles it (``_watch``), so a daemon
-that lives for hours neither grows nor pays full collections mid-build.
+After each answer the heap is settled as ``apipack watch`` settles it
+(``_session.settle_heap``), so a daemon that lives for hours neither grows nor pays full
+collections mid-build.
 """
 
 from __future__ import annotations
@@ -15,8 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import cli
-from ._session import Session
-from ._watch import THAW_EVERY, _settle_heap
+from ._session import THAW_EVERY, Session, settle_heap
 from .daemon.server import Server
 
 
@@ -38,7 +38,7 @@ def main(argv: Sequence[str]) -> int:
     def after() -> None:
         nonlocal served
         served += 1
-        _settle_heap(thaw=served % THAW_EVERY == 0)
+        settle_heap(thaw=served % THAW_EVERY == 0)
 
     return Server(root, handle, after, idle).serve()
 
@@ -55,4 +55,4 @@ def _warm_up() -> None:
 
     registry()
     builtin_template_dir()
-    _settle_heap(thaw=False)
+    settle_heap(thaw=False)

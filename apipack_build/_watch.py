@@ -4,7 +4,7 @@ One process keeps what every build loads — the registry of languages and rules
 of installed distributions — and what stays valid between builds (``_session.Session``: the
 settings, the stat cache, the renderer with its compiled templates); each rebuild takes the fast
 path or the incremental plan (``plan/memo.py``), so a saved edit costs what it touches; after each
-build the kept heap is frozen out of the garbage collector's sight (``_settle_heap``). An editor's
+build the kept heap is frozen out of the garbage collector's sight (``settle_heap``). An editor's
 burst of saves is one rebuild: watchfiles yields once no change has come for ``QUIET_MS``; the files
 it names spare the build the fast path's look when one of them is an input whose content changed
 (``Session.build``). An invalid save prints its problems (``path:line:col: field: message``) and the
@@ -26,7 +26,7 @@ from typing import Any
 
 import watchfiles
 
-from ._session import Session
+from ._session import THAW_EVERY, Session, settle_heap
 from .base.fsio import is_temporary
 from .base.lookup import STATE_DIR
 from .errors import ApipackError, shown
@@ -34,7 +34,6 @@ from .load.project import resolve_targets
 
 QUIET_MS = 10  # a burst of saves closer together than this is one change
 IDLE_MS = 500  # how long the watcher waits before saying "nothing changed" (it then waits again)
-THAW_EVERY = 50  # builds between full collections of the frozen heap (see ``_settle_heap``)
 
 
 def watch(
@@ -92,7 +91,7 @@ def _builder(
 
     def rebuild(changed: Sequence[Path]) -> None:
         nonlocal builds
-        if builds:  # a rebuild's garbage waits for ``_settle_heap``; the first build may be big
+        if builds:  # a rebuild's garbage waits for ``settle_heap``; the first build may be big
             gc.disable()
         try:
             session.build(changed)
@@ -102,22 +101,9 @@ def _builder(
             gc.enable()
         sys.stdout.flush()
         builds += 1
-        _settle_heap(thaw=builds % THAW_EVERY == 0)
+        settle_heap(thaw=builds % THAW_EVERY == 0)
 
     return rebuild
-
-
-def _settle_heap(*, thaw: bool) -> None:
-    """After a build, what survives it is mostly what the process keeps (the registry, the
-    session's stat cache, memo and renderer): hundreds of thousands of objects, which each of
-    Python's full collections would walk again, in the middle of the next build (150–200 ms at
-    N = 1000). Collect this build's garbage, then freeze what is left out of the collector's
-    sight. Kept things replaced since (the renderer of an edited template) are freed by their
-    reference counts; those caught in cycles wait for the full collection every *thaw*."""
-    if thaw:
-        gc.unfreeze()
-    gc.collect()
-    gc.freeze()
 
 
 def _inputs_only(skipped: tuple[Path, ...]) -> watchfiles.DefaultFilter:
