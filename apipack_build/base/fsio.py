@@ -134,30 +134,42 @@ class WritePool:
     failure in the order the writes were asked, once every write has ended."""
 
     WORKERS = 4
+    #: writes handed to a thread at once: each hand-over wakes a thread, which costs the
+    #: caller the GIL for a while
+    CHUNK = 8
 
     def __init__(self) -> None:
         from concurrent.futures import ThreadPoolExecutor  # only a build that writes many
 
         self._pool = ThreadPoolExecutor(self.WORKERS, thread_name_prefix="apipack-write")
-        self._pending: list[tuple[Path, Future[None]]] = []
+        self._queued: list[tuple[Path, bytes]] = []
+        self._pending: list[Future[list[tuple[str, Exception]]]] = []
         self.failed: set[str] = set()  # the files whose write failed: they hold what they held
 
     def write(self, path: Path, data: bytes) -> None:
-        self._pending.append((path, self._pool.submit(write_atomic, path, data)))
+        self._queued.append((path, data))
+        if len(self._queued) >= self.CHUNK:
+            self._hand_over()
+
+    def _hand_over(self) -> None:
+        if self._queued:
+            self._pending.append(self._pool.submit(_write_each, self._queued))
+            self._queued = []
 
     def wait(self) -> None:
+        self._hand_over()
         pending, self._pending = self._pending, []
         failures = []
-        for path, future in pending:
-            failure = future.exception()
-            if failure is not None:
-                self.failed.add(str(path))
+        for future in pending:
+            for path, failure in future.result():
+                self.failed.add(path)
                 failures.append(failure)
         if failures:
             raise failures[0]
 
     def close(self) -> None:
         """Wait for the writes begun, drop those not begun (none is left half done)."""
+        self._queued = []
         self._pool.shutdown(cancel_futures=True)
 
     def __enter__(self) -> WritePool:
@@ -169,6 +181,17 @@ class WritePool:
                 self.wait()
         finally:
             self.close()
+
+
+def _write_each(writes: list[tuple[Path, bytes]]) -> list[tuple[str, Exception]]:
+    """``write_atomic`` of each of *writes*; the path and error of each that failed."""
+    failed = []
+    for path, data in writes:
+        try:
+            write_atomic(path, data)
+        except Exception as exc:  # raised by ``WritePool.wait``, in the caller's thread
+            failed.append((str(path), exc))
+    return failed
 
 
 def resolved(paths: Iterable[Path]) -> list[Path]:

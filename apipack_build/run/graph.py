@@ -29,7 +29,6 @@ from ..base.fsio import (
     FileHasher,
     WritePool,
     joined,
-    joined_str,
     stat_signature,
     sweep_temporaries,
     write_atomic,
@@ -40,7 +39,7 @@ from ..base.summary import Summary, summary_bytes
 from ..errors import ApipackError, BusyError
 from ..load.registry import registry
 from ..plan import memo
-from ..plan.plan import Plan, RenderTask
+from ..plan.plan import Plan, PlannedFile, RenderTask
 from .progress import Progress, metering
 
 DEFAULT_NAMESPACE = "apipack"  # doit's basename of a project's tasks
@@ -87,6 +86,7 @@ class TaskGraph:
         self._pool: WritePool | None = None  # the batches' writes (``_render_batch``)
         self.batches: dict[str, list[str]] = {}  # a batch's doit name -> its tasks' names
         self._memo: memo.Memo | None = None  # ``plan_memo``, once made
+        self._outputs: dict[str, str] = {}  # file -> the hash of what this build rendered of it
         self.outcomes: dict[str, str] = {}  # task name -> how it ended, for `apipack explain`
         self.progress: Progress | None = None  # the live display, when the command line asks
 
@@ -344,25 +344,32 @@ class TaskGraph:
         task = self.resolved(task)
         outputs, written = {}, []
         for planned in task.files:
-            target = self._target(planned.path)
-            if planned.recorded and self.hasher.hash(target) == planned.recorded:
-                outputs[planned.path] = planned.recorded  # its inputs did not change
+            if planned.recorded:  # the plan found it holding what its template makes
+                outputs[planned.path] = self._outputs[planned.path] = planned.recorded
                 continue
             data = self.plan.renderer.render(
                 planned.template, planned.context, planned.finish
             ).encode("utf-8")
             digest = bytes_hash(data)
-            if self.hasher.hash(target) != digest:
+            target = self._target(planned.path)
+            # what it holds: as the plan found it, if it looked (then no stat before the write)
+            if (planned.held or self.hasher.hash(target)) != digest:
                 write(self._writable(planned.path), data)
                 written.append(planned.path)
-            made.append((target, digest))
-            outputs[planned.path] = digest
+                made.append((target, digest))
+            outputs[planned.path] = self._outputs[planned.path] = digest
         return {"key": task.key, "outputs": outputs, "written": written}
 
     def _remember(self, made: list[tuple[Path, str]]) -> None:
         for target, digest in made:
-            if target.exists():  # a write that failed left none
+            with contextlib.suppress(FileNotFoundError):  # a write that failed left none
                 self.hasher.remember(target, digest)
+
+    def _output_hash(self, planned: PlannedFile) -> str | None:
+        """What a file of the plan holds after its task ran (or was up to date): what this
+        build rendered of it, else what the plan found it holding, else its hash."""
+        found = self._outputs.get(planned.path) or planned.recorded
+        return found or self.hasher.hash(self._target(planned.path))
 
     def _clean(self, task: RenderTask) -> None:
         """``doit clean``: remove this task's files and the folders they leave empty."""
@@ -467,14 +474,9 @@ class TaskGraph:
                 for path in paths:
                     recorded = manifest.Entry(memo_task.files[path], memo_task.name, memo_task.key)
                     by_folder.setdefault(manifest.folder_of(path), {})[path] = recorded
-        out = str(self.output)
         for task in self.resolved_tasks():  # planned afresh: in folders of no reused spec file
             for planned in task.files:
-                # a reused task's file holds what the plan found it holding (``memo``)
-                digest = (task.reused and planned.recorded) or self.hasher.hash(
-                    joined_str(out, planned.path)
-                )
-                entry = manifest.Entry(digest or "", task.name, task.key)
+                entry = manifest.Entry(self._output_hash(planned) or "", task.name, task.key)
                 by_folder.setdefault(manifest.folder_of(planned.path), {})[planned.path] = entry
         fresh = self._fresh_sources()
         for folder, entries in by_folder.items():
@@ -522,10 +524,7 @@ class TaskGraph:
                     name,
                     resolved[name].rule,
                     resolved[name].key,
-                    {
-                        f.path: f.recorded or hasher.hash(self._target(f.path)) or "-"
-                        for f in resolved[name].files
-                    },
+                    {f.path: self._output_hash(f) or "-" for f in resolved[name].files},
                     resolved[name].templates,
                 )
                 for name in part.tasks
