@@ -81,6 +81,7 @@ class TaskGraph:
         self._targets: dict[str, Path] = {}
         self._writable = Confined(self.output)  # where a file may be written or deleted
         self._plan_key: str | None = None
+        self._yielded: dict[str, list[list[Any]]] | None = None
         self._recorded: manifest.Shards | bool | None = False  # False: not read yet
         self._recorded_folders: dict[str, dict[str, manifest.Entry]] = {}
         self._pool: WritePool | None = None  # the batches' writes (``_render_batch``)
@@ -391,7 +392,13 @@ class TaskGraph:
 
     def yielded(self) -> dict[str, list[list[Any]]]:
         """Every task's key and lock entry, those of a spec file the plan remembers named by
-        ``memo.yield_key``: the same whether it was taken from the memo or planned afresh."""
+        ``memo.yield_key``: the same whether it was taken from the memo or planned afresh.
+        Asked when every task has run (``plan_key``, then the explain record): made once."""
+        if self._yielded is None:
+            self._yielded = self._new_yielded()
+        return self._yielded
+
+    def _new_yielded(self) -> dict[str, list[list[Any]]]:
         resolved = {task.name: self._resolved_if_answered(task) for task in self.plan.tasks}
         locked = self.lock_entries()
         specs: list[list[Any]] = []
