@@ -303,22 +303,25 @@ class TaskGraph:
             time.sleep(0.05)
 
     def _render(self, task: RenderTask) -> dict[str, Any] | TaskFailed:
-        made: list[tuple[Path, str]] = []
+        made: list[tuple[str, str]] = []
         try:
-            return self._render_files(task, write_atomic, made)
+            return self._render_files(task, self._write, made)
         except ApipackError as exc:
             return TaskFailed(str(exc))
         finally:
             self._remember(made)
+
+    def _write(self, relative: str, data: bytes) -> None:
+        write_atomic(self._writable(relative), data)
 
     def _render_batch(self, tasks: list[RenderTask]) -> dict[str, Any] | TaskFailed:
         """Render *tasks* (``_batches``), writing in a pool; each one's values as ``_render``
         gives them, under "members", and the error of each that failed under "failed"."""
         members: dict[str, dict[str, Any]] = {}
         failed: dict[str, str] = {}
-        made: list[tuple[Path, str]] = []
+        made: list[tuple[str, str]] = []
         if self._pool is None:  # one per build: its threads start once
-            self._pool = WritePool()
+            self._pool = WritePool(self._writable)
         try:
             for task in tasks:
                 try:
@@ -326,10 +329,16 @@ class TaskGraph:
                 except ApipackError as exc:  # the others are rendered, as doit would
                     failed[task.name] = str(exc)
         finally:
-            try:
-                self._pool.wait()
-            finally:  # once written: a file's stat signature is remembered with its hash
-                self._remember([(t, d) for t, d in made if str(t) not in self._pool.failed])
+            unwritten = self._pool.wait()
+            # once written: a file's stat signature is remembered with its hash
+            self._remember([(path, digest) for path, digest in made if path not in unwritten])
+        for task in tasks:  # a task one of whose files was not written failed
+            errors = [
+                _write_error(f.path, unwritten[f.path]) for f in task.files if f.path in unwritten
+            ]
+            if errors:
+                members.pop(task.name, None)
+                failed[task.name] = "; ".join(errors)
         values = {"members": members, "failed": failed}
         if not failed:
             return values
@@ -338,7 +347,7 @@ class TaskGraph:
         return result
 
     def _render_files(
-        self, task: RenderTask, write: Callable[[Path, bytes], None], made: list[tuple[Path, str]]
+        self, task: RenderTask, write: Callable[[str, bytes], None], made: list[tuple[str, str]]
     ) -> dict[str, Any]:
         """Render *task*'s files and *write* those whose bytes changed; each file's hash goes to
         *made* (remembered once written). Its values for doit: key, outputs, written."""
@@ -355,16 +364,16 @@ class TaskGraph:
             target = self._target(planned.path)
             # what it holds: as the plan found it, if it looked (then no stat before the write)
             if (planned.held or self.hasher.hash(target)) != digest:
-                write(self._writable(planned.path), data)
+                write(planned.path, data)  # (confined to the output folder by *write*)
                 written.append(planned.path)
-                made.append((target, digest))
+                made.append((planned.path, digest))
             outputs[planned.path] = self._outputs[planned.path] = digest
         return {"key": task.key, "outputs": outputs, "written": written}
 
-    def _remember(self, made: list[tuple[Path, str]]) -> None:
-        for target, digest in made:
+    def _remember(self, made: list[tuple[str, str]]) -> None:
+        for path, digest in made:
             with contextlib.suppress(FileNotFoundError):  # a write that failed left none
-                self.hasher.remember(target, digest)
+                self.hasher.remember(self._target(path), digest)
 
     def _output_hash(self, planned: PlannedFile) -> str | None:
         """What a file of the plan holds after its task ran (or was up to date): what this
@@ -700,6 +709,14 @@ class _ManifestCurrent:
         planned.update(path for y in self.build.plan.reused for t in y.tasks for path in t.files)
         lock_kept = not self.build.plan.llm.bodies or self.build.plan.llm.lock_path.is_file()
         return set(recorded) == planned and lock_kept
+
+
+def _write_error(path: str, error: Exception) -> str:
+    """What a failed write says: ours, or the system's reason, naming the file as planned."""
+    if isinstance(error, ApipackError):
+        return str(error)
+    reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+    return f"cannot write {path}: {reason}"
 
 
 def _prune_empty_parents(folder: Path, stop: Path) -> None:
