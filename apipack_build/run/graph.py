@@ -375,7 +375,7 @@ class TaskGraph:
 
     def _remember(self, made: list[tuple[str, str]]) -> None:
         for path, digest in made:
-            with contextlib.suppress(FileNotFoundError):  # a write that failed left none
+            with contextlib.suppress(FileNotFoundError, NotADirectoryError):  # gone since
                 self.hasher.remember(self._target(path), digest)
 
     def _output_hash(self, planned: PlannedFile) -> str | None:
