@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -381,6 +383,11 @@ def cmd_generate(args: argparse.Namespace, cwd: Path) -> int:
         return 0
     if not args.dry_run and not args.refresh and _nothing_changed(args, cwd):
         return 0
+    with collector_paused():
+        return _generate(args, cwd)
+
+
+def _generate(args: argparse.Namespace, cwd: Path) -> int:
     build = prepare_build(
         args.targets,
         cwd=cwd,
@@ -419,6 +426,22 @@ def cmd_generate(args: argparse.Namespace, cwd: Path) -> int:
     build.run(jobs=build.plan.effective.settings.jobs)
     fastpath.record_build(build, fingerprint)
     return _report_changes(before, _hashes(paths))
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for one build, as a served build has it: a build
+    makes millions of objects that live until it ends, and the collector walked them all again
+    and again (a tenth of a full build's time at N = 1000, a twelfth of a template edit's), for
+    a few MB of garbage (5 MB at N = 1000: freed when the process ends, or by the next
+    collection of a process that goes on)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _nothing_changed(args: argparse.Namespace, cwd: Path) -> bool:
@@ -472,8 +495,9 @@ def cmd_check(args: argparse.Namespace, cwd: Path) -> int:
     if current is not None:
         print(CURRENT_LINE.format(current))
         return 0
-    build = prepare_build(args.targets, cwd=cwd, overrides=_overrides(args), offline=True)
-    changes = diff.diff(build)
+    with collector_paused():
+        build = prepare_build(args.targets, cwd=cwd, overrides=_overrides(args), offline=True)
+        changes = diff.diff(build)
     for change in changes:
         print(change.describe(build.output_id))
     if changes:

@@ -83,7 +83,10 @@ def test_bench_runs_end_to_end(tmp_path: Path) -> None:
     assert counts("two_languages")["files_written"] == 0
     assert found["openapi_noop"]["note"] == "skipped (--no-openapi)"
     assert {t["status"] for t in data["targets"]} <= {"pass", "miss", "n/a"}
-    assert len(data["targets"]) == 2 * 12  # per N
+    assert len(data["targets"]) == 2 * 13  # per N
+    template = [t for t in data["targets"] if t["target"] == "one template edited"]
+    assert [t["n"] for t in template] == [3, 4]  # at N = 4 (large) not measured
+    assert "+ 3 × 2 ms = " in template[0]["measured"] and template[1]["status"] == "n/a"
     # a large N runs its first build and the scenarios with goals at that size, no baselines
     large = {m["scenario"] for m in data["measurements"] if m["n"] == 4}
     served = {"noop_served", "edit_one_served"}

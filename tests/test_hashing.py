@@ -255,9 +255,9 @@ def test_a_write_pool_writes_every_file_whole_and_raises_the_first_failure(
 
     with pytest.raises(NotADirectoryError), WritePool() as pool:
         for index, path in enumerate(paths):
-            pool.write(path, f"{index}\n".encode())
-        pool.write(blocked / "a.txt", b"a\n")  # its folder is a file: it fails
-        pool.write(blocked / "b.txt", b"b\n")
+            pool.write(str(path), f"{index}\n".encode())
+        pool.write(str(blocked / "a.txt"), b"a\n")  # its folder is a file: it fails
+        pool.write(str(blocked / "b.txt"), b"b\n")
 
     assert [path.read_bytes() for path in paths] == [f"{i}\n".encode() for i in range(20)]
     assert sorted(p.name for p in (tmp_path / "pkg").iterdir()) == sorted(p.name for p in paths)

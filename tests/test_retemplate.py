@@ -284,3 +284,32 @@ def test_a_template_that_fails_to_render_fails_each_task_as_a_full_build_does(
     (full / ".apipack" / "plan.json").unlink(missing_ok=True)  # a failed build keeps none
     apipack_build.generate(full, offline=True)
     assert state(cheap) == state(full)
+
+
+def test_a_generated_file_that_links_outside_is_not_written_through_as_in_a_full_build(
+    tmp_path: Path, in_process: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The writes of a template edit are confined to the output folder by the writing threads
+    (``fsio.WritePool``): a generated file replaced by a link to a file outside, with the same
+    bytes, fails its task, named as a full build names it, and the file outside is untouched."""
+    cheap, full = twins(tmp_path, text_project())
+    edit_both((cheap, full), "text/_header.j2", TEMPLATES["text/_header.j2"] + "edited\n")
+    capsys.readouterr()
+    failures = []
+    for root in (cheap, full):
+        page = next((root / "generated").rglob("fn_a*"))
+        outside = root.parent / f"{root.name}-outside.txt"
+        outside.write_bytes(page.read_bytes())
+        page.unlink()
+        page.symlink_to(outside)
+        if root == full:
+            (full / ".apipack" / "plan.json").unlink()
+        else:  # the same bytes: planned for the template edit, rendered in a batch
+            assert any(part.retemplated for part in prepare([root], offline=True).plan.parts)
+        with pytest.raises(apipack_build.ApipackError, match="1 task"):
+            apipack_build.generate(root, offline=True, echo=True)
+        failures.append([line for line in capsys.readouterr().out.splitlines() if "fn_a" in line])
+        assert "edited" not in outside.read_text(encoding="utf-8")
+
+    assert failures[0] == failures[1]
+    assert "a link leads outside the output folder" in failures[0][0]

@@ -25,7 +25,7 @@ import json
 import os
 import re
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Generic, TypeVar
 
@@ -130,45 +130,77 @@ def write_atomic(path: Path, data: bytes) -> None:
 class WritePool:
     """``write_atomic`` of many files, overlapped in a few threads: a write waits on the disk
     (ext4 forces a file's blocks out when a rename replaces one) with the GIL released, while
-    the caller renders the next file. Each write stays atomic; ``wait`` raises the first
-    failure in the order the writes were asked, once every write has ended."""
+    the caller renders the next file. Each write stays atomic; ``wait`` gives the failures,
+    once every write has ended.
+
+    A file is named as *place* takes it (``Confined``: where it may be written), and placed by
+    the writing thread: looking a file up in a folder waits while a rename there forces
+    blocks out, and the caller would wait so between two files it renders."""
 
     WORKERS = 4
+    #: writes handed to a thread at once: each hand-over wakes a thread, which costs the
+    #: caller the GIL for a while
+    CHUNK = 8
 
-    def __init__(self) -> None:
+    def __init__(self, place: Callable[[str], Path] = Path) -> None:
         from concurrent.futures import ThreadPoolExecutor  # only a build that writes many
 
         self._pool = ThreadPoolExecutor(self.WORKERS, thread_name_prefix="apipack-write")
-        self._pending: list[tuple[Path, Future[None]]] = []
+        self._place = place
+        self._queued: list[tuple[str, bytes]] = []
+        self._pending: list[Future[dict[str, Exception]]] = []
         self.failed: set[str] = set()  # the files whose write failed: they hold what they held
 
-    def write(self, path: Path, data: bytes) -> None:
-        self._pending.append((path, self._pool.submit(write_atomic, path, data)))
+    def write(self, name: str, data: bytes) -> None:
+        self._queued.append((name, data))
+        if len(self._queued) >= self.CHUNK:
+            self._hand_over()
 
-    def wait(self) -> None:
+    def _hand_over(self) -> None:
+        if self._queued:
+            self._pending.append(self._pool.submit(_write_each, self._place, self._queued))
+            self._queued = []
+
+    def wait(self) -> dict[str, Exception]:
+        """Wait for every write asked; the error of each that failed, in the order asked."""
+        self._hand_over()
         pending, self._pending = self._pending, []
-        failures = []
-        for path, future in pending:
-            failure = future.exception()
-            if failure is not None:
-                self.failed.add(str(path))
-                failures.append(failure)
-        if failures:
-            raise failures[0]
+        failures: dict[str, Exception] = {}
+        for future in pending:
+            failures.update(future.result())
+        self.failed.update(failures)
+        return failures
 
     def close(self) -> None:
         """Wait for the writes begun, drop those not begun (none is left half done)."""
+        self._queued = []
         self._pool.shutdown(cancel_futures=True)
 
     def __enter__(self) -> WritePool:
         return self
 
     def __exit__(self, exc_type: object, *rest: object) -> None:
+        """Raise the first failure (in the order asked) of a block that raised nothing."""
         try:
-            if exc_type is None:
-                self.wait()
+            failures = self.wait() if exc_type is None else {}
         finally:
             self.close()
+        if failures:
+            raise next(iter(failures.values()))
+
+
+def _write_each(
+    place: Callable[[str], Path], writes: list[tuple[str, bytes]]
+) -> dict[str, Exception]:
+    """``write_atomic`` of each of *writes* where *place* puts it; the error of each that
+    failed (given to the caller by ``WritePool.wait``)."""
+    failed = {}
+    for name, data in writes:
+        try:
+            write_atomic(place(name), data)
+        except Exception as exc:
+            failed[name] = exc
+    return failed
 
 
 def resolved(paths: Iterable[Path]) -> list[Path]:
@@ -367,6 +399,13 @@ class FileHasher:
                     str(k): ([int(n) for n in v[0]], str(v[1])) for k, v in data.items()
                 }
         return hasher
+
+    def knows(self, path: Path, digest: str) -> bool:
+        """Whether *digest* is what this hasher last learnt *path* holds (the file unlooked at:
+        ``hash`` still checks it by its stat signature)."""
+        key = str(path)
+        known = self._known(key, self._shard_of(key))
+        return known is not None and known[1] == digest
 
     def remember(self, path: Path, digest: str) -> None:
         """Record the hash of bytes we just wrote, sparing a re-read."""

@@ -71,6 +71,9 @@ class Renderer:
             lstrip_blocks=True,
             autoescape=False,
             bytecode_cache=self.compiled,
+            # a template is read once per renderer, as ``source`` reads it (a process keeps a
+            # renderer only while no template's text changed): no stat per file rendered
+            auto_reload=False,
         )
         self.env.filters["tojson"] = _tojson
         self.env.filters.update(filters)

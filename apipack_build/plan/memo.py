@@ -31,6 +31,7 @@ file is ignored.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Callable, Iterable, Mapping
@@ -140,19 +141,20 @@ class SpecYield:
         root: Path,
         output: Path,
         template_hash: Callable[[str], str | None],
-        outputs_hold: bool = False,
+        outputs_hold: Callable[[], bool] | None = None,
         *,
         templates: bool = True,
     ) -> bool:
         """Its implementation files, the templates it read and its outputs still hold the
-        recorded bytes (*template_hash*: a template's hash as this build finds it). With
-        *outputs_hold*, the caller knows its outputs do (``KnownTree``): they are not hashed.
-        Without *templates*, the templates are not looked at."""
+        recorded bytes (*template_hash*: a template's hash as this build finds it). When
+        *outputs_hold* (asked last: it looks at every output) says the caller knows its outputs
+        do (``KnownTree``), they are not hashed. Without *templates*, the templates are not
+        looked at."""
         if any(hasher.hash(root / rel) != digest for rel, digest in self.implementations.items()):
             return False
         if templates and any(template_hash(n) != d for n, d in self.templates.items()):
             return False
-        if outputs_hold:  # (their stat cache shards are neither read nor saved)
+        if outputs_hold is not None and outputs_hold():  # (stat cache shards not read nor saved)
             return True
         out = str(output)
         return all(
@@ -318,7 +320,9 @@ def reusable(
             continue
         if not templates and not entry.package:
             continue
-        hold = _outputs_hold(memo, entry, tree)
+        # asked last: a spec file of which a template changed is asked about twice
+        # (``plan._reusable``: with and without its templates), its outputs looked at once
+        hold = functools.partial(_outputs_hold, memo, entry, tree)
         if entry.current(hasher, root, output, template_hash, hold, templates=templates):
             found[rel] = entry
     return found

@@ -62,6 +62,9 @@ class PlannedFile:
     #: did not change: the hash it held when planned (``memo`` checked it then), which is what
     #: rendering it would give
     recorded: str = ""
+    #: a file of a task planned again (``retemplate``) whose template changed: the hash it held
+    #: when planned (``memo`` checked it then), so rendering other bytes writes it unasked
+    held: str = ""
 
 
 @dataclass(frozen=True)
@@ -575,8 +578,8 @@ def _stubs(tasks: Sequence[memo.MemoTask]) -> list[RenderTask]:
 
 
 def _retemplated_tasks(item: Retemplated, planned: list[RenderTask]) -> list[RenderTask]:
-    """A spec file's tasks in the memo's order: those planned again (each file whose template
-    did not change with the hash it holds), the others reused."""
+    """A spec file's tasks in the memo's order: those planned again (each file with the hash it
+    holds, as recorded if its template did not change, as held if it did), the others reused."""
     again = {task.name: task for task in planned}
     tasks = []
     for memo_task in item.found.tasks:
@@ -585,7 +588,9 @@ def _retemplated_tasks(item: Retemplated, planned: list[RenderTask]) -> list[Ren
             tasks.extend(_stubs([memo_task]))
             continue
         files = tuple(
-            f if f.template in item.stale else replace(f, recorded=memo_task.files.get(f.path, ""))
+            replace(f, held=memo_task.files.get(f.path, ""))
+            if f.template in item.stale
+            else replace(f, recorded=memo_task.files.get(f.path, ""))
             for f in task.files
         )
         tasks.append(replace(task, files=files))

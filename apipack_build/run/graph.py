@@ -9,6 +9,7 @@ keyed on the plan, so a no-op build runs nothing at all.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import sqlite3
 import sys
@@ -29,7 +30,6 @@ from ..base.fsio import (
     FileHasher,
     WritePool,
     joined,
-    joined_str,
     stat_signature,
     sweep_temporaries,
     write_atomic,
@@ -40,7 +40,7 @@ from ..base.summary import Summary, summary_bytes
 from ..errors import ApipackError, BusyError
 from ..load.registry import registry
 from ..plan import memo
-from ..plan.plan import Plan, RenderTask
+from ..plan.plan import Plan, PlannedFile, RenderTask
 from .progress import Progress, metering
 
 DEFAULT_NAMESPACE = "apipack"  # doit's basename of a project's tasks
@@ -82,11 +82,13 @@ class TaskGraph:
         self._targets: dict[str, Path] = {}
         self._writable = Confined(self.output)  # where a file may be written or deleted
         self._plan_key: str | None = None
+        self._yielded: dict[str, list[list[Any]]] | None = None
         self._recorded: manifest.Shards | bool | None = False  # False: not read yet
         self._recorded_folders: dict[str, dict[str, manifest.Entry]] = {}
         self._pool: WritePool | None = None  # the batches' writes (``_render_batch``)
         self.batches: dict[str, list[str]] = {}  # a batch's doit name -> its tasks' names
         self._memo: memo.Memo | None = None  # ``plan_memo``, once made
+        self._outputs: dict[str, str] = {}  # file -> the hash of what this build rendered of it
         self.outcomes: dict[str, str] = {}  # task name -> how it ended, for `apipack explain`
         self.progress: Progress | None = None  # the live display, when the command line asks
 
@@ -271,6 +273,8 @@ class TaskGraph:
             failed = TaskFailed(str(exc))
         finally:
             self.plan.llm.cache.close()
+            if not gc.isenabled():  # paused for the build (``cli.collector_paused``), but a
+                gc.collect(0)  # request leaves cyclic garbage (about 20 KB): freed as it goes
         # doit swallows what an action prints: the reporter shows the caches' warnings
         remote = self.plan.llm.remote
         warnings = [*self.plan.llm.cache.warnings, *(remote.take_warnings() if remote else [])]
@@ -302,22 +306,25 @@ class TaskGraph:
             time.sleep(0.05)
 
     def _render(self, task: RenderTask) -> dict[str, Any] | TaskFailed:
-        made: list[tuple[Path, str]] = []
+        made: list[tuple[str, str]] = []
         try:
-            return self._render_files(task, write_atomic, made)
+            return self._render_files(task, self._write, made)
         except ApipackError as exc:
             return TaskFailed(str(exc))
         finally:
             self._remember(made)
+
+    def _write(self, relative: str, data: bytes) -> None:
+        write_atomic(self._writable(relative), data)
 
     def _render_batch(self, tasks: list[RenderTask]) -> dict[str, Any] | TaskFailed:
         """Render *tasks* (``_batches``), writing in a pool; each one's values as ``_render``
         gives them, under "members", and the error of each that failed under "failed"."""
         members: dict[str, dict[str, Any]] = {}
         failed: dict[str, str] = {}
-        made: list[tuple[Path, str]] = []
+        made: list[tuple[str, str]] = []
         if self._pool is None:  # one per build: its threads start once
-            self._pool = WritePool()
+            self._pool = WritePool(self._writable)
         try:
             for task in tasks:
                 try:
@@ -325,10 +332,16 @@ class TaskGraph:
                 except ApipackError as exc:  # the others are rendered, as doit would
                     failed[task.name] = str(exc)
         finally:
-            try:
-                self._pool.wait()
-            finally:  # once written: a file's stat signature is remembered with its hash
-                self._remember([(t, d) for t, d in made if str(t) not in self._pool.failed])
+            unwritten = self._pool.wait()
+            # once written: a file's stat signature is remembered with its hash
+            self._remember([(path, digest) for path, digest in made if path not in unwritten])
+        for task in tasks:  # a task one of whose files was not written failed
+            errors = [
+                _write_error(f.path, unwritten[f.path]) for f in task.files if f.path in unwritten
+            ]
+            if errors:
+                members.pop(task.name, None)
+                failed[task.name] = "; ".join(errors)
         values = {"members": members, "failed": failed}
         if not failed:
             return values
@@ -337,32 +350,39 @@ class TaskGraph:
         return result
 
     def _render_files(
-        self, task: RenderTask, write: Callable[[Path, bytes], None], made: list[tuple[Path, str]]
+        self, task: RenderTask, write: Callable[[str, bytes], None], made: list[tuple[str, str]]
     ) -> dict[str, Any]:
         """Render *task*'s files and *write* those whose bytes changed; each file's hash goes to
         *made* (remembered once written). Its values for doit: key, outputs, written."""
         task = self.resolved(task)
         outputs, written = {}, []
         for planned in task.files:
-            target = self._target(planned.path)
-            if planned.recorded and self.hasher.hash(target) == planned.recorded:
-                outputs[planned.path] = planned.recorded  # its inputs did not change
+            if planned.recorded:  # the plan found it holding what its template makes
+                outputs[planned.path] = self._outputs[planned.path] = planned.recorded
                 continue
             data = self.plan.renderer.render(
                 planned.template, planned.context, planned.finish
             ).encode("utf-8")
             digest = bytes_hash(data)
-            if self.hasher.hash(target) != digest:
-                write(self._writable(planned.path), data)
+            target = self._target(planned.path)
+            # what it holds: as the plan found it, if it looked (then no stat before the write)
+            if (planned.held or self.hasher.hash(target)) != digest:
+                write(planned.path, data)  # (confined to the output folder by *write*)
                 written.append(planned.path)
-            made.append((target, digest))
-            outputs[planned.path] = digest
+                made.append((planned.path, digest))
+            outputs[planned.path] = self._outputs[planned.path] = digest
         return {"key": task.key, "outputs": outputs, "written": written}
 
-    def _remember(self, made: list[tuple[Path, str]]) -> None:
-        for target, digest in made:
-            if target.exists():  # a write that failed left none
-                self.hasher.remember(target, digest)
+    def _remember(self, made: list[tuple[str, str]]) -> None:
+        for path, digest in made:
+            with contextlib.suppress(FileNotFoundError, NotADirectoryError):  # gone since
+                self.hasher.remember(self._target(path), digest)
+
+    def _output_hash(self, planned: PlannedFile) -> str | None:
+        """What a file of the plan holds after its task ran (or was up to date): what this
+        build rendered of it, else what the plan found it holding, else its hash."""
+        found = self._outputs.get(planned.path) or planned.recorded
+        return found or self.hasher.hash(self._target(planned.path))
 
     def _clean(self, task: RenderTask) -> None:
         """``doit clean``: remove this task's files and the folders they leave empty."""
@@ -384,7 +404,13 @@ class TaskGraph:
 
     def yielded(self) -> dict[str, list[list[Any]]]:
         """Every task's key and lock entry, those of a spec file the plan remembers named by
-        ``memo.yield_key``: the same whether it was taken from the memo or planned afresh."""
+        ``memo.yield_key``: the same whether it was taken from the memo or planned afresh.
+        Asked when every task has run (``plan_key``, then the explain record): made once."""
+        if self._yielded is None:
+            self._yielded = self._new_yielded()
+        return self._yielded
+
+    def _new_yielded(self) -> dict[str, list[list[Any]]]:
         resolved = {task.name: self._resolved_if_answered(task) for task in self.plan.tasks}
         locked = self.lock_entries()
         specs: list[list[Any]] = []
@@ -467,14 +493,9 @@ class TaskGraph:
                 for path in paths:
                     recorded = manifest.Entry(memo_task.files[path], memo_task.name, memo_task.key)
                     by_folder.setdefault(manifest.folder_of(path), {})[path] = recorded
-        out = str(self.output)
         for task in self.resolved_tasks():  # planned afresh: in folders of no reused spec file
             for planned in task.files:
-                # a reused task's file holds what the plan found it holding (``memo``)
-                digest = (task.reused and planned.recorded) or self.hasher.hash(
-                    joined_str(out, planned.path)
-                )
-                entry = manifest.Entry(digest or "", task.name, task.key)
+                entry = manifest.Entry(self._output_hash(planned) or "", task.name, task.key)
                 by_folder.setdefault(manifest.folder_of(planned.path), {})[planned.path] = entry
         fresh = self._fresh_sources()
         for folder, entries in by_folder.items():
@@ -522,10 +543,7 @@ class TaskGraph:
                     name,
                     resolved[name].rule,
                     resolved[name].key,
-                    {
-                        f.path: f.recorded or hasher.hash(self._target(f.path)) or "-"
-                        for f in resolved[name].files
-                    },
+                    {f.path: self._output_hash(f) or "-" for f in resolved[name].files},
                     resolved[name].templates,
                 )
                 for name in part.tasks
@@ -694,6 +712,14 @@ class _ManifestCurrent:
         planned.update(path for y in self.build.plan.reused for t in y.tasks for path in t.files)
         lock_kept = not self.build.plan.llm.bodies or self.build.plan.llm.lock_path.is_file()
         return set(recorded) == planned and lock_kept
+
+
+def _write_error(path: str, error: Exception) -> str:
+    """What a failed write says: ours, or the system's reason, naming the file as planned."""
+    if isinstance(error, ApipackError):
+        return str(error)
+    reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+    return f"cannot write {path}: {reason}"
 
 
 def _prune_empty_parents(folder: Path, stop: Path) -> None:

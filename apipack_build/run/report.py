@@ -85,10 +85,12 @@ class Reporter:
                 file=sys.stderr,
             )
         summary.files_written += len(values.get("written", ()))
+        hasher = self.build.hasher
         for path, digest in (values.get("outputs") or {}).items():
             target = self.build._target(path)
-            if target.exists():
-                self.build.hasher.remember(target, digest)
+            # learnt already, unless the task ran in another process (doit -n)
+            if not hasher.knows(target, digest) and target.exists():
+                hasher.remember(target, digest)
 
     def _count(self, values: dict[str, Any]) -> None:
         """The LLM use and warnings a task reports, whether it succeeded or failed."""
