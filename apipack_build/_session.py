@@ -28,8 +28,9 @@ writes it after doit and again after the fingerprint: the file is the same, writ
 
 from __future__ import annotations
 
+import contextlib
 import gc
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +45,7 @@ from .run import fastpath
 
 if TYPE_CHECKING:
     from .base.render import Renderer
+    from .daemon.outputs import OutputWatch
     from .run.build import Build
     from .settings import Effective
 
@@ -64,6 +66,7 @@ class Session:
         output: str | None = None,
         jobs: int | None = None,
         offline: bool | None = None,
+        outputs: OutputWatch | None = None,
     ):
         self.targets = [project]
         self.cwd = Path.cwd()
@@ -72,6 +75,7 @@ class Session:
         self._settings: tuple[tuple[str, tuple[Path, ...]], Effective, list[Path]] | None = None
         self._hasher: _SavedWhenDone | None = None
         self._renderers: dict[str, Renderer] = {}
+        self._outputs = outputs
 
     def build(self, changed: Collection[Path] = ()) -> Summary:
         """One build, printed as ``generate`` prints it; raises as ``generate`` does. The fast
@@ -146,6 +150,9 @@ class Session:
         the session keeps (the seam ``cli.prepare_build`` of ``apipack daemon``: any targets
         of the project, from any folder)."""
         effective, specs = self._resolved(targets, cwd, overrides)
+        if self._outputs is not None and "tree" not in options:
+            self._outputs.new_build()
+            options["tree"] = last_tree(effective, self._outputs.holds)
         return prepare(
             resolved=(effective, specs),
             hasher=self._hasher_for(effective.root),
@@ -191,6 +198,29 @@ class _SavedWhenDone(FileHasher):
     def save(self) -> None:
         if self.saving:
             super().save()
+
+
+class Heap:
+    """The heap of a process that builds again and again (``apipack watch``, the daemon): the
+    collector off during each build but the first (which may be big), its garbage left for
+    ``settle``, which runs after the build and settles the heap (``settle_heap``), with a full
+    collection every ``THAW_EVERY`` builds."""
+
+    def __init__(self) -> None:
+        self.builds = 0
+
+    @contextlib.contextmanager
+    def during_build(self) -> Iterator[None]:
+        if self.builds:
+            gc.disable()
+        try:
+            yield
+        finally:
+            gc.enable()
+
+    def settle(self) -> None:
+        self.builds += 1
+        settle_heap(thaw=self.builds % THAW_EVERY == 0)
 
 
 def settle_heap(*, thaw: bool) -> None:
