@@ -7,7 +7,7 @@ stat cache, renderers with compiled templates; the plan memo stays parsed in ``p
 After each answer the heap is settled as ``apipack watch`` settles it
 (``_session.Heap``), so a daemon that lives for hours neither grows nor pays full
 collections mid-build. The reused package folders of an edit's plan are taken as checked while
-the kernel reports no change in them (``daemon.outputs``).
+the kernel reports no change in them (``_treewatch``).
 """
 
 from __future__ import annotations
@@ -17,14 +17,15 @@ from pathlib import Path
 
 from . import cli
 from ._session import Heap, Session, settle_heap
-from .daemon.outputs import OutputWatch
 from .daemon.server import Server
 
 
 def main(argv: Sequence[str]) -> int:
     """``ROOT IDLE_SECONDS``: serve the project in ROOT until a reason to stop."""
     root, idle = Path(argv[0]).resolve(), float(argv[1])
-    cli.prepare_build = Session(root, outputs=OutputWatch()).prepared
+    session = Session(root)
+    cli.prepare_build = session.prepared
+    session.check_tree()  # the first edit's plan finds the generated tree known
     _warm_up()
     heap = Heap()
 
@@ -32,7 +33,11 @@ def main(argv: Sequence[str]) -> int:
         with heap.during_build():
             return cli.run_command(args)
 
-    return Server(root, handle, heap.settle, idle).serve()
+    def after() -> None:  # the client has its answer: ready the next build
+        session.check_tree()
+        heap.settle()
+
+    return Server(root, handle, after, idle).serve()
 
 
 def _warm_up() -> None:

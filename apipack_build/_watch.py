@@ -95,6 +95,7 @@ def _builder(
             except ApipackError as exc:  # bad input or a failed task: say so, keep watching
                 print(shown(exc), file=sys.stderr, flush=True)
         sys.stdout.flush()
+        session.check_tree()
         heap.settle()
 
     return rebuild

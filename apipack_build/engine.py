@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from .llm import Provider
     from .plan.memo import KnownTree
     from .run.build import Build
+    from .run.treestate import Shard
     from .settings import Effective
 
 
@@ -66,22 +67,32 @@ def prepare(
 
 #: ``vouch(output, folder, signature, check)``: whether package *folder* of *output* still has
 #: the stat *signature* the last build recorded, where something else may know it
-#: (``daemon.outputs``); *check* stats the folder's files
+#: (``_treewatch``); *check* stats the folder's files
 Vouch = Callable[[Path, str, str, Callable[[], bool]], bool]
 
 
 def last_tree(effective: Effective, vouch: Vouch | None = None) -> KnownTree | None:
     """The generated tree as the last build's fingerprint recorded it, each package folder's
     shard checked (by stat signatures) when the plan asks, unless *vouch* knows."""
-    from .plan.memo import KnownTree
-    from .plan.outdir import output_folder
-    from .run import fastpath, treestate
+    recorded = _recorded_tree(effective)
+    return None if recorded is None else _known_tree(*recorded, vouch)
 
-    recorded = fastpath.read(effective.root / STATE_DIR / FINGERPRINT_FILE) or {}
-    tree = treestate.TreeState.from_json(recorded.get("tree"))
-    if tree is None:
-        return None
-    shards, output = tree.shards, output_folder(effective)
+
+def check_last_tree(effective: Effective, vouch: Vouch) -> None:
+    """Ask *vouch* about every package folder of the last build's tree (between builds, so that
+    the next one finds them known)."""
+    recorded = _recorded_tree(effective)
+    if recorded is not None:
+        known = _known_tree(*recorded, vouch)
+        for folder in sorted(recorded[1]):
+            known.holds(folder)
+
+
+def _known_tree(
+    memo: str, shards: dict[str, Shard], output: Path, vouch: Vouch | None
+) -> KnownTree:
+    from .plan.memo import KnownTree
+    from .run import treestate
 
     def holds(folder: str) -> bool:
         shard = shards.get(folder)
@@ -91,4 +102,17 @@ def last_tree(effective: Effective, vouch: Vouch | None = None) -> KnownTree | N
             return treestate.shard_holds(output, shard)
         return vouch(output, folder, shard.signature, lambda: treestate.shard_holds(output, shard))
 
-    return KnownTree(str(recorded.get("memo", "-")), holds)
+    return KnownTree(memo, holds)
+
+
+def _recorded_tree(effective: Effective) -> tuple[str, dict[str, Shard], Path] | None:
+    """The memo digest, the tree's shards and the output folder the last build's fingerprint
+    recorded, or None."""
+    from .plan.outdir import output_folder
+    from .run import fastpath, treestate
+
+    recorded = fastpath.read(effective.root / STATE_DIR / FINGERPRINT_FILE) or {}
+    tree = treestate.TreeState.from_json(recorded.get("tree"))
+    if tree is None:
+        return None
+    return str(recorded.get("memo", "-")), tree.shards, output_folder(effective)

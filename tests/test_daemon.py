@@ -185,7 +185,7 @@ def test_generated_files_changed_behind_the_daemons_back_are_built_as_fresh_buil
     project: Project,
 ) -> None:
     """The daemon takes a reused package folder as it last checked it while the kernel reports
-    no change below it (``daemon.outputs``): each change made by hand there — bytes written in
+    no change below it (``_treewatch``): each change made by hand there — bytes written in
     place, a mode, a file removed, a file added, the folder moved away and back, the output
     folder replaced — is seen by the next served edit as a fresh process sees it."""
     project.write_spec({"omega": "Last"}, "specs/more.yml", name="more")

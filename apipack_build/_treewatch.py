@@ -33,7 +33,7 @@ from typing import Any
 TOP = ""
 
 
-class OutputWatch:
+class TreeWatch:
     """The folders of one output tree known to hold what a stat check found in them."""
 
     def __init__(self) -> None:

@@ -1,4 +1,4 @@
-"""``daemon.outputs.OutputWatch`` on a real folder, with the kernel's real inotify queue.
+"""``_treewatch.TreeWatch`` on a real folder, with the kernel's real inotify queue.
 
 Each ``ask`` is one build's question about one package folder: the *check* handed over says
 "changed", so an answer of True means the watch vouched for the folder without checking it.
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from apipack_build.daemon.outputs import OutputWatch
+from apipack_build._treewatch import TreeWatch
 
 FOLDERS = ("python/alpha", "python/beta", "ts/gamma")
 
@@ -25,7 +25,7 @@ def output(tmp_path: Path) -> Path:
     return tmp_path / "out"
 
 
-def vouched(watch: OutputWatch, output: Path, *folders: str) -> set[str]:
+def vouched(watch: TreeWatch, output: Path, *folders: str) -> set[str]:
     """One build asking about *folders*: those the watch took as unchanged without a check
     (each first checked and found unchanged, so that it is remembered)."""
     watch.new_build()
@@ -37,7 +37,7 @@ def vouched(watch: OutputWatch, output: Path, *folders: str) -> set[str]:
 
 
 def test_a_folder_is_vouched_for_until_something_changes_below_it(output: Path) -> None:
-    watch = OutputWatch()
+    watch = TreeWatch()
     assert vouched(watch, output, *FOLDERS) == set()  # nothing known at first
     assert vouched(watch, output, *FOLDERS) == set(FOLDERS)
     assert not watch.holds(output, "python/alpha", "another", lambda: False)  # another signature
@@ -60,7 +60,7 @@ def test_a_folder_is_vouched_for_until_something_changes_below_it(output: Path) 
 
 
 def test_what_cannot_be_followed_drops_everything_known(output: Path) -> None:
-    watch = OutputWatch()
+    watch = TreeWatch()
     vouched(watch, output, *FOLDERS)
     assert vouched(watch, output, *FOLDERS) == set(FOLDERS)
 
@@ -91,7 +91,7 @@ def test_a_symbolic_link_keeps_its_folder_checked(output: Path, tmp_path: Path) 
     elsewhere = tmp_path / "elsewhere.py"
     elsewhere.write_text("", encoding="utf-8")
     (output / "python" / "alpha" / "src" / "linked.py").symlink_to(elsewhere)
-    watch = OutputWatch()
+    watch = TreeWatch()
     vouched(watch, output, *FOLDERS)
     assert vouched(watch, output, *FOLDERS) == {"python/beta", "ts/gamma"}
     (output / "ts" / "gamma" / "link").symlink_to(elsewhere)  # made while watched
@@ -100,6 +100,6 @@ def test_a_symbolic_link_keeps_its_folder_checked(output: Path, tmp_path: Path) 
 
 
 def test_without_an_output_folder_nothing_is_vouched_for(tmp_path: Path) -> None:
-    watch = OutputWatch()
+    watch = TreeWatch()
     assert vouched(watch, tmp_path / "missing", *FOLDERS) == set()
     assert vouched(watch, tmp_path / "missing", *FOLDERS) == set()
