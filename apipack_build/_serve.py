@@ -34,6 +34,7 @@ def main(argv: Sequence[str]) -> int:
             return cli.run_command(args)
 
     def after() -> None:  # the client has its answer: ready the next build
+        session.save_stat_cache()
         session.check_tree()
         heap.settle()
 

@@ -24,8 +24,9 @@ no change below it (``_treewatch.TreeWatch``), and between builds (``check_tree`
 it did report — those the last build wrote into, those changed by hand — are checked again, so
 that the next edit's plan finds every reused folder known.
 
-Its hasher's stat cache is written once per build, when the build is done, where a ``generate``
-writes it after doit and again after the fingerprint: the file is the same, written once.
+Its hasher's stat cache is written once per build, when the build is done (the daemon: once its
+client has the answer), where a ``generate`` writes it after doit and again after the
+fingerprint: the file is the same, written once.
 """
 
 from __future__ import annotations
@@ -96,19 +97,22 @@ class Session:
             if fast is not None:
                 return fast
         effective, _ = self._resolved(self.targets, self.cwd, self.overrides)
-        hasher = self._hasher_for(effective.root)
-        hasher.saving = False
         try:
             build = self.prepared(
                 self.targets, cwd=self.cwd, overrides=self.overrides, offline=self.offline
             )
             summary = run_build(build, self.targets, self.cwd, self.overrides, echo=True)
         finally:
-            hasher.saving = True
-            hasher.save()
+            self.save_stat_cache()
         # its fingerprint parsed now, after the summary line, not by the next build's first look
         fastpath.read(effective.root / STATE_DIR / FINGERPRINT_FILE)
         return summary
+
+    def save_stat_cache(self) -> None:
+        """Write the stat cache if the command asked: once, after it (a cache, checked by stat
+        signatures: a process that reads it meanwhile hashes again what it does not know)."""
+        if self._hasher is not None:
+            self._hasher.save_if_asked()
 
     def check_tree(self) -> None:
         """Between builds: check the package folders of the last build's tree not known to
@@ -176,13 +180,19 @@ class Session:
 
 
 class _SavedWhenDone(FileHasher):
-    """A hasher whose ``save`` does nothing while ``saving`` is off: the build saves it at
-    several points, the session once, at its end (the stat cache is a few MB of JSON)."""
+    """A hasher whose ``save`` only notes that the build asked: a build saves it at several
+    points, the session once, when its command is done (``Session.save_stat_cache``): the stat
+    cache is a few MB of JSON, and saving it walks every entry the session's hasher has learnt.
+    A command that never asks (``check``, ``--dry-run``) writes nothing, as in a fresh process."""
 
-    saving = True
+    asked = False
 
     def save(self) -> None:
-        if self.saving:
+        self.asked = True
+
+    def save_if_asked(self) -> None:
+        if self.asked:
+            self.asked = False
             super().save()
 
 
