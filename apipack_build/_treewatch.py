@@ -1,5 +1,6 @@
-"""Which package folders of the generated tree the daemon saw unchanged since it last checked
-them: Bazel's ``--watchfs``, answered from the kernel's own record of changes (Linux inotify).
+"""Which package folders of the generated tree are unchanged since a long-lived process
+(``_session.Session``: the daemon, ``apipack watch``) last checked them: Bazel's ``--watchfs``,
+answered from the kernel's own record of changes (Linux inotify).
 
 A build that reuses a spec file's tasks first checks that its package folders still hold the
 files the last build left, by the stat signature of each file (``run.treestate``): 7,964 stats
@@ -13,10 +14,10 @@ waiting: a folder named in it is checked again; the others answer as last checke
 Anything it cannot follow exactly drops everything it knows, and every folder is checked again:
 the queue overflowing, the output folder itself moved or removed, a folder moved away (its watch
 would follow it under the old name). A package folder holding a symbolic link is always checked:
-a change to what the link points at is queued nowhere here. The daemon's own writes go through
-the same queue, so the folders a build wrote into are checked by the next one. Where inotify is
-missing (not Linux, or no watch left), nothing is vouched for: every folder is checked, as a
-fresh process does.
+a change to what the link points at is queued nowhere here. The process's own writes go through
+the same queue, so the folders a build wrote into are checked again (``Session.check_tree``,
+between builds). Where inotify is missing (not Linux, or no watch left), nothing is vouched
+for: every folder is checked, as a fresh process does.
 """
 
 from __future__ import annotations

@@ -17,7 +17,15 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 from . import _synth, _watching
-from ._measure import BenchError, Measurement, Repeats, Sample, clean_env, launch
+from ._measure import (
+    BenchError,
+    Measurement,
+    Repeats,
+    Sample,
+    clean_env,
+    launch,
+    peak_rss_mb,
+)
 
 #: scenario id → how the docs and the terminal name it
 LABELS = {
@@ -91,23 +99,10 @@ class Apipack:
         counts = {name: float(data[name]) for name in COUNTS if name in data}
         counts["apipack_seconds"] = counts.pop("seconds", 0.0)  # the time doit's run took
         # served, the build's memory is the daemon's: its peak so far counts, with the client's
-        daemon = self.daemon_peak_rss_mb()
+        daemon = peak_rss_mb(self.daemon_pid) if self.daemon_pid is not None else 0.0
         if daemon:
             counts["daemon_peak_rss_mb"] = round(daemon, 1)
         return Sample(run.seconds, max(run.max_rss_mb, daemon), counts)
-
-    def daemon_peak_rss_mb(self) -> float:
-        """The peak resident memory of the running daemon so far (Linux's ``VmHWM``), or 0."""
-        if self.daemon_pid is None:
-            return 0.0
-        try:
-            status = Path(f"/proc/{self.daemon_pid}/status").read_text(encoding="utf-8")
-        except OSError:
-            return 0.0
-        for line in status.splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-        return 0.0
 
     def check(self, label: str) -> Sample:
         """``apipack check`` of the project as the last build left it: it must be current."""
