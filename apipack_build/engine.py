@@ -109,10 +109,28 @@ def _recorded_tree(effective: Effective) -> tuple[str, dict[str, Shard], Path] |
     """The memo digest, the tree's shards and the output folder the last build's fingerprint
     recorded, or None."""
     from .plan.outdir import output_folder
-    from .run import fastpath, treestate
+    from .run import fastpath
 
     recorded = fastpath.read(effective.root / STATE_DIR / FINGERPRINT_FILE) or {}
-    tree = treestate.TreeState.from_json(recorded.get("tree"))
-    if tree is None:
+    shards = _shards_of(recorded)
+    if shards is None:
         return None
-    return str(recorded.get("memo", "-")), tree.shards, output_folder(effective)
+    return str(recorded.get("memo", "-")), shards, output_folder(effective)
+
+
+#: the fingerprint whose tree was parsed last, and its shards: ``fastpath.read`` gives the same
+#: dict while the file is unchanged, and a long-lived process asks after a build
+#: (``_session.Session.check_tree``) and again in the next one's plan (10,000 shards at
+#: N = 10,000)
+_parsed: list[tuple[dict[str, Any], dict[str, Shard] | None]] = []
+
+
+def _shards_of(recorded: dict[str, Any]) -> dict[str, Shard] | None:
+    from .run import treestate
+
+    if _parsed and _parsed[0][0] is recorded:
+        return _parsed[0][1]
+    tree = treestate.TreeState.from_json(recorded.get("tree"))
+    shards = tree.shards if tree is not None else None
+    _parsed[:] = [(recorded, shards)]
+    return shards
