@@ -5,40 +5,38 @@ Each request is ``apipack ARGS`` run by ``cli.run_command`` as a fresh process w
 a ``_session.Session``'s, which keeps what stays valid between builds (resolved settings, the
 stat cache, renderers with compiled templates; the plan memo stays parsed in ``plan.memo``).
 After each answer the heap is settled as ``apipack watch`` settles it
-(``_session.settle_heap``), so a daemon that lives for hours neither grows nor pays full
-collections mid-build.
+(``_session.Heap``), so a daemon that lives for hours neither grows nor pays full
+collections mid-build. The reused package folders of an edit's plan are taken as checked while
+the kernel reports no change in them (``_treewatch``).
 """
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Sequence
 from pathlib import Path
 
 from . import cli
-from ._session import THAW_EVERY, Session, settle_heap
+from ._session import Heap, Session, settle_heap
 from .daemon.server import Server
 
 
 def main(argv: Sequence[str]) -> int:
     """``ROOT IDLE_SECONDS``: serve the project in ROOT until a reason to stop."""
     root, idle = Path(argv[0]).resolve(), float(argv[1])
-    cli.prepare_build = Session(root).prepared
+    session = Session(root)
+    cli.prepare_build = session.prepared
+    session.check_tree()  # the first edit's plan finds the generated tree known
     _warm_up()
-    served = 0
+    heap = Heap()
 
     def handle(args: list[str]) -> int:
-        if served:  # a build's garbage waits for ``after``; the first build may be big
-            gc.disable()
-        try:
+        with heap.during_build():
             return cli.run_command(args)
-        finally:
-            gc.enable()
 
-    def after() -> None:
-        nonlocal served
-        served += 1
-        settle_heap(thaw=served % THAW_EVERY == 0)
+    def after() -> None:  # the client has its answer: ready the next build
+        session.save_stat_cache()
+        session.check_tree()
+        heap.settle()
 
     return Server(root, handle, after, idle).serve()
 

@@ -16,30 +16,35 @@ changed paths (which may miss a change, or name one that came back):
 
 The watcher's list (``Session.build``'s *changed*) orders the work, never decides it: when a
 file it names is an input of the last build whose content now hashes differently, the fast path
-cannot answer, and the build goes straight to the plan; and the plan takes the package folders of
-the spec files it reuses as the last build left them, so the saved edit's files are written
-first, then checks each of them by stat signatures, as the plan would have. One changed
-meanwhile is built again at once, by a second build that checks every folder: the first one's
-records still name that folder's files as they were, so no build trusts what it did not check.
+cannot answer, and the build goes straight to the plan.
 
-Its hasher's stat cache is written once per build, when the build is done, where a ``generate``
-writes it after doit and again after the fingerprint: the file is the same, written once.
+The plan checks that the package folders of the spec files it reuses still hold what the last
+build left (stat signatures); a folder checked once is taken as checked while the kernel reports
+no change below it (``_treewatch.TreeWatch``), and between builds (``check_tree``) the folders
+it did report — those the last build wrote into, those changed by hand — are checked again, so
+that the next edit's plan finds every reused folder known.
+
+Its hasher's stat cache is written once per build, when the build is done (the daemon: once its
+client has the answer), where a ``generate`` writes it after doit and again after the
+fingerprint: the file is the same, written once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._api import _overrides, run_build
+from ._treewatch import TreeWatch
 from .base.fsio import FileHasher
 from .base.lookup import FINGERPRINT_FILE, STATE_DIR
 from .base.summary import Summary
-from .engine import last_tree, prepare
+from .engine import check_last_tree, last_tree, prepare
+from .errors import ApipackError
 from .load.project import locate, resolve_targets, settings_source
-from .plan.memo import KnownTree
 from .run import fastpath
 
 if TYPE_CHECKING:
@@ -72,17 +77,14 @@ class Session:
         self._settings: tuple[tuple[str, tuple[Path, ...]], Effective, list[Path]] | None = None
         self._hasher: _SavedWhenDone | None = None
         self._renderers: dict[str, Renderer] = {}
+        self._tree = TreeWatch()
 
     def build(self, changed: Collection[Path] = ()) -> Summary:
         """One build, printed as ``generate`` prints it; raises as ``generate`` does. The fast
         path comes first even after a change the watcher reported (a save of the same bytes is
         a no-op, which leaves the last build's explain record as ``generate`` does), unless one
         of the files *changed* names is an input of the last build whose content now hashes
-        differently: then it cannot answer, and would hash every input to find that out.
-
-        Given *changed* (a watcher's), reused package folders are checked after the build's
-        files are written; if one changed meanwhile, a second build follows at once (two
-        summary lines), and its summary is returned."""
+        differently: then it cannot answer, and would hash every input to find that out."""
         if not self._moved(changed):
             fast = fastpath.answer(
                 self.targets,
@@ -95,27 +97,31 @@ class Session:
             if fast is not None:
                 return fast
         effective, _ = self._resolved(self.targets, self.cwd, self.overrides)
-        hasher = self._hasher_for(effective.root)
-        hasher.saving = False
-        known = last_tree(effective) if changed else None
-        assumed: set[str] = set()
         try:
             build = self.prepared(
-                self.targets,
-                cwd=self.cwd,
-                overrides=self.overrides,
-                offline=self.offline,
-                tree=_assuming(known, assumed) if known is not None else None,
+                self.targets, cwd=self.cwd, overrides=self.overrides, offline=self.offline
             )
             summary = run_build(build, self.targets, self.cwd, self.overrides, echo=True)
         finally:
-            hasher.saving = True
-            hasher.save()
-        if known is not None and not all(known.holds(folder) for folder in sorted(assumed)):
-            return self.build()  # one was changed meanwhile: build again, checking every one
+            self.save_stat_cache()
         # its fingerprint parsed now, after the summary line, not by the next build's first look
         fastpath.read(effective.root / STATE_DIR / FINGERPRINT_FILE)
         return summary
+
+    def save_stat_cache(self) -> None:
+        """Write the stat cache if the command asked: once, after it (a cache, checked by stat
+        signatures: a process that reads it meanwhile hashes again what it does not know)."""
+        if self._hasher is not None:
+            self._hasher.save_if_asked()
+
+    def check_tree(self) -> None:
+        """Between builds: check the package folders of the last build's tree not known to
+        hold (``_treewatch``: at first all of them, then those the kernel saw change), so that
+        the next build's plan finds them known."""
+        with contextlib.suppress(ApipackError):  # settings a build refuses: the next one says so
+            effective, _ = self._resolved(self.targets, self.cwd, self.overrides)
+            self._tree.new_build()
+            check_last_tree(effective, self._tree.holds)
 
     def _moved(self, changed: Collection[Path]) -> bool:
         """Is one of *changed* an input the last build's fingerprint recorded, with another
@@ -146,6 +152,9 @@ class Session:
         the session keeps (the seam ``cli.prepare_build`` of ``apipack daemon``: any targets
         of the project, from any folder)."""
         effective, specs = self._resolved(targets, cwd, overrides)
+        if "tree" not in options:
+            self._tree.new_build()
+            options["tree"] = last_tree(effective, self._tree.holds)
         return prepare(
             resolved=(effective, specs),
             hasher=self._hasher_for(effective.root),
@@ -170,27 +179,44 @@ class Session:
         return self._hasher
 
 
-def _assuming(tree: KnownTree, assumed: set[str]) -> KnownTree:
-    """*tree*, taking each package folder the plan asks about as the last build left it and
-    noting it in *assumed*: the build writes the saved edit's files first, and the caller
-    checks those folders after."""
-
-    def holds(folder: str) -> bool:
-        assumed.add(folder)
-        return True
-
-    return KnownTree(tree.memo, holds)
-
-
 class _SavedWhenDone(FileHasher):
-    """A hasher whose ``save`` does nothing while ``saving`` is off: the build saves it at
-    several points, the session once, at its end (the stat cache is a few MB of JSON)."""
+    """A hasher whose ``save`` only notes that the build asked: a build saves it at several
+    points, the session once, when its command is done (``Session.save_stat_cache``): the stat
+    cache is a few MB of JSON, and saving it walks every entry the session's hasher has learnt.
+    A command that never asks (``check``, ``--dry-run``) writes nothing, as in a fresh process."""
 
-    saving = True
+    asked = False
 
     def save(self) -> None:
-        if self.saving:
+        self.asked = True
+
+    def save_if_asked(self) -> None:
+        if self.asked:
+            self.asked = False
             super().save()
+
+
+class Heap:
+    """The heap of a process that builds again and again (``apipack watch``, the daemon): the
+    collector off during each build but the first (which may be big), its garbage left for
+    ``settle``, which runs after the build and settles the heap (``settle_heap``), with a full
+    collection every ``THAW_EVERY`` builds."""
+
+    def __init__(self) -> None:
+        self.builds = 0
+
+    @contextlib.contextmanager
+    def during_build(self) -> Iterator[None]:
+        if self.builds:
+            gc.disable()
+        try:
+            yield
+        finally:
+            gc.enable()
+
+    def settle(self) -> None:
+        self.builds += 1
+        settle_heap(thaw=self.builds % THAW_EVERY == 0)
 
 
 def settle_heap(*, thaw: bool) -> None:

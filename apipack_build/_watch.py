@@ -4,7 +4,7 @@ One process keeps what every build loads — the registry of languages and rules
 of installed distributions — and what stays valid between builds (``_session.Session``: the
 settings, the stat cache, the renderer with its compiled templates); each rebuild takes the fast
 path or the incremental plan (``plan/memo.py``), so a saved edit costs what it touches; after each
-build the kept heap is frozen out of the garbage collector's sight (``settle_heap``). An editor's
+build the kept heap is frozen out of the garbage collector's sight (``_session.Heap``). An editor's
 burst of saves is one rebuild: watchfiles yields once no change has come for ``QUIET_MS``; the files
 it names spare the build the fast path's look when one of them is an input whose content changed
 (``Session.build``). An invalid save prints its problems (``path:line:col: field: message``) and the
@@ -16,7 +16,6 @@ the lock and the build lock behave as for ``generate``: a build here is
 
 from __future__ import annotations
 
-import gc
 import io
 import os
 import sys
@@ -26,7 +25,7 @@ from typing import Any
 
 import watchfiles
 
-from ._session import THAW_EVERY, Session, settle_heap
+from ._session import Heap, Session
 from .base.fsio import is_temporary
 from .base.lookup import STATE_DIR
 from .errors import ApipackError, shown
@@ -87,21 +86,17 @@ def _builder(
         offline=offline,
     )
 
-    builds = 0
+    heap = Heap()
 
     def rebuild(changed: Sequence[Path]) -> None:
-        nonlocal builds
-        if builds:  # a rebuild's garbage waits for ``settle_heap``; the first build may be big
-            gc.disable()
-        try:
-            session.build(changed)
-        except ApipackError as exc:  # bad input or a failed task: say so, keep watching
-            print(shown(exc), file=sys.stderr, flush=True)
-        finally:
-            gc.enable()
+        with heap.during_build():
+            try:
+                session.build(changed)
+            except ApipackError as exc:  # bad input or a failed task: say so, keep watching
+                print(shown(exc), file=sys.stderr, flush=True)
         sys.stdout.flush()
-        builds += 1
-        settle_heap(thaw=builds % THAW_EVERY == 0)
+        session.check_tree()
+        heap.settle()
 
     return rebuild
 

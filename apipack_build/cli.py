@@ -14,15 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 # Only light modules here: a no-op `generate` answers from the fast path before doit, Jinja,
-# httpx or diskcache are loaded; each command imports the heavy parts it uses.
-from .base import manifest
-from .base.fsio import STAT_SHARDS
-from .base.hashing import bytes_hash
+# httpx or diskcache are loaded, and a command served by a daemon loads not even the fast path
+# (``daemon.client``); each command imports the parts it uses.
 from .base.lookup import LAST_BUILD, STATE_DIR, find_project_file, template_dirs
 from .engine import prepare
 from .errors import ApipackError, BuildError, ConfigError, LLMError, redact, shown
 from .load.project import resolve_targets
-from .run import fastpath
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -377,6 +374,8 @@ def _ship_platforms() -> tuple[str, ...]:
 
 
 def cmd_generate(args: argparse.Namespace, cwd: Path) -> int:
+    from .run import fastpath
+
     args.targets = [*args.targets, *args.spec]
     if args.dry_run and fastpath.current(args.targets, cwd, _overrides(args)) is not None:
         print(DRY_RUN_LINE.format(0))
@@ -388,6 +387,8 @@ def cmd_generate(args: argparse.Namespace, cwd: Path) -> int:
 
 
 def _generate(args: argparse.Namespace, cwd: Path) -> int:
+    from .run import fastpath
+
     build = prepare_build(
         args.targets,
         cwd=cwd,
@@ -446,6 +447,8 @@ def collector_paused() -> Iterator[None]:
 
 def _nothing_changed(args: argparse.Namespace, cwd: Path) -> bool:
     """The fast path: nothing the last build depended on has changed (see ``_fastpath``)."""
+    from .run import fastpath
+
     found = fastpath.answer(
         args.targets,
         cwd,
@@ -460,6 +463,8 @@ def _nothing_changed(args: argparse.Namespace, cwd: Path) -> bool:
 def _writable_paths(build: Build) -> dict[str, Path]:
     """Every file this build may write or delete — the files it plans, those the last build
     recorded, and the lock — by the name to show (relative to the project when inside it)."""
+    from .base import manifest
+
     recorded = manifest.read(build.manifest_path, build.output_id)
     paths = [build.output / name for name in {*build.plan.files, *recorded}]
     paths.append(build.plan.llm.lock_path)
@@ -467,6 +472,8 @@ def _writable_paths(build: Build) -> dict[str, Path]:
 
 
 def _hashes(paths: dict[str, Path]) -> dict[str, str]:
+    from .base.hashing import bytes_hash
+
     return {name: bytes_hash(path.read_bytes()) for name, path in paths.items() if path.is_file()}
 
 
@@ -489,7 +496,7 @@ def _report_changes(before: dict[str, str], after: dict[str, str]) -> int:
 
 
 def cmd_check(args: argparse.Namespace, cwd: Path) -> int:
-    from .run import diff
+    from .run import diff, fastpath
 
     current = fastpath.current(args.targets, cwd, _overrides(args))
     if current is not None:
@@ -521,6 +528,9 @@ def cmd_watch(args: argparse.Namespace, cwd: Path) -> int:
 
 
 def cmd_clean(args: argparse.Namespace, cwd: Path) -> int:
+    from .base import manifest
+    from .base.fsio import STAT_SHARDS
+
     build = prepare(args.targets, cwd=cwd, overrides=_overrides(args), offline=True)
     build.lock()
     try:
@@ -658,7 +668,7 @@ def cmd_cache(args: argparse.Namespace, cwd: Path) -> int:
 
 def _generated_folders(targets: Sequence[str], cwd: Path, overrides: dict[str, Any]) -> list[Any]:
     """Generate the project (as ``apipack generate`` does), then its package folders."""
-    from .run import ship
+    from .run import fastpath, ship
 
     build = prepare(targets, cwd=cwd, overrides=overrides)
     fingerprint = fastpath.build_fingerprint(build, targets, cwd, overrides)

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from .llm import Provider
     from .plan.memo import KnownTree
     from .run.build import Build
+    from .run.treestate import Shard
     from .settings import Effective
 
 
@@ -64,21 +65,72 @@ def prepare(
     return Build(plan, hasher=hasher, summary_json=summary_json, quiet=quiet)
 
 
-def last_tree(effective: Effective) -> KnownTree | None:
-    """The generated tree as the last build's fingerprint recorded it, each package folder's
-    shard checked (by stat signatures) when the plan asks."""
-    from .plan.memo import KnownTree
-    from .plan.outdir import output_folder
-    from .run import fastpath, treestate
+#: ``vouch(output, folder, signature, check)``: whether package *folder* of *output* still has
+#: the stat *signature* the last build recorded, where something else may know it
+#: (``_treewatch``); *check* stats the folder's files
+Vouch = Callable[[Path, str, str, Callable[[], bool]], bool]
 
-    recorded = fastpath.read(effective.root / STATE_DIR / FINGERPRINT_FILE) or {}
-    tree = treestate.TreeState.from_json(recorded.get("tree"))
-    if tree is None:
-        return None
-    shards, output = tree.shards, output_folder(effective)
+
+def last_tree(effective: Effective, vouch: Vouch | None = None) -> KnownTree | None:
+    """The generated tree as the last build's fingerprint recorded it, each package folder's
+    shard checked (by stat signatures) when the plan asks, unless *vouch* knows."""
+    recorded = _recorded_tree(effective)
+    return None if recorded is None else _known_tree(*recorded, vouch)
+
+
+def check_last_tree(effective: Effective, vouch: Vouch) -> None:
+    """Ask *vouch* about every package folder of the last build's tree (between builds, so that
+    the next one finds them known)."""
+    recorded = _recorded_tree(effective)
+    if recorded is not None:
+        known = _known_tree(*recorded, vouch)
+        for folder in sorted(recorded[1]):
+            known.holds(folder)
+
+
+def _known_tree(
+    memo: str, shards: dict[str, Shard], output: Path, vouch: Vouch | None
+) -> KnownTree:
+    from .plan.memo import KnownTree
+    from .run import treestate
 
     def holds(folder: str) -> bool:
         shard = shards.get(folder)
-        return shard is not None and treestate.shard_holds(output, shard)
+        if shard is None:
+            return False
+        if vouch is None:
+            return treestate.shard_holds(output, shard)
+        return vouch(output, folder, shard.signature, lambda: treestate.shard_holds(output, shard))
 
-    return KnownTree(str(recorded.get("memo", "-")), holds)
+    return KnownTree(memo, holds)
+
+
+def _recorded_tree(effective: Effective) -> tuple[str, dict[str, Shard], Path] | None:
+    """The memo digest, the tree's shards and the output folder the last build's fingerprint
+    recorded, or None."""
+    from .plan.outdir import output_folder
+    from .run import fastpath
+
+    recorded = fastpath.read(effective.root / STATE_DIR / FINGERPRINT_FILE) or {}
+    shards = _shards_of(recorded)
+    if shards is None:
+        return None
+    return str(recorded.get("memo", "-")), shards, output_folder(effective)
+
+
+#: the fingerprint whose tree was parsed last, and its shards: ``fastpath.read`` gives the same
+#: dict while the file is unchanged, and a long-lived process asks after a build
+#: (``_session.Session.check_tree``) and again in the next one's plan (10,000 shards at
+#: N = 10,000)
+_parsed: list[tuple[dict[str, Any], dict[str, Shard] | None]] = []
+
+
+def _shards_of(recorded: dict[str, Any]) -> dict[str, Shard] | None:
+    from .run import treestate
+
+    if _parsed and _parsed[0][0] is recorded:
+        return _parsed[0][1]
+    tree = treestate.TreeState.from_json(recorded.get("tree"))
+    shards = tree.shards if tree is not None else None
+    _parsed[:] = [(recorded, shards)]
+    return shards

@@ -154,6 +154,18 @@ def launch(
     return Run(data["seconds"], data["max_rss_kb"] / 1024, data["returncode"], log)
 
 
+def peak_rss_mb(pid: int) -> float:
+    """The peak resident memory of a running process so far (Linux's ``VmHWM``), or 0."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text(encoding="utf-8")
+    except OSError:
+        return 0.0
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def clean_env(home: Path, **extra: str) -> dict[str, str]:
     """The caller's environment without apipack settings, with a private HOME."""
     env = {

@@ -17,7 +17,15 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 from . import _synth, _watching
-from ._measure import BenchError, Measurement, Repeats, Sample, clean_env, launch
+from ._measure import (
+    BenchError,
+    Measurement,
+    Repeats,
+    Sample,
+    clean_env,
+    launch,
+    peak_rss_mb,
+)
 
 #: scenario id → how the docs and the terminal name it
 LABELS = {
@@ -61,6 +69,8 @@ class Apipack:
     project: _synth.SynthProject
     llm_url: str
     logs: Path
+    #: the process id of the project's ``apipack daemon`` while one runs (``daemon``)
+    daemon_pid: int | None = None
 
     def generate(self, label: str, *options: str) -> Sample:
         summary = self.logs / f"{label}.summary.json"
@@ -88,7 +98,11 @@ class Apipack:
         data = json.loads(summary.read_text(encoding="utf-8"))
         counts = {name: float(data[name]) for name in COUNTS if name in data}
         counts["apipack_seconds"] = counts.pop("seconds", 0.0)  # the time doit's run took
-        return Sample(run.seconds, run.max_rss_mb, counts)
+        # served, the build's memory is the daemon's: its peak so far counts, with the client's
+        daemon = peak_rss_mb(self.daemon_pid) if self.daemon_pid is not None else 0.0
+        if daemon:
+            counts["daemon_peak_rss_mb"] = round(daemon, 1)
+        return Sample(run.seconds, max(run.max_rss_mb, daemon), counts)
 
     def check(self, label: str) -> Sample:
         """``apipack check`` of the project as the last build left it: it must be current."""
@@ -111,9 +125,12 @@ class Apipack:
         )
         if started.returncode != 0:
             raise BenchError(f"apipack daemon start exited {started.returncode}:\n{started.tail()}")
+        record = json.loads((self.project.root / ".apipack" / "daemon.json").read_bytes())
+        self.daemon_pid = int(record["pid"])
         try:
             yield
         finally:
+            self.daemon_pid = None
             launch(
                 [*command, "stop"],
                 cwd=self.project.root,

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from . import _synth
-from ._measure import BenchError, Measurement, Repeats, Sample, clean_env
+from ._measure import BenchError, Measurement, Repeats, Sample, clean_env, peak_rss_mb
 
 #: the edited function's body, by hand (shape 0 of ``_synth``: text, count, ratio -> string)
 HAND_WRITTEN = (
@@ -98,14 +98,7 @@ class _Watcher:
                 return
 
     def peak_rss_mb(self) -> float:
-        try:
-            status = Path(f"/proc/{self.process.pid}/status").read_text(encoding="utf-8")
-        except OSError:
-            return 0.0
-        for line in status.splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-        return 0.0
+        return peak_rss_mb(self.process.pid)
 
     def stop(self) -> int:
         self.process.send_signal(signal.SIGINT)

@@ -72,6 +72,8 @@ def test_bench_runs_end_to_end(tmp_path: Path) -> None:
     # served by `apipack daemon`, with the counts a fresh process gives
     assert counts("noop_served")["tasks_run"] == 0 and counts("noop_served")["fast_path"] == 1
     assert counts("edit_one_served")["llm_calls"] == 1
+    served_rss = counts("edit_one_served")  # the daemon's memory counts, with the client's
+    assert served_rss["max_rss_mb"] >= served_rss["daemon_peak_rss_mb"] > 0
     watch = found["watch"]["samples"]  # one session, at least ten edits whatever --repeats says
     assert len(watch) >= 10 and all(s["seconds"] > 0 for s in watch)
     assert counts("edit_template")["files_written"] == 3  # one CLI command module per function

@@ -16,6 +16,8 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from fake_llm import FakeLLM, Fault
@@ -104,13 +106,52 @@ def steps(project: Project) -> list[Step]:
     ]
 
 
-def run_steps(project: Project) -> list[tuple[int, str, str]]:
+def run_steps(project: Project, steps: list[Step]) -> list[tuple[int, str, str]]:
     results = []
-    for edit, command, folder in steps(project):
+    for edit, command, folder in steps:
         edit()
         result = project.apipack(*command, cwd=project.root / folder, expect=None)
         results.append(shown(result))
     return results
+
+
+@dataclass
+class Twins:
+    """The same steps, served by a daemon and then run fresh from the same start: each one's
+    exit code and output, the state it left, and the daemon's log."""
+
+    served: list[tuple[int, str, str]]
+    fresh: list[tuple[int, str, str]]
+    served_state: dict[str, bytes]
+    fresh_state: dict[str, bytes]
+    log: str
+
+    def assert_alike(self) -> None:
+        for step, (got, expected) in enumerate(zip(self.served, self.fresh, strict=True)):
+            assert got == expected, f"step {step}"
+        assert sorted(self.served_state) == sorted(self.fresh_state)
+        for name in sorted(self.fresh_state):
+            assert self.served_state[name] == self.fresh_state[name], name
+
+
+def served_then_fresh(
+    project: Project, make_steps: Callable[[Project], list[Step]], inputs: list[str]
+) -> Twins:
+    """Run *make_steps*'s steps served, then put the *inputs* back as they were, remove what
+    the builds made (and ``last.json``), and run them fresh."""
+    start = {name: (project.root / name).read_bytes() for name in inputs}
+    with daemon(project):
+        served = run_steps(project, make_steps(project))
+        assert served_count(project) == len(make_steps(project))  # each one served
+        served_state = state(project)
+        log = (project.state / "daemon.log").read_text(encoding="utf-8")
+    for made in ("generated", ".apipack", "last.json"):
+        path = project.root / made
+        shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+    for name, data in start.items():
+        (project.root / name).write_bytes(data)
+    fresh = run_steps(project, make_steps(project))
+    return Twins(served, fresh, served_state, state(project), log)
 
 
 def test_served_commands_print_exit_and_leave_what_fresh_ones_do(project: Project) -> None:
@@ -118,35 +159,85 @@ def test_served_commands_print_exit_and_leave_what_fresh_ones_do(project: Projec
     project.write_spec(FUNCTIONS, interfaces=None)  # the project file chooses the interfaces
     project.env["APIPACK_LLM_API_KEY"] = SECRET
     inputs = ["apipack.yml", "specs/tools.yml", "templates/text/fn.txt.j2"]
-    start = {name: (project.root / name).read_bytes() for name in inputs}
+    summaries: list[bytes] = []
 
-    with daemon(project):
-        served = run_steps(project)
-        assert served_count(project) == len(steps(project))  # each one answered by the daemon
-        served_state = state(project)
-        served_summary = (project.root / "last.json").read_bytes()
-        log = (project.state / "daemon.log").read_text(encoding="utf-8")
-    assert SECRET not in log
-    assert "(exit 2," in log  # the bad spec, served
+    def with_summary(project: Project) -> list[Step]:
+        keep: Callable[[], object] = lambda: summaries.append(  # noqa: E731
+            (project.root / "last.json").read_bytes()
+        )
+        return [*steps(project), (keep, ("check",), ".")]
 
-    for made in ("generated", ".apipack", "last.json"):
-        path = project.root / made
-        shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
-    for name, data in start.items():
-        (project.root / name).write_bytes(data)
-    fresh = run_steps(project)
+    twins = served_then_fresh(project, with_summary, inputs)
+    assert SECRET not in twins.log
+    assert "(exit 2," in twins.log  # the bad spec, served
 
-    assert [code for code, _, _ in fresh] == [0, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 1, 0]
-    assert "specs/tools.yml:" in fresh[5][2] and "output_type: unknown type 'strng'" in fresh[5][2]
-    for step, (got, expected) in enumerate(zip(served, fresh, strict=True)):
-        assert got == expected, f"step {step}: {steps(project)[step][1]}"
-    fresh_state = state(project)
-    assert sorted(served_state) == sorted(fresh_state)
-    for name in sorted(fresh_state):
-        assert served_state[name] == fresh_state[name], name
+    codes = [code for code, _, _ in twins.fresh]
+    assert codes == [0, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 1, 0, 0]
+    assert "specs/tools.yml:" in twins.fresh[5][2]
+    assert "output_type: unknown type 'strng'" in twins.fresh[5][2]
+    twins.assert_alike()
     masked = re.compile(rb'"seconds": [0-9.e-]+')
-    fresh_summary = (project.root / "last.json").read_bytes()
+    served_summary, fresh_summary = summaries
     assert masked.sub(b"", served_summary) == masked.sub(b"", fresh_summary)
+
+
+def test_generated_files_changed_behind_the_daemons_back_are_built_as_fresh_builds_do(
+    project: Project,
+) -> None:
+    """The daemon takes a reused package folder as it last checked it while the kernel reports
+    no change below it (``_treewatch``): each change made by hand there — bytes written in
+    place, a mode, a file removed, a file added, the folder moved away and back, the output
+    folder replaced — is seen by the next served edit as a fresh process sees it."""
+    project.write_spec({"omega": "Last"}, "specs/more.yml", name="more")
+    package = project.root / "generated" / "text" / "more"
+    omega = package / "docs" / "omega.txt"
+
+    def in_place() -> None:
+        with omega.open("r+b") as file:
+            file.write(b"X")  # the same size, no new inode: only the times move
+
+    def moved_away_and_back() -> None:
+        package.rename(package.with_name("more.away"))
+        package.with_name("more.away").rename(package)
+
+    def output_replaced() -> None:
+        output = project.root / "generated"
+        shutil.copytree(output, project.root / "copy")
+        shutil.rmtree(output)
+        (project.root / "copy").rename(output)
+
+    changes: list[Callable[[], object]] = [
+        in_place,
+        lambda: omega.chmod(0o600),
+        omega.unlink,
+        lambda: (package / "docs" / "extra.txt").write_text("mine\n", encoding="utf-8"),
+        moved_away_and_back,
+        output_replaced,
+    ]
+
+    def make_steps(project: Project) -> list[Step]:
+        edits = iter(range(1, 2 * len(changes) + 1))
+
+        def edit(change: Callable[[], object] = lambda: None) -> None:
+            change()
+            number = next(edits)
+            project.edit(
+                "specs/tools.yml",
+                f"tools-{number - 1}" if number > 1 else "First",
+                f"tools-{number}",
+            )
+
+        made: list[Step] = [(lambda: None, ("generate",), ".")]
+        for change in changes:  # an edit that checks the folder, then one after the change
+            made.append((edit, ("generate",), "."))
+            made.append((partial(edit, change), ("generate",), "."))
+            made.append((lambda: None, ("check",), "."))
+        return made
+
+    twins = served_then_fresh(project, make_steps, ["specs/tools.yml", "specs/more.yml"])
+    assert [code for code, _, _ in twins.served][:3] == [0, 0, 0]
+    twins.assert_alike()
+    assert "Last" in omega.read_text(encoding="utf-8")
 
 
 def test_status_stop_and_a_killed_daemon(project: Project) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import inspect
 import io
+import json
 import math
 import random
 import shlex
@@ -30,6 +31,7 @@ from apipack_rules.python._filters import (
     md_code,
     md_code_block,
     md_text,
+    pretty_json,
     py_bytes,
     py_literal,
     sh_quote,
@@ -383,3 +385,25 @@ def test_the_bracket_scan_reads_statements_as_tokenize_does() -> None:
             raise AssertionError(f"scanned what tokenize refuses: {text!r}") from None
         assert found == expected, text
     assert scanned > 2000  # most of them: the scan is what runs
+
+
+def _json_value(rnd: random.Random, depth: int = 0) -> Any:
+    """A random JSON-able value: nested objects and arrays, awkward strings and numbers."""
+    kind = rnd.randrange(12)
+    if depth > 4 or kind < 5:
+        scalars = [0, -3, 2**70, 1.5, 1e16, -0.0, math.inf, math.nan, True, False, None, ""]
+        return rnd.choice([*scalars, 'a"b\\c\n\u2028é\U0001f600\x00', "x" * rnd.randrange(5)])
+    if kind < 8:
+        items = [_json_value(rnd, depth + 1) for _ in range(rnd.randrange(4))]
+        return items if kind < 7 else tuple(items)
+    keys = ["a", "é", 1, 2.5, True, False, None, "k\n", ""]
+    return {rnd.choice(keys): _json_value(rnd, depth + 1) for _ in range(rnd.randrange(5))}
+
+
+def test_pretty_json_writes_what_json_dumps_writes() -> None:
+    """``pretty_json`` lays the document out itself (``json.dumps`` with ``indent`` encodes
+    in pure Python): the same text, for every kind of value and key."""
+    rnd = random.Random(16)
+    for _ in range(5000):
+        value = _json_value(rnd)
+        assert pretty_json(value) == json.dumps(value, ensure_ascii=False, indent=2) + "\n"

@@ -6,6 +6,7 @@ The engine only parses and checks these; rules map them to the types of their la
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 import re
 from collections.abc import Callable
@@ -41,7 +42,10 @@ def did_you_mean(word: str, choices: tuple[str, ...] | list[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_type(text: str) -> TypeRef:
+    """*text* parsed (a frozen value: remembered by its text, as a plan asks for the type of
+    every parameter several times, and a project uses few distinct types)."""
     tokens = _tokenize(text)
     ref, rest = _parse(tokens, text)
     if rest:

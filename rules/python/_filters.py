@@ -265,8 +265,52 @@ def compact_json(value: Any) -> str:
 
 
 def pretty_json(value: Any) -> str:
-    """A JSON document for a file: indented, keys in the order given, LF-terminated."""
-    return json.dumps(value, ensure_ascii=False, indent=2) + "\n"
+    """A JSON document for a file: indented, keys in the order given, LF-terminated: the text
+    of ``json.dumps(value, ensure_ascii=False, indent=2)``, which encodes in pure Python once
+    indented; here each scalar goes through the C encoder and only the layout is Python's."""
+    parts: list[str] = []
+    _pretty(value, "\n", parts)
+    parts.append("\n")
+    return "".join(parts)
+
+
+_scalar = json.JSONEncoder(ensure_ascii=False).encode  # C-accelerated for a lone value
+_KEY_WORDS = {True: "true", False: "false", None: "null"}
+
+
+def _pretty(value: Any, newline: str, parts: list[str]) -> None:
+    """Append *value*'s indented text to *parts*; *newline* is a line break and the current
+    indentation."""
+    if isinstance(value, dict) and value:
+        inner = newline + "  "
+        opening = "{"
+        for key, item in value.items():
+            parts += (opening, inner, _scalar(_json_key(key)), ": ")
+            _pretty(item, inner, parts)
+            opening = ","
+        parts += (newline, "}")
+    elif isinstance(value, (list, tuple)) and value:
+        inner = newline + "  "
+        opening = "["
+        for item in value:
+            parts += (opening, inner)
+            _pretty(item, inner, parts)
+            opening = ","
+        parts += (newline, "]")
+    else:
+        parts.append(_scalar(value))
+
+
+def _json_key(key: Any) -> str:
+    """A dict key as ``json.dumps`` writes it: strings as they are, numbers, booleans and None
+    as their JSON text (any other key raises there too)."""
+    if isinstance(key, str):
+        return key
+    if key is True or key is False or key is None:
+        return _KEY_WORDS[key]
+    if isinstance(key, (int, float)):
+        return _scalar(key)
+    raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
 
 
 # ---- Dockerfile ----

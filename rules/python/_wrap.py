@@ -13,6 +13,7 @@ them unchanged.
 
 from __future__ import annotations
 
+import functools
 import io
 import itertools
 import re
@@ -68,11 +69,14 @@ def _split(text: str, indent: int, is_def: bool = False) -> list[str]:
     return [pad + head, *lines, pad + tail]
 
 
+@functools.lru_cache(maxsize=256)
 def py_format(source: str) -> str:
     """*source* with every over-long one-line statement split by :func:`py_wrap`.
 
     A safety net over a whole rendered module: statements already on several lines, lines with
-    comments, and lone strings (docstrings) are left as they are.
+    comments, and lone strings (docstrings) are left as they are. Remembered by its text: a
+    process that builds again and again (``apipack watch``, the daemon) renders the same
+    package-level modules on every edit, and tokenizing one costs more than rendering it.
     """
     if all(len(line) <= LINE_LENGTH or _is_comment(line) for line in source.split("\n")):
         return source  # nothing it would split: not worth tokenizing
