@@ -174,7 +174,7 @@ def take(
     section = manifest.read_shards(record, output_id)
     if section is None or not any(shard.text for shard in section.folders.values()):
         return None
-    texts = {folder: bytes_hash(shard.text.encode()) for folder, shard in section.folders.items()}
+    texts = {folder: bytes_hash(shard.text) for folder, shard in section.folders.items()}
     # a kept shard whose files' entries are the same text names the same files
     kept = {
         name: shard
