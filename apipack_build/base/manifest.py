@@ -9,7 +9,10 @@ copies the text of the folders it did not plan afresh and serializes only the ot
 manifest it writes is their concatenation, byte for byte what one ``json.dumps`` of the whole
 would give (entries are sorted by path, and a folder's paths sort together). A missing,
 damaged or stale ``manifest.shards`` (of other bytes than the manifest's) is rebuilt from the
-manifest itself.
+manifest itself. Its first line holds the hash of the manifest's bytes and the manifest's stat
+signature when written (the manifest is hashed again only when that moved), and the hash of the
+lines below (a damaged line is found before it is used); both files are read and written as
+bytes, in chunks, each folder's text copied once.
 """
 
 from __future__ import annotations
