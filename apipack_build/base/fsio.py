@@ -25,7 +25,7 @@ import json
 import os
 import re
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Generic, TypeVar
 
@@ -107,8 +107,9 @@ def _create_temporary(path: Path) -> tuple[int, str]:
     raise FileExistsError(f"no free temporary name beside {path}")
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes | Sequence[bytes]) -> None:
     """Write via a temporary file in the same folder and rename: readers never see half a file.
+    *data*: the bytes, or chunks of them (a state file of many MB need not be joined first).
 
     A process killed between the two leaves the temporary file (named as ``TEMPORARY``) behind;
     ``sweep_temporaries`` removes them while the build lock is held."""
@@ -119,7 +120,10 @@ def write_atomic(path: Path, data: bytes) -> None:
         fd, tmp = _create_temporary(path)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            if isinstance(data, bytes):
+                handle.write(data)
+            else:
+                handle.writelines(data)
             os.fchmod(handle.fileno(), 0o644)
         os.replace(tmp, path)
     except BaseException:

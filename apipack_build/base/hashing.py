@@ -6,12 +6,14 @@ Contract (changing it changes every key, so bump ``HASH_FORMAT`` with it):
   (``separators=(",", ":")``), ``ensure_ascii=False``, encoded as UTF-8.
   ``bytes`` are written as ``{"$bytes": "<base64>"}``; tuples as lists.
 * ``content_hash(value)`` is ``"xxh3:" + xxh3_128(canonical_json(value)).hexdigest()``;
-  ``bytes_hash(data)`` is the same over raw bytes (for files).
+  ``bytes_hash(data)`` is the same over raw bytes (for files), and ``chunks_hash(chunks)`` that
+  of the chunks' concatenation.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 import xxhash
@@ -40,6 +42,14 @@ def canonical_json(value: Any) -> bytes:
 
 def bytes_hash(data: bytes) -> str:
     return _PREFIX + xxhash.xxh3_128_hexdigest(data)
+
+
+def chunks_hash(chunks: Iterable[bytes | memoryview]) -> str:
+    """``bytes_hash`` of the chunks joined, without joining them (a state file of many MB)."""
+    digest = xxhash.xxh3_128()
+    for chunk in chunks:
+        digest.update(chunk)
+    return _PREFIX + digest.hexdigest()
 
 
 def content_hash(value: Any) -> str:

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from ..base.fsio import FileHasher, ParsedFiles, joined_str, stat_signature, write_atomic
-from ..base.hashing import bytes_hash, content_hash
+from ..base.hashing import bytes_hash, chunks_hash, content_hash
 
 MEMO_VERSION = 4
 MEMO_FILE = "plan.json"  # in STATE_DIR
@@ -241,13 +241,12 @@ def _spec_yield(line: bytes) -> tuple[str, SpecYield]:
 def write(path: Path, memo: Memo) -> str:
     """Write *memo*; the digest of the bytes written."""
     lines = {spec: memo.specs[spec].to_line(spec) for spec in sorted(memo.specs)}
-    body = b"".join(line + b"\n" for line in lines.values())
+    body = [chunk for line in lines.values() for chunk in (line, b"\n")]  # not joined: 17 MB
     header = {"version": MEMO_VERSION, "output": memo.output, "globals": memo.globals}
-    first = _compact({**header, "lock": memo.lock, "body": bytes_hash(body)})
-    raw = first.encode("utf-8") + b"\n" + body
-    write_atomic(path, raw)
+    first = _compact({**header, "lock": memo.lock, "body": chunks_hash(body)}).encode("utf-8")
+    write_atomic(path, [first, b"\n", *body])
     _forget_packages(path.parent / PACKAGES, {found.package for found in memo.specs.values()})
-    digest = bytes_hash(raw)
+    digest = chunks_hash([first, b"\n", *body])
     # remembered as reading it back would give it: each yield named by its line's hash
     specs = {spec: replace(found, line=lines[spec]) for spec, found in memo.specs.items()}
     _known.keep(str(path), stat_signature(path), replace(memo, specs=specs, digest=digest))

@@ -17,7 +17,8 @@ holds fails the next ``holds``, which then checks by content as before.
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Mapping, Sequence
+from array import array
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -107,18 +108,39 @@ def _shard_of(folder: str, packages: Collection[str]) -> str:
 
 
 def _signature(output: Path, folders: Sequence[str], files: Mapping[str, list[str]]) -> str:
-    digest = xxhash.xxh3_128()
+    """The hash of the stat signatures (``_stat_fields``) of *folders* and of the *files* in
+    each folder, or "-" if one is gone. This is the no-op's and the plan's one pass over every
+    generated file (73,600 at N = 10,000): their numbers are hashed in one call."""
+    values = array("q")
     root = str(output)
-    paths = [root if f == "." else f"{root}/{f}" for f in folders]
-    for folder, names in sorted(files.items()):  # as JSON with sorted keys reads them back
-        base = root if folder == "." else f"{root}/{folder}"
-        paths += [f"{base}/{name}" for name in names]
-    for path in paths:
-        line = _stat_line(path)
-        if line is None:
-            return "-"
-        digest.update(line)
-    return "xxh3:" + digest.hexdigest()
+    try:
+        for folder in folders:
+            values.extend(_stat_fields(os.stat(root if folder == "." else f"{root}/{folder}")))
+        for folder, names in sorted(files.items()):  # as JSON with sorted keys reads them back
+            for stat in _stats(root if folder == "." else f"{root}/{folder}", names):
+                values.extend(_stat_fields(stat))
+    except OSError:
+        return "-"
+    return "xxh3:" + xxhash.xxh3_128_hexdigest(values)
+
+
+def _stats(folder: str, names: list[str]) -> Iterator[os.stat_result]:
+    """The stat of each of *names* in *folder*: by name from the folder's descriptor where the
+    system can (the kernel walks the folder's path once, not once per file)."""
+    if os.stat not in os.supports_dir_fd:  # Windows
+        yield from (os.stat(f"{folder}/{name}") for name in names)
+        return
+    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for name in names:
+            yield os.stat(name, dir_fd=descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _stat_fields(stat: os.stat_result) -> tuple[int, int, int, int]:
+    """What a signature holds of a file: what ``FileHasher`` trusts."""
+    return stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size, stat.st_ino
 
 
 def _stat_line(path: str) -> bytes | None:
@@ -126,7 +148,7 @@ def _stat_line(path: str) -> bytes | None:
         stat = os.stat(path)
     except OSError:
         return None
-    return b"%d %d %d %d\n" % (stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size, stat.st_ino)
+    return b"%d %d %d %d\n" % _stat_fields(stat)
 
 
 def _record_line(record: Path) -> str:
@@ -152,7 +174,7 @@ def take(
     section = manifest.read_shards(record, output_id)
     if section is None or not any(shard.text for shard in section.folders.values()):
         return None
-    texts = {folder: bytes_hash(shard.text.encode()) for folder, shard in section.folders.items()}
+    texts = {folder: bytes_hash(shard.text) for folder, shard in section.folders.items()}
     # a kept shard whose files' entries are the same text names the same files
     kept = {
         name: shard
