@@ -162,10 +162,27 @@ def _top_level_brackets(text: str) -> list[_Bracket]:
 #: what makes a scan differ from tokenize's reading: line breaks (``str.splitlines``'),
 #: a backslash, and any character that is not ASCII, outside a string
 _NOT_SCANNED = re.compile(r"[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
-_STRING_PREFIXES = frozenset({"r", "u", "b", "br", "rb"})  # f-strings: tokenize reads them
-_WORD = re.compile(r"[A-Za-z0-9_]+")
-_NUMBER = re.compile(tokenize.Number)
-_NUMBER_STARTS = frozenset("0123456789.")
+#: where the scan stops: a quote, a bracket, a comma, a comment, and a character that makes it
+#: give up. No token of the code between two stops (a name, a number, an operator) holds one,
+#: so that code is read token by token only where the token before a stop matters.
+_STOP = re.compile(r"""["'()\[\]{},#\\]|[^\x00-\x7f]""")
+#: a token of the code between two stops, tried in this order: ``...`` (one token, as tokenize
+#: reads it, not ".5"), a number as far as tokenize reads one, a name, blanks, anything else
+_TOKEN = re.compile(
+    rf"(?P<ellipsis>\.\.\.)|(?P<number>{tokenize.Number})|(?P<word>\w+)|(?P<blanks>[ \t]+)|.",
+    re.ASCII,
+)
+
+
+def _string_rest(mark: str) -> re.Pattern[str]:
+    """The rest of a string after its opening *mark*: a backslash escapes the next character,
+    and the first closing mark ends it (in a triple-quoted string, a quote or two do not)."""
+    quote = mark[0]
+    lone = f"|{quote}(?!{quote * 2})" if len(mark) == 3 else ""
+    return re.compile(rf"(?:[^\\{quote}]|\\.{lone})*{mark}")
+
+
+_STRING_REST = {mark: _string_rest(mark) for mark in ('"', "'", '"' * 3, "'" * 3)}
 
 
 def _scanned_brackets(text: str) -> list[_Bracket] | None:
@@ -179,72 +196,59 @@ def _scanned_brackets(text: str) -> list[_Bracket] | None:
     found: list[_Bracket] = []
     previous = ""  # the last token, if a name or a closing bracket: then "(" is a call
     level = 0  # brackets opened less those closed, as tokenize counts (it refuses all but 0)
-    index, end = 0, len(text)
-    while index < end:
-        char = text[index]
-        if text.startswith("...", index):  # one token, as tokenize reads it (not ".5")
-            index += 3
-            previous = ""
-            continue
-        number = _NUMBER.match(text, index) if char in _NUMBER_STARTS else None
-        if number is not None and number.end() > index:  # as far as tokenize reads one
-            index = number.end()
-            previous = ""
-            continue
-        word = _WORD.match(text, index)
-        if word is not None:
-            index = word.end()
-            quoted = index < end and text[index] in "'\""
-            if quoted and "f" in word.group().lower():
-                return None  # an f-string (or a name before a string: not code to split)
-            if quoted and word.group().lower() in _STRING_PREFIXES:
-                index = _string_end(text, index)
-                previous = ""
-            else:
-                previous = "" if word.group() in _KEYWORDS else word.group()
-            if index < 0:
-                return None
-            continue
-        if char in " \t":
-            index += 1
-            continue
+    index = 0
+    while (stop := _STOP.search(text, index)) is not None:
+        at, char = stop.start(), stop.group()
+        code = text[index:at]
         if char in "'\"":
-            index = _string_end(text, index)
+            if code[-1:].isalnum() or code.endswith("_"):  # a prefix, or a name before it
+                last = _last_token(code)
+                if last is not None and "f" in last.lower():
+                    return None  # an f-string (or a name before a string: not code to split)
+            index = _string_end(text, at)
             if index < 0:
                 return None
             previous = ""
             continue
+        index = at + 1
         if char == "#":  # a comment, to the end of the line
-            previous = ""
             break
         if char == "\\" or not char.isascii():
             return None
-        level += (char in _OPENING) - (char in ")]}")
         if char in _OPENING:
-            stack.append((index, [], char == "{" or not previous))
-        elif char in ")]}" and stack:
-            start, commas, is_display = stack.pop()
-            if not stack:
-                found.append(_Bracket(start, index, tuple(commas), is_display))
+            level += 1
+            if code:
+                last = _last_token(code, previous)
+                previous = "" if last is None or last in _KEYWORDS else last
+            stack.append((at, [], char == "{" or not previous))
+        elif char in ")]}":
+            level -= 1
+            if stack:
+                start, commas, is_display = stack.pop()
+                if not stack:
+                    found.append(_Bracket(start, at, tuple(commas), is_display))
         elif char == "," and stack:
-            stack[-1][1].append(index)
+            stack[-1][1].append(at)
         previous = char if char in ")]" else ""
-        index += 1
     return None if level else found
+
+
+def _last_token(code: str, previous: str = "") -> str | None:
+    """The last token of *code*, blanks aside, if it is a name; None if it is another token;
+    *previous* if there is none."""
+    last: str | None = previous
+    for token in _TOKEN.finditer(code):
+        kind = token.lastgroup
+        if kind != "blanks":
+            last = token.group() if kind == "word" else None
+    return last
 
 
 def _string_end(text: str, quote: int) -> int:
     """The offset after the string whose quote is at *quote*; -1 if it does not end."""
     mark = text[quote] * 3 if text.startswith(text[quote] * 3, quote) else text[quote]
-    index = quote + len(mark)
-    while index < len(text):
-        if text[index] == "\\":
-            index += 2
-        elif text.startswith(mark, index):
-            return index + len(mark)
-        else:
-            index += 1
-    return -1
+    rest = _STRING_REST[mark].match(text, quote + len(mark))
+    return rest.end() if rest is not None else -1
 
 
 def _tokenized_brackets(text: str) -> list[_Bracket]:
