@@ -56,11 +56,16 @@ def _short_escapes(quote: str) -> dict[str, str]:
     return {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", quote: "\\" + quote, other: other}
 
 
+_PY_ESCAPED = re.compile(r"[\\\"'\n\r\t]")
+
+
 def py_str(value: str) -> str:
     """A Python string literal equal to *value*, quoted as ruff's formatter quotes it."""
+    if _PY_ESCAPED.search(value) is None and _UNSAFE.search(value) is None:
+        return f'"{value}"'  # the usual text: nothing to escape (most of a template's strings)
     quote = _quote_for(value)
     escapes = _short_escapes(quote)
-    escaped = re.sub(r"[\\\"'\n\r\t]", lambda m: escapes[m.group()], value)
+    escaped = _PY_ESCAPED.sub(lambda m: escapes[m.group()], value)
     return f"{quote}{_escape_unsafe(escaped)}{quote}"
 
 
