@@ -331,6 +331,7 @@ class FileHasher:
         self.cache_file = cache_file
         self.parent = parent
         self.entries: Entries = {}  # of the shards read so far, and what this hasher learnt
+        self._members: dict[str, set[str]] = {}  # shard -> the files of it in ``entries``
         self.dirty = False
         self.seen: set[str] = set()  # files found by this hasher: ``save`` need not look again
         self._loaded: set[str] = set()
@@ -356,12 +357,14 @@ class FileHasher:
             stored = _stored_entries(self._shard_file(shard), shard)
             for path, entry in stored.items():
                 self.entries.setdefault(path, entry)
+            self._members.setdefault(shard, set()).update(stored)
             if shard == OUTSIDE:
                 self._outside = set(stored)
         return self.entries.get(key)
 
     def _learn(self, key: str, shard: str, signature: list[int], digest: str) -> None:
         self.entries[key] = (signature, digest)
+        self._members.setdefault(shard, set()).add(key)
         self._changed.add(shard)
         self.dirty = True
 
@@ -427,15 +430,13 @@ class FileHasher:
             self.dirty = True
         if self.cache_file is None or not self.dirty:
             return
-        by_shard: dict[str, dict[str, list[object]]] = {shard: {} for shard in self._changed}
-        for key, (signature, digest) in self.entries.items():
-            shard = self._shard_of(key)
-            found = by_shard.get(shard)
-            if found is None:
-                continue
-            # strings: thousands of entries per build
-            if key in self.seen or (shard != OUTSIDE and os.path.exists(key)):
-                found[key] = [signature, digest]
+        by_shard: dict[str, dict[str, list[object]]] = {}
+        for shard in self._changed:  # only theirs: the others' entries are not walked
+            by_shard[shard] = {
+                key: list(self.entries[key])
+                for key in self._members.get(shard, ())
+                if key in self.seen or (shard != OUTSIDE and os.path.exists(key))
+            }
         for shard, files in sorted(by_shard.items()):
             payload = {"version": _STAT_CACHE_VERSION, "shard": shard, "files": files}
             text = json.dumps(payload, sort_keys=True, separators=(",", ":"))

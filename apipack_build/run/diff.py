@@ -92,8 +92,10 @@ def scan_output(
     every_ignore = sorted({p for patterns in ignores.values() for p in patterns})
     found: list[str] = []
     folders: list[str] = []
-    for folder, dirs, files in os.walk(output):
-        rel_folder = os.path.relpath(folder, output).replace(os.sep, "/")
+    top = str(output)
+    cut = len(os.path.join(top, ""))  # os.walk joins names to *top*: cut it off (not relpath)
+    for folder, dirs, files in os.walk(top):
+        rel_folder = folder[cut:].replace(os.sep, "/") or "."
         prefix = "" if rel_folder == "." else f"{rel_folder}/"
         dirs[:] = sorted(
             d
