@@ -391,6 +391,16 @@ class FileHasher:
         self._learn(key, shard, signature, digest)
         return digest
 
+    def holds(self, path: str, signature: Sequence[int] | None, digest: str) -> bool:
+        """Whether *path* holds *digest*: known by the stat *signature* just taken of it (as
+        ``_signature`` lists its fields), else as ``hash`` finds it."""
+        shard = self._shard_of(path)
+        known = self._known(path, shard)
+        if signature is not None and known is not None and known[0] == list(signature):
+            self.seen.add(path)
+            return known[1] == digest
+        return self.hash(path) == digest
+
     def to_json(self) -> dict[str, list[object]]:
         return {
             key: [signature, digest] for key, (signature, digest) in sorted(self.entries.items())

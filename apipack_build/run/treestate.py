@@ -107,18 +107,31 @@ def _shard_of(folder: str, packages: Collection[str]) -> str:
     return top if len(parts) >= 2 and top in packages else TOP
 
 
-def _signature(output: Path, folders: Sequence[str], files: Mapping[str, list[str]]) -> str:
+def _signature(
+    output: Path,
+    folders: Sequence[str],
+    files: Mapping[str, list[str]],
+    seen: dict[str, tuple[int, int, int, int]] | None = None,
+) -> str:
     """The hash of the stat signatures (``_stat_fields``) of *folders* and of the *files* in
     each folder, or "-" if one is gone. This is the no-op's and the plan's one pass over every
-    generated file (73,600 at N = 10,000): their numbers are hashed in one call."""
+    generated file (73,600 at N = 10,000): their numbers are hashed in one call. *seen* gets
+    each file's signature, by its path below *output*."""
     values = array("q")
     root = str(output)
     try:
         for folder in folders:
             values.extend(_stat_fields(os.stat(root if folder == "." else f"{root}/{folder}")))
         for folder, names in sorted(files.items()):  # as JSON with sorted keys reads them back
-            for stat in _stats(root if folder == "." else f"{root}/{folder}", names):
-                values.extend(_stat_fields(stat))
+            stats = _stats(root if folder == "." else f"{root}/{folder}", names)
+            if seen is None:
+                for stat in stats:
+                    values.extend(_stat_fields(stat))
+                continue
+            prefix = "" if folder == "." else f"{folder}/"
+            for name, stat in zip(names, stats, strict=True):
+                fields = seen[prefix + name] = _stat_fields(stat)
+                values.extend(fields)
     except OSError:
         return "-"
     return "xxh3:" + xxhash.xxh3_128_hexdigest(values)
@@ -203,18 +216,20 @@ def take(
         walked.setdefault(_shard_of(folder, ignores), []).append(folder)
     unknown = {_shard_of(path.rpartition("/")[0] or ".", ignores) for path in scanned[0]}
     shards = dict(kept)
+    seen: dict[str, tuple[int, int, int, int]] = {}  # each file's signature, as taken
     for name in (walked.keys() | grouped.keys()) - kept.keys():
         folders, named = walked.get(name, []), grouped.get(name, {})
-        signature = _signature(output, folders, named)
+        signature = _signature(output, folders, named, seen)
         shards[name] = Shard(signature, folders, named, name not in unknown, texts.get(name, "-"))
-    checked = [
-        name if folder == "." else f"{folder}/{name}"
+    root = str(output)
+    # each file's content as its signature vouches for it (the stat cache knows what a file
+    # with that signature holds), else as hashing it finds it
+    if any(
+        not hasher.holds(f"{root}/{name}", seen.get(name), files[name].hash)
         for shard in grouped.keys() - kept.keys()
         for folder, names in grouped[shard].items()
-        for name in names
-    ]
-    root = str(output)
-    if any(hasher.hash(f"{root}/{name}") != files[name].hash for name in checked):
+        for name in (names if folder == "." else (f"{folder}/{n}" for n in names))
+    ):
         return None
     again = scan_output(output, ignores, known, skip=kept.keys())
     if again != scanned or before != _record_line(record):
