@@ -338,13 +338,19 @@ class FileHasher:
         self._changed: set[str] = set()  # the shards to save
         self._outside: set[str] = set()  # the files the ``OUTSIDE`` shard held when read
         self._base = f"{cache_file.parent.parent}/" if cache_file is not None else ""
+        self._folder_shards: dict[str, str] = {}  # a folder (with its "/") -> its shard
 
     def _shard_of(self, key: str) -> str:
-        """A file's shard: its folder up to three levels below the project (``OUTSIDE``)."""
-        if not key.startswith(self._base):
-            return OUTSIDE
-        folder = key[len(self._base) :].rpartition("/")[0]
-        return "/".join(folder.split("/", 3)[:3])
+        """A file's shard: its folder up to three levels below the project (``OUTSIDE``);
+        found once per folder (a build looks up thousands of files in a few hundred)."""
+        folder = key.rpartition("/")[0] + "/"
+        shard = self._folder_shards.get(folder)
+        if shard is None:
+            inside = folder.startswith(self._base)
+            below = folder[len(self._base) : -1]
+            shard = "/".join(below.split("/", 3)[:3]) if inside else OUTSIDE
+            self._folder_shards[folder] = shard
+        return shard
 
     def _shard_file(self, shard: str) -> str:
         assert self.cache_file is not None
