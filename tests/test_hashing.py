@@ -124,6 +124,33 @@ def test_hasher_trusts_its_cache_only_while_the_stat_signature_holds(tmp_path: P
     assert FileHasher(cache).hash(path) == bytes_hash(b"hello\n")
 
 
+def _fields(path: Path) -> tuple[int, int, int, int]:
+    """A file's stat signature as the tree state takes it (``treestate._stat_fields``)."""
+    found = path.stat()
+    return found.st_mtime_ns, found.st_ctime_ns, found.st_size, found.st_ino
+
+
+def test_hasher_holds_vouches_by_the_stat_given_else_hashes(tmp_path: Path) -> None:
+    """``holds`` trusts what the cache knows of the signature it is given (no look at the
+    file), and hashes the file when it knows nothing of that signature. A deliberately wrong
+    remembered digest makes the trust visible."""
+    path = tmp_path / "f.txt"
+    path.write_bytes(b"hello\n")
+    hasher = FileHasher()
+    hasher.remember(path, "xxh3:remembered")
+    taken = _fields(path)
+
+    assert hasher.holds(str(path), taken, "xxh3:remembered")
+    assert not hasher.holds(str(path), taken, bytes_hash(b"hello\n"))
+
+    path.write_bytes(b"jello\n")  # a write after the stat was taken: the stat still vouches
+    assert hasher.holds(str(path), taken, "xxh3:remembered")
+    # a signature it does not know (or none): the file is hashed
+    assert hasher.holds(str(path), (1, 2, 3, 4), bytes_hash(b"jello\n"))
+    assert hasher.holds(str(path), None, bytes_hash(b"jello\n"))
+    assert not hasher.holds(str(tmp_path / "gone.txt"), None, bytes_hash(b"jello\n"))
+
+
 def test_hasher_survives_a_damaged_or_foreign_cache(tmp_path: Path) -> None:
     path = tmp_path / "f.txt"
     path.write_bytes(b"hello\n")
