@@ -184,6 +184,7 @@ class _Recorder:
         self.templates: dict[str, str] = {}
         self.template_sets: dict[tuple[str, ...], int] = {}
         self.prompts: dict[str, str] = {}  # request key -> hash of the prompt
+        self._pulled_in: dict[str, tuple[str, ...]] = {}  # template -> with what it pulls in
         self._settings_seen: set[int] = set()
 
     def record(self) -> dict[str, Any]:
@@ -301,13 +302,18 @@ class _Recorder:
         return {"prompt": before["prompt"]} if "prompt" in before else {}
 
     def _template_set(self, task: RenderTask) -> int:
-        renderer = self.build.plan.renderer
-        names = set()
-        for planned in task.files:
-            for name, digest in renderer.template_hashes(planned.template):
-                self.templates[name] = _trim(digest)
-                names.add(name)
+        names = {name for planned in task.files for name in self._templates_of(planned.template)}
         return self.template_sets.setdefault(tuple(sorted(names)), len(self.template_sets))
+
+    def _templates_of(self, template: str) -> tuple[str, ...]:
+        """*template* and those it pulls in, each recorded with its hash (once per build: a
+        template edit's thousand tasks render the same few)."""
+        names = self._pulled_in.get(template)
+        if names is None:
+            hashes = self.build.plan.renderer.template_hashes(template)
+            self.templates.update((name, _trim(digest)) for name, digest in hashes)
+            names = self._pulled_in[template] = tuple(name for name, _ in hashes)
+        return names
 
     def _rule(self, rule: Any) -> None:
         if rule.name not in self.rules:
