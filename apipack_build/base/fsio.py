@@ -331,7 +331,8 @@ class FileHasher:
         self.cache_file = cache_file
         self.parent = parent
         self.entries: Entries = {}  # of the shards read so far, and what this hasher learnt
-        self._members: dict[str, set[str]] = {}  # shard -> the files of it in ``entries``
+        # shard -> the files of it in ``entries``, in the order read or learnt (as saved: sorted)
+        self._members: dict[str, dict[str, None]] = {}
         self.dirty = False
         self.seen: set[str] = set()  # files found by this hasher: ``save`` need not look again
         self._loaded: set[str] = set()
@@ -363,14 +364,14 @@ class FileHasher:
             stored = _stored_entries(self._shard_file(shard), shard)
             for path, entry in stored.items():
                 self.entries.setdefault(path, entry)
-            self._members.setdefault(shard, set()).update(stored)
+            self._members.setdefault(shard, {}).update(dict.fromkeys(stored))
             if shard == OUTSIDE:
                 self._outside = set(stored)
         return self.entries.get(key)
 
     def _learn(self, key: str, shard: str, signature: list[int], digest: str) -> None:
         self.entries[key] = (signature, digest)
-        self._members.setdefault(shard, set()).add(key)
+        self._members.setdefault(shard, {})[key] = None
         self._changed.add(shard)
         self.dirty = True
 
