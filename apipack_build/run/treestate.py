@@ -181,8 +181,9 @@ def take(
     (as *output_id*), by content; None if one does not, or the manifest names none (missing,
     damaged). *keep*: shards of package folders this build did not write into, kept as they
     were if they name the files the manifest lists there (neither walked nor checked again).
-    Each shard's signature is taken before the contents are checked and between two walks that
-    must agree, so that a file written meanwhile moves it instead of passing unseen."""
+    Each shard's signature is taken between two walks that must agree, and each file's content
+    is checked by the stat the signature took of it, so that a file written meanwhile moves it
+    instead of passing unseen."""
     before = _record_line(record)
     section = manifest.read_shards(record, output_id)
     if section is None or not any(shard.text for shard in section.folders.values()):
