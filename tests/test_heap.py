@@ -1,0 +1,85 @@
+"""The collector during a build (``base.heap``): paused, with a young collection every few LLM
+requests, so that a long run of requests frees its garbage while one request pays no walk."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from apipack_build.base.heap import YoungCollections, collector_paused
+
+
+class _Cycle:
+    """What a request leaves: objects that only the cyclic collector frees."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+@contextmanager
+def _collections_seen() -> Iterator[list[int]]:
+    """The generations collected in the block."""
+    seen: list[int] = []
+
+    def callback(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            seen.append(info["generation"])
+
+    gc.callbacks.append(callback)
+    try:
+        yield seen
+    finally:
+        gc.callbacks.remove(callback)
+
+
+def _request_garbage() -> weakref.ref[_Cycle]:
+    return weakref.ref(_Cycle())
+
+
+def test_a_long_run_of_requests_frees_its_garbage_as_it_goes() -> None:
+    requests = YoungCollections(every=4)
+    with collector_paused(), _collections_seen() as seen:
+        left = []
+        for _ in range(12):
+            left.append(_request_garbage())
+            requests.after_request()
+        alive = [ref for ref in left if ref() is not None]
+    assert seen == [0, 0, 0]  # a young collection every 4th request
+    assert alive == []
+
+
+def test_a_few_requests_pay_no_collection() -> None:
+    requests = YoungCollections(every=4)
+    with collector_paused(), _collections_seen() as seen:
+        left = []
+        for _ in range(3):
+            left.append(_request_garbage())
+            requests.after_request()
+        alive = [ref for ref in left if ref() is not None]
+    assert seen == []
+    assert len(alive) == 3  # left for a later collection (or the process's end)
+
+
+def test_a_running_collector_is_left_to_itself() -> None:
+    requests = YoungCollections(every=1)
+    assert gc.isenabled()
+    gc.collect()
+    with _collections_seen() as seen:
+        requests.after_request()
+    assert seen == []
+
+
+def test_the_pause_restores_what_it_found() -> None:
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+        with collector_paused(pause=False):
+            assert not gc.isenabled()  # a build inside a paused one stays paused
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with collector_paused(pause=False):  # a long-lived process's first build
+        assert gc.isenabled()
+    assert gc.isenabled()
