@@ -113,8 +113,6 @@ class MultiFunctionFile(_Targets):
     dependencies: Dependencies = Field(default_factory=list)
 
 
-
-
 # ---- normalized, frozen models: what rules read and task keys hash ----
 
 
