@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 # Only light modules here: a no-op `generate` answers from the fast path before doit, Jinja,
 # httpx or diskcache are loaded, and a command served by a daemon loads not even the fast path
 # (``daemon.client``); each command imports the parts it uses.
-from .base.heap import collector_paused
+from .base.heap import collector_paused, heap_left_at_exit
 from .base.lookup import LAST_BUILD, STATE_DIR, find_project_file, template_dirs
 from .engine import prepare
 from .errors import ApipackError, BuildError, ConfigError, LLMError, redact, shown
@@ -745,6 +745,7 @@ COMMANDS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    heap_left_at_exit()  # a command's process ends with it
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser(_command_named(argv)).parse_args(argv)
     return _dispatch(args, argv)

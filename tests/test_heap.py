@@ -4,6 +4,8 @@ requests, so that a long run of requests frees its garbage while one request pay
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -83,3 +85,26 @@ def test_the_pause_restores_what_it_found() -> None:
     with collector_paused(pause=False):  # a long-lived process's first build
         assert gc.isenabled()
     assert gc.isenabled()
+
+
+def test_a_command_leaves_its_heap_to_the_system_at_exit() -> None:
+    """After a command (here ``apipack --help``) its process exits without the collector
+    walking the heap: the heap is frozen once the ``atexit`` functions registered during the
+    command ran, and files those functions write are still written."""
+    program = (
+        "import atexit, gc, sys\n"
+        "from apipack_build.cli import main\n"
+        # registered before the command: runs after what the command registers
+        "atexit.register(lambda: print('frozen at exit:', gc.get_freeze_count() > 0))\n"
+        "try:\n"
+        "    main(['--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('frozen before exit:', gc.get_freeze_count() > 0)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert "frozen before exit: False" in done.stdout
+    assert "frozen at exit: True" in done.stdout
