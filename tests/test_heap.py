@@ -41,28 +41,26 @@ def _request_garbage() -> weakref.ref[_Cycle]:
     return weakref.ref(_Cycle())
 
 
-def test_a_long_run_of_requests_frees_its_garbage_as_it_goes() -> None:
-    requests = YoungCollections(every=4)
+def _paused_requests(every: int, requests: int) -> tuple[list[int], int]:
+    """*requests* requests with the collector paused, each leaving garbage, counted by a
+    ``YoungCollections(every)``: the generations collected, and how much garbage is left."""
+    counter = YoungCollections(every=every)
     with collector_paused(), _collections_seen() as seen:
         left = []
-        for _ in range(12):
+        for _ in range(requests):
             left.append(_request_garbage())
-            requests.after_request()
-        alive = [ref for ref in left if ref() is not None]
-    assert seen == [0, 0, 0]  # a young collection every 4th request
-    assert alive == []
+            counter.after_request()
+        alive = sum(ref() is not None for ref in left)
+    return seen, alive
+
+
+def test_a_long_run_of_requests_frees_its_garbage_as_it_goes() -> None:
+    assert _paused_requests(every=4, requests=12) == ([0, 0, 0], 0)  # every 4th: a young one
 
 
 def test_a_few_requests_pay_no_collection() -> None:
-    requests = YoungCollections(every=4)
-    with collector_paused(), _collections_seen() as seen:
-        left = []
-        for _ in range(3):
-            left.append(_request_garbage())
-            requests.after_request()
-        alive = [ref for ref in left if ref() is not None]
-    assert seen == []
-    assert len(alive) == 3  # left for a later collection (or the process's end)
+    # their garbage is left for a later collection (or the process's end)
+    assert _paused_requests(every=4, requests=3) == ([], 3)
 
 
 def test_a_running_collector_is_left_to_itself() -> None:
