@@ -44,10 +44,11 @@ def main(argv: Sequence[str]) -> int:
 def _warm_up() -> None:
     """Load what an edit's build loads, so the first served command is as warm as the next
     (and the record of the code it runs does not grow then)."""
-    import httpx  # noqa: F401  # an edit asks the model
-
+    from .base.httpxload import load_httpx
     from .base.lookup import builtin_template_dir
     from .load.registry import registry
+
+    load_httpx()  # an edit asks the model
     from .plan import plan, retemplate  # noqa: F401
     from .run import build, diff, progress  # noqa: F401
 

@@ -33,13 +33,14 @@ from __future__ import annotations
 
 import contextlib
 import gc
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._api import _overrides, run_build
 from ._treewatch import TreeWatch
 from .base.fsio import FileHasher
+from .base.heap import collector_paused
 from .base.lookup import FINGERPRINT_FILE, STATE_DIR
 from .base.summary import Summary
 from .engine import check_last_tree, last_tree, prepare
@@ -205,14 +206,8 @@ class Heap:
     def __init__(self) -> None:
         self.builds = 0
 
-    @contextlib.contextmanager
-    def during_build(self) -> Iterator[None]:
-        if self.builds:
-            gc.disable()
-        try:
-            yield
-        finally:
-            gc.enable()
+    def during_build(self) -> contextlib.AbstractContextManager[None]:
+        return collector_paused(pause=self.builds > 0)
 
     def settle(self) -> None:
         self.builds += 1

@@ -4,18 +4,17 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-import gc
 import json
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 # Only light modules here: a no-op `generate` answers from the fast path before doit, Jinja,
 # httpx or diskcache are loaded, and a command served by a daemon loads not even the fast path
 # (``daemon.client``); each command imports the parts it uses.
+from .base.heap import collector_paused, heap_left_at_exit
 from .base.lookup import LAST_BUILD, STATE_DIR, find_project_file, template_dirs
 from .engine import prepare
 from .errors import ApipackError, BuildError, ConfigError, LLMError, redact, shown
@@ -429,22 +428,6 @@ def _generate(args: argparse.Namespace, cwd: Path) -> int:
     return _report_changes(before, _hashes(paths))
 
 
-@contextlib.contextmanager
-def collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off for one build, as a served build has it: a build
-    makes millions of objects that live until it ends, and the collector walked them all again
-    and again (a tenth of a full build's time at N = 1000, a twelfth of a template edit's), for
-    a few MB of garbage (5 MB at N = 1000: freed when the process ends, or by the next
-    collection of a process that goes on)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def _nothing_changed(args: argparse.Namespace, cwd: Path) -> bool:
     """The fast path: nothing the last build depended on has changed (see ``_fastpath``)."""
     from .run import fastpath
@@ -762,6 +745,7 @@ COMMANDS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    heap_left_at_exit()  # a command's process ends with it
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser(_command_named(argv)).parse_args(argv)
     return _dispatch(args, argv)

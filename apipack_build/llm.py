@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from .ask.digest import UNSUPPORTED, ollama_digest, plain_http
+from .base.httpxload import load_httpx
 from .base.lookup import entry_points_of
 from .errors import ConfigError, LLMError, redact
 from .load.types import did_you_mean
@@ -107,6 +108,7 @@ def _ssl_context() -> ssl.SSLContext:
     """httpx's default context (certifi, or ``SSL_CERT_FILE``/``SSL_CERT_DIR``), made once per
     process: loading the certificates costs more than a request to a local model, and a process
     that builds again and again (``apipack watch``) makes a client for each build."""
+    load_httpx()  # first: httpx without its command line
     import httpx
 
     return httpx.create_ssl_context(trust_env=True)
@@ -134,6 +136,7 @@ class _Base:
     def client(self) -> httpx.Client:
         """The httpx client, made (and httpx loaded) with the first request."""
         if self._client is None:
+            load_httpx()  # first: httpx without its command line
             import httpx
 
             settings = self.settings
@@ -165,6 +168,7 @@ class _Base:
         self, method: str, path: str, *, stream: bool = False, **kwargs: Any
     ) -> httpx.Response:
         """One request with retries (exponential backoff, jitter) on connection errors, 429, 5xx."""
+        load_httpx()  # first: httpx without its command line
         import httpx
 
         attempts = self.settings.retries + 1
@@ -283,6 +287,7 @@ class OllamaProvider(_Base):
             "stream": self.settings.stream,
             "options": options,
         }
+        load_httpx()  # first: httpx without its command line
         import httpx
 
         started = self._start()

@@ -29,7 +29,7 @@ ENV_PREFIX = "APIPACK_"
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class LLMSettings(_Section):

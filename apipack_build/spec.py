@@ -35,7 +35,7 @@ Dependencies = list[str] | dict[str, list[str]]
 
 
 class _Raw(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
 
 
 class RawParameter(_Raw):
@@ -113,16 +113,11 @@ class MultiFunctionFile(_Targets):
     dependencies: Dependencies = Field(default_factory=list)
 
 
-SPEC_SCHEMA: TypeAdapter[MultiFunctionFile | SingleFunctionFile] = TypeAdapter(
-    MultiFunctionFile | SingleFunctionFile
-)
-
-
 # ---- normalized, frozen models: what rules read and task keys hash ----
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class Parameter(_Frozen):
@@ -604,7 +599,7 @@ class _Checker:
 
 
 def spec_json_schema() -> dict[str, Any]:
-    schema = SPEC_SCHEMA.json_schema()
+    schema = TypeAdapter(MultiFunctionFile | SingleFunctionFile).json_schema()
     schema["title"] = "apipack spec"
     return schema
 

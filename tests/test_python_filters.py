@@ -341,11 +341,25 @@ LONG = "x" * 90
         (f"# {LONG}\nresult = call(first_argument_{LONG}, second)\n", False),  # after a comment
         (f"y = 1\nresult = call(first_argument_{LONG}, second)\n", True),
         (f"def f():\n    return call(first_{LONG}, second)\n    # {LONG}\n", True),
+        # docstrings: of one row, and of several, whose middle row reads alone as a statement
+        (f'def f():\n    """{LONG}."""\n    return 1\n', False),
+        (f'"""First.\n\nresult = call(first_argument_{LONG}, second)\n"""\n', False),
+        (f'def f():\n    """Doc.\n    x = g({LONG}, y)\n    """\n    return 1\n', False),
+        (f"def f(first_argument_{LONG}) -> None:  # type: ignore[override]\n    pass\n", False),
+        (f"result = call(\n    first_argument_{LONG}, second\n)\n", False),  # already split
+        (f'"""{LONG}\n{LONG}"""\nresult = call(first_argument_{LONG}, second)\n', True),
+        (
+            f'class C:\n    """{LONG}."""\n\n    def m(self, first_{LONG}, b) -> None:\n'
+            "        pass\n",
+            True,
+        ),
+        (f"x = 1; result = call(first_argument_{LONG}, second)\n", True),
+        (f"if x:\n    pass\nelif call(first_argument_{LONG}, second):\n    pass\n", True),
     ],
 )
 def test_py_format_splits_only_long_statements(source: str, split: bool) -> None:
-    """A module whose only long lines start with ``#`` is returned without tokenizing; the
-    result is what tokenizing gives."""
+    """A module whose long lines cannot be statements it splits (comments, docstrings, parts of
+    longer statements) is returned without tokenizing; the result is what tokenizing gives."""
     formatted = py_format(source)
     assert (formatted != source) is split
     assert ast.dump(ast.parse(formatted)) == ast.dump(ast.parse(source))

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from ..base.hashing import canonical_json
+from ..base.httpxload import load_httpx
 
 if TYPE_CHECKING:
     import httpx  # loaded with the first request: a build without a remote cache needs none
@@ -92,6 +93,7 @@ class RemoteCache:
         """This process's client. doit's workers are forked from the process that resolved: a
         pooled connection used by two processes would hand one the other's answers."""
         if self._client is None or self._pid != os.getpid():
+            load_httpx()  # first: httpx without its command line
             import httpx
 
             if self._client is not None:
@@ -167,6 +169,7 @@ class RemoteCache:
 
     def _send(self, method: str, path: str, content: bytes | None = None) -> httpx.Response | None:
         """One request; None (and the remote turned off) if the server failed."""
+        load_httpx()  # first: httpx without its command line
         import httpx
 
         try:

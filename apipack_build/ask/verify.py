@@ -72,4 +72,7 @@ def verify(run: ExampleRun, timeout: float) -> Verdict:
 def _with_memory_limit(argv: tuple[str, ...]) -> list[str]:
     if sys.platform == "win32":  # no RLIMIT_AS there
         return list(argv)
-    return [sys.executable, "-I", "-c", _LIMITED.format(limit=MEMORY_LIMIT), *argv]
+    # -S: the few standard modules it needs are found without ``site`` (and a virtual
+    # environment's .pth files), which would double its start-up; the language's command
+    # starts as it asks
+    return [sys.executable, "-I", "-S", "-c", _LIMITED.format(limit=MEMORY_LIMIT), *argv]

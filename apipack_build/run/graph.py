@@ -9,7 +9,6 @@ keyed on the plan, so a no-op build runs nothing at all.
 from __future__ import annotations
 
 import contextlib
-import gc
 import json
 import sqlite3
 import sys
@@ -24,7 +23,7 @@ from filelock import FileLock, Timeout
 
 from ..ask.step import Asker, Need
 from ..ask.store import write_lock
-from ..base import manifest
+from ..base import heap, manifest
 from ..base.fsio import (
     Confined,
     FileHasher,
@@ -273,8 +272,7 @@ class TaskGraph:
             failed = TaskFailed(str(exc))
         finally:
             self.plan.llm.cache.close()
-            if not gc.isenabled():  # paused for the build (``cli.collector_paused``), but a
-                gc.collect(0)  # request leaves cyclic garbage (about 20 KB): freed as it goes
+            heap.after_request()  # its cyclic garbage, freed as the build goes
         # doit swallows what an action prints: the reporter shows the caches' warnings
         remote = self.plan.llm.remote
         warnings = [*self.plan.llm.cache.warnings, *(remote.take_warnings() if remote else [])]

@@ -13,12 +13,15 @@ them unchanged.
 
 from __future__ import annotations
 
+import ast
 import functools
 import io
 import itertools
 import re
 import tokenize
+import warnings
 from dataclasses import dataclass
+from typing import Any
 
 LINE_LENGTH = 88
 _OPENING = {"(": ")", "[": "]", "{": "}"}
@@ -77,14 +80,26 @@ def py_format(source: str) -> str:
     comments, and lone strings (docstrings) are left as they are. Remembered by its text: a
     process that builds again and again (``apipack watch``, the daemon) renders the same
     package-level modules on every edit, and tokenizing one costs more than rendering it.
+
+    Most long lines of a rendered module are docstrings, which it leaves as they are; the module
+    is tokenized only when a long line may be a statement it splits. A long line is not when,
+    tokenized on its own, it is no whole statement (in its module it is then part of a longer
+    one, or of a string) or one it leaves (a comment, a lone string), or when the module's
+    syntax tree puts it in a statement of several rows (a docstring's middle). Either way the
+    result is the one tokenizing the whole module gives, at a fraction of its cost.
     """
-    if all(len(line) <= LINE_LENGTH or _is_comment(line) for line in source.split("\n")):
+    lines = source.split("\n")
+    maybe = {
+        row
+        for row, line in enumerate(lines, 1)
+        if len(line) > LINE_LENGTH and not _is_comment(line) and _splits_alone(line)
+    }
+    if not maybe or maybe <= _multirow_statement_rows(source):
         return source  # nothing it would split: not worth tokenizing
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
     except (tokenize.TokenError, SyntaxError):
         return source
-    lines = source.split("\n")
     too_long: set[int] = set()
     statement: list[tokenize.TokenInfo] = []
     for token in tokens:
@@ -94,18 +109,61 @@ def py_format(source: str) -> str:
         if token.type != tokenize.NEWLINE:
             continue
         row = statement[0].start[0]
-        if (
-            all(t.start[0] == row for t in statement)
-            and len(lines[row - 1]) > LINE_LENGTH
-            and not any(t.type == tokenize.COMMENT for t in statement)
-            and [t.type for t in statement] != [tokenize.STRING, tokenize.NEWLINE]
-        ):
+        if len(lines[row - 1]) > LINE_LENGTH and _is_split(statement):
             too_long.add(row)
         statement = []
     for row in too_long:
         line = lines[row - 1]
         lines[row - 1] = py_wrap(line, len(line) - len(line.lstrip(" ")))
     return "\n".join(lines)
+
+
+def _is_split(statement: list[tokenize.TokenInfo]) -> bool:
+    """Whether ``py_format`` splits the statement of these tokens (layout left out), if long:
+    it is on one row, with no comment, and not a lone string."""
+    row = statement[0].start[0]
+    return (
+        all(t.start[0] == row for t in statement)
+        and not any(t.type == tokenize.COMMENT for t in statement)
+        and [t.type for t in statement] != [tokenize.STRING, tokenize.NEWLINE]
+    )
+
+
+def _splits_alone(line: str) -> bool:
+    """Whether *line*, tokenized on its own, is one whole statement that ``py_format`` splits.
+    A line that starts a statement tokenizes alone as in its module, so False means it is not
+    split there either."""
+    try:
+        tokens = tokenize.generate_tokens(io.StringIO(line + "\n").readline)
+        statement = [t for t in tokens if t.type not in _LAYOUT]
+    except (tokenize.TokenError, SyntaxError):
+        return False  # no whole statement: in its module, part of a longer one or of a string
+    return bool(statement) and statement[-1].type == tokenize.NEWLINE and _is_split(statement)
+
+
+def _multirow_statement_rows(source: str) -> set[int]:
+    """The rows of the simple statements (docstrings, mostly) that *source* spreads over several
+    rows: none of them holds a statement of one row, so a long line there is never split."""
+    try:
+        with warnings.catch_warnings():  # an escape sequence Python warns about is not ours
+            warnings.simplefilter("ignore")
+            todo: list[Any] = ast.parse(source).body
+    except (SyntaxError, ValueError):
+        return set()  # tokenize decides
+    rows: set[int] = set()
+    while todo:
+        node = todo.pop()
+        blocks = [getattr(node, name, None) for name in _BLOCKS]
+        if any(blocks):  # a compound statement (its header may fit one row): look inside
+            todo.extend(child for block in blocks if block for child in block)
+        elif node.end_lineno is not None and node.end_lineno > node.lineno:
+            rows.update(range(node.lineno, node.end_lineno + 1))
+    return rows
+
+
+#: what holds a compound statement's statements (``handlers`` and ``cases`` hold clauses,
+#: which hold statements in their ``body``)
+_BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
 
 
 def _is_comment(line: str) -> bool:
