@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from .llm import Provider
     from .plan.memo import KnownTree
     from .run.build import Build
-    from .run.treestate import Shard
+    from .run.treestate import Shard, Vouch
     from .settings import Effective
 
 
@@ -63,12 +63,6 @@ def prepare(
         tree=(tree if tree is not None else last_tree(effective)) if incremental else None,
     )
     return Build(plan, hasher=hasher, summary_json=summary_json, quiet=quiet)
-
-
-#: ``vouch(output, folder, signature, check)``: whether package *folder* of *output* still has
-#: the stat *signature* the last build recorded, where something else may know it
-#: (``_treewatch``); *check* stats the folder's files
-Vouch = Callable[[Path, str, str, Callable[[], bool]], bool]
 
 
 def last_tree(effective: Effective, vouch: Vouch | None = None) -> KnownTree | None:

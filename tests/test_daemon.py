@@ -240,6 +240,40 @@ def test_generated_files_changed_behind_the_daemons_back_are_built_as_fresh_buil
     assert "Last" in omega.read_text(encoding="utf-8")
 
 
+def test_a_served_no_op_and_check_see_generated_files_changed_by_hand(project: Project) -> None:
+    """With no input changed, the fast path of a served ``check`` and ``generate`` takes a
+    package folder as the daemon last checked it while the kernel reports no change below it
+    (``_treewatch``): each change made by hand there is still seen, as a fresh process sees it
+    by the files' stat signatures, and repaired by the ``generate``."""
+    project.write_spec({"omega": "Last"}, "specs/more.yml", name="more")
+    package = project.root / "generated" / "text" / "more"
+    omega = package / "docs" / "omega.txt"
+
+    def in_place() -> None:
+        with omega.open("r+b") as file:
+            file.write(b"X")  # the same size, no new inode: only the times move
+
+    changes: list[Callable[[], object]] = [
+        in_place,
+        lambda: omega.chmod(0o600),
+        omega.unlink,
+        lambda: (package / "docs" / "extra.txt").write_text("mine\n", encoding="utf-8"),
+    ]
+
+    def make_steps(project: Project) -> list[Step]:
+        nothing: Callable[[], object] = lambda: None  # noqa: E731
+        made: list[Step] = [(nothing, ("generate",), "."), (nothing, ("generate",), ".")]
+        for change in changes:  # a no-op that checks every folder, then the change
+            made += [(nothing, ("check",), "."), (change, ("check",), ".")]
+            made += [(nothing, ("generate",), "."), (nothing, ("generate",), ".")]
+        return made
+
+    twins = served_then_fresh(project, make_steps, ["specs/tools.yml", "specs/more.yml"])
+    assert [code for code, _, _ in twins.served][2:4] == [0, 1]  # the check saw the change
+    twins.assert_alike()
+    assert "Last" in omega.read_text(encoding="utf-8")
+
+
 def test_status_stop_and_a_killed_daemon(project: Project) -> None:
     assert project.apipack("daemon", "status", expect=1).stdout.startswith("apipack: no daemon")
     with daemon(project) as pid:

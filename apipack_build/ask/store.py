@@ -447,9 +447,22 @@ def _row(entry: dict[str, Any]) -> dict[str, Any]:
     return {name: entry.get(name, "") for name in LOCK_FIELDS}
 
 
+#: entries this process dumped, by their JSON (at most ``DUMPS_KEPT``): a long-lived process
+#: (``apipack daemon``, ``watch``) writes the lock after each edit, where the edited spec file's
+#: package is dumped anew, and all its entries but the edited function's are the same again
+_DUMPED: dict[bytes, str] = {}
+DUMPS_KEPT = 4096
+
+
 def _entry_text(entry: dict[str, Any]) -> _Indexed:
     row = {name: entry.get(name, "") for name in LOCK_FIELDS}
-    return row, _entry_yaml(row)
+    known = _compact(row)  # its fields always in the same order: the JSON names the text
+    text = _DUMPED.get(known)
+    if text is None:
+        if len(_DUMPED) >= DUMPS_KEPT:
+            _DUMPED.clear()
+        text = _DUMPED[known] = _entry_yaml(row)
+    return row, text
 
 
 def _compact(data: object) -> bytes:

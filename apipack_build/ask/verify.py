@@ -18,7 +18,8 @@ from ..rules import ExampleRun
 
 MEMORY_LIMIT = 2 << 30  # bytes of address space
 #: sets the memory limit in the child, then becomes the language's command: unlike preexec_fn,
-#: safe in a process that runs requests in threads
+#: safe in a process that runs requests in threads. Run with -S: it needs no site-packages, and
+#: importing ``site`` (its .pth files) was most of its start-up, paid on every verified body
 _LIMITED = (
     "import os, resource, sys; "
     "resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit})); "
@@ -72,4 +73,4 @@ def verify(run: ExampleRun, timeout: float) -> Verdict:
 def _with_memory_limit(argv: tuple[str, ...]) -> list[str]:
     if sys.platform == "win32":  # no RLIMIT_AS there
         return list(argv)
-    return [sys.executable, "-I", "-c", _LIMITED.format(limit=MEMORY_LIMIT), *argv]
+    return [sys.executable, "-I", "-S", "-c", _LIMITED.format(limit=MEMORY_LIMIT), *argv]

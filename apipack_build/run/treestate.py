@@ -16,9 +16,10 @@ holds fails the next ``holds``, which then checks by content as before.
 
 from __future__ import annotations
 
+import functools
 import os
 from array import array
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,11 @@ from ..base.hashing import bytes_hash
 from .diff import scan_output
 
 TOP = ""  # the shard of the output folder itself and of every folder outside a package folder
+
+#: ``vouch(output, folder, signature, check)``: whether shard *folder* of *output* still has the
+#: stat *signature* the last build recorded, where something else may know it (``_treewatch``:
+#: the kernel's record of changes in a long-lived process); *check* stats the shard's files
+Vouch = Callable[[Path, str, str, Callable[[], bool]], bool]
 
 
 @dataclass(frozen=True)
@@ -222,10 +228,16 @@ def take(
     return TreeState(before, shards)
 
 
-def holds(record: Path, output: Path, state: TreeState) -> bool:
-    """Does *output* (and the manifest at *record*) still look as when *state* was taken?"""
-    return _record_line(record) == state.record and all(
-        shard_holds(output, shard) for shard in state.shards.values()
+def holds(record: Path, output: Path, state: TreeState, vouch: Vouch | None = None) -> bool:
+    """Does *output* (and the manifest at *record*) still look as when *state* was taken? Each
+    shard by its stat signatures, unless *vouch* knows it."""
+    if _record_line(record) != state.record:
+        return False
+    if vouch is None:
+        return all(shard_holds(output, shard) for shard in state.shards.values())
+    return all(
+        vouch(output, name, shard.signature, functools.partial(shard_holds, output, shard))
+        for name, shard in sorted(state.shards.items())
     )
 
 
