@@ -112,19 +112,10 @@ def _recorded_tree(effective: Effective) -> tuple[str, dict[str, Shard], Path] |
     return str(recorded.get("memo", "-")), shards, output_folder(effective)
 
 
-#: the fingerprint whose tree was parsed last, and its shards: ``fastpath.read`` gives the same
-#: dict while the file is unchanged, and a long-lived process asks after a build
-#: (``_session.Session.check_tree``) and again in the next one's plan (10,000 shards at
-#: N = 10,000)
-_parsed: list[tuple[dict[str, Any], dict[str, Shard] | None]] = []
-
-
 def _shards_of(recorded: dict[str, Any]) -> dict[str, Shard] | None:
     from .run import treestate
 
-    if _parsed and _parsed[0][0] is recorded:
-        return _parsed[0][1]
+    # ``fastpath.read`` gives the same dict while the file is unchanged, and ``from_json`` the
+    # same tree for it: a long-lived process asks after a build and again in the next one
     tree = treestate.TreeState.from_json(recorded.get("tree"))
-    shards = tree.shards if tree is not None else None
-    _parsed[:] = [(recorded, shards)]
-    return shards
+    return tree.shards if tree is not None else None
