@@ -403,12 +403,14 @@ def write_lock(
         write_atomic(path, data)
     if index is None or old != data:
         rest = [chunk for line in lines for chunk in (line, b"\n")]  # not joined: 8 MB
-        header = {
-            "version": LOCK_INDEX_VERSION,
-            "lock": bytes_hash(data),
-            "body": chunks_hash(rest),
-        }
-        write_atomic(_index_path(path), [_compact(header) + b"\n", *rest])
+        digest = bytes_hash(data)
+        header = {"version": LOCK_INDEX_VERSION, "lock": digest, "body": chunks_hash(rest)}
+        index_path = _index_path(path)
+        write_atomic(index_path, [_compact(header) + b"\n", *rest])
+        # kept as reading it back would give it: a long-lived process's next build reads it
+        # (8 MB at N = 10,000); its lines are in the order of *by_package*
+        written = LockIndex(dict(zip(by_package, lines, strict=True)))
+        _INDEX_READ.keep(str(index_path), stat_signature(index_path), (digest, written))
     return old != data
 
 
