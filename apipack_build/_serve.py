@@ -25,6 +25,7 @@ def main(argv: Sequence[str]) -> int:
     root, idle = Path(argv[0]).resolve(), float(argv[1])
     session = Session(root)
     cli.prepare_build = session.prepared
+    cli.tree_vouch = session.tree_vouch
     session.check_tree()  # the first edit's plan finds the generated tree known
     _warm_up()
     heap = Heap()

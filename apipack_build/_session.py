@@ -51,6 +51,7 @@ from .run import fastpath
 if TYPE_CHECKING:
     from .base.render import Renderer
     from .run.build import Build
+    from .run.treestate import Vouch
     from .settings import Effective
 
 
@@ -94,6 +95,7 @@ class Session:
                 offline=self.offline,
                 summary_json=None,
                 echo=True,
+                vouch=self.tree_vouch(),
             )
             if fast is not None:
                 return fast
@@ -115,14 +117,19 @@ class Session:
         if self._hasher is not None:
             self._hasher.save_if_asked()
 
+    def tree_vouch(self) -> Vouch:
+        """For a command that begins: the package folders of the generated tree known to hold
+        what a stat check found (``_treewatch``), read from the kernel's queue first."""
+        self._tree.new_build()
+        return self._tree.holds
+
     def check_tree(self) -> None:
         """Between builds: check the package folders of the last build's tree not known to
         hold (``_treewatch``: at first all of them, then those the kernel saw change), so that
         the next build's plan finds them known."""
         with contextlib.suppress(ApipackError):  # settings a build refuses: the next one says so
             effective, _ = self._resolved(self.targets, self.cwd, self.overrides)
-            self._tree.new_build()
-            check_last_tree(effective, self._tree.holds)
+            check_last_tree(effective, self.tree_vouch())
 
     def _moved(self, changed: Collection[Path]) -> bool:
         """Is one of *changed* an input the last build's fingerprint recorded, with another
@@ -154,8 +161,7 @@ class Session:
         of the project, from any folder)."""
         effective, specs = self._resolved(targets, cwd, overrides)
         if "tree" not in options:
-            self._tree.new_build()
-            options["tree"] = last_tree(effective, self._tree.holds)
+            options["tree"] = last_tree(effective, self.tree_vouch())
         return prepare(
             resolved=(effective, specs),
             hasher=self._hasher_for(effective.root),

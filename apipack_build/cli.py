@@ -24,12 +24,23 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from .run.build import Build
+    from .run.treestate import Vouch
 
     Subcommands = argparse._SubParsersAction[argparse.ArgumentParser]
 
 #: how ``generate`` and ``check`` prepare a build: from disk in a fresh process; a daemon
 #: (``_serve``) puts here a session's, which starts from what it kept of the last build
 prepare_build: Callable[..., Build] = prepare
+
+
+def _nothing_known() -> Vouch | None:
+    return None
+
+
+#: what the fast path of ``generate`` and ``check`` may take as known of the generated tree:
+#: nothing in a fresh process (it stats every generated file); a daemon puts here its session's
+#: record of the package folders unchanged since checked (``_treewatch``)
+tree_vouch: Callable[[], Vouch | None] = _nothing_known
 
 DRY_RUN_LINE = "apipack: dry run: {} file(s) would change; nothing written"
 CURRENT_LINE = "apipack: {} generated files are current"
@@ -376,7 +387,10 @@ def cmd_generate(args: argparse.Namespace, cwd: Path) -> int:
     from .run import fastpath
 
     args.targets = [*args.targets, *args.spec]
-    if args.dry_run and fastpath.current(args.targets, cwd, _overrides(args)) is not None:
+    if (
+        args.dry_run
+        and fastpath.current(args.targets, cwd, _overrides(args), tree_vouch()) is not None
+    ):
         print(DRY_RUN_LINE.format(0))
         return 0
     if not args.dry_run and not args.refresh and _nothing_changed(args, cwd):
@@ -439,6 +453,7 @@ def _nothing_changed(args: argparse.Namespace, cwd: Path) -> bool:
         offline=True if args.offline else None,
         summary_json=args.summary_json,
         echo=not args.quiet,
+        vouch=tree_vouch(),
     )
     return found is not None
 
@@ -481,7 +496,7 @@ def _report_changes(before: dict[str, str], after: dict[str, str]) -> int:
 def cmd_check(args: argparse.Namespace, cwd: Path) -> int:
     from .run import diff, fastpath
 
-    current = fastpath.current(args.targets, cwd, _overrides(args))
+    current = fastpath.current(args.targets, cwd, _overrides(args), tree_vouch())
     if current is not None:
         print(CURRENT_LINE.format(current))
         return 0

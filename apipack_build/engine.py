@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from .llm import Provider
     from .plan.memo import KnownTree
     from .run.build import Build
-    from .run.treestate import Shard
+    from .run.treestate import Shard, Vouch
     from .settings import Effective
 
 
@@ -65,12 +65,6 @@ def prepare(
     return Build(plan, hasher=hasher, summary_json=summary_json, quiet=quiet)
 
 
-#: ``vouch(output, folder, signature, check)``: whether package *folder* of *output* still has
-#: the stat *signature* the last build recorded, where something else may know it
-#: (``_treewatch``); *check* stats the folder's files
-Vouch = Callable[[Path, str, str, Callable[[], bool]], bool]
-
-
 def last_tree(effective: Effective, vouch: Vouch | None = None) -> KnownTree | None:
     """The generated tree as the last build's fingerprint recorded it, each package folder's
     shard checked (by stat signatures) when the plan asks, unless *vouch* knows."""
@@ -118,19 +112,10 @@ def _recorded_tree(effective: Effective) -> tuple[str, dict[str, Shard], Path] |
     return str(recorded.get("memo", "-")), shards, output_folder(effective)
 
 
-#: the fingerprint whose tree was parsed last, and its shards: ``fastpath.read`` gives the same
-#: dict while the file is unchanged, and a long-lived process asks after a build
-#: (``_session.Session.check_tree``) and again in the next one's plan (10,000 shards at
-#: N = 10,000)
-_parsed: list[tuple[dict[str, Any], dict[str, Shard] | None]] = []
-
-
 def _shards_of(recorded: dict[str, Any]) -> dict[str, Shard] | None:
     from .run import treestate
 
-    if _parsed and _parsed[0][0] is recorded:
-        return _parsed[0][1]
+    # ``fastpath.read`` gives the same dict while the file is unchanged, and ``from_json`` the
+    # same tree for it: a long-lived process asks after a build and again in the next one
     tree = treestate.TreeState.from_json(recorded.get("tree"))
-    shards = tree.shards if tree is not None else None
-    _parsed[:] = [(recorded, shards)]
-    return shards
+    return tree.shards if tree is not None else None

@@ -181,6 +181,24 @@ def test_served_commands_print_exit_and_leave_what_fresh_ones_do(project: Projec
     assert masked.sub(b"", served_summary) == masked.sub(b"", fresh_summary)
 
 
+def by_hand(project: Project) -> tuple[Path, list[Callable[[], object]]]:
+    """A generated file of a second spec file, and changes made by hand in its package folder:
+    bytes written in place, a mode, the file removed, another file added beside it."""
+    project.write_spec({"omega": "Last"}, "specs/more.yml", name="more")
+    omega = project.root / "generated" / "text" / "more" / "docs" / "omega.txt"
+
+    def in_place() -> None:
+        with omega.open("r+b") as file:
+            file.write(b"X")  # the same size, no new inode: only the times move
+
+    return omega, [
+        in_place,
+        lambda: omega.chmod(0o600),
+        omega.unlink,
+        lambda: (omega.parent / "extra.txt").write_text("mine\n", encoding="utf-8"),
+    ]
+
+
 def test_generated_files_changed_behind_the_daemons_back_are_built_as_fresh_builds_do(
     project: Project,
 ) -> None:
@@ -188,13 +206,8 @@ def test_generated_files_changed_behind_the_daemons_back_are_built_as_fresh_buil
     no change below it (``_treewatch``): each change made by hand there — bytes written in
     place, a mode, a file removed, a file added, the folder moved away and back, the output
     folder replaced — is seen by the next served edit as a fresh process sees it."""
-    project.write_spec({"omega": "Last"}, "specs/more.yml", name="more")
-    package = project.root / "generated" / "text" / "more"
-    omega = package / "docs" / "omega.txt"
-
-    def in_place() -> None:
-        with omega.open("r+b") as file:
-            file.write(b"X")  # the same size, no new inode: only the times move
+    omega, changes = by_hand(project)
+    package = omega.parent.parent
 
     def moved_away_and_back() -> None:
         package.rename(package.with_name("more.away"))
@@ -206,14 +219,7 @@ def test_generated_files_changed_behind_the_daemons_back_are_built_as_fresh_buil
         shutil.rmtree(output)
         (project.root / "copy").rename(output)
 
-    changes: list[Callable[[], object]] = [
-        in_place,
-        lambda: omega.chmod(0o600),
-        omega.unlink,
-        lambda: (package / "docs" / "extra.txt").write_text("mine\n", encoding="utf-8"),
-        moved_away_and_back,
-        output_replaced,
-    ]
+    changes += [moved_away_and_back, output_replaced]
 
     def make_steps(project: Project) -> list[Step]:
         edits = iter(range(1, 2 * len(changes) + 1))
@@ -236,6 +242,27 @@ def test_generated_files_changed_behind_the_daemons_back_are_built_as_fresh_buil
 
     twins = served_then_fresh(project, make_steps, ["specs/tools.yml", "specs/more.yml"])
     assert [code for code, _, _ in twins.served][:3] == [0, 0, 0]
+    twins.assert_alike()
+    assert "Last" in omega.read_text(encoding="utf-8")
+
+
+def test_a_served_no_op_and_check_see_generated_files_changed_by_hand(project: Project) -> None:
+    """With no input changed, the fast path of a served ``check`` and ``generate`` takes a
+    package folder as the daemon last checked it while the kernel reports no change below it
+    (``_treewatch``): each change made by hand there is still seen, as a fresh process sees it
+    by the files' stat signatures, and repaired by the ``generate``."""
+    omega, changes = by_hand(project)
+
+    def make_steps(project: Project) -> list[Step]:
+        nothing: Callable[[], object] = lambda: None  # noqa: E731
+        made: list[Step] = [(nothing, ("generate",), "."), (nothing, ("generate",), ".")]
+        for change in changes:  # a no-op that checks every folder, then the change
+            made += [(nothing, ("check",), "."), (change, ("check",), ".")]
+            made += [(nothing, ("generate",), "."), (nothing, ("generate",), ".")]
+        return made
+
+    twins = served_then_fresh(project, make_steps, ["specs/tools.yml", "specs/more.yml"])
+    assert [code for code, _, _ in twins.served][2:4] == [0, 1]  # the check saw the change
     twins.assert_alike()
     assert "Last" in omega.read_text(encoding="utf-8")
 

@@ -255,3 +255,27 @@ def test_a_moved_model_server_keeps_the_fast_path_and_the_plan(
         assert moved.chat_count == 0
     finally:
         moved.stop()
+
+
+def test_the_fingerprint_a_build_keeps_is_what_its_file_reads_back(
+    tmp_path: Path, fake: FakeLLM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process keeps the fingerprint it wrote (a daemon reads it between builds and in the
+    next one) with the types reading the file gives: the same as parsing it again."""
+    from apipack_build.base.fsio import stat_signature
+    from apipack_build.base.lookup import FINGERPRINT_FILE, STATE_DIR
+    from apipack_build.run import fastpath
+
+    folder = llm_project(tmp_path / "p")
+    for name in [n for n in os.environ if n.startswith("APIPACK_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("APIPACK_LLM_BASE_URL", fake.url)
+    path = folder / STATE_DIR / FINGERPRINT_FILE
+    for _ in range(2):  # the first build, then an edit
+        apipack_build.generate(folder)
+        kept = fastpath._read.get(str(path), stat_signature(path))
+        assert kept is not None and kept == json.loads(path.read_text(encoding="utf-8"))
+        assert json.dumps(kept, sort_keys=True) == json.dumps(json.loads(path.read_bytes()))
+        spec = folder / "specs" / "tools.yml"
+        spec.write_text(spec.read_text().replace("Half of", "One half of"), encoding="utf-8")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from apipack_build.base import manifest
@@ -106,6 +107,61 @@ def test_a_build_takes_again_only_the_package_folders_it_wrote(tmp_path: Path) -
     os.utime(output / "python/two/b.py", ns=(1, 1))
     stale = treestate.take(record, output, "generated", ignores, FileHasher(), keep=kept)
     assert stale is not None and not treestate.holds(record, output, stale)
+
+
+def test_a_vouch_answers_for_the_shards_it_knows_and_checks_the_others(tmp_path: Path) -> None:
+    """``holds`` with a long-lived process's *vouch* (``_treewatch``): a shard it knows is taken
+    as it says, unstatted; for another, it runs the stat check it is given."""
+    output = tmp_path / "generated"
+    ignores = {"python/one": [], "python/two": []}
+    record = generated(output, {"python/one/a.py": "a\n", "python/two/b.py": "b\n"})
+    state = treestate.take(record, output, "generated", ignores, FileHasher())
+    assert state is not None
+    (output / "python/two/b.py").write_text("edited\n")
+    asked: list[str] = []
+
+    def vouch(at: Path, shard: str, signature: str, check: Callable[[], bool]) -> bool:
+        assert at == output and signature == state.shards[shard].signature
+        asked.append(shard)
+        return True if shard == "python/two" else check()
+
+    assert treestate.holds(record, output, state, vouch)  # vouched for: not looked at
+    assert sorted(asked) == ["", "python/one", "python/two"]
+    assert not treestate.holds(record, output, state, lambda at, shard, sig, check: check())
+    assert not treestate.holds(record, output, state)
+    os.utime(record)  # the manifest's own signature is checked whatever the vouch says
+    assert not treestate.holds(record, output, state, vouch)
+
+
+def test_template_files_are_listed_as_rglob_lists_them(tmp_path: Path) -> None:
+    """``inputs._files_below`` walks the folders' entries itself: the same files as
+    ``rglob("*")`` and ``is_file()``, outside ``__pycache__``, links to folders not followed."""
+    folder = tmp_path / "templates"
+    for name in ("a/b/y.j2", "a/b/__pycache__/z.pyc", ".hidden/q", ".dot", "c/w", "x.j2"):
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text("t", encoding="utf-8")
+    (folder / "c/to_folder").symlink_to(folder / "a")
+    (folder / "c/to_file").symlink_to(folder / "x.j2")
+    (folder / "c/broken").symlink_to(folder / "nowhere")
+    os.mkfifo(folder / "c/fifo")
+    (folder / "__pycache__").mkdir()
+    (folder / "__pycache__/stale.j2").write_text("t", encoding="utf-8")
+
+    def listed(below: Path) -> list[Path]:
+        return sorted(p for p in below.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+
+    found = inputs._files_below(folder)
+    assert found == listed(folder)
+    assert [p.relative_to(folder).as_posix() for p in found] == [
+        ".dot",
+        ".hidden/q",
+        "a/b/y.j2",
+        "c/to_file",
+        "c/w",
+        "x.j2",
+    ]
+    assert inputs._files_below(folder / "__pycache__") == listed(folder / "__pycache__") == []
+    assert inputs._files_below(tmp_path / "missing") == []
 
 
 def distribution(folder: Path, name: str, entry_points: str = "") -> Path:

@@ -133,6 +133,26 @@ def test_a_body_needing_a_library_not_installed_here_is_accepted_unverified(
     assert fake.chat_count == 1 and summary["llm_verified"] == 0
 
 
+def test_a_body_importing_an_installed_library_is_verified_with_it(
+    tmp_path: Path, fake: FakeLLM
+) -> None:
+    """A body that imports only the standard library runs without ``site``; one that imports an
+    installed library, by name or by ``__import__``, runs with it and is verified, and a wrong
+    one among them is still refused."""
+    listed = "'[' + ','.join(text.split()) + ']'"
+    by_name = f"import yaml\n\n\n{SIGNATURE}\n    return len(yaml.safe_load({listed}))\n"
+    dynamic = f"{SIGNATURE}\n    return len(__import__('yaml').safe_load(repr(text.split())))\n"
+    wrong = f"import yaml\n\n\n{SIGNATURE}\n    return len(yaml.__name__)\n"
+    for number, body in enumerate([by_name, dynamic]):
+        fake.faults.extend([fenced(wrong), fenced(body)])
+        done, summary = build(tmp_path / f"p{number}", fake)
+        assert done.returncode == 0, done.stderr
+        assert summary["llm_verified"] == 1, done.stderr  # not "unverified": yaml was found
+        repair = fake.chats[-1]["body"]["messages"][-1]["content"]
+        assert "it fails the spec's examples" in repair
+        assert body in (tmp_path / f"p{number}" / MODULE).read_text(encoding="utf-8")
+
+
 def test_an_example_check_is_verified_too(tmp_path: Path, fake: FakeLLM) -> None:
     spec = textwrap.dedent("""\
         project: {name: words, description: Word tools}

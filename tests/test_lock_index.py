@@ -146,3 +146,24 @@ def test_an_index_whose_lines_are_damaged_is_ignored(tmp_path: Path) -> None:
     assert not write_lock(lock, entries, same=frozenset({"alpha", "beta"}))
     assert isinstance(read_lock(lock), LockIndex)
     assert read_lock(lock) == entries
+
+
+def test_the_index_a_process_writes_is_kept_as_reading_it_back_gives_it(tmp_path: Path) -> None:
+    """A long-lived process reads the index it wrote in its next build: it keeps what it wrote,
+    the same lines, for the same lock, as the file gives once parsed again."""
+    from apipack_build.ask import store
+    from apipack_build.base.fsio import stat_signature
+    from apipack_build.base.hashing import bytes_hash
+
+    lock, index = tmp_path / "apipack.lock", tmp_path / STATE_DIR / LOCK_INDEX
+    entries = _entries(5)
+    changed = {**entries, ("tools", "fn_2", "python"): {**entries[("tools", "fn_2", "python")]}}
+    changed[("tools", "fn_2", "python")]["code"] = "def fn_2() -> str:\n    return 'new'\n"
+    for version in (entries, changed, {}):
+        assert write_lock(lock, version)
+        kept = store._INDEX_READ.get(str(index), stat_signature(index))
+        store._INDEX_READ.clear()
+        digest = bytes_hash(lock.read_bytes())
+        parsed = store._read_index(lock, digest)
+        assert kept is not None and parsed is not None and kept[0] == digest
+        assert kept[1].lines == parsed.lines and dict(kept[1]) == dict(parsed) == version

@@ -403,12 +403,14 @@ def write_lock(
         write_atomic(path, data)
     if index is None or old != data:
         rest = [chunk for line in lines for chunk in (line, b"\n")]  # not joined: 8 MB
-        header = {
-            "version": LOCK_INDEX_VERSION,
-            "lock": bytes_hash(data),
-            "body": chunks_hash(rest),
-        }
-        write_atomic(_index_path(path), [_compact(header) + b"\n", *rest])
+        digest = bytes_hash(data)
+        header = {"version": LOCK_INDEX_VERSION, "lock": digest, "body": chunks_hash(rest)}
+        index_path = _index_path(path)
+        write_atomic(index_path, [_compact(header) + b"\n", *rest])
+        # kept as reading it back would give it: a long-lived process's next build reads it
+        # (8 MB at N = 10,000); its lines are in the order of *by_package*
+        written = LockIndex(dict(zip(by_package, lines, strict=True)))
+        _INDEX_READ.keep(str(index_path), stat_signature(index_path), (digest, written))
     return old != data
 
 
@@ -447,9 +449,22 @@ def _row(entry: dict[str, Any]) -> dict[str, Any]:
     return {name: entry.get(name, "") for name in LOCK_FIELDS}
 
 
+#: entries this process dumped, by their JSON (at most ``DUMPS_KEPT``): a long-lived process
+#: (``apipack daemon``, ``watch``) writes the lock after each edit, where the edited spec file's
+#: package is dumped anew, and all its entries but the edited function's are the same again
+_DUMPED: dict[bytes, str] = {}
+DUMPS_KEPT = 4096
+
+
 def _entry_text(entry: dict[str, Any]) -> _Indexed:
     row = {name: entry.get(name, "") for name in LOCK_FIELDS}
-    return row, _entry_yaml(row)
+    known = _compact(row)  # its fields always in the same order: the JSON names the text
+    text = _DUMPED.get(known)
+    if text is None:
+        if len(_DUMPED) >= DUMPS_KEPT:
+            _DUMPED.clear()
+        text = _DUMPED[known] = _entry_yaml(row)
+    return row, text
 
 
 def _compact(data: object) -> bytes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import sys
 from pathlib import Path
 
@@ -33,8 +34,9 @@ def example_run(code: str, function: Function) -> ExampleRun | None:
         cases.append(f"    ({', '.join(map(py_literal, case))}),")
     text = "\n".join([f"NAME = {py_literal(function.name)}", "CASES = [", *cases, "]", ""])
     return ExampleRun(
-        # -I: none of the caller's environment variables, user site or current folder on the path
-        argv=(sys.executable, "-I", "run.py"),
+        # -I: none of the caller's environment variables, user site or current folder on the
+        # path; -S: no site-packages either, for a body that imports only the standard library
+        argv=(sys.executable, "-I", *(["-S"] if _standard_library_only(code) else []), "run.py"),
         files={
             "run.py": RUNNER.read_text(encoding="utf-8"),
             "candidate.py": code,
@@ -42,3 +44,32 @@ def example_run(code: str, function: Function) -> ExampleRun | None:
         },
         verdict="verdict.json",
     )
+
+
+#: what imports a module by a name known only when it runs
+_DYNAMIC_IMPORTS = frozenset({"__import__", "import_module"})
+
+
+def _standard_library_only(code: str) -> bool:
+    """Does *code* import only standard modules, by name? Then its run needs no site-packages,
+    and its interpreter starts without ``site`` (its .pth files: much of the start-up)."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            names = [node.module or ""] if node.level == 0 else [""]
+        elif isinstance(node, ast.Name | ast.Attribute):
+            names = [] if _named(node) not in _DYNAMIC_IMPORTS else [""]
+        else:
+            continue
+        if any(name.partition(".")[0] not in sys.stdlib_module_names for name in names):
+            return False
+    return True
+
+
+def _named(node: ast.Name | ast.Attribute) -> str:
+    return node.id if isinstance(node, ast.Name) else node.attr
