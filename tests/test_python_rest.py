@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -168,9 +169,17 @@ def test_docs_and_openapi(server: str, kitchen: Built) -> None:
 
 def test_logs_are_json_lines_with_request_ids(server: str, log: Path) -> None:
     httpx.post(f"{server}/scale", json={"values": [2]}, headers={"X-Request-ID": "log-me"})
-    entries = [json.loads(line) for line in log.read_text("utf-8").splitlines() if line]
-    calls = [e for e in entries if e.get("request_id") == "log-me"]
-    assert {e["message"] for e in calls} >= {"call", "request"}
+
+    def logged() -> list[dict[str, object]]:
+        entries = [json.loads(line) for line in log.read_text("utf-8").splitlines() if line]
+        return [e for e in entries if e.get("request_id") == "log-me"]
+
+    # the access line is written once the response has gone, so it may follow the response
+    wanted, deadline = {"call", "request"}, time.monotonic() + 30
+    while not {e["message"] for e in logged()} >= wanted and time.monotonic() < deadline:
+        time.sleep(0.05)
+    calls = logged()
+    assert {e["message"] for e in calls} >= wanted
     call = next(e for e in calls if e["message"] == "call")
     assert (call["function"], call["status"], call["interface"]) == ("scale", "ok", "rest")
 
