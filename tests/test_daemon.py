@@ -305,6 +305,31 @@ def test_status_stop_and_a_killed_daemon(project: Project) -> None:
         assert not (project.state / "daemon.json").exists()
 
 
+def test_a_plugin_module_changed_while_the_build_that_imports_it_runs_ends_the_daemon(
+    tmp_path: Path,
+) -> None:
+    """A source file first imported by a served build, and changed after that build began, may
+    have been read before the change: the daemon does not vouch for it, and exits."""
+    site = write_plugin(tmp_path / "own-site")
+    plugin = site / "txtrules" / "__init__.py"
+    lazy = "def docs_package(req):\n    from . import late  # noqa: F401\n"
+    plugin.write_text(plugin.read_text().replace("def docs_package(req):\n", lazy))
+    late = site / "txtrules" / "late.py"
+    late.write_text("WHEN = 'imported by the first build'\n", encoding="utf-8")
+    project = Project(tmp_path / "proj", site, tmp_path / "home")
+    project.write_templates()
+    project.write_spec(FUNCTIONS)
+    with daemon(project) as pid:
+        assert str(late) not in map(str, record(project)["files"])  # type: ignore[call-overload]
+        saved = time.time_ns() + 60 * 10**9  # as if saved while the build runs
+        os.utime(late, ns=(saved, saved))
+        project.apipack("generate")
+        assert served_count(project) == 1
+        wait_until("the outdated daemon's exit", lambda: not alive(pid))
+    log = (project.state / "daemon.log").read_text(encoding="utf-8")
+    assert "stopped: the code it runs changed" in log
+
+
 def test_another_project_is_not_served(make_project: Callable[..., Project]) -> None:
     first, second = make_project("first"), make_project("second")
     with daemon(first):
@@ -332,8 +357,10 @@ def test_other_code_runs_in_process_and_the_outdated_daemon_exits(
         assert served_count(project) == 0
         project.apipack("check")
         assert served_count(project) == 1
-
         plugin = site / "txtrules" / "__init__.py"
+        # recorded before the answer: a client started now compares the plugin too
+        assert str(plugin) in map(str, record(project)["files"])  # type: ignore[call-overload]
+
         plugin.write_text(plugin.read_text() + "# edited\n", encoding="utf-8")
         project.apipack("check")
         assert served_count(project) == 1

@@ -36,6 +36,7 @@ from .wire import Channel
 
 TICK = 1.0  # seconds between looks at the reasons to stop
 HANDSHAKE_WAIT = 10.0  # seconds a client has to send its request once connected
+CLOCK_MARGIN_NS = 100_000_000  # file times lag the clock by up to a tick (<= 10 ms)
 
 Handler = Callable[[list[str]], int]
 
@@ -147,17 +148,17 @@ class Server:
             return
         channel.send({"accepted": True})
         argv = [str(arg) for arg in request["argv"]]
-        begun, cpu = time.perf_counter(), time.process_time()
+        begun, cpu, since = time.perf_counter(), time.process_time(), time.time_ns()
         threading.Thread(target=self._interrupt_on, args=(channel,), daemon=True).start()
         code = self._run(channel, argv, request)
-        with contextlib.suppress(OSError):
-            channel.send({"exit": code})
-        self.served += 1
-        self.last = time.monotonic()
         spent = time.perf_counter() - begun, time.process_time() - cpu
         _log(f"served {argv[0]} (exit {code}, {spent[0]:.3f} s, CPU {spent[1]:.3f} s)")
+        self.served += 1
+        self._remember_code(since)
+        with contextlib.suppress(OSError):  # last: what the client does next sees the above
+            channel.send({"exit": code})
+        self.last = time.monotonic()
         self.after()
-        self._remember_code()
 
     def _refusal(self, request: dict[str, Any]) -> str:
         """Why this daemon must not serve *request*, or ''."""
@@ -240,18 +241,23 @@ class Server:
             return "the code it runs changed"
         return ""
 
-    def _remember_code(self) -> None:
-        """Record the code this process runs: the files imported so far (a build imports more),
-        checked first against the record, so that an edit in between is not taken in: the
-        signatures recorded before hold as long as the last one does."""
-        if self.code and record.code_signature(self.files, sys.path) != self.code:
-            self.stop_reason = "the code it runs changed"
-            return
+    def _remember_code(self, since: int | None = None) -> None:
+        """Record the code this process runs: the files imported so far (a build imports more).
+        What it vouches for must be what it imported, so the new signature is taken first and
+        then checked: the files of the last record must not have changed since (the signatures
+        recorded before hold as long as the last one does), nor those first imported by the
+        request begun at *since* (``time.time_ns()``) since it began."""
         files = record.loaded_sources()
         if files == self.files:
+            return  # nothing new to record; the tick looks for edits of what is recorded
+        code = record.code_signature(files, sys.path)
+        if (self.code and record.code_signature(self.files, sys.path) != self.code) or (
+            since is not None and _changed_since(sorted(set(files) - set(self.files)), since)
+        ):
+            self.stop_reason = "the code it runs changed"
             return
-        self.files, self.code = files, record.code_signature(files, sys.path)
-        self.codes.add(self.code)
+        self.files, self.code = files, code
+        self.codes.add(code)
         found = {
             "pid": os.getpid(),
             "uid": os.getuid(),
@@ -281,6 +287,18 @@ class Server:
             "idle_timeout": self.idle,
             "rss_mb": _rss_mb(),
         }
+
+
+def _changed_since(files: list[str], since: int) -> bool:
+    """Whether any of *files* may have changed after *since* (``time.time_ns()``), so perhaps
+    after this process imported it."""
+    for name in files:
+        try:
+            if os.stat(name).st_mtime_ns >= since - CLOCK_MARGIN_NS:
+                return True
+        except OSError:
+            return True
+    return False
 
 
 def _gone(connection: socket.socket) -> str:
