@@ -189,6 +189,33 @@ def test_hasher_saves_only_files_that_still_exist(tmp_path: Path) -> None:
     assert str(gone) not in text
 
 
+def test_hasher_keeps_unseen_files_that_are_still_there(tmp_path: Path) -> None:
+    """Files a build did not look at are kept while their folder lists them (each folder is
+    listed once), and dropped with their folder, or when a file stands where it was."""
+    cache, top = tmp_path / "filestat.json", tmp_path / "a" / "b"  # top/c: in top's shard
+    (top / "c").mkdir(parents=True)
+    x, y, z = top / "x", top / "y", top / "c" / "z"
+    for path in (x, y, z):
+        path.write_bytes(path.name.encode())
+    first = FileHasher(cache)
+    for path in (x, y, z):
+        first.hash(path)
+    first.save()
+    y.unlink()
+    z.unlink()
+    (top / "c").rmdir()
+    (top / "c").write_bytes(b"now a file")
+
+    later = FileHasher(cache)
+    (top / "new").write_bytes(b"n")
+    later.hash(top / "new")  # its shard changes: saved, each entry checked
+    later.save()
+
+    text = "".join(shard.read_text() for shard in (tmp_path / STAT_SHARDS).glob("*.json"))
+    assert str(x) in text and str(top / "new") in text
+    assert str(y) not in text and str(z) not in text
+
+
 def test_hasher_without_a_cache_file_writes_nothing(tmp_path: Path) -> None:
     (tmp_path / "f").write_bytes(b"x")
     hasher = FileHasher()

@@ -280,6 +280,26 @@ class ParsedFiles(Generic[Parsed]):
         self._kept.clear()
 
 
+class _FolderNames:
+    """Whether a file is there, by the names of its folder, each folder listed once: a
+    template edit saves shards of 10,000s of files it did not look at, most in a few hundred
+    folders (one listing each, not one ``stat`` per file)."""
+
+    def __init__(self) -> None:
+        self._names: dict[str, frozenset[str]] = {}
+
+    def __call__(self, path: str) -> bool:
+        folder, name = os.path.split(path)
+        names = self._names.get(folder)
+        if names is None:
+            try:
+                names = frozenset(os.listdir(folder or "."))
+            except OSError:  # gone, or not a folder: nothing in it is there
+                names = frozenset()
+            self._names[folder] = names
+        return name in names
+
+
 Entries = dict[str, tuple[list[int], str]]  # path -> its stat signature, the hash of its bytes
 
 #: the shards read by this process (a build makes two hashers of one cache: the fast path's,
@@ -448,11 +468,12 @@ class FileHasher:
         if self.cache_file is None or not self.dirty:
             return
         by_shard: dict[str, dict[str, list[object]]] = {}
+        present = _FolderNames()
         for shard in self._changed:  # only theirs: the others' entries are not walked
             by_shard[shard] = {
                 key: list(self.entries[key])
                 for key in self._members.get(shard, ())
-                if key in self.seen or (shard != OUTSIDE and os.path.exists(key))
+                if key in self.seen or (shard != OUTSIDE and present(key))
             }
         for shard, files in sorted(by_shard.items()):
             payload = {"version": _STAT_CACHE_VERSION, "shard": shard, "files": files}

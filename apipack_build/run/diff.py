@@ -92,24 +92,52 @@ def scan_output(
     every_ignore = sorted({p for patterns in ignores.values() for p in patterns})
     found: list[str] = []
     folders: list[str] = []
-    top = str(output)
-    cut = len(os.path.join(top, ""))  # os.walk joins names to *top*: cut it off (not relpath)
-    for folder, dirs, files in os.walk(top):
-        rel_folder = folder[cut:].replace(os.sep, "/") or "."
+    pending = [(str(output), ".")]  # (where, relative): the next to list last
+    while pending:
+        where, rel_folder = pending.pop()
+        listed = _listed(where)
+        if listed is None:
+            continue  # gone or unreadable: as os.walk, left out
+        names, dirs = listed
         prefix = "" if rel_folder == "." else f"{rel_folder}/"
-        dirs[:] = sorted(
-            d
-            for d in dirs
-            if f"{prefix}{d}" not in skip and not _covered(f"{prefix}{d}", ignores, every_ignore)
-        )
         folders.append(rel_folder)
-        for name in sorted(files):
+        for name in names:
             path = f"{prefix}{name}"
             if path in known or is_temporary(name):  # a killed write's: generate sweeps it
                 continue
             if not _ignored(path, ignores, every_ignore):
                 found.append(path)
+        walked = [
+            name
+            for name, link in dirs
+            if not link  # a link to a folder is neither a file nor walked, as os.walk has it
+            and f"{prefix}{name}" not in skip
+            and not _covered(f"{prefix}{name}", ignores, every_ignore)
+        ]
+        pending.extend((os.path.join(where, d), f"{prefix}{d}") for d in reversed(walked))
     return found, folders
+
+
+def _listed(folder: str) -> tuple[list[str], list[tuple[str, bool]]] | None:
+    """The names of the files in *folder* and of its folders (each with whether it is a link),
+    both sorted; None if it cannot be listed. One ``scandir``: what each entry is comes with the
+    listing (``os.walk`` also takes an ``lstat`` of each folder, to skip links)."""
+    files: list[str] = []
+    dirs: list[tuple[str, bool]] = []
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                try:
+                    is_dir = entry.is_dir()
+                except OSError:
+                    is_dir = False
+                if is_dir:
+                    dirs.append((entry.name, entry.is_symlink()))
+                else:
+                    files.append(entry.name)
+    except OSError:
+        return None
+    return sorted(files), sorted(dirs)
 
 
 def _ignored(path: str, ignores: Mapping[str, Sequence[str]], every_ignore: Sequence[str]) -> bool:
