@@ -40,9 +40,15 @@ def py_wrap(line: str, indent: int = 0) -> str:
 
     Use it as ``{% filter py_wrap(4) %}...{% endfilter %}`` at column 0; a trailing newline is kept.
     """
-    text = line.strip()
-    lines = _split(text, indent, is_def=text.startswith(("def ", "async def ")))
-    return "\n".join(lines) + ("\n" if line.endswith("\n") else "")
+    return _wrapped(line.strip(), indent) + ("\n" if line.endswith("\n") else "")
+
+
+@functools.lru_cache(maxsize=4096)
+def _wrapped(text: str, indent: int) -> str:
+    """``py_wrap`` of a stripped statement, kept: the functions of a project share parameters,
+    so their statements repeat (an option's ``add_argument``, a field's validator), and a long
+    one costs a scan of its brackets."""
+    return "\n".join(_split(text, indent, is_def=text.startswith(("def ", "async def "))))
 
 
 def _split(text: str, indent: int, is_def: bool = False) -> list[str]:
