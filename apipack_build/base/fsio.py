@@ -289,11 +289,11 @@ class _FolderNames:
         self._names: dict[str, frozenset[str]] = {}
 
     def __call__(self, path: str) -> bool:
-        folder, name = os.path.split(path)
+        folder, sep, name = path.rpartition(os.sep)
         names = self._names.get(folder)
         if names is None:
             try:
-                names = frozenset(os.listdir(folder or "."))
+                names = frozenset(os.listdir(folder or sep or "."))  # "/x": in "/"; "x": here
             except OSError:  # gone, or not a folder: nothing in it is there
                 names = frozenset()
             self._names[folder] = names
