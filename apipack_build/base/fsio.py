@@ -444,19 +444,19 @@ class FileHasher:
                 }
         return hasher
 
-    def knows(self, path: Path, digest: str) -> bool:
+    def knows(self, path: Path | str, digest: str) -> bool:
         """Whether *digest* is what this hasher last learnt *path* holds (the file unlooked at:
         ``hash`` still checks it by its stat signature)."""
         key = str(path)
         known = self._known(key, self._shard_of(key))
         return known is not None and known[1] == digest
 
-    def remember(self, path: Path, digest: str) -> None:
+    def remember(self, path: Path | str, digest: str) -> None:
         """Record the hash of bytes we just wrote, sparing a re-read."""
         key = str(path)
         shard = self._shard_of(key)
         self._known(key, shard)  # read its shard first, so that saving it keeps the others
-        self._learn(key, shard, _signature(path.stat()), digest)
+        self._learn(key, shard, _signature(os.stat(key)), digest)
         self.seen.add(key)
 
     def save(self) -> None:

@@ -63,7 +63,7 @@ def diff(build: TaskGraph) -> list[Change]:
         edited = entry is not None and entry.hash != on_disk
         changes.append(Change(path, MODIFIED if edited else STALE))
     for path in sorted(set(old) - set(planned)):
-        if build._target(path).exists():
+        if os.path.exists(build._target(path)):
             changes.append(Change(path, ORPHANED))
     known = set(planned) | set(old)
     ignores = {d.path: d.ignore for d in build.plan.packages}

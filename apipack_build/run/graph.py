@@ -29,6 +29,7 @@ from ..base.fsio import (
     FileHasher,
     WritePool,
     joined,
+    joined_str,
     stat_signature,
     sweep_temporaries,
     write_atomic,
@@ -78,7 +79,8 @@ class TaskGraph:
         self.summary = Summary()
         self._lock: FileLock | None = None
         self._resolved: dict[str, RenderTask] = {}
-        self._targets: dict[str, Path] = {}
+        self._targets: dict[str, str] = {}
+        self._output_text = str(self.output)
         self._writable = Confined(self.output)  # where a file may be written or deleted
         self._plan_key: str | None = None
         self._yielded: dict[str, list[list[Any]]] | None = None
@@ -159,7 +161,7 @@ class TaskGraph:
                 "basename": self.basename,
                 "name": task.name,
                 "actions": [(self._render, (task,))],
-                "targets": [str(self._target(f.path)) for f in task.files],
+                "targets": [self._target(f.path) for f in task.files],
                 "task_dep": [f"{self.basename}:{name}" for name in task.after],
                 "uptodate": [_Current(self, task)],
                 "clean": [(self._clean, (task,))],
@@ -172,7 +174,7 @@ class TaskGraph:
                 "basename": self.basename,
                 "name": BATCH_PREFIX + spec,
                 "actions": [(self._render_batch, (tasks,))],
-                "targets": [str(self._target(f.path)) for task in tasks for f in task.files],
+                "targets": [self._target(f.path) for task in tasks for f in task.files],
                 "uptodate": [_BatchCurrent(self, tasks)],
                 "clean": [(self._clean, (task,)) for task in tasks],
                 "verbosity": 0,
@@ -229,11 +231,12 @@ class TaskGraph:
             entries = self._recorded_folders[folder] = shard.entries() if shard else {}
         return entries
 
-    def _target(self, relative: str) -> Path:
-        """Where a generated file is, for reading (memoized: checked once per path per run)."""
+    def _target(self, relative: str) -> str:
+        """Where a generated file is, for reading (memoized: checked once per path per run); a
+        string, not a ``Path``: a template edit names 1000s (doit's targets, the stat cache)."""
         found = self._targets.get(relative)
         if found is None:
-            found = self._targets[relative] = joined(self.output, relative)
+            found = self._targets[relative] = joined_str(self._output_text, relative)
         return found
 
     def resolved(self, task: RenderTask) -> RenderTask:

@@ -89,7 +89,7 @@ class Reporter:
         for path, digest in (values.get("outputs") or {}).items():
             target = self.build._target(path)
             # learnt already, unless the task ran in another process (doit -n)
-            if not hasher.knows(target, digest) and target.exists():
+            if not hasher.knows(target, digest) and os.path.exists(target):
                 hasher.remember(target, digest)
 
     def _count(self, values: dict[str, Any]) -> None:
