@@ -127,12 +127,13 @@ def _listed(folder: str) -> tuple[list[str], list[tuple[str, bool]]] | None:
     try:
         with os.scandir(folder) as entries:
             for entry in entries:
-                try:
+                try:  # (each a stat only where the listing does not say what it is)
                     is_dir = entry.is_dir()
-                except OSError:
-                    is_dir = False
+                    link = is_dir and entry.is_symlink()
+                except OSError:  # gone since the listing: a file, as os.walk has it
+                    is_dir = link = False
                 if is_dir:
-                    dirs.append((entry.name, entry.is_symlink()))
+                    dirs.append((entry.name, link))
                 else:
                     files.append(entry.name)
     except OSError:
