@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .fsio import write_atomic
+from .fsio import ParsedFiles, stat_signature, write_atomic
 from .hashing import bytes_hash
 
 RECORD_FILE = "explain.json"
@@ -72,15 +72,41 @@ def record_header(path: Path) -> dict[str, Any] | None:
 def shard_body(path: Path, header: Mapping[str, Any], key: str) -> bytes | None:
     """The JSON of shard *key* of the record at *path* as its *header* names it; None when it
     is missing or not what the header names (damaged)."""
+    named = _named(path, header, key)
+    if named is None:
+        return None
+    shard, digest = named
+    try:
+        body = shard.read_bytes()
+    except OSError:
+        return None
+    if line_hash(body) != digest:
+        return None
+    _INTACT.keep(str(shard), stat_signature(shard), digest)
+    return body
+
+
+#: the shards this process found as their name says, while their stat signature holds: a
+#: long-lived process keeps the shards of the spec files it did not plan again unread
+_INTACT: ParsedFiles[str] = ParsedFiles(size=4096)
+
+
+def shard_kept(path: Path, header: Mapping[str, Any], key: str) -> bool:
+    """Whether shard *key* is there as *header* names it."""
+    named = _named(path, header, key)
+    if named is not None and _INTACT.get(str(named[0]), stat_signature(named[0])) == named[1]:
+        return True
+    return shard_body(path, header, key) is not None
+
+
+def _named(path: Path, header: Mapping[str, Any], key: str) -> tuple[Path, str] | None:
+    """The file of shard *key* as *header* names it, and its hash; None if it names none."""
     shards = header.get("shards")
     digest = shards.get(key) if isinstance(shards, dict) else None
-    if not isinstance(digest, str):
-        return None
     try:
-        body = _shard_path(path, digest).read_bytes()
-    except (OSError, ValueError):
+        return (_shard_path(path, digest), digest) if isinstance(digest, str) else None
+    except ValueError:
         return None
-    return body if line_hash(body) == digest else None
 
 
 def write_record(
@@ -91,7 +117,9 @@ def write_record(
     shards, then the header naming them all, then forget the others."""
     digests = {key: line_hash(body) for key, body in bodies.items()}
     for key, digest in digests.items():
-        write_atomic(_shard_path(path, digest), bodies[key])
+        shard = _shard_path(path, digest)
+        write_atomic(shard, bodies[key])
+        _INTACT.keep(str(shard), stat_signature(shard), digest)
     digests.update(kept)
     head = header_line({**header, "shards": dict(sorted(digests.items()))})
     write_atomic(path, head.encode("utf-8") + b"\n")

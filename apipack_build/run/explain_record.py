@@ -25,6 +25,7 @@ from ..base.explain_format import (
     merged,
     record_header,
     shard_body,
+    shard_kept,
     write_record,
 )
 from ..base.hashing import bytes_hash, content_hash
@@ -74,7 +75,7 @@ def record(build: TaskGraph) -> None:
     fresh = sorted(bodies)
     kept = {}
     for key, reused in carried.items():
-        if header is not None and shard_body(path, header, key) is not None:
+        if header is not None and shard_kept(path, header, key):
             kept[key] = header["shards"][key]
         else:  # lost or damaged: its tasks, naming no inputs
             bodies[key] = compact(_unrecorded(reused)).encode("utf-8")
