@@ -75,7 +75,7 @@ def record(build: TaskGraph) -> None:
     fresh = sorted(bodies)
     kept = {}
     for key, reused in carried.items():
-        if header is not None and shard_kept(path, header, key):
+        if header is not None and shard_kept(path, header, key, build.hasher):
             kept[key] = header["shards"][key]
         else:  # lost or damaged: its tasks, naming no inputs
             bodies[key] = compact(_unrecorded(reused)).encode("utf-8")
@@ -87,7 +87,7 @@ def record(build: TaskGraph) -> None:
         "removed": removed,
         "fresh": fresh,
     }
-    write_record(path, head, bodies, kept)
+    write_record(path, head, bodies, kept, build.hasher)
 
 
 def _owners(build: TaskGraph) -> Callable[[str, Mapping[str, Any]], str]:
