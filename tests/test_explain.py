@@ -285,3 +285,47 @@ def test_a_reused_spec_file_s_shard_is_copied_and_a_damaged_one_rewritten(built:
     statuses = {t["task"]: t["status"] for t in report["tasks"]}
     assert statuses["more/text/docs/gamma"] == "up to date"
     assert causes(report)["tools/text/docs/beta"] == [("spec", "spec:beta.description")]
+
+
+def test_a_record_is_whole_to_a_reader_whatever_point_its_write_stops_at(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shards first, then the header, then the forgetting: a build killed between any two
+    leaves the last record or the new one, never a header naming a missing shard; the next
+    write forgets the shards no header names."""
+    from apipack_build.base import explain_format
+    from apipack_build.base.fsio import FileHasher
+
+    path = tmp_path / "explain.json"
+    manifest = {"kind": "manifest", "key": "", "inputs": {}, "status": "ran"}
+    head = {"settings": {}, "llm": {}, "manifest": manifest, "removed": [], "fresh": ["a"]}
+
+    def shard(name: str) -> bytes:
+        task = {"kind": "render", "key": "", "inputs": {}, "status": "ran"}
+        tables = {"functions": {}, "rules": {}, "templates": {}, "template_sets": []}
+        return json.dumps({"tasks": {name: task}, **tables}).encode()
+
+    explain_format.write_record(path, head, {"a": shard("one")}, {}, FileHasher())
+    first = explain_format.read_record(path)
+    assert first is not None and set(first["tasks"]) == {"_manifest", "one"}
+
+    real = explain_format.write_atomic
+    writes: list[Path] = []
+
+    def killed(target: Path, data: bytes) -> None:  # at the header: its shard is written
+        writes.append(target)
+        if target == path:
+            raise KeyboardInterrupt
+        real(target, data)
+
+    monkeypatch.setattr(explain_format, "write_atomic", killed)
+    with pytest.raises(KeyboardInterrupt):
+        explain_format.write_record(path, head, {"a": shard("two")}, {}, FileHasher())
+    assert len(writes) == 2
+    assert explain_format.read_record(path) == first  # the last record, whole
+    assert len(list((tmp_path / "explain").iterdir())) == 2  # and a shard no header names
+    monkeypatch.setattr(explain_format, "write_atomic", real)
+    explain_format.write_record(path, head, {"a": shard("three")}, {}, FileHasher())
+    found = explain_format.read_record(path)
+    assert found is not None and set(found["tasks"]) == {"_manifest", "three"}
+    assert len(list((tmp_path / "explain").iterdir())) == 1  # the unnamed shards forgotten
