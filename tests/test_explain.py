@@ -11,6 +11,8 @@ import pytest
 from fake_llm import FakeLLM
 from helpers import PLUGIN, TEMPLATES, Project, llm_project, run_apipack, write_plugin
 
+from apipack_build.base.hashing import bytes_hash
+
 #: the test plugin, with each function's implementation in its template context
 CODE_PLUGIN = PLUGIN.replace(
     '"source": req.package.source}',
@@ -220,13 +222,15 @@ def test_the_report_is_deterministic_and_portable(built: Project, tmp_path: Path
 
 def test_a_damaged_record_is_reported_and_rewritten(built: Project) -> None:
     spec = "specs/tools.yml"
-    header = {"format": 2, "settings": {}, "llm": {}, "removed": [], "fresh": [spec]}
-    header["manifest"] = {"kind": "manifest", "key": "", "inputs": {}, "status": "ran"}
     tables = {name: {} for name in ("functions", "rules", "templates")}
     beta = {"tools/text/docs/beta": {"kind": "render"}}  # no status, no templates
-    shard = {"tasks": beta, "template_sets": [], **tables}
-    lines = [json.dumps(header), f"{json.dumps(spec)}\t{json.dumps(shard)}"]
-    (built.state / "explain.json").write_text("\n".join(lines) + "\n")
+    body = json.dumps({"tasks": beta, "template_sets": [], **tables}).encode()
+    digest = bytes_hash(body)
+    (built.state / "explain" / f"{digest.split(':')[-1]}.json").write_bytes(body)
+    header = {"format": 3, "settings": {}, "llm": {}, "removed": [], "fresh": [spec]}
+    header["manifest"] = {"kind": "manifest", "key": "", "inputs": {}, "status": "ran"}
+    header["shards"] = {spec: digest}
+    (built.state / "explain.json").write_text(json.dumps(header) + "\n")
     done = built.apipack("explain", expect=2)
     assert ".apipack/explain.json is damaged; the next `apipack generate` rewrites it" in (
         done.stderr
@@ -253,28 +257,27 @@ def test_a_spec_file_the_plan_reused_keeps_its_record(built: Project) -> None:
     assert causes(explain(built))["more/text/docs/gamma"] == [("spec", "spec:gamma.description")]
 
 
-def record_lines(project: Project) -> dict[str, str]:
-    """The explain record's lines by their key (the header's is "")."""
-    lines = (project.state / "explain.json").read_text(encoding="utf-8").splitlines()
-    return {
-        "": lines[0],
-        **{json.loads(k): v for k, _, v in (x.partition("\t") for x in lines[1:])},
-    }
+def record_shards(project: Project) -> dict[str, Path]:
+    """The explain record's shard files by their key."""
+    header = json.loads((project.state / "explain.json").read_bytes())
+    folder = project.state / "explain"
+    return {key: folder / f"{h.split(':')[-1]}.json" for key, h in header["shards"].items()}
 
 
 def test_a_reused_spec_file_s_shard_is_copied_and_a_damaged_one_rewritten(built: Project) -> None:
     built.write_spec({"gamma": "Third"}, "specs/more.yml", name="more")
     built.generate()
-    before = record_lines(built)
+    before = record_shards(built)
     built.edit("specs/tools.yml", "Second", "The second")
     built.generate()
-    after = record_lines(built)
-    assert after["specs/more.yml"] == before["specs/more.yml"]  # copied as it was
+    after = record_shards(built)
+    assert after["specs/more.yml"] == before["specs/more.yml"]  # kept as it was
     assert after["specs/tools.yml"] != before["specs/tools.yml"]
+    assert not before["specs/tools.yml"].exists()  # the old shard is forgotten
+    assert sorted((built.state / "explain").iterdir()) == sorted(after.values())
 
-    damaged = after["specs/more.yml"][:-1]  # cut short
-    text = (built.state / "explain.json").read_text(encoding="utf-8")
-    (built.state / "explain.json").write_text(text.replace(after["specs/more.yml"], damaged))
+    damaged = after["specs/more.yml"].read_bytes()[:-1]  # cut short
+    after["specs/more.yml"].write_bytes(damaged)
     assert "explain.json is damaged" in built.apipack("explain", expect=2).stderr
     built.edit("specs/tools.yml", "The second", "Second")
     built.generate()  # the damaged line is not copied: written again, naming no inputs
@@ -282,3 +285,47 @@ def test_a_reused_spec_file_s_shard_is_copied_and_a_damaged_one_rewritten(built:
     statuses = {t["task"]: t["status"] for t in report["tasks"]}
     assert statuses["more/text/docs/gamma"] == "up to date"
     assert causes(report)["tools/text/docs/beta"] == [("spec", "spec:beta.description")]
+
+
+def test_a_record_is_whole_to_a_reader_whatever_point_its_write_stops_at(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shards first, then the header, then the forgetting: a build killed between any two
+    leaves the last record or the new one, never a header naming a missing shard; the next
+    write forgets the shards no header names."""
+    from apipack_build.base import explain_format
+    from apipack_build.base.fsio import FileHasher
+
+    path = tmp_path / "explain.json"
+    manifest = {"kind": "manifest", "key": "", "inputs": {}, "status": "ran"}
+    head = {"settings": {}, "llm": {}, "manifest": manifest, "removed": [], "fresh": ["a"]}
+
+    def shard(name: str) -> bytes:
+        task = {"kind": "render", "key": "", "inputs": {}, "status": "ran"}
+        tables = {"functions": {}, "rules": {}, "templates": {}, "template_sets": []}
+        return json.dumps({"tasks": {name: task}, **tables}).encode()
+
+    explain_format.write_record(path, head, {"a": shard("one")}, {}, FileHasher())
+    first = explain_format.read_record(path)
+    assert first is not None and set(first["tasks"]) == {"_manifest", "one"}
+
+    real = explain_format.write_atomic
+    writes: list[Path] = []
+
+    def killed(target: Path, data: bytes) -> None:  # at the header: its shard is written
+        writes.append(target)
+        if target == path:
+            raise KeyboardInterrupt
+        real(target, data)
+
+    monkeypatch.setattr(explain_format, "write_atomic", killed)
+    with pytest.raises(KeyboardInterrupt):
+        explain_format.write_record(path, head, {"a": shard("two")}, {}, FileHasher())
+    assert len(writes) == 2
+    assert explain_format.read_record(path) == first  # the last record, whole
+    assert len(list((tmp_path / "explain").iterdir())) == 2  # and a shard no header names
+    monkeypatch.setattr(explain_format, "write_atomic", real)
+    explain_format.write_record(path, head, {"a": shard("three")}, {}, FileHasher())
+    found = explain_format.read_record(path)
+    assert found is not None and set(found["tasks"]) == {"_manifest", "three"}
+    assert len(list((tmp_path / "explain").iterdir())) == 1  # the unnamed shards forgotten

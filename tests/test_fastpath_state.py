@@ -4,6 +4,7 @@ distributions' metadata (``load/inputs.py``). Each must move when what it stands
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Callable
@@ -191,6 +192,7 @@ def test_the_environment_is_recalled_only_while_its_signature_holds() -> None:
     scanned = inputs.Environment.scan(tuple(sys.path))
     recorded = scanned.to_json()
     assert inputs.Environment.from_json(recorded) == scanned
+    assert json.loads(json.dumps(recorded)) == recorded  # the fingerprint keeps it as written
     assert "apipack.providers:ollama=apipack_build.llm:OllamaProvider" in scanned.entry_points
     assert inputs.recall_environment({**recorded, "signature": "xxh3:moved"}) is False
     assert inputs.recall_environment({"signature": "damaged"}) is False

@@ -2,24 +2,29 @@
 (``run.explain_record``) and the command that reads it (``explain``): what its statuses and
 kinds of input are called, and how a record is read back.
 
-The record is kept in shards, one per spec file, so that a build rewrites only the shards of the
-spec files it planned and copies the others' lines as they are: a header line (the settings and
-model, the manifest task, the tasks removed, which shards this build wrote (``fresh``) and the
-hash of each shard's JSON: ``shards``), then
-one line per shard — its key (the spec file, JSON), a tab, and its tasks with the functions,
-rules, templates and template sets they refer to (JSON)."""
+The record is kept in shards, one per spec file, so that a build writes only the shards of the
+spec files it planned: ``explain.json`` is one header line (the settings and model, the manifest
+task, the tasks removed, which shards this build wrote (``fresh``) and the hash of each shard's
+JSON by its key, the spec file: ``shards``); each shard — its tasks with the functions, rules,
+templates and template sets they refer to (JSON) — is a file of ``explain/`` beside it, named by
+that hash. A build writes the new shards first, then the header, then deletes the shards no
+header names: a reader finds the record whole at any point (at 10,000 functions the record is
+20 MB; an edit writes one shard of it and a header of 400 hashes)."""
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from .fsio import FileHasher, write_atomic
 from .hashing import bytes_hash
 
 RECORD_FILE = "explain.json"
-RECORD_FORMAT = 2
+RECORD_FORMAT = 3
+SHARDS = "explain"  # beside the record: its shards, each named by its hash
 MANIFEST_TASK = "_manifest"  # as ``_build`` names it (not imported: that loads doit)
 
 RAN, UP_TO_DATE, FAILED, NOT_RUN, REMOVED = "ran", "up to date", "failed", "not run", "removed"
@@ -52,40 +57,85 @@ KINDS = {
 SHOWN_VALUES = ("rule", "model", "model-digest", "setting")  # kinds whose values are shown
 
 
-def record_lines(path: Path) -> tuple[dict[str, Any], dict[str, bytes]] | None:
-    """The record at *path* as written: its header, and each shard's line by its key, unparsed
-    and undecoded (a build copies the shards of the spec files it reused as they are: at
-    10,000 functions the record is 20 MB). None when there is none, or it is not JSON or of
+def record_header(path: Path) -> dict[str, Any] | None:
+    """The header of the record at *path*; None when there is none, or it is not JSON or of
     another format."""
     try:
-        raw = path.read_bytes()
-        head, _, rest = raw.partition(b"\n")
-        header = json.loads(head)
-        if not isinstance(header, dict) or header.get("format") != RECORD_FORMAT:
-            return None
-        shards = {}
-        for line in rest.removesuffix(b"\n").split(b"\n") if rest else []:
-            key, tab, body = line.partition(b"\t")
-            shards[str(json.loads(key))] = body if tab else b"-"  # "-": damaged, not JSON
+        header = json.loads(path.read_bytes())
     except (OSError, ValueError):
         return None
-    return header, shards
+    if not isinstance(header, dict) or header.get("format") != RECORD_FORMAT:
+        return None
+    return header
 
 
-def shard_line(key: str, body: bytes) -> bytes:
-    """One shard of the record: its key, a tab, its JSON (neither holds a tab or a newline)."""
-    return compact(key).encode("utf-8") + b"\t" + body
+def shard_body(path: Path, header: Mapping[str, Any], key: str) -> bytes | None:
+    """The JSON of shard *key* of the record at *path* as its *header* names it; None when it
+    is missing or not what the header names (damaged)."""
+    named = _named(path, header, key)
+    if named is None:
+        return None
+    try:
+        body = named[0].read_bytes()
+    except OSError:
+        return None
+    return body if line_hash(body) == named[1] else None
+
+
+def shard_kept(path: Path, header: Mapping[str, Any], key: str, hasher: FileHasher) -> bool:
+    """Whether shard *key* is there as *header* names it: known by its stat signature to the
+    build's *hasher*, which reads it only if not (a build keeps the shards of the spec files it
+    did not plan: 20 MB at N = 10,000)."""
+    named = _named(path, header, key)
+    return named is not None and hasher.hash(named[0]) == named[1]
+
+
+def _named(path: Path, header: Mapping[str, Any], key: str) -> tuple[Path, str] | None:
+    """The file of shard *key* as *header* names it, and its hash; None if it names none."""
+    shards = header.get("shards")
+    digest = shards.get(key) if isinstance(shards, dict) else None
+    try:
+        return (_shard_path(path, digest), digest) if isinstance(digest, str) else None
+    except ValueError:
+        return None
+
+
+def write_record(
+    path: Path,
+    header: Mapping[str, Any],
+    bodies: Mapping[str, bytes],
+    kept: Mapping[str, str],
+    hasher: FileHasher,
+) -> None:
+    """Write the record of *header* (without its ``shards``), the shards' *bodies* by key and
+    the shards *kept* (by key, the hash of each, there as the last record named it): the new
+    shards (their hashes told to *hasher*), then the header naming them all, then forget the
+    others."""
+    digests = {key: line_hash(body) for key, body in bodies.items()}
+    for key, digest in digests.items():
+        shard = _shard_path(path, digest)
+        write_atomic(shard, bodies[key])
+        hasher.remember(shard, digest)
+    digests.update(kept)
+    head = header_line({**header, "shards": dict(sorted(digests.items()))})
+    write_atomic(path, head.encode("utf-8") + b"\n")
+    names = {_shard_path(path, digest).name for digest in digests.values()}
+    folder = path.parent / SHARDS
+    for name in os.listdir(folder) if folder.is_dir() else ():
+        if name.endswith(".json") and name not in names:
+            (folder / name).unlink(missing_ok=True)
+
+
+def _shard_path(path: Path, digest: str) -> Path:
+    name = digest.split(":", 1)[-1]
+    if not name.isalnum():  # a header's hash names a file of the shards' folder, nothing else
+        raise ValueError(f"not a shard's hash: {digest!r}")
+    return path.parent / SHARDS / f"{name}.json"
 
 
 def line_hash(body: bytes) -> str:
-    """What the header records of each shard's JSON, so that a damaged line is found without
-    parsing it (a build copies the lines of the spec files it reused)."""
+    """What the header records of each shard's JSON, and names its file by."""
     return bytes_hash(body)
-
-
-def intact(header: Mapping[str, Any], key: str, body: bytes) -> bool:
-    shards = header.get("shards")
-    return isinstance(shards, dict) and shards.get(key) == line_hash(body)
 
 
 def compact(value: Any) -> str:
@@ -96,8 +146,8 @@ def header_line(header: Mapping[str, Any]) -> str:
     return compact({**header, "format": RECORD_FORMAT})
 
 
-def merged(header: Mapping[str, Any], shards: Mapping[str, bytes]) -> dict[str, Any]:
-    """One record of a *header* and the *shards* (lines) given, as one table of each kind;
+def merged(header: Mapping[str, Any], shards: Mapping[str, bytes | None]) -> dict[str, Any]:
+    """One record of a *header* and the *shards* given (``shard_body``), as one table of each kind;
     the tasks of a shard the last build did not write (``fresh``) are up to date. Raises one
     of ``DAMAGE`` if it is not what a build wrote."""
     tasks: dict[str, Any] = {MANIFEST_TASK: dict(header["manifest"])}
@@ -114,8 +164,8 @@ def merged(header: Mapping[str, Any], shards: Mapping[str, bytes]) -> dict[str, 
     }
     fresh = set(header["fresh"])
     for key, line in sorted(shards.items()):
-        if not intact(header, key, line):
-            raise ValueError(f"shard {key!r} is not as its build wrote it")
+        if line is None:
+            raise ValueError(f"shard {key!r} is missing or not as its build wrote it")
         shard = json.loads(line)
         offset = len(found["template_sets"])
         found["template_sets"].extend(list(names) for names in shard["template_sets"])
@@ -135,5 +185,11 @@ def merged(header: Mapping[str, Any], shards: Mapping[str, bytes]) -> dict[str, 
 def read_record(path: Path) -> dict[str, Any] | None:
     """The record at *path*, whole; None when there is none, or it is of another format.
     Raises one of ``DAMAGE`` if it is damaged."""
-    found = record_lines(path)
-    return None if found is None else merged(*found)
+    for _ in range(3):  # a build that wrote meanwhile may have deleted a shard of the header read
+        header = record_header(path)
+        if header is None:
+            return None
+        shards = {key: shard_body(path, header, key) for key in header["shards"]}
+        if None not in shards.values() or record_header(path) == header:
+            return merged(header, shards)
+    raise ValueError("the record kept changing while read")

@@ -25,7 +25,7 @@ import json
 import os
 import re
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Generic, TypeVar
 
@@ -129,6 +129,15 @@ def write_atomic(path: Path, data: bytes | Sequence[bytes]) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def line_spans(raw: bytes, start: int) -> Iterator[tuple[int, int]]:
+    """Where each LF-ended line of *raw* from *start* on begins and ends: a state file of many
+    MB cut into lines without copying it whole first."""
+    while start < len(raw):
+        stop = raw.index(b"\n", start)
+        yield start, stop
+        start = stop + 1
 
 
 class WritePool:

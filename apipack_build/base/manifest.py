@@ -18,12 +18,12 @@ bytes, in chunks, each folder's text copied once.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .fsio import ParsedFiles, stat_signature, write_atomic
+from .fsio import ParsedFiles, line_spans, stat_signature, write_atomic
 from .hashing import bytes_hash, chunks_hash
 
 MANIFEST_VERSION = 1
@@ -223,7 +223,7 @@ def _read_kept_shards(path: Path, output: str) -> Shards | None:
         ):
             return None
         folders = {}
-        for start, stop in _lines(raw, end + 1):  # each text copied once, not line then field
+        for start, stop in line_spans(raw, end + 1):  # each text copied once, not line then field
             first = raw.index(b"\t", start, stop)
             second = raw.index(b"\t", first + 1, stop)
             if raw.find(b"\t", second + 1, stop) != -1:
@@ -233,14 +233,6 @@ def _read_kept_shards(path: Path, output: str) -> Shards | None:
         return Shards(str(header["before"]), str(header["after"]), folders)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None  # missing, damaged or of other bytes: the manifest itself is read
-
-
-def _lines(raw: bytes, start: int) -> Iterator[tuple[int, int]]:
-    """Where each LF-ended line of *raw* from *start* on begins and ends."""
-    while start < len(raw):
-        stop = raw.index(b"\n", start)
-        yield start, stop
-        start = stop + 1
 
 
 def _holds_manifest(path: Path, header: Mapping[str, Any]) -> bool:

@@ -194,7 +194,14 @@ class Environment:
         )
 
     def to_json(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+        """As JSON reads it back: lists, not tuples (the fingerprint keeps what it wrote)."""
+        return {
+            "signature": self.signature,
+            "code_roots": list(self.code_roots),
+            "entry_points": list(self.entry_points),
+            "versions": list(self.versions),
+            "template_dirs": [list(pair) for pair in self.template_dirs],
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Environment:

@@ -8,6 +8,7 @@ function of a multi-function file leaves every other function's tasks up to date
 
 from __future__ import annotations
 
+import functools
 import glob
 import re
 import sys
@@ -511,6 +512,7 @@ def _reusable(
     named = [(_relative(path, root), path) for path in specs]
     lock, output_id = hasher.hash(root / LOCK_FILE) or "-", manifest.output_id(output, root)
 
+    @functools.cache  # asked of each spec file's templates: the same few names, 400 times
     def template_hash(name: str) -> str | None:
         return _template_hash(renderer, name)
 

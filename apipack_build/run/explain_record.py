@@ -22,14 +22,12 @@ from ..base.explain_format import (
     UP_TO_DATE,
     WHOLE,
     compact,
-    header_line,
-    intact,
-    line_hash,
     merged,
-    record_lines,
-    shard_line,
+    record_header,
+    shard_body,
+    shard_kept,
+    write_record,
 )
-from ..base.fsio import write_atomic
 from ..base.hashing import bytes_hash, content_hash
 from ..errors import ApipackError
 
@@ -55,17 +53,18 @@ def _trim(digest: str) -> str:
 
 def record(build: TaskGraph) -> None:
     """Write ``.apipack/explain.json`` for *build*: each task's inputs, status and causes. The
-    shards of the spec files the plan reused are copied from the last record unread."""
+    shards of the spec files the plan reused are kept as the last record wrote them, unparsed."""
     path = build.state / RECORD_FILE
     carried = {part.spec: part.reused for part in build.plan.parts if part.reused is not None}
-    found = record_lines(path)
-    header, lines = found if found is not None else (None, {})
+    header = record_header(path)
     try:
-        fresh_lines = {key: line for key, line in lines.items() if key not in carried}
-        previous = merged(header, fresh_lines) if header is not None else None
+        previous = None
+        if header is not None:
+            named = [key for key in header["shards"] if key not in carried]
+            previous = merged(header, {key: shard_body(path, header, key) for key in named})
         current = _Recorder(build, previous).record()
         _decide(previous, current)
-    except DAMAGE:  # edited or damaged by hand: as if there were none (whole lines are kept)
+    except DAMAGE:  # edited or damaged by hand: as if there were none (whole shards are kept)
         previous = None
         current = _Recorder(build, previous).record()
         _decide(previous, current)
@@ -74,11 +73,12 @@ def record(build: TaskGraph) -> None:
         for key, shard in _split(current, _owners(build)).items()
     }
     fresh = sorted(bodies)
+    kept = {}
     for key, reused in carried.items():
-        line = lines.get(key)
-        if line is None or header is None or not intact(header, key, line):
-            line = compact(_unrecorded(reused)).encode("utf-8")
-        bodies[key] = line
+        if header is not None and shard_kept(path, header, key, build.hasher):
+            kept[key] = header["shards"][key]
+        else:  # lost or damaged: its tasks, naming no inputs
+            bodies[key] = compact(_unrecorded(reused)).encode("utf-8")
     removed = sorted(set(previous["tasks"]) - set(current["tasks"])) if previous else []
     head = {
         "settings": current["settings"],
@@ -86,11 +86,8 @@ def record(build: TaskGraph) -> None:
         "manifest": current["tasks"][MANIFEST_TASK],
         "removed": removed,
         "fresh": fresh,
-        "shards": {key: line_hash(body) for key, body in sorted(bodies.items())},
     }
-    first = header_line(head).encode("utf-8")
-    text = b"\n".join([first, *(shard_line(k, bodies[k]) for k in sorted(bodies))])
-    write_atomic(path, text + b"\n")
+    write_record(path, head, bodies, kept, build.hasher)
 
 
 def _owners(build: TaskGraph) -> Callable[[str, Mapping[str, Any]], str]:

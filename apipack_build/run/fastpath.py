@@ -81,7 +81,7 @@ def record(
         "source": source,
         "settings": view.settings if view else None,
         "command_line": view.command_line if view else [],
-        "environment": json.loads(json.dumps(environment().to_json())),  # (its tuples as lists)
+        "environment": environment().to_json(),
         "tree": tree.to_json() if tree else None,  # the generated files' stat signature
         "memo": memo,  # the digest of the plan memo written with that tree ("-": none)
         # the stat signatures and hashes of the files the key hashed, and of the lock

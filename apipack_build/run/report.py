@@ -159,7 +159,6 @@ class Reporter:
         summary.seconds = time.perf_counter() - self.started
         summary.files_unchanged = self.build.plan.file_count - summary.files_written
         self.build.done_writing()
-        self.build.hasher.save()
         self.build.plan.renderer.save()
         record_sound_state(self.build.state)  # doit has closed it
         for failure in summary.failures:
@@ -168,3 +167,4 @@ class Reporter:
             self.out.write(summary.line(self.label) + "\n")
         self.build.write_summary()
         record(self.build)
+        self.build.hasher.save()  # after the record: it learns the hashes of its shards
