@@ -395,7 +395,7 @@ def cmd_generate(args: argparse.Namespace, cwd: Path) -> int:
         return 0
     if not args.dry_run and not args.refresh and _nothing_changed(args, cwd):
         return 0
-    with collector_paused():
+    with collector_paused(last=args.own_process):
         return _generate(args, cwd)
 
 
@@ -500,7 +500,7 @@ def cmd_check(args: argparse.Namespace, cwd: Path) -> int:
     if current is not None:
         print(CURRENT_LINE.format(current))
         return 0
-    with collector_paused():
+    with collector_paused(last=args.own_process):
         build = prepare_build(args.targets, cwd=cwd, overrides=_overrides(args), offline=True)
         changes = diff.diff(build)
     for change in changes:
@@ -775,6 +775,7 @@ def run_command(argv: Sequence[str]) -> int:
 def _dispatch(args: argparse.Namespace, served: Sequence[str] | None = None) -> int:
     """Run the parsed command; given its command line (*served*), ``generate`` and ``check``
     go to the project's daemon first, if one runs (``daemon.client``)."""
+    args.own_process = served is not None  # not a daemon's: the command's build is its last
     try:
         if served is not None and args.command in ("generate", "check"):
             from .daemon import client

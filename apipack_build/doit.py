@@ -37,8 +37,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
-from filelock import FileLock
-
+from .base.flock import FileLock
 from .base.fsio import FileHasher
 from .base.lookup import STATE_DIR
 from .engine import prepare

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from .ask.digest import UNSUPPORTED, ollama_digest, plain_http
-from .base.httpxload import load_httpx
+from .base import httpxload
 from .base.lookup import entry_points_of
 from .errors import ConfigError, LLMError, redact
 from .load.types import did_you_mean
@@ -108,10 +108,7 @@ def _ssl_context() -> ssl.SSLContext:
     """httpx's default context (certifi, or ``SSL_CERT_FILE``/``SSL_CERT_DIR``), made once per
     process: loading the certificates costs more than a request to a local model, and a process
     that builds again and again (``apipack watch``) makes a client for each build."""
-    load_httpx()  # first: httpx without its command line
-    import httpx
-
-    return httpx.create_ssl_context(trust_env=True)
+    return httpxload.httpx.create_ssl_context(trust_env=True)
 
 
 class _Base:
@@ -136,13 +133,10 @@ class _Base:
     def client(self) -> httpx.Client:
         """The httpx client, made (and httpx loaded) with the first request."""
         if self._client is None:
-            load_httpx()  # first: httpx without its command line
-            import httpx
-
             settings = self.settings
-            self._client = httpx.Client(
+            self._client = httpxload.httpx.Client(
                 base_url=settings.base_url.rstrip("/"),
-                timeout=httpx.Timeout(
+                timeout=httpxload.httpx.Timeout(
                     settings.timeout, connect=min(CONNECT_TIMEOUT, settings.timeout)
                 ),
                 transport=self.transport,
@@ -168,9 +162,6 @@ class _Base:
         self, method: str, path: str, *, stream: bool = False, **kwargs: Any
     ) -> httpx.Response:
         """One request with retries (exponential backoff, jitter) on connection errors, 429, 5xx."""
-        load_httpx()  # first: httpx without its command line
-        import httpx
-
         attempts = self.settings.retries + 1
         for attempt in range(attempts):
             last = attempt == attempts - 1
@@ -178,14 +169,14 @@ class _Base:
                 request = self.client.build_request(method, path, **kwargs)
                 self.requests += 1
                 response = self.client.send(request, stream=stream)
-            except httpx.TimeoutException as exc:
+            except httpxload.httpx.TimeoutException as exc:
                 if last:
                     raise LLMUnavailable(
                         f"{self._where()} did not answer within "
                         f"{self.settings.timeout:.0f} s ({type(exc).__name__}); "
                         f"raise llm.timeout or check the server"
                     ) from None
-            except httpx.TransportError as exc:
+            except httpxload.httpx.TransportError as exc:
                 if last:
                     raise LLMUnavailable(
                         f"cannot reach {self._where()}: {exc}; is the server "
@@ -287,9 +278,6 @@ class OllamaProvider(_Base):
             "stream": self.settings.stream,
             "options": options,
         }
-        load_httpx()  # first: httpx without its command line
-        import httpx
-
         started = self._start()
         response = self._send("POST", "/api/chat", json=body, stream=True)
         try:
@@ -299,12 +287,12 @@ class OllamaProvider(_Base):
                 chunks.append(chunk)
                 if self.on_chunk is not None:
                     self.on_chunk(len(chunks))
-        except httpx.TimeoutException:
+        except httpxload.httpx.TimeoutException:
             raise LLMUnavailable(
                 f"{self._where()} stopped answering mid-reply (timeout "
                 f"{self.settings.timeout:.0f} s)"
             ) from None
-        except httpx.TransportError as exc:
+        except httpxload.httpx.TransportError as exc:
             raise LLMUnavailable(
                 f"{self._where()} dropped the connection mid-reply: {exc}"
             ) from None

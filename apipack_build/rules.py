@@ -8,6 +8,7 @@ owns every hash and every write. Rules never import doit, httpx or diskcache.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +44,20 @@ class ExampleRun:
     argv: tuple[str, ...]
     files: Mapping[str, str]
     verdict: str
+    #: set by ``python``: *argv* is this interpreter running this script, which the verification
+    #: may then run in the very process that sets the limits (one interpreter started, not two)
+    script: str | None = None
+    #: with ``site`` (site-packages), as *argv* says (``-S`` when not)
+    site: bool = True
+
+    @classmethod
+    def python(
+        cls, script: str, files: Mapping[str, str], verdict: str, *, site: bool
+    ) -> ExampleRun:
+        """*script* run by this interpreter, isolated (``-I``: none of the caller's environment
+        variables, user site or current folder on the path), with ``site`` or without (``-S``)."""
+        flags = ("-I",) if site else ("-I", "-S")
+        return cls((sys.executable, *flags, script), files, verdict, script=script, site=site)
 
 
 @dataclass(frozen=True)

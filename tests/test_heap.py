@@ -100,9 +100,36 @@ def test_a_command_leaves_its_heap_to_the_system_at_exit() -> None:
         "    pass\n"
         "print('frozen before exit:', gc.get_freeze_count() > 0)\n"
     )
+    printed = _printed_by(program)
+    assert "frozen before exit: False" in printed
+    assert "frozen at exit: True" in printed
+
+
+def test_a_last_build_leaves_its_objects_out_of_the_collectors_sight() -> None:
+    """A one-shot command's build (``last``): what it made is frozen before the collector runs
+    again, so the first collection after walks none of it; a build that is not the process's
+    last (a daemon's, a watch's) freezes nothing, or its garbage would never be freed."""
+    program = (
+        "import gc\n"
+        "from apipack_build.base.heap import collector_paused\n"
+        "with collector_paused():\n"
+        "    kept = [[i] for i in range(1000)]\n"
+        "print('frozen after a build:', gc.get_freeze_count())\n"
+        "with collector_paused(last=True):\n"
+        "    kept = [[i] for i in range(1000)]\n"
+        "print('frozen after the last build:', gc.get_freeze_count() >= 1000)\n"
+        "print('collector on:', gc.isenabled())\n"
+    )
+    printed = _printed_by(program)
+    assert "frozen after a build: 0" in printed
+    assert "frozen after the last build: True" in printed
+    assert "collector on: True" in printed
+
+
+def _printed_by(program: str) -> str:
+    """What *program* prints, run in a fresh interpreter (its collector is the test's subject)."""
     done = subprocess.run(
         [sys.executable, "-c", program], capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr
-    assert "frozen before exit: False" in done.stdout
-    assert "frozen at exit: True" in done.stdout
+    return done.stdout

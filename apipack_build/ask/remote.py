@@ -37,8 +37,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
+from ..base import httpxload
 from ..base.hashing import canonical_json
-from ..base.httpxload import load_httpx
 
 if TYPE_CHECKING:
     import httpx  # loaded with the first request: a build without a remote cache needs none
@@ -93,14 +93,11 @@ class RemoteCache:
         """This process's client. doit's workers are forked from the process that resolved: a
         pooled connection used by two processes would hand one the other's answers."""
         if self._client is None or self._pid != os.getpid():
-            load_httpx()  # first: httpx without its command line
-            import httpx
-
             if self._client is not None:
                 self._inherited.append(self._client)  # the parent's connections: never close
-            self._client = httpx.Client(
+            self._client = httpxload.httpx.Client(
                 base_url=self.url,
-                timeout=httpx.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT),
+                timeout=httpxload.httpx.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT),
                 transport=self.transport,
                 headers=self.headers,
             )
@@ -169,15 +166,12 @@ class RemoteCache:
 
     def _send(self, method: str, path: str, content: bytes | None = None) -> httpx.Response | None:
         """One request; None (and the remote turned off) if the server failed."""
-        load_httpx()  # first: httpx without its command line
-        import httpx
-
         try:
             response = self.client.request(method, path, content=content)
-        except httpx.TimeoutException:
+        except httpxload.httpx.TimeoutException:
             self._off(f"did not answer within {READ_TIMEOUT:.0f} s")
             return None
-        except httpx.HTTPError as exc:
+        except httpxload.httpx.HTTPError as exc:
             self._off(f"cannot be reached ({_reason(exc)})")
             return None
         if response.is_success or (method != "PUT" and response.status_code == 404):

@@ -25,9 +25,9 @@ _LIMITED = (
     "resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit})); "
     "os.execv(sys.argv[1], sys.argv[1:])"
 )
-#: the same for a script this interpreter runs (``python -I [-S] SCRIPT``): the limit, then the
-#: script in the same process, with ``site`` as the command's flags say: one interpreter
-#: started instead of two (a verified body cost about 0.1 s of CPU, mostly two start-ups)
+#: the same for a script this interpreter runs (``ExampleRun.python``): the limit, then the
+#: script in the same process, with ``site`` if the run wants it: one interpreter started
+#: instead of two (a verified body cost about 0.1 s of CPU, mostly two start-ups)
 _LIMITED_HERE = (
     "import resource, runpy, sys; "
     "resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit})); "
@@ -52,7 +52,7 @@ def verify(run: ExampleRun, timeout: float) -> Verdict:
             (where / name).write_text(text, encoding="utf-8")
         try:
             done = subprocess.run(
-                _with_memory_limit(run.argv),
+                _with_memory_limit(run),
                 cwd=where,
                 env={},
                 stdin=subprocess.DEVNULL,
@@ -80,12 +80,11 @@ def verify(run: ExampleRun, timeout: float) -> Verdict:
     return Verdict(f"it fails the spec's examples: {shown}")
 
 
-def _with_memory_limit(argv: tuple[str, ...]) -> list[str]:
+def _with_memory_limit(run: ExampleRun) -> list[str]:
     if sys.platform == "win32":  # no RLIMIT_AS there
-        return list(argv)
+        return list(run.argv)
     limiter = [sys.executable, "-I", "-S", "-c"]
-    *flags, script = argv[1:] or [""]
-    if argv[0] == sys.executable and "-I" in flags and set(flags) <= {"-I", "-S"}:
-        site = "" if "-S" in flags else "import site; site.main(); "
-        return [*limiter, _LIMITED_HERE.format(limit=MEMORY_LIMIT, site=site), script]
-    return [*limiter, _LIMITED.format(limit=MEMORY_LIMIT), *argv]
+    if run.script is not None:
+        site = "import site; site.main(); " if run.site else ""
+        return [*limiter, _LIMITED_HERE.format(limit=MEMORY_LIMIT, site=site), run.script]
+    return [*limiter, _LIMITED.format(limit=MEMORY_LIMIT), *run.argv]

@@ -16,7 +16,9 @@ what the requests since the last one made.
 A one-shot process ends without its collector (``heap_left_at_exit``): nearly everything it
 made is held in reference cycles (every module, class and function, and what they hold), which
 Python frees at exit by walking and collecting the whole heap, object by object, a tenth of a
-second and more for an edit at N = 1000, for memory the system takes back at once anyway.
+second and more for an edit at N = 1000, for memory the system takes back at once anyway. For
+the same reason its build's objects are frozen before the collector runs again
+(``collector_paused(last=True)``).
 """
 
 from __future__ import annotations
@@ -30,8 +32,14 @@ REQUESTS_PER_COLLECTION = 32  # at most about 0.6 MB of a paused build's garbage
 
 
 @contextlib.contextmanager
-def collector_paused(pause: bool = True) -> Iterator[None]:
-    """The collector off for the block if *pause*, then as it was before."""
+def collector_paused(pause: bool = True, *, last: bool = False) -> Iterator[None]:
+    """The collector off for the block if *pause*, then as it was before.
+
+    *last*: the block is the process's last build (a one-shot command), whose objects live until
+    the process ends: they are frozen out of the collector's sight before it runs again, or the
+    first allocation after would walk every one of them (the collector paused, none was ever
+    promoted out of the youngest generation). Never in a process that builds again: its garbage
+    would be frozen with them (``_session.Heap`` settles its heap instead)."""
     enabled = gc.isenabled()
     if pause:
         gc.disable()
@@ -39,6 +47,8 @@ def collector_paused(pause: bool = True) -> Iterator[None]:
         yield
     finally:
         if enabled:
+            if last:
+                gc.freeze()
             gc.enable()
 
 

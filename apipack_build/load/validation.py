@@ -6,9 +6,26 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from ..base.lookup import entry_points_of
 from ..errors import Problem
 from .types import describe_value, did_you_mean
 from .yamlsrc import Located
+
+
+def _pydantic_told_of_its_plugins() -> None:
+    """pydantic looks for its plugins (entry points ``pydantic``) when it builds its first
+    validator, by reading every installed distribution's metadata: about 10 ms of each command
+    that validates, which also reads them for its own entry points (``lookup.entry_points_of``,
+    one scan shared by every group). When that scan finds no pydantic plugin, pydantic's loader
+    is told it has none (its cache, a private name: if it moves, pydantic scans as before); when
+    it finds one, pydantic loads them itself."""
+    from pydantic.plugin import _loader
+
+    if getattr(_loader, "_plugins", ...) is None and not entry_points_of("pydantic"):
+        _loader._plugins = {}
+
+
+_pydantic_told_of_its_plugins()  # before the models of the spec and settings are built
 
 M = TypeVar("M", bound=BaseModel)
 Loc = tuple[str | int, ...]

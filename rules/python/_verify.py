@@ -33,16 +33,12 @@ def example_run(code: str, function: Function) -> ExampleRun | None:
         )
         cases.append(f"    ({', '.join(map(py_literal, case))}),")
     text = "\n".join([f"NAME = {py_literal(function.name)}", "CASES = [", *cases, "]", ""])
-    return ExampleRun(
-        # -I: none of the caller's environment variables, user site or current folder on the
-        # path; -S: no site-packages either, for a body that imports only the standard library
-        argv=(sys.executable, "-I", *(["-S"] if _standard_library_only(code) else []), "run.py"),
-        files={
-            "run.py": RUNNER.read_text(encoding="utf-8"),
-            "candidate.py": code,
-            "cases.py": text,
-        },
-        verdict="verdict.json",
+    return ExampleRun.python(
+        "run.py",
+        {"run.py": RUNNER.read_text(encoding="utf-8"), "candidate.py": code, "cases.py": text},
+        "verdict.json",
+        # without site-packages for a body that imports only the standard library
+        site=not _standard_library_only(code),
     )
 
 
