@@ -37,7 +37,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
-from .base.flock import FileLock
+from filelock import FileLock
+
 from .base.fsio import FileHasher
 from .base.lookup import STATE_DIR
 from .engine import prepare

@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from doit.exceptions import TaskFailed
+from filelock import FileLock, Timeout
 
 from ..ask.step import Asker, Need
 from ..ask.store import write_lock
 from ..base import heap, manifest
-from ..base.flock import FileLock, Timeout
 from ..base.fsio import (
     Confined,
     FileHasher,
