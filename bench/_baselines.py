@@ -158,7 +158,7 @@ def measure_raw_doit(
 
     note = ""
     if apipack_tasks is not None and apipack_tasks != len(tasks) + 1:
-        note = f"{len(tasks) + 1} tasks where apipack's no-op counted {apipack_tasks}"
+        note = f"{len(tasks) + 1} tasks where apipack's cold build counted {apipack_tasks}"
     return Measurement("doit_noop", project.functions, repeats.take(run_once), note=note)
 
 
