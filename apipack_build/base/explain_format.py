@@ -79,7 +79,7 @@ def shard_body(path: Path, header: Mapping[str, Any], key: str) -> bytes | None:
         body = named[0].read_bytes()
     except OSError:
         return None
-    return body if line_hash(body) == named[1] else None
+    return body if bytes_hash(body) == named[1] else None
 
 
 def shard_kept(path: Path, header: Mapping[str, Any], key: str, hasher: FileHasher) -> bool:
@@ -111,7 +111,7 @@ def write_record(
     the shards *kept* (by key, the hash of each, there as the last record named it): the new
     shards (their hashes told to *hasher*), then the header naming them all, then forget the
     others."""
-    digests = {key: line_hash(body) for key, body in bodies.items()}
+    digests = {key: bytes_hash(body) for key, body in bodies.items()}
     for key, digest in digests.items():
         shard = _shard_path(path, digest)
         write_atomic(shard, bodies[key])
@@ -131,11 +131,6 @@ def _shard_path(path: Path, digest: str) -> Path:
     if not name.isalnum():  # a header's hash names a file of the shards' folder, nothing else
         raise ValueError(f"not a shard's hash: {digest!r}")
     return path.parent / SHARDS / f"{name}.json"
-
-
-def line_hash(body: bytes) -> str:
-    """What the header records of each shard's JSON, and names its file by."""
-    return bytes_hash(body)
 
 
 def compact(value: Any) -> str:
@@ -163,10 +158,10 @@ def merged(header: Mapping[str, Any], shards: Mapping[str, bytes | None]) -> dic
         "tasks": tasks,
     }
     fresh = set(header["fresh"])
-    for key, line in sorted(shards.items()):
-        if line is None:
+    for key, body in sorted(shards.items()):
+        if body is None:
             raise ValueError(f"shard {key!r} is missing or not as its build wrote it")
-        shard = json.loads(line)
+        shard = json.loads(body)
         offset = len(found["template_sets"])
         found["template_sets"].extend(list(names) for names in shard["template_sets"])
         for table in ("functions", "rules", "templates"):
