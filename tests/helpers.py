@@ -12,7 +12,8 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -378,3 +379,12 @@ def llm_project(folder: Path, spec: str = LLM_SPEC) -> Path:
     (folder / "specs" / "tools.yml").write_text(spec, encoding="utf-8")
     (folder / "apipack.yml").write_text("specs: [specs/*.yml]\n", encoding="utf-8")
     return folder
+
+
+def wait_until(what: str, done: Callable[[], bool], patience: float = 120.0) -> None:
+    """Wait for *done* (polled) on a busy machine, failing with *what* after *patience* seconds:
+    a bound on waiting, not a speed requirement."""
+    deadline = time.monotonic() + patience
+    while not done():
+        assert time.monotonic() < deadline, f"no {what} within {patience:.0f} s"
+        time.sleep(0.05)

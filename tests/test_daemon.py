@@ -21,7 +21,7 @@ from functools import partial
 from pathlib import Path
 
 from fake_llm import FakeLLM, Fault
-from helpers import FUNCTIONS, LLM_SPEC, Project, tool, write_plugin
+from helpers import FUNCTIONS, LLM_SPEC, Project, tool, wait_until, write_plugin
 from test_watch import state
 
 from apipack_build.daemon.server import TICK
@@ -47,13 +47,6 @@ def alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
-
-
-def wait_until(what: str, done: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + PATIENCE
-    while not done():
-        assert time.monotonic() < deadline, f"no {what} within {PATIENCE} s"
-        time.sleep(0.05)
 
 
 @contextlib.contextmanager

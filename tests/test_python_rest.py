@@ -8,13 +8,13 @@ from __future__ import annotations
 import base64
 import json
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from conformance import schemathesis_requests
+from helpers import wait_until
 from kitchen import Built, serving
 
 pytestmark = pytest.mark.slow
@@ -175,9 +175,8 @@ def test_logs_are_json_lines_with_request_ids(server: str, log: Path) -> None:
         return [e for e in entries if e.get("request_id") == "log-me"]
 
     # the access line is written once the response has gone, so it may follow the response
-    wanted, deadline = {"call", "request"}, time.monotonic() + 30
-    while not {e["message"] for e in logged()} >= wanted and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wanted = {"call", "request"}
+    wait_until("call and request lines", lambda: {e["message"] for e in logged()} >= wanted, 30)
     calls = logged()
     assert {e["message"] for e in calls} >= wanted
     call = next(e for e in calls if e["message"] == "call")
