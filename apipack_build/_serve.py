@@ -12,17 +12,38 @@ the kernel reports no change in them (``_treewatch``).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import cli
-from ._session import Heap, Session, settle_heap
-from .daemon.server import Server
+from filelock import FileLock, Timeout
+
+from .base.lookup import STATE_DIR
+from .daemon.record import DAEMON_LOCK
 
 
 def main(argv: Sequence[str]) -> int:
-    """``ROOT IDLE_SECONDS``: serve the project in ROOT until a reason to stop."""
+    """``ROOT IDLE_SECONDS``: serve the project in ROOT until a reason to stop. One daemon per
+    project: it holds ``.apipack/daemon.lock`` while it lives, and one launched while another
+    starts or serves leaves at once (a command may launch one as the user does)."""
     root, idle = Path(argv[0]).resolve(), float(argv[1])
+    lock = FileLock(str(root / STATE_DIR / DAEMON_LOCK))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        print(f"apipack daemon: another daemon serves {root.name} or starts", file=sys.stderr)
+        return 0
+    try:
+        return _serve(root, idle)
+    finally:
+        lock.release()
+
+
+def _serve(root: Path, idle: float) -> int:
+    from . import cli  # loaded once this daemon is the project's: one that leaves loads little
+    from ._session import Heap, Session
+    from .daemon.server import Server
+
     session = Session(root)
     cli.prepare_build = session.prepared
     cli.tree_vouch = session.tree_vouch
@@ -45,6 +66,7 @@ def main(argv: Sequence[str]) -> int:
 def _warm_up() -> None:
     """Load what an edit's build loads, so the first served command is as warm as the next
     (and the record of the code it runs does not grow then)."""
+    from ._session import settle_heap
     from .base.httpxload import load_httpx
     from .base.lookup import builtin_template_dir
     from .load.registry import registry

@@ -777,14 +777,16 @@ def _dispatch(args: argparse.Namespace, served: Sequence[str] | None = None) -> 
     go to the project's daemon first, if one runs (``daemon.client``)."""
     args.own_process = served is not None  # not a daemon's: the command's build is its last
     try:
-        if served is not None and args.command in ("generate", "check"):
-            from .daemon import client
+        if served is None or args.command not in ("generate", "check"):
+            return COMMANDS[args.command](args, Path.cwd())
+        from .daemon import client
 
-            targets = [*args.targets, *getattr(args, "spec", [])]
-            code = client.served(served, targets, Path.cwd())
-            if code is not None:
-                return code
-        return COMMANDS[args.command](args, Path.cwd())
+        targets = [*args.targets, *getattr(args, "spec", [])]
+        code = client.served(served, targets, Path.cwd())
+        if code is None:
+            code = COMMANDS[args.command](args, Path.cwd())
+            client.start_for_next(targets, Path.cwd())  # after: this command's time is the user's
+        return code
     except ApipackError as exc:
         print(shown(exc), file=sys.stderr)
         return exc.exit_code

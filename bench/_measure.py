@@ -167,14 +167,15 @@ def peak_rss_mb(pid: int) -> float:
 
 
 def clean_env(home: Path, **extra: str) -> dict[str, str]:
-    """The caller's environment without apipack settings, with a private HOME."""
+    """The caller's environment without apipack settings, with a private HOME, each command
+    in its own process (no daemon serves it, nor does it start one; ``Apipack.daemon``)."""
     env = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith("APIPACK_") and k not in ("OLLAMA_HOST", "PYTHONDONTWRITEBYTECODE")
     }
     home.mkdir(parents=True, exist_ok=True)
-    env.update(HOME=str(home), **extra)
+    env.update(HOME=str(home), APIPACK_NO_DAEMON="1", **extra)
     return env
 
 

@@ -1,9 +1,11 @@
 """apipack's scenarios on one synthetic project: each a change, then one timed ``generate``.
 
 They run in this order, each starting from a fully built project: the first build (the LLM is
-asked for every function), then cold from a warm LLM cache, no-op, touch, one function edited,
-one template edited, and last the prompt edit (the most expensive; nothing has to be restored
-after it). The no-op is also timed with ``--offline``, as CI runs it.
+asked for every function), no-op (also ``--offline``, as CI runs it), ``check``, touch, one
+function edited, ``explain``, the no-op and the edit served by the daemon a command started,
+``apipack watch``, one template edited (in its own process, then served), the prompt edit, and
+last the cold build from a warm LLM cache (see the comment there). Every command runs in its
+own process (``APIPACK_NO_DAEMON``) except in ``Apipack.daemon``'s blocks.
 """
 
 from __future__ import annotations
@@ -35,12 +37,13 @@ LABELS = {
     "noop_offline": "no-op, --offline (as CI runs)",
     "check_noop": "`apipack check`, nothing changed",
     "touch": "touch every spec, no change",
-    "edit_one": "one function edited",
+    "edit_one": "one function edited, in its own process (CI, `APIPACK_NO_DAEMON=1`)",
     "explain": "`apipack explain` of that edit",
-    "noop_served": "no-op, served by `apipack daemon`",
-    "edit_one_served": "one function edited, served by `apipack daemon`",
+    "noop_served": "no-op, served by the daemon the first command started",
+    "edit_one_served": "one function edited, served (the default on a developer's machine)",
     "watch": "`apipack watch`: a saved edit to its files written",
-    "edit_template": "one template edited",
+    "edit_template": "one template edited, in its own process",
+    "edit_template_served": "one template edited, served (the default)",
     "edit_prompt": "prompt edited (every function asked again)",
     "two_languages": "no-op, 2 languages (Python + TypeScript)",
 }
@@ -71,11 +74,13 @@ class Apipack:
     logs: Path
     #: the process id of the project's ``apipack daemon`` while one runs (``daemon``)
     daemon_pid: int | None = None
+    #: commands may go to a daemon, and start one, as on a developer's machine (``daemon``)
+    served: bool = False
 
     def generate(self, label: str, *options: str) -> Sample:
         summary = self.logs / f"{label}.summary.json"
         summary.unlink(missing_ok=True)
-        env = clean_env(self.logs.parent / "home", APIPACK_LLM_BASE_URL=self.llm_url)
+        env = self._env()
         run = launch(
             [
                 sys.executable,
@@ -107,30 +112,45 @@ class Apipack:
     def check(self, label: str) -> Sample:
         """``apipack check`` of the project as the last build left it: it must be current."""
         log = self.logs / f"{label}.log"
-        env = clean_env(self.logs.parent / "home", APIPACK_LLM_BASE_URL=self.llm_url)
+        env = self._env()
         command = [sys.executable, "-m", "apipack_build.cli", "check"]
         run = launch(command, cwd=self.project.root, env=env, log=log)
         if run.returncode != 0:
             raise BenchError(f"apipack check exited {run.returncode}:\n{run.tail()}")
         return Sample(run.seconds, run.max_rss_mb)
 
+    def _env(self) -> dict[str, str]:
+        env = clean_env(self.logs.parent / "home", APIPACK_LLM_BASE_URL=self.llm_url)
+        if self.served:  # as on a developer's machine
+            for name in ("APIPACK_NO_DAEMON", "CI"):
+                env.pop(name, None)
+        return env
+
     @contextlib.contextmanager
     def daemon(self) -> Iterator[None]:
-        """The project's ``apipack daemon`` for the block: ``generate`` is served by it there,
-        and runs in a fresh process again once it is stopped (even on failure)."""
-        env = clean_env(self.logs.parent / "home", APIPACK_LLM_BASE_URL=self.llm_url)
+        """The project's daemon for the block, started as a user's first command starts it (a
+        ``generate`` in its own process launches it); ``generate`` is served there, and runs in
+        its own process again once it is stopped (even on failure)."""
+        self.served = True
+        env = self._env()
         command = [sys.executable, "-m", "apipack_build.cli", "daemon"]
-        started = launch(
-            [*command, "start"], cwd=self.project.root, env=env, log=self.logs / "daemon-start.log"
-        )
-        if started.returncode != 0:
-            raise BenchError(f"apipack daemon start exited {started.returncode}:\n{started.tail()}")
-        record = json.loads((self.project.root / ".apipack" / "daemon.json").read_bytes())
-        self.daemon_pid = int(record["pid"])
         try:
+            self.generate("served-start")
+            started = launch(  # returns once the daemon answers
+                [*command, "start"],
+                cwd=self.project.root,
+                env=env,
+                log=self.logs / "daemon-start.log",
+            )
+            if started.returncode != 0:
+                raise BenchError(
+                    f"apipack daemon start exited {started.returncode}:\n{started.tail()}"
+                )
+            record = json.loads((self.project.root / ".apipack" / "daemon.json").read_bytes())
+            self.daemon_pid = int(record["pid"])
             yield
         finally:
-            self.daemon_pid = None
+            self.daemon_pid, self.served = None, False
             launch(
                 [*command, "stop"],
                 cwd=self.project.root,
@@ -215,7 +235,7 @@ def run_scenarios(
     measure("edit_one", lambda index: _synth.edit_one_function(project, index))
     measure_command("explain", apipack.explain)
     if wanted("noop_served") or wanted("edit_one_served"):
-        progress(f"N={n}: apipack daemon started")
+        progress(f"N={n}: the daemon started by a command")
         with apipack.daemon():
             apipack.generate("served-warm-up")  # its first build reads what a daemon keeps
             measure("noop_served")
@@ -229,6 +249,14 @@ def run_scenarios(
     )
     apipack.generate("watch-restore")  # function 0 written by the LLM again, as before
     measure("edit_template", lambda index: _synth.override_template(project, index))
+    if wanted("edit_template_served"):
+        progress(f"N={n}: the daemon started by a command")
+        with apipack.daemon():
+            apipack.generate("served-warm-up")
+            measure(
+                "edit_template_served",
+                lambda index: _synth.override_template(project, 100 + index),
+            )
     _synth.remove_overrides(project)
     apipack.generate("edit_template-restore")
     measure("edit_prompt", lambda index: _synth.override_prompt(project, index))

@@ -29,6 +29,9 @@ def pytest_configure(config: pytest.Config) -> None:
     Python's usual handler, which a child's exec resets to the default, as a terminal's is."""
     if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+    # A command run in its own process starts the project's daemon for the next one; a test's
+    # commands must not leave daemons behind (test_daemon.py starts its own, on purpose)
+    os.environ["APIPACK_NO_DAEMON"] = "1"
 
 
 @pytest.fixture

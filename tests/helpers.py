@@ -109,24 +109,28 @@ def spec_text(
 
 
 def clean_env(site: Path, home: Path) -> dict[str, str]:
-    """The environment of every subprocess: our plugin on the path, a private HOME, and none of
-    the caller's apipack settings.
+    """The environment of every subprocess: our plugin on the path, a private HOME, none of the
+    caller's apipack settings, and no daemon (``tests/test_daemon.py`` takes that away).
 
     Bytecode goes to a folder beside *site*: most of a run's time is imports, and compiling them
     anew in every process (as ``PYTHONDONTWRITEBYTECODE`` would have it) makes the suite slower
     by a sixth, while writing ``__pycache__`` into the source tree is not ours to do.
     """
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("APIPACK_") and k not in ("OLLAMA_HOST", "PYTHONDONTWRITEBYTECODE")
-    }
+    env = without_settings("OLLAMA_HOST", "PYTHONDONTWRITEBYTECODE")
     path = os.pathsep.join(p for p in (str(site), os.environ.get("PYTHONPATH", "")) if p)
     env.update(
         PYTHONPATH=path,
         HOME=str(home),
         PYTHONPYCACHEPREFIX=str(site.with_name(f"{site.name}-pycache")),
     )
+    return env
+
+
+def without_settings(*also: str) -> dict[str, str]:
+    """This process's environment without apipack's settings (``APIPACK_*``) and the variables
+    *also*; a command run in it starts no daemon (``tests/conftest.py``)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("APIPACK_") and k not in also}
+    env["APIPACK_NO_DAEMON"] = "1"
     return env
 
 
@@ -327,9 +331,7 @@ def run_apipack(
 ) -> subprocess.CompletedProcess[str]:
     """``apipack ARGS`` in *folder*: a private HOME, none of the caller's apipack settings, then
     *env* on top. Whatever happens, no traceback may reach the user."""
-    environ = {
-        k: v for k, v in os.environ.items() if not k.startswith("APIPACK_") and k != "OLLAMA_HOST"
-    }
+    environ = without_settings("OLLAMA_HOST")
     environ.update(HOME=str(folder / ".home"), **(env or {}))
     done = subprocess.run(
         [tool("apipack"), *args],

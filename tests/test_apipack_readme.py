@@ -26,7 +26,6 @@ README's own test commands (``pytest tests/ --cov=src --cov-report=html`` and
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
 import subprocess
@@ -39,7 +38,7 @@ from typing import Any
 import pytest
 import yaml
 from fake_llm import FakeLLM
-from helpers import run_apipack
+from helpers import run_apipack, without_settings
 
 #: a copy of the seed (``../shared/seeds/000_37ccc5638833d7a1.txt``), so a clone alone runs this;
 #: where the seed is beside the repository, the two must be the same text
@@ -299,7 +298,7 @@ def test_the_quick_start_package_passes_its_tests(walked: Walk) -> None:
         timeout=900,
     )
     assert install.returncode == 0, install.stdout + install.stderr
-    env = {k: v for k, v in os.environ.items() if not k.startswith("APIPACK_")}
+    env = without_settings()
     for command in (
         ["-m", "pytest", "tests/", "--cov=src", "--cov-report=html"],  # the README's
         ["-m", "pytest", "tests/integration/"],  # the README's

@@ -69,7 +69,7 @@ def test_bench_runs_end_to_end(tmp_path: Path) -> None:
     assert counts("touch")["tasks_run"] == 0
     assert counts("edit_one")["llm_calls"] == 1
     assert counts("explain")["tasks_run"] >= 1  # the edited function's tasks, and more
-    # served by `apipack daemon`, with the counts a fresh process gives
+    # served by the daemon the first command started, with the counts a fresh process gives
     assert counts("noop_served")["tasks_run"] == 0 and counts("noop_served")["fast_path"] == 1
     assert counts("edit_one_served")["llm_calls"] == 1
     served_rss = counts("edit_one_served")  # the daemon's memory counts, with the client's
@@ -77,6 +77,7 @@ def test_bench_runs_end_to_end(tmp_path: Path) -> None:
     watch = found["watch"]["samples"]  # one session, at least ten edits whatever --repeats says
     assert len(watch) >= 10 and all(s["seconds"] > 0 for s in watch)
     assert counts("edit_template")["files_written"] == 3  # one CLI command module per function
+    assert counts("edit_template_served")["files_written"] == 3
     assert counts("edit_prompt")["llm_calls"] == 3
     assert counts("doit_noop")["tasks_run"] == 0
     assert counts("floor")["files_read"] > 3
@@ -85,10 +86,11 @@ def test_bench_runs_end_to_end(tmp_path: Path) -> None:
     assert counts("two_languages")["files_written"] == 0
     assert found["openapi_noop"]["note"] == "skipped (--no-openapi)"
     assert {t["status"] for t in data["targets"]} <= {"pass", "miss", "n/a"}
-    assert len(data["targets"]) == 2 * 13  # per N
-    template = [t for t in data["targets"] if t["target"] == "one template edited"]
-    assert [t["n"] for t in template] == [3, 4]  # at N = 4 (large) not measured
-    assert "+ 3 × 2 ms = " in template[0]["measured"] and template[1]["status"] == "n/a"
+    assert len(data["targets"]) == 2 * 14  # per N
+    for kind in ("in its own process", "served (the default)"):
+        template = [t for t in data["targets"] if t["target"] == f"one template edited, {kind}"]
+        assert [t["n"] for t in template] == [3, 4]  # at N = 4 (large) not measured
+        assert "+ 3 × 2 ms = " in template[0]["measured"] and template[1]["status"] == "n/a"
     # a large N runs its first build and the scenarios with goals at that size, no baselines
     large = {m["scenario"] for m in data["measurements"] if m["n"] == 4}
     served = {"noop_served", "edit_one_served"}

@@ -20,14 +20,30 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+import pytest
 from fake_llm import FakeLLM, Fault
 from helpers import FUNCTIONS, LLM_SPEC, Project, tool, wait_until, write_plugin
 from test_watch import state
 
 from apipack_build.daemon.server import TICK
+from apipack_build.daemon.spawn import LAUNCH
 
 PATIENCE = 120.0  # seconds to wait for a daemon on a busy machine; not a speed requirement
 SECRET = "sk-do-not-log-4242"
+
+
+def servable(project: Project) -> Project:
+    """*project*, its commands served by a daemon if one runs: without the suite's
+    ``APIPACK_NO_DAEMON``, but as on a CI machine, where a command starts no daemon (the tests
+    start theirs)."""
+    del project.env["APIPACK_NO_DAEMON"]
+    project.env["CI"] = "true"
+    return project
+
+
+@pytest.fixture
+def make_project(make_project: Callable[..., Project]) -> Callable[..., Project]:
+    return lambda *args, **options: servable(make_project(*args, **options))
 
 
 def record(project: Project) -> dict[str, object]:
@@ -309,7 +325,7 @@ def test_a_plugin_module_changed_while_the_build_that_imports_it_runs_ends_the_d
     plugin.write_text(plugin.read_text().replace("def docs_package(req):\n", lazy))
     late = site / "txtrules" / "late.py"
     late.write_text("WHEN = 'imported by the first build'\n", encoding="utf-8")
-    project = Project(tmp_path / "proj", site, tmp_path / "home")
+    project = servable(Project(tmp_path / "proj", site, tmp_path / "home"))
     project.write_templates()
     project.write_spec(FUNCTIONS)
     with daemon(project) as pid:
@@ -341,7 +357,7 @@ def test_other_code_runs_in_process_and_the_outdated_daemon_exits(
     """The daemon runs the code it imported: another import path, or a source file changed
     since (here the rule plugin's), and commands run in-process; the daemon exits."""
     site = write_plugin(tmp_path / "own-site")
-    project = Project(tmp_path / "proj", site, tmp_path / "home")
+    project = servable(Project(tmp_path / "proj", site, tmp_path / "home"))
     project.write_templates()
     project.write_spec(FUNCTIONS)
     with daemon(project) as pid:
@@ -410,3 +426,81 @@ def test_the_daemon_exits_when_its_socket_or_its_project_is_gone(
         shutil.rmtree(project.root)
         wait_until("the daemon's exit", lambda: not alive(pid))
     assert not socket_file.exists()
+
+
+@contextlib.contextmanager
+def no_daemon_left(project: Project) -> Iterator[None]:
+    """Whatever daemon the block starts is stopped after it (killed if it would not stop)."""
+    try:
+        yield
+    finally:
+        found = (project.state / "daemon.json").is_file() and record(project)
+        with contextlib.suppress(subprocess.TimeoutExpired, AssertionError, OSError):
+            project.apipack("daemon", "stop", expect=None)
+        if found and alive(int(str(found["pid"]))):
+            os.kill(int(str(found["pid"])), signal.SIGKILL)
+
+
+def answers(project: Project) -> bool:
+    return project.apipack("daemon", "status", expect=None).returncode == 0
+
+
+def test_a_command_run_in_its_own_process_starts_the_daemon_that_serves_the_next(
+    project: Project,
+) -> None:
+    del project.env["CI"]  # a developer's machine
+    with no_daemon_left(project):
+        project.apipack("generate")  # none serves it: it runs here, then launches one
+        wait_until("the daemon's answer", partial(answers, project))
+        status = project.apipack("daemon", "status").stdout
+        assert "0 command(s) served" in status and "exits after 30 min idle" in status
+        project.edit("specs/tools.yml", "First", "Primary")
+        project.apipack("generate")
+        assert served_count(project) == 1
+        assert "ALPHA: Primary" in (project.out / "docs" / "alpha.txt").read_text()
+        project.apipack("check")
+        assert served_count(project) == 2
+
+
+@pytest.mark.parametrize("setting", [{"CI": "true"}, {"APIPACK_NO_DAEMON": "1"}])
+def test_on_ci_or_when_told_not_to_a_command_starts_no_daemon(
+    project: Project, setting: dict[str, str]
+) -> None:
+    del project.env["CI"]
+    project.env.update(setting)
+    with no_daemon_left(project):
+        project.apipack("generate")
+        project.apipack("check")
+        # a launch opens the daemon's log before the command that launches it returns
+        assert not (project.state / "daemon.log").exists()
+        assert not answers(project)
+
+
+def test_of_two_daemons_launched_at_once_one_serves_and_the_other_leaves(
+    project: Project,
+) -> None:
+    project.generate()
+    launch = [tool("python"), "-c", LAUNCH, str(project.root), "600"]
+    with no_daemon_left(project):
+        both = [
+            subprocess.Popen(
+                launch,
+                cwd=project.root,
+                env=project.env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            for _ in range(2)
+        ]
+        try:
+            wait_until("one daemon's exit", lambda: any(p.poll() is not None for p in both))
+            left, stays = sorted(both, key=lambda p: p.poll() is None)
+            assert left.returncode == 0
+            assert "another daemon serves" in (left.stdout.read() if left.stdout else "")
+            wait_until("the other daemon's answer", partial(answers, project))
+            assert record(project)["pid"] == stays.pid and stays.poll() is None
+        finally:
+            for process in both:
+                if process.stdout:
+                    process.stdout.close()

@@ -22,6 +22,7 @@ from helpers import (
     run_apipack,
     standard_project,
     tree,
+    without_settings,
     write_plugin,
 )
 
@@ -183,8 +184,7 @@ def no_op_imports(folder: Path, env: dict[str, str], *commands: list[str]) -> st
 
 def llm_env(folder: Path, fake: FakeLLM) -> dict[str, str]:
     """The environment ``run_apipack`` gives ``apipack`` with *fake* as the model server."""
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("APIPACK_")}
-    return {**environ, "HOME": str(folder / ".home"), "APIPACK_LLM_BASE_URL": fake.url}
+    return {**without_settings(), "HOME": str(folder / ".home"), "APIPACK_LLM_BASE_URL": fake.url}
 
 
 def test_an_online_no_op_asks_the_digest_without_httpx(tmp_path: Path, fake: FakeLLM) -> None:

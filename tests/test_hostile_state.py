@@ -18,7 +18,7 @@ from typing import Any
 import diskcache
 import pytest
 from fake_llm import FakeLLM, Fault
-from helpers import LLM_FUNCTIONS, LLM_SPEC, llm_project, run_apipack, tree
+from helpers import LLM_FUNCTIONS, LLM_SPEC, llm_project, run_apipack, tree, without_settings
 
 FUNCTIONS = "python/llm-tools/src/llm_tools/functions"
 
@@ -395,9 +395,7 @@ def test_doit_workers_exit_when_generate_is_killed(tmp_path: Path, fake: FakeLLM
 
     project = llm_project(tmp_path / "p")
     fake.faults.extend([Fault(delay=10)] * LLM_FUNCTIONS)
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith("APIPACK_") and k != "OLLAMA_HOST"
-    }
+    env = without_settings("OLLAMA_HOST")
     env.update(HOME=str(project / ".home"), APIPACK_LLM_BASE_URL=fake.url)
     build = subprocess.Popen(
         [tool("apipack"), "generate", "-n", "2"],

@@ -6,7 +6,6 @@ template lookup goes project ``templates/`` > ``~/.apipack/templates`` > plugins
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -14,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import tree
+from helpers import tree, without_settings
 
 REPO = Path(__file__).resolve().parents[1]
 PLUGIN = REPO / "examples" / "plugin-markdown"
@@ -93,8 +92,7 @@ def _apipack(
 ) -> subprocess.CompletedProcess[str]:
     """``apipack ARGS`` in *folder* with *python* (default: ours, without the plugin), a private
     HOME and none of the caller's apipack settings; never a traceback."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("APIPACK_")}
-    env.pop("OLLAMA_HOST", None)
+    env = without_settings("OLLAMA_HOST")
     env["HOME"] = str(folder.parent / "home")
     done = subprocess.run(
         [str(python or sys.executable), "-m", "apipack_build.cli", *args],

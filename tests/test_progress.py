@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from fake_llm import FakeLLM, Fault
-from helpers import LLM_FUNCTIONS, llm_project, run_apipack, tool
+from helpers import LLM_FUNCTIONS, llm_project, run_apipack, tool, without_settings
 
 ERASE = "\r\x1b[K"
 PLAIN_LINE = re.compile(
@@ -24,7 +24,7 @@ PLAIN_LINE = re.compile(
 
 
 def environment(folder: Path, fake: FakeLLM) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("APIPACK_")}
+    env = without_settings()
     env.update(HOME=str(folder / ".home"), APIPACK_LLM_BASE_URL=fake.url, TERM="xterm")
     return env
 

@@ -12,14 +12,13 @@ are installed. The bundled ``specs/`` must load without a problem.
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from helpers import tool
+from helpers import tool, without_settings
 
 from apipack_build.errors import SpecError
 from apipack_build.load.registry import registry
@@ -122,7 +121,7 @@ def test_every_problem_of_a_file_is_in_the_error_message() -> None:
 @pytest.mark.parametrize("path", BAD, ids=lambda p: p.stem)
 def test_cli_validate_exits_2_listing_the_same_problems(path: Path, tmp_path: Path) -> None:
     skip_unless_interfaces(path)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("APIPACK_")}
+    env = without_settings()
     env["HOME"] = str(tmp_path)  # no user settings
     result = subprocess.run(
         [tool("apipack"), "validate", path.name],

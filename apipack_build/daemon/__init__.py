@@ -15,7 +15,8 @@ The package is the transport and the lifecycle; it imports nothing of the engine
 * ``wire``: the messages, one JSON object per line;
 * ``client``: the thin side, run inside ``apipack generate``/``check``: hands the request over,
   or answers None (no daemon, another code, another user, any failure) and the command runs
-  in-process as before;
+  in-process as before, then starts the project's daemon for the next one;
+* ``spawn``: how a daemon process begins, detached;
 * ``server``: the loop that accepts requests one at a time, and exits on ``stop``, when idle,
   when its project or socket is gone, or when the code it runs changed;
 * ``control``: ``apipack daemon start|stop|status``.

@@ -1,5 +1,7 @@
 """The thin side of ``apipack daemon``: ``apipack generate``/``check`` handed to the project's
-daemon, when one runs the same code for the same user.
+daemon, when one runs the same code for the same user; when none serves it, the command runs
+in its own process and then starts one for the next (``start_for_next``), as pantsd, Bazel's
+server and Gradle's daemon start on first use.
 
 Loads nothing the daemon spares (no pydantic, doit, Jinja or httpx): the record is JSON, the
 code signature a few hundred ``stat`` calls. Any doubt — no record, another interpreter, user
@@ -10,6 +12,7 @@ answering — gives None, and the command runs in-process as it always did. Ctrl
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import sys
@@ -23,19 +26,22 @@ from . import record
 from .wire import Channel
 
 SERVED = ("generate", "check")  # the commands a daemon answers
-OPT_OUT = "APIPACK_NO_DAEMON"  # set (non-empty): never hand a command to a daemon
+OPT_OUT = "APIPACK_NO_DAEMON"  # set (non-empty): never hand a command to a daemon, nor start one
+# set (non-empty) by CI services (GitHub Actions, GitLab CI, CircleCI, Travis, Buildkite...):
+# the machine goes with the job, so a daemon started there would serve nobody
+ON_CI = "CI"
+# a daemon a command started outlives a pause in the edit-run cycle, not the day (each takes
+# 100-200 MB, and a user may run apipack once in many projects)
+AUTO_IDLE_MINUTES = 30
 ACCEPT_WAIT = 10.0  # seconds for a live daemon to accept; a wedged one is left behind after it
 
 
 def served(argv: Sequence[str], targets: Sequence[str], cwd: Path) -> int | None:
     """Run ``apipack ARGV`` (whose targets are *targets*) in the daemon of its project and
     return its exit code, or None when no daemon may serve it."""
-    if os.environ.get(OPT_OUT) or not hasattr(socket, "AF_UNIX") or not hasattr(os, "getuid"):
-        return None  # asked not to, or a system without Unix sockets and users (Windows)
-    try:
-        root = locate(targets, cwd).root
-    except (ApipackError, OSError):
-        return None  # the command itself will say what is wrong
+    root = _project(targets, cwd)
+    if root is None:
+        return None
     found = record.read(root / STATE_DIR)
     if found is None or not compatible(found):
         return None
@@ -48,6 +54,36 @@ def served(argv: Sequence[str], targets: Sequence[str], cwd: Path) -> int | None
         return None
     finally:
         channel.close()
+
+
+def start_for_next(targets: Sequence[str], cwd: Path) -> None:
+    """After a command ran in its own process because no daemon served it: launch the
+    project's daemon in the background, unless one runs or starts, none may (``OPT_OUT``, a
+    CI machine), or no build has made the project's state folder. Nothing is waited for, and
+    nothing said: the daemon's log tells how it went."""
+    root = _project(targets, cwd)
+    if root is None or os.environ.get(ON_CI) or not (root / STATE_DIR).is_dir():
+        return
+    found = record.read(root / STATE_DIR)
+    channel = connect(found) if found is not None else None
+    if channel is not None:  # one runs: this command's code is other, and it exits on its own
+        channel.close()  # if its code changed; a daemon of another interpreter keeps the place
+        return
+    from .spawn import launch
+
+    # a full disk, a read-only project: the next command runs in its own process again
+    with contextlib.suppress(OSError):
+        launch(root, AUTO_IDLE_MINUTES)
+
+
+def _project(targets: Sequence[str], cwd: Path) -> Path | None:
+    """The root of the project *targets* name, when a daemon may serve it."""
+    if os.environ.get(OPT_OUT) or not hasattr(socket, "AF_UNIX") or not hasattr(os, "getuid"):
+        return None  # asked not to, or a system without Unix sockets and users (Windows)
+    try:
+        return locate(targets, cwd).root
+    except (ApipackError, OSError):
+        return None  # the command itself will say what is wrong
 
 
 def compatible(found: dict[str, object]) -> bool:

@@ -8,7 +8,6 @@ by then, so the first served command is warm too.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -17,20 +16,12 @@ from typing import Any
 from ..base.lookup import STATE_DIR
 from . import record
 from .client import compatible, connect
+from .spawn import launch
 
 START_WAIT = 120.0  # seconds for a daemon to come up on a busy machine
 STOP_WAIT = 60.0  # seconds for it to finish a build and exit
 ANSWER_WAIT = 10.0  # seconds for a running daemon to answer ``status`` or ``stop``
 IDLE_MINUTES = 180  # a daemon nobody asks for this long exits
-
-# the first entry of ``sys.path`` (the folder ``-c`` runs in) is dropped: a served command
-# chdirs into the user's folders, whose files must not shadow modules
-LAUNCH = (
-    "import sys\n"
-    "if not getattr(sys.flags, 'safe_path', False): del sys.path[0]\n"
-    "from apipack_build._serve import main\n"
-    "sys.exit(main(sys.argv[1:]))\n"
-)
 
 
 def start(root: Path, idle_minutes: float = IDLE_MINUTES) -> int:
@@ -40,30 +31,22 @@ def start(root: Path, idle_minutes: float = IDLE_MINUTES) -> int:
         return 0
     state = root / STATE_DIR
     state.mkdir(exist_ok=True)
-    with open(state / record.LOG_FILE, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-c", LAUNCH, str(root), str(idle_minutes * 60)],
-            cwd=root,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    process = launch(root, idle_minutes)
     deadline = time.monotonic() + START_WAIT
     while time.monotonic() < deadline:
-        if process.poll() is not None:
+        running = status(root)
+        if running is not None:  # ours, or one a command launched meanwhile
+            print(
+                f"apipack: daemon started for {_shown(root)} (pid {running['pid']}); "
+                f"`apipack generate` and `apipack check` there are served by it"
+            )
+            return 0
+        if process.poll() not in (None, 0):  # 0: it left to one launched meanwhile; wait for it
             print(
                 f"apipack: the daemon stopped as it started; see {_shown(state / record.LOG_FILE)}",
                 file=sys.stderr,
             )
             return 1
-        running = status(root)
-        if running is not None and running.get("pid") == process.pid:
-            print(
-                f"apipack: daemon started for {_shown(root)} (pid {process.pid}); "
-                f"`apipack generate` and `apipack check` there are served by it"
-            )
-            return 0
         time.sleep(0.05)
     process.terminate()
     print(f"apipack: the daemon did not answer within {START_WAIT:.0f} s", file=sys.stderr)

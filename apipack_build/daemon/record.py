@@ -24,6 +24,7 @@ from ..base.hashing import bytes_hash
 
 RECORD_FILE = "daemon.json"  # in the project's state folder
 LOG_FILE = "daemon.log"  # likewise
+DAEMON_LOCK = "daemon.lock"  # likewise: held by the project's one daemon
 
 
 def socket_path(root: Path) -> Path:
