@@ -774,7 +774,8 @@ def run_command(argv: Sequence[str]) -> int:
 
 def _dispatch(args: argparse.Namespace, served: Sequence[str] | None = None) -> int:
     """Run the parsed command; given its command line (*served*), ``generate`` and ``check``
-    go to the project's daemon first, if one runs (``daemon.client``)."""
+    go to the project's daemon first, if one runs, and start one for the next if none served
+    them (``daemon.client``)."""
     args.own_process = served is not None  # not a daemon's: the command's build is its last
     try:
         if served is None or args.command not in ("generate", "check"):
