@@ -197,6 +197,14 @@ def checks(measurements: Sequence[Measurement], n: int) -> list[Check]:
         add("peak RSS", f"≤ 300 MB{at}", f"{peak:.0f} MB", _status(peak <= 300))
     else:
         add("peak RSS", f"≤ 300 MB{at}", na, "n/a")
+    # issue 16: what an edit costs follows the change, its memory too, at any N
+    edits = [m for m in (_find(measurements, s, n) for s in ("edit_one", "edit_one_served")) if m]
+    target = "peak RSS of one function edited"
+    if edits:
+        peak = max(m.peak_rss_mb for m in edits)
+        add(target, "≤ 300 MB", f"{peak:.0f} MB", _status(peak <= 300))
+    else:
+        add(target, "≤ 300 MB", na, "n/a")
     return out
 
 

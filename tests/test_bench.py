@@ -86,7 +86,9 @@ def test_bench_runs_end_to_end(tmp_path: Path) -> None:
     assert counts("two_languages")["files_written"] == 0
     assert found["openapi_noop"]["note"] == "skipped (--no-openapi)"
     assert {t["status"] for t in data["targets"]} <= {"pass", "miss", "n/a"}
-    assert len(data["targets"]) == 2 * 14  # per N
+    assert len(data["targets"]) == 2 * 15  # per N
+    edit_rss = [t for t in data["targets"] if t["target"] == "peak RSS of one function edited"]
+    assert [t["status"] for t in edit_rss] == ["pass", "pass"]  # at N = 3 and 4, both measured
     for kind in ("in its own process", "served (the default)"):
         template = [t for t in data["targets"] if t["target"] == f"one template edited, {kind}"]
         assert [t["n"] for t in template] == [3, 4]  # at N = 4 (large) not measured
