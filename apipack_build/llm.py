@@ -23,7 +23,6 @@ import functools
 import json
 import os
 import random
-import ssl
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -37,6 +36,8 @@ from .load.types import did_you_mean
 from .settings import PROVIDER_GROUP, LLMSettings, provider_names
 
 if TYPE_CHECKING:
+    import ssl  # loaded by httpx when a client is made: a build that asks nothing has none
+
     import httpx
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})

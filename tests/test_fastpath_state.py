@@ -196,3 +196,34 @@ def test_the_environment_is_recalled_only_while_its_signature_holds() -> None:
     assert "apipack.providers:ollama=apipack_build.llm:OllamaProvider" in scanned.entry_points
     assert inputs.recall_environment({**recorded, "signature": "xxh3:moved"}) is False
     assert inputs.recall_environment({"signature": "damaged"}) is False
+
+
+class _WritesMeanwhile(FileHasher):
+    """A stat cache that, as the tree state checks the first file's content, has a file appear
+    beside the generated ones: something writing into the output while a build takes its state."""
+
+    def __init__(self, stray: Path) -> None:
+        super().__init__()
+        self.stray = stray
+
+    def holds(self, path: str, signature: object, digest: str) -> bool:
+        if not self.stray.exists():
+            self.stray.write_text("written meanwhile\n")
+        return super().holds(path, signature, digest)  # type: ignore[arg-type]
+
+
+def test_a_file_written_while_the_state_is_taken_is_not_vouched_for(tmp_path: Path) -> None:
+    """The folders' stats in the signature are those taken before each was listed: a file that
+    appears after the listing leaves a state that does not hold (the caller then looks by
+    content), never a clean state that hides it."""
+    output = tmp_path / "generated"
+    record = generated(output, {"python/pkg/a.py": "a\n", "python/pkg/src/b.py": "b\n"})
+    stray = output / "python/pkg/src/stray.py"
+    # the folder last changed long ago: a file added now moves its stat however coarse the
+    # clock of the file system (one that just changed may keep its time through another change)
+    os.utime(stray.parent, ns=(1, 1))
+    state = treestate.take(record, output, "generated", IGNORE, _WritesMeanwhile(stray))
+    assert stray.exists()
+    assert state is None or not treestate.holds(record, output, state)
+    again = treestate.take(record, output, "generated", IGNORE, FileHasher())
+    assert again is not None and not again.clean and treestate.holds(record, output, again)

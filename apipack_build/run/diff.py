@@ -83,10 +83,13 @@ def scan_output(
     ignores: Mapping[str, Sequence[str]],
     known: set[str],
     skip: Collection[str] = (),
+    stats: dict[str, os.stat_result] | None = None,
 ) -> tuple[list[str], list[str]]:
     """``unknown_files``, and the folders (relative, "." for *output*) where a file could appear
     unignored: a folder that an ignore glob covers whole (``.venv/**``) is not walked, nor are
-    the folders in *skip*."""
+    the folders in *skip*. *stats* gets each folder's stat, taken just before it is listed: a
+    file added to the folder after that moves the folder's stat, so a signature made of it
+    cannot vouch for a listing that missed the file."""
     if not output.is_dir():
         return [], []
     every_ignore = sorted({p for patterns in ignores.values() for p in patterns})
@@ -95,6 +98,11 @@ def scan_output(
     pending = [(str(output), ".")]  # (where, relative): the next to list last
     while pending:
         where, rel_folder = pending.pop()
+        if stats is not None:
+            try:
+                stats[rel_folder] = os.stat(where)
+            except OSError:
+                continue  # gone: as os.walk, left out
         listed = _listed(where)
         if listed is None:
             continue  # gone or unreadable: as os.walk, left out

@@ -160,9 +160,12 @@ def _unrecorded(found: SpecYield) -> dict[str, Any]:
 
 
 def _decide(previous: Mapping[str, Any] | None, current: dict[str, Any]) -> None:
+    # one merger per record for every task: a template edit's thousand tasks share a few
+    old = _EffectiveInputs(previous) if previous is not None else None
+    new = _EffectiveInputs(current)
     for name, task in current["tasks"].items():
         if task["status"] in (RAN, FAILED):
-            task["causes"] = causes(previous, current, name)
+            task["causes"] = _causes(previous, current, name, old, new)
 
 
 class _Recorder:
@@ -400,32 +403,66 @@ def _implementation_inputs(function: str, implementation: Any) -> dict[str, str]
 
 def effective_inputs(record: Mapping[str, Any], name: str) -> dict[str, str]:
     """A task's inputs with the shared ones it refers to merged in."""
-    task = record["tasks"][name]
-    merged: dict[str, str] = {}
-    if task["kind"] == "llm":
-        merged.update(record["llm"])
-    elif task["kind"] == "render":
-        merged.update(record["settings"])
-        merged.update(record["rules"].get(task.get("rule", ""), {}))
-        for template in record["template_sets"][task["templates"]]:
-            merged[f"template:{template}"] = record["templates"][template]
-    if task.get("function"):
-        merged.update(record["functions"].get(task["function"], {}))
-        merged.pop(WHOLE, None)
-    merged.update(task["inputs"])
-    return merged
+    return _EffectiveInputs(record)(name)
+
+
+class _EffectiveInputs:
+    """``effective_inputs`` of the tasks of one record: what tasks share (the LLM settings, or
+    the settings, a rule's inputs and a template set) is merged once for all that share it."""
+
+    def __init__(self, record: Mapping[str, Any]):
+        self.record = record
+        self._shared: dict[tuple[str, str, int], dict[str, str]] = {}
+
+    def __call__(self, name: str) -> dict[str, str]:
+        record = self.record
+        task = record["tasks"][name]
+        kind = task["kind"]
+        key = (kind, task.get("rule", ""), task["templates"]) if kind == "render" else (kind, "", 0)
+        shared = self._shared.get(key)
+        if shared is None:
+            shared = self._shared[key] = self._shared_by(task)
+        merged = dict(shared)
+        if task.get("function"):
+            merged.update(record["functions"].get(task["function"], {}))
+            merged.pop(WHOLE, None)
+        merged.update(task["inputs"])
+        return merged
+
+    def _shared_by(self, task: Mapping[str, Any]) -> dict[str, str]:
+        record = self.record
+        merged: dict[str, str] = {}
+        if task["kind"] == "llm":
+            merged.update(record["llm"])
+        elif task["kind"] == "render":
+            merged.update(record["settings"])
+            merged.update(record["rules"].get(task.get("rule", ""), {}))
+            for template in record["template_sets"][task["templates"]]:
+                merged[f"template:{template}"] = record["templates"][template]
+        return merged
 
 
 def causes(
     previous: Mapping[str, Any] | None, current: Mapping[str, Any], name: str
 ) -> list[dict[str, Any]]:
     """Why task *name* of *current* ran, given the record of the build before."""
+    old = _EffectiveInputs(previous) if previous is not None else None
+    return _causes(previous, current, name, old, _EffectiveInputs(current))
+
+
+def _causes(
+    previous: Mapping[str, Any] | None,
+    current: Mapping[str, Any],
+    name: str,
+    old_inputs: _EffectiveInputs | None,
+    new_inputs: _EffectiveInputs,
+) -> list[dict[str, Any]]:
     task = current["tasks"][name]
-    if previous is None:
+    if previous is None or old_inputs is None:
         return [_cause("first-build")]
     if name not in previous["tasks"]:
         return [_cause("new")]
-    old, new = effective_inputs(previous, name), effective_inputs(current, name)
+    old, new = old_inputs(name), new_inputs(name)
     changed = sorted(
         (k for k in old.keys() | new.keys() if old.get(k) != new.get(k)), key=_cause_order
     )
@@ -447,9 +484,11 @@ def _kind(component: str) -> str:
     return component.split(":", 1)[0]
 
 
+_KIND_ORDER = {kind: index for index, kind in enumerate(KINDS)}
+
+
 def _cause_order(component: str) -> tuple[int, str]:
-    kind = _kind(component)
-    return (list(KINDS).index(kind) if kind in KINDS else len(KINDS), component)
+    return (_KIND_ORDER.get(_kind(component), len(KINDS)), component)
 
 
 def _cause(

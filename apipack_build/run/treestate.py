@@ -131,16 +131,21 @@ def _signature(
     folders: Sequence[str],
     files: Mapping[str, list[str]],
     seen: dict[str, tuple[int, int, int, int]] | None = None,
+    listed: Mapping[str, os.stat_result] | None = None,
 ) -> str:
     """The hash of the stat signatures (``_stat_fields``) of *folders* and of the *files* in
     each folder, or "-" if one is gone. This is the no-op's and the plan's one pass over every
     generated file (73,600 at N = 10,000): their numbers are hashed in one call. *seen* gets
-    each file's signature, by its path below *output*."""
+    each file's signature, by its path below *output*; *listed*: each folder's stat as taken
+    before it was listed (``scan_output``), used instead of a new one."""
     values = array("q")
     root = str(output)
     try:
         for folder in folders:
-            values.extend(_stat_fields(os.stat(root if folder == "." else f"{root}/{folder}")))
+            stat = listed.get(folder) if listed is not None else None
+            if stat is None:
+                stat = os.stat(root if folder == "." else f"{root}/{folder}")
+            values.extend(_stat_fields(stat))
         for folder, names in sorted(files.items()):  # as JSON with sorted keys reads them back
             stats = _stats(root if folder == "." else f"{root}/{folder}", names)
             if seen is None:
@@ -200,9 +205,10 @@ def take(
     (as *output_id*), by content; None if one does not, or the manifest names none (missing,
     damaged). *keep*: shards of package folders this build did not write into, kept as they
     were if they name the files the manifest lists there (neither walked nor checked again).
-    Each shard's signature is taken between two walks that must agree, and each file's content
-    is checked by the stat the signature took of it, so that a file written meanwhile moves it
-    instead of passing unseen."""
+    Each folder's part of its shard's signature is the stat taken just before the folder was
+    listed, and each file's content is checked by the stat the signature took of it, so that a
+    file added or written meanwhile moves the signature instead of passing unseen (a second
+    walk, to see that the listing still held, cost every build that writes as much again)."""
     before = _record_line(record)
     section = manifest.read_shards(record, output_id)
     if section is None or not any(shard.text for shard in section.folders.values()):
@@ -229,8 +235,8 @@ def take(
     grouped: dict[str, dict[str, list[str]]] = {}  # shard -> folder -> names
     for folder, names in by_folder.items():
         grouped.setdefault(_shard_of(folder, ignores), {})[folder] = names
-    known = set(files)
-    scanned = scan_output(output, ignores, known, skip=kept.keys())
+    listed: dict[str, os.stat_result] = {}
+    scanned = scan_output(output, ignores, set(files), skip=kept.keys(), stats=listed)
     walked: dict[str, list[str]] = {}
     for folder in scanned[1]:
         walked.setdefault(_shard_of(folder, ignores), []).append(folder)
@@ -239,7 +245,7 @@ def take(
     seen: dict[str, tuple[int, int, int, int]] = {}  # each file's signature, as taken
     for name in (walked.keys() | grouped.keys()) - kept.keys():
         folders, named = walked.get(name, []), grouped.get(name, {})
-        signature = _signature(output, folders, named, seen)
+        signature = _signature(output, folders, named, seen, listed)
         shards[name] = Shard(signature, folders, named, name not in unknown, texts.get(name, "-"))
     root = str(output)
     # each file's content as its signature vouches for it (the stat cache knows what a file
@@ -251,8 +257,7 @@ def take(
         for name in (names if folder == "." else (f"{folder}/{n}" for n in names))
     ):
         return None
-    again = scan_output(output, ignores, known, skip=kept.keys())
-    if again != scanned or before != _record_line(record):
+    if before != _record_line(record):
         return None
     return TreeState(before, shards)
 
