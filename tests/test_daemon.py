@@ -477,30 +477,24 @@ def test_on_ci_or_when_told_not_to_a_command_starts_no_daemon(
 
 
 def test_of_two_daemons_launched_at_once_one_serves_and_the_other_leaves(
-    project: Project,
+    project: Project, tmp_path: Path
 ) -> None:
     project.generate()
     launch = [tool("python"), "-c", LAUNCH, str(project.root), "600"]
+    logs = [tmp_path / f"launched-{index}.log" for index in range(2)]
     with no_daemon_left(project):
-        both = [
-            subprocess.Popen(
-                launch,
-                cwd=project.root,
-                env=project.env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-            )
-            for _ in range(2)
-        ]
-        try:
-            wait_until("one daemon's exit", lambda: any(p.poll() is not None for p in both))
-            left, stays = sorted(both, key=lambda p: p.poll() is None)
-            assert left.returncode == 0
-            assert "another daemon serves" in (left.stdout.read() if left.stdout else "")
-            wait_until("the other daemon's answer", partial(answers, project))
-            assert record(project)["pid"] == stays.pid and stays.poll() is None
-        finally:
-            for process in both:
-                if process.stdout:
-                    process.stdout.close()
+        both = []
+        for log in logs:
+            with log.open("wb") as out:
+                both.append(
+                    subprocess.Popen(
+                        launch, cwd=project.root, env=project.env, stdout=out, stderr=out
+                    )
+                )
+        wait_until("one daemon's exit", lambda: any(p.poll() is not None for p in both))
+        left = next(index for index, process in enumerate(both) if process.poll() is not None)
+        stays = both[1 - left]
+        assert both[left].returncode == 0
+        assert "another daemon serves" in logs[left].read_text(encoding="utf-8")
+        wait_until("the other daemon's answer", partial(answers, project))
+        assert record(project)["pid"] == stays.pid and stays.poll() is None
