@@ -462,8 +462,10 @@ def test_a_command_run_in_its_own_process_starts_the_daemon_that_serves_the_next
         assert served_count(project) == 2
 
 
-@pytest.mark.parametrize("setting", [{"CI": "true"}, {"APIPACK_NO_DAEMON": "1"}])
-def test_on_ci_or_when_told_not_to_a_command_starts_no_daemon(
+@pytest.mark.parametrize(
+    "setting", [{"CI": "true"}, {"PRE_COMMIT": "1"}, {"APIPACK_NO_DAEMON": "1"}]
+)
+def test_on_ci_in_a_pre_commit_hook_or_when_told_not_to_a_command_starts_no_daemon(
     project: Project, setting: dict[str, str]
 ) -> None:
     del project.env["CI"]

@@ -27,9 +27,11 @@ from .wire import Channel
 
 SERVED = ("generate", "check")  # the commands a daemon answers
 OPT_OUT = "APIPACK_NO_DAEMON"  # set (non-empty): never hand a command to a daemon, nor start one
-# set (non-empty) by CI services (GitHub Actions, GitLab CI, CircleCI, Travis, Buildkite...):
-# the machine goes with the job, so a daemon started there would serve nobody
-ON_CI = "CI"
+# set (non-empty), a command starts no daemon: ``CI`` by CI services (GitHub Actions, GitLab CI,
+# CircleCI, Travis, Buildkite...), whose machine goes with the job; ``PRE_COMMIT`` by
+# pre-commit's hooks, whose apipack lives in pre-commit's own environment: its daemon would
+# hold the project (``_serve.main``) against the user's, which runs other code
+NO_START = ("CI", "PRE_COMMIT")
 # a daemon a command started outlives a pause in the edit-run cycle, not the day (each takes
 # 100-200 MB, and a user may run apipack once in many projects)
 AUTO_IDLE_MINUTES = 30
@@ -58,11 +60,11 @@ def served(argv: Sequence[str], targets: Sequence[str], cwd: Path) -> int | None
 
 def start_for_next(targets: Sequence[str], cwd: Path) -> None:
     """After a command ran in its own process because no daemon served it: launch the
-    project's daemon in the background, unless one runs or starts, none may (``OPT_OUT``, a
-    CI machine), or no build has made the project's state folder. Nothing is waited for, and
+    project's daemon in the background, unless one runs or starts, none may (``OPT_OUT``,
+    ``NO_START``), or no build has made the project's state folder. Nothing is waited for, and
     nothing said: the daemon's log tells how it went."""
     root = _project(targets, cwd)
-    if root is None or os.environ.get(ON_CI) or not (root / STATE_DIR).is_dir():
+    if root is None or any(map(os.environ.get, NO_START)) or not (root / STATE_DIR).is_dir():
         return
     found = record.read(root / STATE_DIR)
     channel = connect(found) if found is not None else None
