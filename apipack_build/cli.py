@@ -782,11 +782,12 @@ def _dispatch(args: argparse.Namespace, served: Sequence[str] | None = None) -> 
             return COMMANDS[args.command](args, Path.cwd())
         from .daemon import client
 
-        targets = [*args.targets, *getattr(args, "spec", [])]
-        code = client.served(served, targets, Path.cwd())
+        root = client.project([*args.targets, *getattr(args, "spec", [])], Path.cwd())
+        code = None if root is None else client.served(served, root, Path.cwd())
         if code is None:
             code = COMMANDS[args.command](args, Path.cwd())
-            client.start_for_next(targets, Path.cwd())  # after: this command's time is the user's
+            if root is not None:  # after: this command's time is the user's
+                client.start_for_next(root)
         return code
     except ApipackError as exc:
         print(shown(exc), file=sys.stderr)

@@ -38,12 +38,20 @@ AUTO_IDLE_MINUTES = 30
 ACCEPT_WAIT = 10.0  # seconds for a live daemon to accept; a wedged one is left behind after it
 
 
-def served(argv: Sequence[str], targets: Sequence[str], cwd: Path) -> int | None:
-    """Run ``apipack ARGV`` (whose targets are *targets*) in the daemon of its project and
-    return its exit code, or None when no daemon may serve it."""
-    root = _project(targets, cwd)
-    if root is None:
-        return None
+def project(targets: Sequence[str], cwd: Path) -> Path | None:
+    """The root of the project *targets* name, when a daemon may serve it or be started for
+    it; None when none may."""
+    if os.environ.get(OPT_OUT) or not hasattr(socket, "AF_UNIX") or not hasattr(os, "getuid"):
+        return None  # asked not to, or a system without Unix sockets and users (Windows)
+    try:
+        return locate(targets, cwd).root
+    except (ApipackError, OSError):
+        return None  # the command itself will say what is wrong
+
+
+def served(argv: Sequence[str], root: Path, cwd: Path) -> int | None:
+    """Run ``apipack ARGV`` (run in *cwd*, for targets of the project in *root*) in that
+    project's daemon and return its exit code, or None when no daemon may serve it."""
     found = record.read(root / STATE_DIR)
     if found is None or not compatible(found):
         return None
@@ -58,13 +66,12 @@ def served(argv: Sequence[str], targets: Sequence[str], cwd: Path) -> int | None
         channel.close()
 
 
-def start_for_next(targets: Sequence[str], cwd: Path) -> None:
-    """After a command ran in its own process because no daemon served it: launch the
-    project's daemon in the background, unless one runs or starts, none may (``OPT_OUT``,
-    ``NO_START``), or no build has made the project's state folder. Nothing is waited for, and
+def start_for_next(root: Path) -> None:
+    """After a command ran in its own process because no daemon served it: launch the daemon
+    of the project in *root* in the background, unless one runs or starts, none may
+    (``NO_START``), or no build has made the project's state folder. Nothing is waited for, and
     nothing said: the daemon's log tells how it went."""
-    root = _project(targets, cwd)
-    if root is None or any(map(os.environ.get, NO_START)) or not (root / STATE_DIR).is_dir():
+    if any(map(os.environ.get, NO_START)) or not (root / STATE_DIR).is_dir():
         return
     found = record.read(root / STATE_DIR)
     channel = connect(found) if found is not None else None
@@ -76,16 +83,6 @@ def start_for_next(targets: Sequence[str], cwd: Path) -> None:
     # a full disk, a read-only project: the next command runs in its own process again
     with contextlib.suppress(OSError):
         launch(root, AUTO_IDLE_MINUTES)
-
-
-def _project(targets: Sequence[str], cwd: Path) -> Path | None:
-    """The root of the project *targets* name, when a daemon may serve it."""
-    if os.environ.get(OPT_OUT) or not hasattr(socket, "AF_UNIX") or not hasattr(os, "getuid"):
-        return None  # asked not to, or a system without Unix sockets and users (Windows)
-    try:
-        return locate(targets, cwd).root
-    except (ApipackError, OSError):
-        return None  # the command itself will say what is wrong
 
 
 def compatible(found: dict[str, object]) -> bool:
